@@ -1,0 +1,109 @@
+"""Append-only, hash-chained audit log of verdicts and takedown records.
+
+Each entry stores the hash of the previous entry and a hash over its own content, so any
+edit, deletion or reordering breaks the chain at a point ``verify`` can name. Appends
+serialise on a database lock (SQLite: the write transaction; PostgreSQL: an advisory lock)
+so several server workers still build one consistent chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.db.tables import AuditEntry
+
+GENESIS = "0" * 64
+_ADVISORY_LOCK_ID = 0x434C4541  # "CLEA"
+
+
+class UnknownAuditIdError(LookupError):
+    pass
+
+
+def _entry_hash(seq: int, audit_id: str, created_at: str, kind: str, payload: str, prev_hash: str) -> str:
+    body = json.dumps([seq, audit_id, created_at, kind, payload, prev_hash], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    first_bad_audit_id: str | None = None
+    problem: str | None = None
+
+
+class AuditLog:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> str:
+        """Append one record and return its audit id."""
+        audit_id = uuid.uuid4().hex
+        payload = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        created_at = datetime.now(UTC).isoformat()
+        with self.sessions.begin() as session:
+            self._lock(session)
+            last = session.execute(
+                select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
+            ).first()
+            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            session.add(AuditEntry(
+                seq=seq, audit_id=audit_id, created_at=created_at, tenant=tenant, kind=kind,
+                work_ids=sorted(set(work_ids)), payload=payload, prev_hash=prev,
+                entry_hash=_entry_hash(seq, audit_id, created_at, kind, payload, prev),
+            ))
+        return audit_id
+
+    @staticmethod
+    def _lock(session: Session) -> None:
+        if session.bind.dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _ADVISORY_LOCK_ID})
+        else:  # SQLite: take the write lock now so two writers cannot read the same tail
+            session.execute(text("DELETE FROM audit_log WHERE 0"))
+
+    def get(self, audit_id: str) -> AuditEntry:
+        with self.sessions() as session:
+            entry = session.scalar(select(AuditEntry).where(AuditEntry.audit_id == audit_id))
+        if entry is None:
+            raise UnknownAuditIdError(f"unknown audit id {audit_id!r}")
+        return entry
+
+    def record(self, audit_id: str) -> dict[str, Any]:
+        return json.loads(self.get(audit_id).payload)
+
+    def count(self) -> int:
+        with self.sessions() as session:
+            return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
+
+    def verify(self, batch: int = 5000) -> VerifyResult:
+        """Walk the chain in order; report the first entry whose links or content do not hold."""
+        prev, expected_seq, n = GENESIS, 1, 0
+        with self.sessions() as session:
+            last_seq = 0
+            while True:
+                rows = session.scalars(
+                    select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+                ).all()
+                if not rows:
+                    return VerifyResult(ok=True, entries=n)
+                for e in rows:
+                    problem = None
+                    if e.seq != expected_seq:
+                        problem = f"entry {expected_seq} is missing (next is {e.seq})"
+                    elif e.prev_hash != prev:
+                        problem = "previous-hash link broken (an entry before it was removed, edited or reordered)"
+                    elif e.entry_hash != _entry_hash(e.seq, e.audit_id, e.created_at, e.kind, e.payload, e.prev_hash):
+                        problem = "content does not match its hash (edited)"
+                    if problem:
+                        return VerifyResult(False, n, e.seq, e.audit_id, problem)
+                    prev, expected_seq, last_seq, n = e.entry_hash, e.seq + 1, e.seq, n + 1

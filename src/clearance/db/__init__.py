@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy tables and the engine (SQLite by default, PostgreSQL by URL)."""

@@ -1,0 +1,1 @@
+"""Media handling shared by the media signal types: sniffing, safe decoding, limits."""

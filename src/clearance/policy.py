@@ -1,0 +1,31 @@
+"""Turn matches into an action: the work's policy, the caller's licences, the thresholds.
+
+Kept apart from the signals so a rights holder's policy change (block -> review) or a new
+licence takes effect without touching any index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from clearance.signals.base import BLOCK_SCORE, REVIEW_SCORE
+from clearance.verdict import Action, Match
+
+
+def action_for(match: Match, policy: str) -> Action:
+    """One match under its work's policy (licensed matches are always allowed)."""
+    if match.licensed or policy == "allow" or match.score < REVIEW_SCORE:
+        return Action.ALLOW
+    if match.score >= BLOCK_SCORE and policy == "block":
+        return Action.BLOCK
+    return Action.REVIEW
+
+
+def decide(matches: Iterable[Match], policies: dict[tuple[str, str], str], licensed: set[tuple[str, str]]) -> Action:
+    """The strictest action over all matches; marks licensed matches as such."""
+    actions = []
+    for match in matches:
+        key = (match.owner, match.work_id)
+        match.licensed = key in licensed
+        actions.append(action_for(match, policies.get(key, "block")))
+    return Action.strictest(actions)

@@ -1,0 +1,180 @@
+"""The screening API: prompts and media in, audited ``Verdict`` out.
+
+This is the one entry point the CLI, the service, scrub and sweep call. It runs every
+registered signal type that handles the content's kind, lets the policy decide, and
+appends the verdict to the audit log. Any failure inside a signal becomes a ``review``
+verdict with an ``error``: a check that cannot run never silently allows.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearance import __version__
+from clearance.audit import AuditLog
+from clearance.db.engine import session_factory
+from clearance.home import Home
+from clearance.media.probe import MediaError, detect_kind
+from clearance.policy import decide
+from clearance.registry.media_store import MediaStore
+from clearance.registry.store import Registry, RegistrySnapshot
+from clearance.signals import SIGNAL_TYPES
+from clearance.signals.base import Content, SignalType
+from clearance.text.rewrite import rewrite_prompt
+from clearance.verdict import Action, Match, Verdict
+
+MAX_PROMPT_CHARS = 20_000
+"""Longer prompts are screened on their first this-many characters and flagged for review."""
+
+
+@dataclass
+class _Loaded:
+    snapshot: RegistrySnapshot
+    policies: dict[tuple[str, str], str]
+
+
+class Screener:
+    """Screens content against the registry of one home. Thread-safe; load once per process."""
+
+    def __init__(self, home: Home, signal_types: Sequence[type[SignalType]] = SIGNAL_TYPES) -> None:
+        self.home = home
+        sessions = session_factory(home.database_url)
+        self.registry = Registry(sessions, MediaStore(home.media_dir))
+        self.audit = AuditLog(sessions)
+        self.signals = [t(home.index_dir / t.name) for t in signal_types]
+        self._lock = threading.Lock()
+        self._loaded: _Loaded | None = None
+
+    # -- registry freshness -------------------------------------------------------------
+    def refresh(self) -> _Loaded:
+        """Pick up registry changes (one cheap revision query when nothing changed)."""
+        revision = self.registry.revision()
+        loaded = self._loaded
+        if loaded is not None and loaded.snapshot.revision == revision:
+            return loaded
+        with self._lock:
+            if self._loaded is None or self._loaded.snapshot.revision != revision:
+                snapshot = self.registry.snapshot()
+                self._loaded = _Loaded(snapshot, {w.key: w.policy for w in snapshot.works})
+            return self._loaded
+
+    def warm_up(self) -> None:
+        """Build indexes and load models now rather than on the first request."""
+        loaded = self.refresh()
+        for signal in self.signals:
+            signal.ensure_indexed(loaded.snapshot)
+        self.screen_prompt("warm up", audit=False)
+
+    # -- public API ---------------------------------------------------------------------
+    def screen_prompt(
+        self,
+        prompt: str,
+        negative_prompt: str | None = None,
+        *,
+        item_id: str | None = None,
+        tenant: str | None = None,
+        references: Sequence[Path | bytes] = (),
+        audit: bool = True,
+    ) -> Verdict:
+        """Screen a generation request: its prompt plus any uploaded reference media.
+
+        The negative prompt is never screened for names: naming a work there is the
+        mitigation. It is only echoed back, merged with our suggested negative terms.
+        """
+        errors: list[str] = []
+        if not isinstance(prompt, str) or not prompt.strip():
+            return self._finish(Verdict(id=item_id, action=Action.REVIEW, error="empty prompt"), tenant, audit)
+        if len(prompt) > MAX_PROMPT_CHARS:
+            errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
+            prompt = prompt[:MAX_PROMPT_CHARS]
+        matches, signal_errors = self._run(Content(kind="text", text=prompt))
+        errors += signal_errors
+        for ref in references:
+            media = self.screen_media(ref, tenant=tenant, audit=False)
+            matches += media.matches
+            if media.error:
+                errors.append(f"reference {media.path}: {media.error}")
+        verdict = self._verdict(matches, errors, item_id=item_id)
+        if verdict.action != Action.ALLOW:
+            snapshot = self.refresh().snapshot
+            rewrite = rewrite_prompt(prompt, negative_prompt, verdict.matches, snapshot)
+            verdict.rewritten_prompt, verdict.negative_prompt = rewrite.prompt, rewrite.negative_prompt
+        return self._finish(verdict, tenant, audit)
+
+    def screen_media(
+        self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
+    ) -> Verdict:
+        """Screen one image, video or audio file (path or bytes)."""
+        label = name or (str(source) if isinstance(source, Path) else "<upload>")
+        try:
+            content = self._media_content(source, label)
+        except (MediaError, OSError) as exc:
+            return self._finish(Verdict(path=label, action=Action.REVIEW, error=str(exc)), tenant, audit)
+        matches, errors = self._run(content)
+        return self._finish(self._verdict(matches, errors, path=label), tenant, audit)
+
+    # -- internals ----------------------------------------------------------------------
+    @staticmethod
+    def _media_content(source: Path | bytes, label: str) -> Content:
+        if isinstance(source, bytes | bytearray):
+            return Content(kind=detect_kind(data=bytes(source)), data=bytes(source), name=label)
+        path = Path(source)
+        if not path.is_file():
+            raise MediaError(f"file not found: {path}")
+        return Content(kind=detect_kind(path=path), path=path, name=label)
+
+    def _run(self, content: Content) -> tuple[list[Match], list[str]]:
+        loaded = self.refresh()
+        matches: list[Match] = []
+        errors: list[str] = []
+        handlers = [s for s in self.signals if content.kind in s.content_kinds]
+        if not handlers:
+            errors.append(f"no signal type screens {content.kind} content")
+        for signal in handlers:
+            try:
+                signal.ensure_indexed(loaded.snapshot)
+                matches += signal.match(content)
+            except MediaError as exc:
+                errors.append(f"{signal.name}: {exc}")
+            except Exception as exc:  # noqa: BLE001 - fail closed on any signal crash
+                errors.append(f"{signal.name} failed: {type(exc).__name__}: {exc}")
+        return matches, errors
+
+    def _verdict(self, matches: list[Match], errors: list[str], **ident: str | None) -> Verdict:
+        loaded = self.refresh()
+        action = decide(matches, loaded.policies, set())
+        matches.sort(key=lambda m: m.score, reverse=True)
+        verdict = Verdict(
+            **ident, action=action, score=round(max((m.score for m in matches), default=0.0), 4), matches=matches,
+            versions=self._versions(loaded.snapshot.revision),
+        )
+        if errors:
+            verdict.error = "; ".join(errors)
+            verdict.action = Action.strictest([verdict.action, Action.REVIEW])
+        return verdict
+
+    def _versions(self, revision: int) -> dict[str, str]:
+        versions = {"clearance": __version__, "registry_revision": str(revision)}
+        for signal in self.signals:
+            versions.update(signal.model_versions())
+        return versions
+
+    def _finish(self, verdict: Verdict, tenant: str | None, audit: bool) -> Verdict:
+        """Apply the tenant's licences, then append to the audit log."""
+        if tenant is not None and verdict.matches:
+            loaded = self.refresh()
+            decided = decide(verdict.matches, loaded.policies, self.registry.licensed_works(tenant))
+            verdict.action = Action.strictest([decided, Action.REVIEW]) if verdict.error else decided
+            if verdict.action == Action.ALLOW:
+                verdict.rewritten_prompt = verdict.negative_prompt = None
+        if not verdict.versions:
+            verdict.versions = {"clearance": __version__}
+        if audit:
+            kind = "prompt" if verdict.path is None else "media"
+            verdict.audit_id = self.audit.append(
+                kind, verdict.public(), tenant, [m.work_id for m in verdict.matches]
+            )
+        return verdict

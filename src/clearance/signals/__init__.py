@@ -1,0 +1,12 @@
+"""Registered signal types. Adding one is a new module plus one line in ``SIGNAL_TYPES``."""
+
+from __future__ import annotations
+
+from clearance.signals.base import SignalType
+from clearance.signals.text_lexical import TextLexical
+from clearance.signals.text_semantic import TextSemantic
+
+SIGNAL_TYPES: tuple[type[SignalType], ...] = (
+    TextLexical,
+    TextSemantic,
+)

@@ -1,0 +1,103 @@
+"""The signal-type plug-in contract, after python-threatexchange's ``SignalType``.
+
+A signal type knows three things and nothing else needs to know them: how to fingerprint
+content of the kinds it handles, how to index the registry's fingerprints (persisting them
+under its own folder so a rebuild only fingerprints what changed), and how to compare a
+query against that index, returning calibrated ``Match`` evidence. The screener only loops
+over registered signal types; it never branches on which one it is.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from clearance.registry.store import RegistrySnapshot
+from clearance.verdict import Match
+
+REVIEW_SCORE = 0.5
+"""Calibrated score at which a match means "a human should look"."""
+BLOCK_SCORE = 0.8
+"""Calibrated score at which a match is confident enough to block."""
+
+
+def calibrate(raw: float, review_at: float, block_at: float) -> float:
+    """Map a raw score onto the shared scale: ``review_at`` -> 0.5, ``block_at`` -> 0.8.
+
+    Piecewise linear and monotonic, so each signal keeps its own raw units (cosine, bits,
+    bit-error rate) while one threshold pair means the same across signals. Works for
+    "lower is closer" raws too (pass ``review_at > block_at``).
+    """
+    span = block_at - review_at
+    if span == 0:
+        raise ValueError("review_at and block_at must differ")
+    t = (raw - review_at) / span  # 0 at review, 1 at block
+    if t >= 1:
+        return min(1.0, BLOCK_SCORE + (1 - BLOCK_SCORE) * min(1.0, (t - 1) / 1.0))
+    if t >= 0:
+        return REVIEW_SCORE + (BLOCK_SCORE - REVIEW_SCORE) * t
+    return max(0.0, REVIEW_SCORE * (1 + t))
+
+
+@dataclass
+class Content:
+    """One thing to screen: a prompt, or a media file given by path or bytes.
+
+    ``memo`` lets signals share expensive work (one decode of an image serves PDQ and SSCD)
+    without knowing about each other.
+    """
+
+    kind: str  # text | image | video | audio
+    text: str | None = None
+    path: Path | None = None
+    data: bytes | None = None
+    name: str | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, compute):  # noqa: ANN001, ANN201
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        if self.path is None:
+            raise ValueError("content has neither bytes nor a path")
+        return self.path.read_bytes()
+
+
+class SignalType(ABC):
+    """Base class of every signal plug-in (see module docstring)."""
+
+    name: ClassVar[str]
+    """Stable id, e.g. ``text.lexical``; appears in every match's evidence."""
+    version: ClassVar[str]
+    """Bumped when fingerprints or calibration change; recorded in every verdict."""
+    content_kinds: ClassVar[frozenset[str]]
+    """Which ``Content.kind`` values this signal screens."""
+
+    def __init__(self, store_dir: Path) -> None:
+        self.store_dir = store_dir
+        self.revision: int | None = None
+
+    def ensure_indexed(self, snapshot: RegistrySnapshot) -> None:
+        """Rebuild the index when the registry revision moved on (cheap when it did not)."""
+        if self.revision != snapshot.revision:
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            self.index(snapshot)
+            self.revision = snapshot.revision
+
+    @abstractmethod
+    def index(self, snapshot: RegistrySnapshot) -> None:
+        """Build the index from the registry, reusing fingerprints persisted in ``store_dir``."""
+
+    @abstractmethod
+    def match(self, content: Content) -> list[Match]:
+        """Compare content against the index; return matches with calibrated scores."""
+
+    def model_versions(self) -> dict[str, str]:
+        """Versions to record in the verdict (override to add model ids)."""
+        return {self.name: self.version}

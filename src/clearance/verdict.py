@@ -1,0 +1,65 @@
+"""The one result type of every enforcement point: a ``Verdict`` made of ``Match`` evidence.
+
+Prompt screening, media screening, scrub and sweep all return this, the audit log stores
+it, and the service serialises it, so a rights holder sees the same evidence everywhere.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Action(StrEnum):
+    """What the platform must do; ordered so that ``max`` picks the strictest."""
+
+    ALLOW = "allow"
+    REVIEW = "review"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return ("allow", "review", "block").index(self.value)
+
+    @staticmethod
+    def strictest(actions: list[Action]) -> Action:
+        return max(actions, key=lambda a: a.rank, default=Action.ALLOW)
+
+
+class Match(BaseModel):
+    """One piece of evidence: this signal saw this work (and element) with this score."""
+
+    work_id: str
+    owner: str
+    element: str | None = None
+    signal: str
+    score: float = Field(ge=0.0, le=1.0, description="calibrated: 0.5 = review, 0.8 = block")
+    raw_score: float | None = None
+    evidence: str = ""
+    details: dict[str, Any] = Field(default_factory=dict)
+    licensed: bool = False
+
+
+class Verdict(BaseModel):
+    """The decision on one prompt or one media item, with everything needed to explain it."""
+
+    id: str | None = None
+    path: str | None = None
+    action: Action
+    score: float = 0.0
+    matches: list[Match] = Field(default_factory=list)
+    rewritten_prompt: str | None = None
+    negative_prompt: str | None = None
+    error: str | None = None
+    audit_id: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict)
+
+    def public(self) -> dict[str, Any]:
+        """The CONTRACT.md shape: drop empty optional fields so outputs stay readable."""
+        data = self.model_dump(mode="json")
+        for key in ("id", "path", "rewritten_prompt", "negative_prompt", "error"):
+            if data.get(key) is None:
+                data.pop(key, None)
+        return data
