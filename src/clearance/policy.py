@@ -13,12 +13,20 @@ from clearance.verdict import Action, Match
 
 
 def action_for(match: Match, policy: str) -> Action:
-    """One match under its work's policy (licensed matches are always allowed)."""
-    if match.licensed or policy == "allow" or match.score < REVIEW_SCORE:
+    """One match under its work's policy (licensed or mitigated matches are always allowed)."""
+    if match.licensed or match.mitigated or policy == "allow" or match.score < REVIEW_SCORE:
         return Action.ALLOW
     if match.score >= BLOCK_SCORE and policy == "block":
         return Action.BLOCK
     return Action.REVIEW
+
+
+def mitigate(matches: Iterable[Match], named_in_negative: set[tuple[str, str]]) -> None:
+    """A work the negative prompt names is being steered away from: resemblance to its
+    descriptions alone does not block (naming it in the prompt itself still does)."""
+    for match in matches:
+        if match.basis == "description" and (match.owner, match.work_id) in named_in_negative:
+            match.mitigated = True
 
 
 def decide(matches: Iterable[Match], policies: dict[tuple[str, str], str], licensed: set[tuple[str, str]]) -> Action:

@@ -18,7 +18,7 @@ from clearance.audit import AuditLog
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.media.probe import MediaError, detect_kind
-from clearance.policy import decide
+from clearance.policy import decide, mitigate
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry, RegistrySnapshot
 from clearance.signals import SIGNAL_TYPES
@@ -39,8 +39,14 @@ class _Loaded:
 class Screener:
     """Screens content against the registry of one home. Thread-safe; load once per process."""
 
-    def __init__(self, home: Home, signal_types: Sequence[type[SignalType]] = SIGNAL_TYPES) -> None:
+    def __init__(
+        self,
+        home: Home,
+        signal_types: Sequence[type[SignalType]] = SIGNAL_TYPES,
+        allowed_roots: Sequence[Path] | None = None,
+    ) -> None:
         self.home = home
+        self.allowed_roots = [Path(r).resolve() for r in allowed_roots] if allowed_roots else None
         sessions = session_factory(home.database_url)
         self.registry = Registry(sessions, MediaStore(home.media_dir))
         self.audit = AuditLog(sessions)
@@ -92,6 +98,8 @@ class Screener:
             prompt = prompt[:MAX_PROMPT_CHARS]
         matches, signal_errors = self._run(Content(kind="text", text=prompt))
         errors += signal_errors
+        if negative_prompt and negative_prompt.strip() and any(m.basis == "description" for m in matches):
+            mitigate(matches, self._named_works(negative_prompt[:MAX_PROMPT_CHARS]))
         for ref in references:
             media = self.screen_media(ref, tenant=tenant, audit=False)
             matches += media.matches
@@ -103,6 +111,10 @@ class Screener:
             rewrite = rewrite_prompt(prompt, negative_prompt, verdict.matches, snapshot)
             verdict.rewritten_prompt, verdict.negative_prompt = rewrite.prompt, rewrite.negative_prompt
         return self._finish(verdict, tenant, audit)
+
+    def error_verdict(self, error: str, *, item_id: str | None = None, tenant: str | None = None) -> Verdict:
+        """The fail-closed verdict for an item that could not even be read (audited too)."""
+        return self._finish(Verdict(id=item_id, action=Action.REVIEW, error=error), tenant, True)
 
     def screen_media(
         self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
@@ -117,14 +129,22 @@ class Screener:
         return self._finish(self._verdict(matches, errors, path=label), tenant, audit)
 
     # -- internals ----------------------------------------------------------------------
-    @staticmethod
-    def _media_content(source: Path | bytes, label: str) -> Content:
+    def _media_content(self, source: Path | bytes, label: str) -> Content:
         if isinstance(source, bytes | bytearray):
             return Content(kind=detect_kind(data=bytes(source)), data=bytes(source), name=label)
         path = Path(source)
+        if self.allowed_roots is not None and not any(
+            path.resolve().is_relative_to(root) for root in self.allowed_roots
+        ):
+            raise MediaError(f"path outside the allowed roots: {path}")
         if not path.is_file():
             raise MediaError(f"file not found: {path}")
         return Content(kind=detect_kind(path=path), path=path, name=label)
+
+    def _named_works(self, text: str) -> set[tuple[str, str]]:
+        """Works the text names (used on negative prompts, which never block)."""
+        matches, _ = self._run(Content(kind="text", text=text))
+        return {(m.owner, m.work_id) for m in matches if m.basis == "name"}
 
     def _run(self, content: Content) -> tuple[list[Match], list[str]]:
         loaded = self.refresh()
@@ -139,7 +159,7 @@ class Screener:
                 matches += signal.match(content)
             except MediaError as exc:
                 errors.append(f"{signal.name}: {exc}")
-            except Exception as exc:  # noqa: BLE001 - fail closed on any signal crash
+            except Exception as exc:
                 errors.append(f"{signal.name} failed: {type(exc).__name__}: {exc}")
         return matches, errors
 
@@ -175,6 +195,6 @@ class Screener:
         if audit:
             kind = "prompt" if verdict.path is None else "media"
             verdict.audit_id = self.audit.append(
-                kind, verdict.public(), tenant, [m.work_id for m in verdict.matches]
+                kind, verdict.public(), tenant, [f"{m.owner}/{m.work_id}" for m in verdict.matches]
             )
         return verdict

@@ -35,11 +35,13 @@ class Match(BaseModel):
     owner: str
     element: str | None = None
     signal: str
+    basis: str = Field("media", description="name | description | media: what the evidence rests on")
     score: float = Field(ge=0.0, le=1.0, description="calibrated: 0.5 = review, 0.8 = block")
     raw_score: float | None = None
     evidence: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
     licensed: bool = False
+    mitigated: bool = Field(False, description="the negative prompt names this work: a description match is allowed")
 
 
 class Verdict(BaseModel):

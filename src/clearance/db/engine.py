@@ -28,7 +28,7 @@ def _enable_sqlite_pragmas(engine: Engine) -> None:
     """Foreign keys (for cascades) and WAL (readers never block the writer) on SQLite."""
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+    def _on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")

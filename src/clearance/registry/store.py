@@ -70,6 +70,11 @@ class WorkView:
         }
 
 
+def description_texts(work: WorkView) -> list[str]:
+    """The free-text look descriptions of a work: its characters', elements' and its own."""
+    return [e.description for e in work.elements if e.description] + list(work.descriptions)
+
+
 def _element_doc(e: ElementView) -> dict[str, Any]:
     return {"name": e.name, "aliases": list(e.aliases), "description": e.description}
 
@@ -188,7 +193,7 @@ class Registry:
         )
 
 
-def _work_query(slug: str, owner: str | None):  # noqa: ANN202
+def _work_query(slug: str, owner: str | None):
     query = select(Work).where(Work.slug == slug)
     return query if owner is None else query.where(Work.owner == owner)
 

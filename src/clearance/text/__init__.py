@@ -1,0 +1,1 @@
+"""Text handling for prompt screening: normalisation, embeddings, prompt rewriting."""

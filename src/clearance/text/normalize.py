@@ -1,0 +1,128 @@
+"""Undo the disguises people put on names before matching them.
+
+Prompt and registry names go through the same function, so a registered Cyrillic or Korean
+title matches its own spelling, and "S q u i d  G 4 m e", "Dеmоgоrgоn" (Cyrillic о/е),
+"V​e​c​n​a" (zero-width spaces), "ｆｕｌｌ ｗｉｄｔｈ" and "eLeVeN" all come out as plain words.
+Each output token remembers its span in the original prompt and whether it was disguised:
+a disguise is itself evidence of intent, which the lexical signal uses for ambiguous names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Latin look-alikes from Cyrillic, Greek and other scripts (lower-case targets; we case-fold).
+CONFUSABLES = str.maketrans({
+    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
+    "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t",
+    "и": "u", "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "з": "3", "ь": "b", "п": "n",
+    "α": "a", "β": "b", "ϲ": "c", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y", "μ": "u", "ѡ": "w",
+    "ı": "i", "ȷ": "j", "ℓ": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
+})
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+                      "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
+LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
+ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
+# A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
+WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*)*|[@$][^\W_]+", re.UNICODE)
+CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One normalised word with its span in the original text."""
+
+    text: str
+    start: int
+    end: int
+    disguised: bool = False
+    collapsed: bool = False  # joined from spaced/dotted single letters: word boundaries lost
+    original: str = ""
+
+
+def _clean(text: str) -> tuple[str, list[int], set[int]]:
+    """NFKC, drop zero-width/control characters; return the text, an index map back, and
+    the positions (in the cleaned text) right after a removed invisible character."""
+    chars: list[str] = []
+    index: list[int] = []
+    after_invisible: set[int] = set()
+    for i, ch in enumerate(text):
+        if ZERO_WIDTH.match(ch) or (unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"):
+            after_invisible.add(len(chars))
+            continue
+        for c in unicodedata.normalize("NFKC", ch):
+            chars.append(c)
+            index.append(i)
+    index.append(len(text))
+    return "".join(chars), index, after_invisible
+
+
+def _is_mixed_case(word: str) -> bool:
+    """eLeVeN / sQuId: two or more case switches inside a word."""
+    letters = [c for c in word if c.isalpha()]
+    switches = sum(1 for a, b in zip(letters, letters[1:], strict=False) if a.isupper() != b.isupper())
+    return switches >= 2 and not word.isupper()
+
+
+def _strip_accents(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
+
+
+def normalise_word(word: str) -> tuple[str, bool]:
+    """Case-fold, map look-alikes and leetspeak; return (text, was_disguised)."""
+    folded = word.casefold()
+    mapped = folded if CJK.search(folded) else _strip_accents(folded).translate(CONFUSABLES)
+    disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
+    has_letters = any(c.isalpha() for c in mapped)
+    if has_letters and any(c in LEET_CHARS for c in mapped):
+        mapped, disguised = mapped.translate(LEET), True
+    return mapped, disguised
+
+
+def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
+    """Join runs of 3+ single-letter tokens separated only by spaces/dots/dashes ("S q u i d")."""
+    out: list[Token] = []
+    run: list[Token] = []
+
+    def flush() -> None:
+        if len(run) >= 3:
+            text = "".join(t.text for t in run)
+            out.append(Token(text, run[0].start, run[-1].end, True, True, source[run[0].start : run[-1].end]))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for tok in tokens:
+        gap_ok = not run or re.fullmatch(r"[\s.\-_*·•/\\]{1,4}", source[run[-1].end : tok.start]) is not None
+        if len(tok.text) == 1 and tok.text.isalpha() and gap_ok:
+            run.append(tok)
+            continue
+        flush()
+        if len(tok.text) == 1 and tok.text.isalpha():
+            run.append(tok)
+        else:
+            out.append(tok)
+    flush()
+    return out
+
+
+def tokenize(text: str) -> list[Token]:
+    """Normalised word tokens of ``text`` with spans into the original string."""
+    cleaned, index, after_invisible = _clean(text)
+    tokens: list[Token] = []
+    for m in WORD.finditer(cleaned):
+        word, disguised = normalise_word(m.group())
+        if any(m.start() < p < m.end() for p in after_invisible):
+            disguised = True
+        start, end = index[m.start()], index[m.end() - 1] + 1
+        tokens.append(Token(word, start, end, disguised, False, text[start:end]))
+    return _collapse_single_letters(tokens, text)
+
+
+def normalise(text: str) -> str:
+    """The normalised text as one space-separated string (used for registry names)."""
+    return " ".join(t.text for t in tokenize(text))
