@@ -264,7 +264,8 @@ class TextLexical(SignalType):
         return Match(
             work_id=entry.work.slug, owner=entry.work.owner, element=entry.element, signal=self.name, basis="name",
             score=round(calibrate(raw, 0.6, 0.85), 4), raw_score=raw,
-            evidence=f"{entry.role} {entry.name!r} matched {original!r}" + (f" ({', '.join(reasons)})" if reasons else ""),
+            evidence=f"{entry.role} {entry.name!r} matched {original!r}"
+            + (f" ({', '.join(reasons)})" if reasons else ""),
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )

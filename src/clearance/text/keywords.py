@@ -14,7 +14,14 @@ from wordfreq import zipf_frequency
 from clearance.text.normalize import tokenize
 
 STOPWORDS = frozenset(
-    ["a", "an", "the", "of", "in", "on", "at", "to", "for", "with", "and", "or", "but", "is", "are", "was", "were", "be", "been", "by", "from", "as", "into", "onto", "over", "under", "this", "that", "these", "those", "its", "it", "it's", "he", "she", "they", "them", "his", "her", "their", "our", "your", "my", "we", "you", "i", "me", "who", "whom", "whose", "which", "what", "while", "where", "when", "than", "then", "so", "very", "just", "also", "only", "not", "no", "nor", "up", "down", "out", "off", "about", "above", "below", "between", "through", "during", "before", "after", "again", "further", "once", "all", "any", "both", "each", "few", "more", "most", "other", "some", "such", "own", "same", "too", "can", "will", "would", "should", "could", "has", "have", "had", "do", "does", "did", "doing", "having", "being", "s", "t"]
+    (
+        "a an the of in on at to for with and or but is are was were be been by from as into onto over under "
+        "this that these those its it it's he she they them his her their our your my we you i me who whom "
+        "whose which what while where when than then so very just also only not no nor up down out off about "
+        "above below between through during before after again further once all any both each few more most "
+        "other some such own same too can will would should could has have had do does did doing having "
+        "being s t "
+    ).split()
 )
 COMMON_ZIPF = 3.6
 """Words at least this frequent (e.g. "eleven", "frozen", "monster") are ordinary English."""

@@ -9,6 +9,7 @@ a disguise is itself evidence of intent, which the lexical signal uses for ambig
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def _clean(text: str) -> tuple[str, list[int], set[int]]:
 def _is_mixed_case(word: str) -> bool:
     """eLeVeN / sQuId: two or more case switches inside a word."""
     letters = [c for c in word if c.isalpha()]
-    switches = sum(1 for a, b in zip(letters, letters[1:], strict=False) if a.isupper() != b.isupper())
+    switches = sum(1 for a, b in itertools.pairwise(letters) if a.isupper() != b.isupper())
     return switches >= 2 and not word.isupper()
 
 
