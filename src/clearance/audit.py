@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.db.tables import AuditEntry
+from clearance.db.tables import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_ID = 0x434C4541  # "CLEA"
@@ -57,11 +57,16 @@ class AuditLog:
                 select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+            entry_hash = _entry_hash(seq, audit_id, created_at, kind, payload, prev)
             session.add(AuditEntry(
                 seq=seq, audit_id=audit_id, created_at=created_at, tenant=tenant, kind=kind,
-                work_ids=sorted(set(work_ids)), payload=payload, prev_hash=prev,
-                entry_hash=_entry_hash(seq, audit_id, created_at, kind, payload, prev),
+                work_ids=sorted(set(work_ids)), payload=payload, prev_hash=prev, entry_hash=entry_hash,
             ))
+            head = session.get(AuditHead, 1)
+            if head is None:
+                session.add(AuditHead(pk=1, seq=seq, entry_hash=entry_hash))
+            else:
+                head.seq, head.entry_hash = seq, entry_hash
         return audit_id
 
     @staticmethod
@@ -85,6 +90,17 @@ class AuditLog:
         with self.sessions() as session:
             return session.scalar(select(func.count()).select_from(AuditEntry)) or 0
 
+    @staticmethod
+    def _check_head(session: Session, n: int, last_seq: int, last_hash: str) -> VerifyResult:
+        """The chain must end where the head pointer says: otherwise its newest entries were cut."""
+        head = session.get(AuditHead, 1)
+        head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, GENESIS)
+        if (head_seq, head_hash) == (last_seq, last_hash):
+            return VerifyResult(ok=True, entries=n)
+        return VerifyResult(False, n, last_seq + 1, None,
+                            f"the log ends at entry {last_seq} but its head records entry {head_seq} "
+                            "(newest entries removed, or the head was edited)")
+
     def verify(self, batch: int = 5000) -> VerifyResult:
         """Walk the chain in order; report the first entry whose links or content do not hold."""
         prev, expected_seq, n = GENESIS, 1, 0
@@ -95,7 +111,7 @@ class AuditLog:
                     select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
                 ).all()
                 if not rows:
-                    return VerifyResult(ok=True, entries=n)
+                    return self._check_head(session, n, last_seq, prev)
                 for e in rows:
                     problem = None
                     if e.seq != expected_seq:

@@ -105,6 +105,17 @@ class AuditEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditHead(Base):
+    """The newest entry's sequence number and hash, moved in the same transaction as each append,
+    so deleting the newest entries (which leaves a shorter but valid chain) is still detected."""
+
+    __tablename__ = "audit_head"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
 class ApiKey(Base):
     """A service API key, stored only as its SHA-256."""
 

@@ -1,0 +1,86 @@
+"""The hash-chained audit log: intact chains verify, any edit/deletion/reordering is named."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from clearance.audit import AuditLog, UnknownAuditIdError
+from clearance.cli import app
+from clearance.db.engine import open_engine, session_factory
+from clearance.home import Home
+
+
+def filled_log(home: Home, n: int = 6) -> tuple[AuditLog, list[str]]:
+    log = AuditLog(session_factory(home.database_url))
+    ids = [log.append("prompt", {"id": f"p{i}", "action": "allow"}, "acme", ["Netflix/stranger-things"])
+           for i in range(n)]
+    return log, ids
+
+
+def run_sql(home: Home, sql: str) -> None:
+    with open_engine(home.database_url).begin() as conn:
+        conn.execute(text(sql))
+
+
+def test_intact_chain_verifies(db_home: Home) -> None:
+    log, ids = filled_log(db_home)
+    result = log.verify()
+    assert result.ok and result.entries == 6
+    assert log.record(ids[2]) == {"id": "p2", "action": "allow"}
+    with pytest.raises(UnknownAuditIdError):
+        log.get("no-such-id")
+
+
+@pytest.mark.parametrize(
+    ("tamper", "bad_seq", "problem"),
+    [
+        ("UPDATE audit_log SET payload = '{\"id\":\"p2\",\"action\":\"block\"}' WHERE seq = 3", 3, "edited"),
+        ("DELETE FROM audit_log WHERE seq = 4", 5, "missing"),
+        ("UPDATE audit_log SET seq = seq + 100 WHERE seq IN (2, 3)", 4, "missing"),
+        ("UPDATE audit_log SET entry_hash = 'x' WHERE seq = 1", 1, "edited"),
+        ("DELETE FROM audit_log WHERE seq = 6", 6, "newest entries removed"),
+    ],
+)
+def test_tampering_is_detected_and_named(db_home: Home, tamper: str, bad_seq: int, problem: str) -> None:
+    log, _ = filled_log(db_home)
+    run_sql(db_home, tamper)
+    result = log.verify()
+    assert not result.ok
+    assert result.first_bad_seq == bad_seq and problem in (result.problem or "")
+
+
+def test_swapped_payloads_are_detected(home: Home) -> None:
+    log, _ = filled_log(home)
+    run_sql(home, "UPDATE audit_log SET payload = (SELECT payload FROM audit_log WHERE seq = 6) WHERE seq = 5")
+    assert log.verify().first_bad_seq == 5
+
+
+def test_concurrent_appends_keep_one_chain(db_home: Home) -> None:
+    log = AuditLog(session_factory(db_home.database_url))
+    threads = [threading.Thread(target=lambda: [log.append("prompt", {"n": i}, None, []) for i in range(15)])
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = log.verify()
+    assert result.ok and result.entries == 60
+
+
+def test_cli_verify_and_show(home: Home) -> None:
+    runner = CliRunner()
+    _, ids = filled_log(home)
+    ok = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
+    assert ok.exit_code == 0 and "6 entries" in ok.output
+    shown = runner.invoke(app, ["audit", "show", ids[1], "--json", "--home", str(home.root)])
+    assert shown.exit_code == 0 and json.loads(shown.output)["audit_id"] == ids[1]
+    unknown = runner.invoke(app, ["audit", "show", "nope", "--home", str(home.root)])
+    assert unknown.exit_code == 2 and "unknown audit id" in unknown.output
+    run_sql(home, "DELETE FROM audit_log WHERE seq = 2")
+    broken = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
+    assert broken.exit_code == 1 and "entry 3" in broken.output

@@ -1,0 +1,119 @@
+"""Registry import/list/show/remove and licences, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clearance.db.engine import session_factory
+from clearance.home import Home
+from clearance.registry.document import RegistryFileError
+from clearance.registry.media_store import MediaStore
+from clearance.registry.store import Registry, UnknownWorkError
+from tests.conftest import WORKS_YAML
+
+
+def registry_for(home: Home) -> Registry:
+    return Registry(session_factory(home.database_url), MediaStore(home.media_dir))
+
+
+def test_import_is_idempotent_and_copies_media(db_home: Home, data_dir: Path) -> None:
+    registry = registry_for(db_home)
+    first = registry.import_file(WORKS_YAML)
+    assert (first.created, first.updated, first.unchanged) == (9, 0, 0)
+    revision = registry.revision()
+    second = registry.import_file(WORKS_YAML)
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 9)
+    assert registry.revision() == revision, "an unchanged import must not invalidate indexes"
+    st = registry.get("stranger-things")[0]
+    assert st.owner == "Netflix" and st.policy == "block"
+    assert {e.name for e in st.elements} >= {"Eleven", "Demogorgon", "The Upside Down"}
+    image = next(r for r in st.references if r.kind == "image")
+    assert image.path.is_file() and image.path.read_bytes() == (data_dir / "images/ref/ref_000.jpg").read_bytes()
+
+
+def test_upsert_updates_changed_work(db_home: Home, tmp_path: Path) -> None:
+    registry = registry_for(db_home)
+    registry.import_file(WORKS_YAML)
+    edited = tmp_path / "works.yaml"
+    text = WORKS_YAML.read_text(encoding="utf-8").replace("policy: block", "policy: review", 1)
+    edited.write_text(text.replace("../", str(WORKS_YAML.parent.parent) + "/"), encoding="utf-8")
+    report = registry.import_file(edited)
+    assert (report.updated, report.unchanged) == (1, 8)
+    assert registry.get("stranger-things")[0].policy == "review"
+
+
+@pytest.mark.parametrize(
+    ("needle", "replacement", "expected"),
+    [
+        ("policy: block", "policy: banish", ":15: works[0].policy: must be one of block, review, allow"),
+        ("  title: Squid Game\n", "", "works[1].title: required field is missing"),
+        ("- path: ../images/ref/ref_009.jpg", "- path: ../images/ref/missing.jpg", "works[0].references[1].path"),
+        ("  kind: series\n", "  kind: series\n  colour: red\n", "works[0].colour: unknown field"),
+        ("version: 1", "version: 2", "version: unsupported version '2'"),
+        ("    element: Eleven", "    element: Twelve", "'Twelve' is not a character or element"),
+    ],
+)
+def test_malformed_file_names_line_and_field_and_changes_nothing(
+    home: Home, tmp_path: Path, needle: str, replacement: str, expected: str
+) -> None:
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    before = registry.snapshot()
+    bad = tmp_path / "text" / "bad.yaml"
+    bad.parent.mkdir()
+    (tmp_path / "images").symlink_to(WORKS_YAML.parent.parent / "images")
+    (tmp_path / "video").symlink_to(WORKS_YAML.parent.parent / "video")
+    (tmp_path / "audio").symlink_to(WORKS_YAML.parent.parent / "audio")
+    source = WORKS_YAML.read_text(encoding="utf-8")
+    assert needle in source
+    bad.write_text(source.replace(needle, replacement, 1).replace("title: Stranger Things", "title: Changed"))
+    with pytest.raises(RegistryFileError) as err:
+        registry.import_file(bad)
+    assert str(bad) in str(err.value) and expected in str(err.value)
+    assert registry.snapshot() == before
+
+
+def test_invalid_yaml_and_empty_file(home: Home, tmp_path: Path) -> None:
+    registry = registry_for(home)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\nworks:\n  - id: [unclosed\n")
+    with pytest.raises(RegistryFileError, match=r"broken.yaml:\d+: \(document\): not valid YAML"):
+        registry.import_file(broken)
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    with pytest.raises(RegistryFileError, match="the file is empty"):
+        registry.import_file(empty)
+    with pytest.raises(RegistryFileError, match="file not found"):
+        registry.import_file(tmp_path / "nope.yaml")
+
+
+def test_remove_and_licences(db_home: Home) -> None:
+    registry = registry_for(db_home)
+    registry.import_file(WORKS_YAML)
+    registry.grant_licence("acme", "frozen")
+    assert registry.licensed_works("acme") == {("Disney", "frozen")}
+    registry.revoke_licence("acme", "frozen")
+    assert registry.licensed_works("acme") == set()
+    assert registry.remove("frozen") == [("Disney", "frozen")]
+    with pytest.raises(UnknownWorkError):
+        registry.get("frozen")
+    with pytest.raises(UnknownWorkError):
+        registry.remove("frozen")
+    assert len(registry.works()) == 8
+
+
+def test_owner_restricted_import(home: Home) -> None:
+    with pytest.raises(PermissionError, match="cannot be imported by Netflix"):
+        registry_for(home).import_file(WORKS_YAML, owner="Netflix")
+    assert registry_for(home).works() == []
+
+
+def test_media_store_deduplicates(tmp_path: Path, data_dir: Path) -> None:
+    store = MediaStore(tmp_path / "media")
+    copy = tmp_path / "copy.jpg"
+    shutil.copy(data_dir / "images/ref/ref_000.jpg", copy)
+    assert store.put(data_dir / "images/ref/ref_000.jpg") == store.put(copy)
+    assert len(list((tmp_path / "media").rglob("*"))) == 2  # one folder, one file
