@@ -105,7 +105,7 @@ class Screener:
             matches += media.matches
             if media.error:
                 errors.append(f"reference {media.path}: {media.error}")
-        verdict = self._verdict(matches, errors, item_id=item_id)
+        verdict = self._verdict(matches, errors, id=item_id)
         if verdict.action != Action.ALLOW:
             snapshot = self.refresh().snapshot
             rewrite = rewrite_prompt(prompt, negative_prompt, verdict.matches, snapshot)

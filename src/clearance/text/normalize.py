@@ -90,20 +90,23 @@ def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
     run: list[Token] = []
 
     def flush() -> None:
-        if len(run) >= 3:
-            text = "".join(t.text for t in run)
+        if len(run) >= 3 and any(t.text.isalpha() for t in run):
+            text = "".join(t.text for t in run).translate(LEET)
             out.append(Token(text, run[0].start, run[-1].end, True, True, source[run[0].start : run[-1].end]))
         else:
             out.extend(run)
         run.clear()
 
+    def single(tok: Token) -> bool:
+        return len(tok.text) == 1 and (tok.text.isalpha() or tok.text in LEET_CHARS)
+
     for tok in tokens:
         gap_ok = not run or re.fullmatch(r"[\s.\-_*·•/\\]{1,4}", source[run[-1].end : tok.start]) is not None
-        if len(tok.text) == 1 and tok.text.isalpha() and gap_ok:
+        if single(tok) and gap_ok:
             run.append(tok)
             continue
         flush()
-        if len(tok.text) == 1 and tok.text.isalpha():
+        if single(tok):
             run.append(tok)
         else:
             out.append(tok)

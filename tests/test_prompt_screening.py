@@ -1,0 +1,180 @@
+"""Prompt screening end to end through the CLI and the Python API, on the shared dev data."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clearance.cli import app
+from clearance.home import Home
+from clearance.screening import Screener
+from clearance.verdict import Action
+from tests.conftest import WORKS_YAML
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def screened_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    home = Home.resolve(tmp_path_factory.mktemp("prompts") / "home")
+    result = runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    return home
+
+
+@pytest.fixture(scope="module")
+def screener(screened_home: Home) -> Screener:
+    return Screener(screened_home)
+
+
+def test_dev_prompts_through_cli(screened_home: Home, data_dir: Path, tmp_path: Path) -> None:
+    """The whole labelled dev set: rates per kind must meet the documented figures."""
+    out = tmp_path / "verdicts.jsonl"
+    prompts = data_dir / "text" / "prompts_dev.jsonl"
+    result = runner.invoke(app, ["screen", "prompts", str(prompts), "--out", str(out), "--home", str(screened_home.root)])
+    assert result.exit_code == 0, result.output
+    verdicts = {v["id"]: v for v in map(json.loads, out.read_text().splitlines())}
+    labels = [json.loads(line) for line in prompts.read_text().splitlines()]
+    assert len(verdicts) == len(labels)
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for item in labels:
+        verdict = verdicts[item["id"]]
+        assert verdict["audit_id"]
+        if item["label"] == "block":
+            hits[item["kind"]].append(verdict["action"] == "block"
+                                      and item["work_id"] in {m["work_id"] for m in verdict["matches"]})
+        else:
+            hits[item["kind"]].append(verdict["action"] == "block")
+    rate = {kind: sum(v) / len(v) for kind, v in hits.items()}
+    assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
+    assert rate["benign"] <= 0.01
+    assert rate["hard_negative"] <= 0.06
+    assert rate["negative_only"] <= 0.1
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "element"),
+    [
+        ("Eleven from Stranger Things eating waffles", "stranger-things", "Eleven"),
+        ("S q u i d   G 4 m e doll", "squid-game", None),
+        ("Dеmоgоrgоn in a forest", "stranger-things", "Demogorgon"),  # Cyrillic е/о
+        ("V\u200be\u200bc\u200bn\u200ba poster", "stranger-things", "Vecna"),
+        ("ＢＲＩＤＧＥＲＴＯＮ ball", "bridgerton", None),  # full-width
+        ("오징어 게임 poster", "squid-game", None),
+        ("Hermoine Granger casting a spell", "harry-potter", "Hermione Granger"),
+    ],
+)
+def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == Action.BLOCK
+    top = [m for m in verdict.matches if m.work_id == work]
+    assert top and (element is None or element in {m.element for m in top})
+    lexical = next(m for m in top if m.signal == "text.lexical")
+    start, end = lexical.details["span"]
+    assert prompt[start:end] == lexical.details["words"]
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a calendar page showing Wednesday, March 4",
+        "eleven candles on a birthday cake",
+        "a frozen lake with ice skaters at dawn",
+        "a pegboard wall in a garage workshop",
+        "one red apple on a wooden table",
+        "a man named Steve fixing a bicycle",
+    ],
+)
+def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: str) -> None:
+    assert screener.screen_prompt(prompt, audit=False).action == Action.ALLOW
+
+
+def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener) -> None:
+    neg = screener.screen_prompt("a girl in a pink dress in a forest", "Stranger Things, Eleven", audit=False)
+    assert neg.action == Action.ALLOW
+    blocked = screener.screen_prompt("Eleven from Stranger Things with a nosebleed", "blurry", audit=False)
+    assert blocked.action == Action.BLOCK
+    assert "Eleven" not in blocked.rewritten_prompt and "Stranger Things" not in blocked.rewritten_prompt
+    assert blocked.negative_prompt.startswith("blurry, ") and "Stranger Things" in blocked.negative_prompt
+    assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action != Action.BLOCK
+
+
+def test_indirect_description_names_element(screener: Screener) -> None:
+    verdict = screener.screen_prompt(
+        "a giant doll with a black bob and orange pinafore turning its head while players in green tracksuits freeze",
+        audit=False,
+    )
+    assert verdict.action == Action.BLOCK
+    semantic = next(m for m in verdict.matches if m.signal == "text.semantic")
+    assert semantic.work_id == "squid-game" and semantic.element == "Young-hee"
+    assert semantic.details["shared_words"] and verdict.versions["text.embedding_model"]
+
+
+def test_licence_turns_matches_into_allow(screened_home: Home, screener: Screener) -> None:
+    screener.registry.grant_licence("netflix-platform", "stranger-things")
+    try:
+        licensed = screener.screen_prompt("Eleven from Stranger Things", tenant="netflix-platform")
+        other = screener.screen_prompt("Eleven from Stranger Things", tenant="someone-else")
+    finally:
+        screener.registry.revoke_licence("netflix-platform", "stranger-things")
+    assert licensed.action == Action.ALLOW and all(m.licensed for m in licensed.matches)
+    assert licensed.rewritten_prompt is None
+    assert other.action == Action.BLOCK
+
+
+@pytest.mark.parametrize(("prompt", "error"), [("", "empty prompt"), ("   \n\t", "empty prompt")])
+def test_empty_prompts_are_reviewed(screener: Screener, prompt: str, error: str) -> None:
+    verdict = screener.screen_prompt(prompt)
+    assert verdict.action == Action.REVIEW and verdict.error == error and verdict.audit_id
+
+
+def test_huge_and_odd_prompts(screener: Screener) -> None:
+    huge = "a quiet meadow with wildflowers " * 3500 + " Vecna"
+    verdict = screener.screen_prompt(huge, audit=False)
+    assert verdict.action == Action.REVIEW and "truncated" in (verdict.error or "")
+    odd = screener.screen_prompt("\x00\x07 🎬 \U0010ffff ̸̸̸ \ud800x Vecna", audit=False)
+    assert odd.action == Action.BLOCK
+
+
+def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(
+        b'{"id": "ok", "prompt": "Vecna in the attic"}\n'
+        b'{"id": "broken", "prompt": \n'
+        b'\xff\xfe not utf-8\n'
+        b'{"id": "extra", "prompt": "a cat", "colour": "red"}\n'
+        b'{"id": "notstr", "prompt": 42}\n'
+        b'["a list"]\n'
+        b'\n'
+        b'{"id": "last", "prompt": "a cat on a sofa", "negative_prompt": "Vecna"}\n'
+    )
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "prompts", str(src), "--out", str(out), "--home", str(screened_home.root)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["ok", "line-2", "line-3", "extra", "notstr", "line-6", "last"]
+    assert rows[0]["action"] == "block" and rows[-1]["action"] == "allow"
+    for row in rows[1:-1]:
+        assert row["action"] == "review" and row["error"]
+    assert "invalid JSON" in rows[1]["error"] and "UTF-8" in rows[2]["error"] and "colour" in rows[3]["error"]
+
+
+def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["screen", "prompts", str(tmp_path / "nope.jsonl"), "--home", str(screened_home.root)])
+    assert missing.exit_code == 2 and "not found" in missing.output
+    single = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(screened_home.root)])
+    assert single.exit_code == 0 and json.loads(single.output)["action"] == "block"
+
+
+def test_fail_closed_when_a_layer_cannot_run(tmp_path: Path) -> None:
+    """An index folder that cannot be written (a real failure mode) gives review, never allow."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    home.index_dir.mkdir(parents=True, exist_ok=True)
+    (home.index_dir / "text.semantic").write_text("not a folder")
+    verdict = Screener(home).screen_prompt("a golden retriever on a beach")
+    assert verdict.action == Action.REVIEW and "text.semantic" in (verdict.error or "")
