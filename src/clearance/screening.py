@@ -9,6 +9,7 @@ verdict with an ``error``: a check that cannot run never silently allows.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ from clearance.signals.base import Content, SignalType
 from clearance.text.rewrite import rewrite_prompt
 from clearance.verdict import Action, Match, Verdict
 
+FRESHNESS_S = 0.5
+"""How stale the registry view may be: the revision is read at most this often (a server picks up
+registry changes within this time; changes made through this screener are seen at once)."""
 MAX_PROMPT_CHARS = 20_000
 """Longer prompts are screened on their first this-many characters and flagged for review."""
 
@@ -53,12 +57,18 @@ class Screener:
         self.signals = [t(home.index_dir / t.name) for t in signal_types]
         self._lock = threading.Lock()
         self._loaded: _Loaded | None = None
+        self._checked_at = 0.0
+        self._writes_seen = -1
 
     # -- registry freshness -------------------------------------------------------------
     def refresh(self) -> _Loaded:
-        """Pick up registry changes (one cheap revision query when nothing changed)."""
-        revision = self.registry.revision()
+        """Pick up registry changes (one cheap revision query per ``FRESHNESS_S``)."""
         loaded = self._loaded
+        now = time.monotonic()
+        if loaded is not None and now - self._checked_at < FRESHNESS_S and self.registry.writes == self._writes_seen:
+            return loaded
+        self._checked_at, self._writes_seen = now, self.registry.writes
+        revision = self.registry.revision()
         if loaded is not None and loaded.snapshot.revision == revision:
             return loaded
         with self._lock:

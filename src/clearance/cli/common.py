@@ -18,7 +18,7 @@ DatabaseOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
-console = Console()
+console = Console(width=None if Console().is_terminal else 160)
 errors = Console(stderr=True)
 
 

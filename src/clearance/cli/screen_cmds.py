@@ -36,17 +36,18 @@ def screener(home: str | None, database_url: str | None, allow_root: list[Path] 
 
 def print_table(verdicts: list[Verdict], title: str) -> None:
     """A readable summary: one row per verdict with its strongest match."""
-    table = Table(title=title)
-    for col in ("item", "action", "score", "work", "element", "signal", "evidence"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=title, show_lines=False)
+    table.add_column("item", max_width=48, overflow="ellipsis", no_wrap=True)
+    table.add_column("action")
+    table.add_column("score", justify="right")
+    table.add_column("work / element (signal)", max_width=44, overflow="fold")
+    table.add_column("evidence", max_width=60, overflow="ellipsis", no_wrap=True)
     colour = {Action.ALLOW: "green", Action.REVIEW: "yellow", Action.BLOCK: "red"}
     for v in verdicts:
         top = v.matches[0] if v.matches else None
-        table.add_row(
-            v.id or v.path or "", f"[{colour[v.action]}]{v.action.value}[/]", f"{v.score:.2f}",
-            top.work_id if top else "", (top.element or "") if top else "", top.signal if top else "",
-            v.error or (top.evidence if top else ""),
-        )
+        where = f"{top.work_id}{' / ' + top.element if top.element else ''} ({top.signal})" if top else ""
+        table.add_row(v.id or v.path or "", f"[{colour[v.action]}]{v.action.value}[/]", f"{v.score:.2f}", where,
+                      v.error or (top.evidence if top else ""))
     console.print(table)
 
 

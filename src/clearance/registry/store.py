@@ -98,6 +98,8 @@ class Registry:
     def __init__(self, sessions: sessionmaker[Session], media: MediaStore) -> None:
         self.sessions = sessions
         self.media = media
+        self.writes = 0
+        """Changes made through this object; readers in the same process use it to skip waiting."""
 
     # -- writes -------------------------------------------------------------------------
     def import_file(self, path: Path, owner: str | None = None) -> ImportReport:
@@ -120,6 +122,7 @@ class Registry:
                 changed |= outcome != "unchanged"
             if changed:
                 _bump_revision(session)
+        self.writes += 1
         return report
 
     def remove(self, slug: str, owner: str | None = None) -> list[tuple[str, str]]:
@@ -132,6 +135,7 @@ class Registry:
             for work in works:
                 session.delete(work)
             _bump_revision(session)
+        self.writes += 1
         return removed
 
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> None:

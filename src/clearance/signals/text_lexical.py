@@ -33,6 +33,8 @@ CUES = re.compile(
     r"\b(fan ?art|cosplay|character|official|episode|season|series|movie|film|franchise|poster|wallpaper|"
     r"plush|figurine|figure|merch|costume|fanfic|crossover|parody|scene from|cartoon|anime|live action)\b"
 )
+QUALIFIER = re.compile(r"\([^)]*\)")
+"""A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 MIN_FUZZY_LEN = 4
 TYPO_MAX_ZIPF = 3.0
 """Only words rarer than this may be typos ("kite" is a word, not a misspelt "Kate")."""
@@ -82,7 +84,7 @@ def _entries(work: WorkView) -> list[NameEntry]:
     """Every name of a work, plus the rare words of multi-word names as names of their own."""
     entries: list[NameEntry] = []
     for element, role, name in _names(work):
-        tokens = tuple(normalise(name).split())
+        tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
         if not tokens:
             continue
         entries.append(NameEntry(work, element, role, name, tokens, ambiguity(tokens)))
@@ -257,7 +259,8 @@ class TextLexical(SignalType):
         }[entry.level]
         if not supported:
             return None
-        raw = 0.9 if hit.fuzzy or entry.level != DISTINCTIVE else 1.0
+        exact = not hit.fuzzy and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
+        raw = 1.0 if exact else 0.9
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
                                    ("character request", cue)) if on]

@@ -44,9 +44,21 @@ CANDIDATES = 8
 FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared")
 
 
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of two or more words: the units traits are written in."""
+    spans, start = [], 0
+    for m in [*CLAUSE_SPLIT.finditer(text), None]:
+        end = m.start() if m else len(text)
+        piece = text[start:end]
+        if len(piece.split()) >= 2:
+            lead = len(piece) - len(piece.lstrip())
+            spans.append((start + lead, start + len(piece.rstrip())))
+        start = m.end() if m else end
+    return spans
+
+
 def clauses(text: str) -> list[str]:
-    """Clauses of two or more words: the units a description's traits are written in."""
-    return [p.strip() for p in CLAUSE_SPLIT.split(text) if p and len(p.split()) >= 2]
+    return [text[a:b] for a, b in clause_spans(text)]
 
 
 def windows(text: str) -> list[str]:
@@ -137,10 +149,7 @@ class TextSemantic(SignalType):
         """Feature vector (``FEATURES`` order) and evidence for each candidate work."""
         if not self.full_rows:
             return {}
-        parts = clauses(prompt) or [prompt]
-        wins = windows(prompt)
-        vecs = shared_text_embedder().embed(parts + wins)
-        part_vecs, win_vecs = vecs[: len(parts)], vecs[len(parts) :]
+        part_vecs, win_vecs, parts = self._embed_prompt(prompt)
         per_row = (win_vecs @ self.full_vecs.T).max(axis=0)
         per_work = np.full(len(self.works), -1.0, dtype=np.float32)
         np.maximum.at(per_work, self.full_work, per_row)
@@ -150,6 +159,18 @@ class TextSemantic(SignalType):
         for w, shared_words in shared.items():
             out[w] = self._work_features(w, per_work, part_vecs, parts, shared_words)
         return out
+
+    @staticmethod
+    def _embed_prompt(prompt: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Clause vectors, whole-prompt (or window) vectors and the clause texts."""
+        embedder = shared_text_embedder()
+        wins = windows(prompt)
+        if len(wins) == 1:
+            spans = clause_spans(prompt) or [(0, len(prompt))]
+            full, part_vecs = embedder.embed_with_spans(prompt, spans)
+            return part_vecs, full[None], [prompt[a:b] for a, b in spans]
+        parts = clauses(prompt) or [prompt]
+        return embedder.embed(parts), embedder.embed(wins), parts
 
     def _candidates(self, per_work: np.ndarray, words: set[str]) -> list[int]:
         top = np.argsort(-per_work)[:CANDIDATES].tolist()

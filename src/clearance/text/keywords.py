@@ -41,9 +41,11 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> list[str]:
-    """Stemmed, normalised content words (no stopwords, no single characters)."""
-    return [stem(t.text) for t in tokenize(text) if len(t.text) > 1 and t.text not in STOPWORDS]
+@lru_cache(maxsize=100_000)
+def content_words(text: str) -> tuple[str, ...]:
+    """Stemmed, normalised content words (no stopwords, no single characters). Cached: registry
+    descriptions are asked for again and again (rewrites, indexing)."""
+    return tuple(stem(t.text) for t in tokenize(text) if len(t.text) > 1 and t.text not in STOPWORDS)
 
 
 def rarity(word: str) -> float:

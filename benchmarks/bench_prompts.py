@@ -1,0 +1,151 @@
+"""Prompt screening benchmark: quality on the dev prompts, latency at the demo and at 10,000 works.
+
+    python benchmarks/bench_prompts.py            # full: dev registry + generated 10,000-work registry
+    python benchmarks/bench_prompts.py --smoke    # CI smoke: dev registry + generated 200-work registry
+
+Quality is measured through the same API the CLI calls (``Screener.screen_prompt``), per
+kind of dev prompt. Latency is in-process, per prompt, after warm-up, with and without the
+audit append. The generated registry has 6 names or aliases and 3 descriptions per work
+(10,000 works: 60,000 names, 30,000 descriptions), built from a seeded syllable generator so
+runs are comparable; its embeddings are cached in ``benchmarks/out`` after the first run.
+Cold start is a fresh process from interpreter start to the first verdict on a built home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+from common import DATA, SCRATCH, peak_rss_mb, percentiles_ms, write_result
+
+from clearance.home import Home
+from clearance.screening import Screener
+
+SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
+NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
+         "fox soldier pirate ninja idol").split()
+TRAITS = ("red cape|silver mask|green tracksuit|purple braid|cracked grey skin|tan uniform|round glasses|"
+          "lightning scar|orange pinafore|black hood|golden armour|blue scales|yellow raincoat|wooden leg|"
+          "glowing eyes|striped scarf|top hat|iron gauntlet|feathered wings|neon tattoos").split("|")
+PLACES = ("floating city|underwater castle|desert market|neon alley|snowy village|haunted school|"
+          "glass tower|jungle temple|space station|candy factory").split("|")
+
+
+def fake_name(rng: random.Random, words: int = 2) -> str:
+    return " ".join("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+                    for _ in range(words))
+
+
+def generated_registry(n_works: int, path: Path, seed: int = 7) -> Path:
+    """A registry of ``n_works`` synthetic works (6 names, 3 descriptions each)."""
+    if path.exists():
+        return path
+    rng = random.Random(seed)
+    works = []
+    for i in range(n_works):
+        def desc() -> str:
+            a, b = rng.sample(TRAITS, 2)
+            return f"{rng.choice(NOUNS).capitalize()} with a {a} and a {b}, in a {rng.choice(PLACES)}"
+        works.append({
+            "id": f"work-{i:05d}", "title": fake_name(rng, 2), "owner": f"Studio {i % 50}", "kind": "film",
+            "policy": "block", "aliases": [fake_name(rng, 1)],
+            "characters": [{"name": fake_name(rng, 2), "aliases": [fake_name(rng, 1)], "description": desc()}
+                           for _ in range(2)],
+            "descriptions": [f"A {rng.choice(PLACES)} where a {rng.choice(NOUNS)} wears a {rng.choice(TRAITS)}"],
+        })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"version": 1, "works": works}, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def quality(screener: Screener, prompts: list[dict]) -> dict:
+    hits: dict[str, list[bool]] = defaultdict(list)
+    for p in prompts:
+        v = screener.screen_prompt(p["prompt"], p.get("negative_prompt"), audit=False)
+        if p["label"] == "block":
+            hits[p["kind"]].append(v.action.value == "block" and p["work_id"] in {m.work_id for m in v.matches})
+        else:
+            hits[p["kind"]].append(v.action.value == "block")
+    out = {kind: {"n": len(v), "rate": round(sum(v) / len(v), 4)} for kind, v in hits.items()}
+    caught = [x for k in ("direct", "obfuscated", "indirect") for x in hits[k]]
+    out["tpr_named_obfuscated_indirect"] = round(sum(caught) / len(caught), 4)
+    out["note"] = "rate = share blocked for the right work (block kinds) or share blocked (allow kinds)"
+    return out
+
+
+def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) -> dict:
+    screener.warm_up()
+    times = []
+    for _ in range(rounds):
+        for prompt in prompts:
+            t = time.perf_counter()
+            screener.screen_prompt(prompt, audit=audit)
+            times.append(time.perf_counter() - t)
+    return percentiles_ms(times)
+
+
+def cold_start(home: Home) -> float:
+    code = ("import time; t=time.perf_counter(); from clearance.home import Home; from clearance.screening import "
+            f"Screener; s=Screener(Home.resolve({str(home.root)!r})); s.screen_prompt('a cat on a sofa', audit=False);"
+            " print(time.perf_counter()-t)")
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return round(time.perf_counter() - start, 3), round(float(out.stdout.strip()), 3)
+
+
+def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[str], rounds: int) -> dict:
+    home = Home.resolve(home_dir)
+    screener = Screener(home)
+    t = time.perf_counter()
+    screener.registry.import_file(yaml_path)
+    imported = time.perf_counter() - t
+    t = time.perf_counter()
+    screener.warm_up()
+    indexed = time.perf_counter() - t
+    result = {"works": len(screener.registry.snapshot().works), "import_s": round(imported, 2),
+              "index_build_s": round(indexed, 2),
+              "latency_screen_only": latency(screener, prompts, rounds, audit=False),
+              "latency_with_audit": latency(screener, prompts[:100], 1, audit=True)}
+    wall, in_process = cold_start(home)
+    result["cold_start_to_first_verdict_s"] = {"process_wall": wall, "after_interpreter_start": in_process}
+    print(f"[{label}] {json.dumps(result)}", flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--works", type=int, default=10_000)
+    args = parser.parse_args()
+    n_works = 200 if args.smoke else args.works
+    prompts = [json.loads(line) for line in (DATA / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
+    texts = [p["prompt"] for p in prompts]
+    scratch = SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
+    dev = run_registry("dev registry", DATA / "text" / "works.yaml", scratch / f"dev-{time.time_ns()}", texts,
+                       1 if args.smoke else 3)
+    dev_screener = Screener(Home.resolve(scratch / "quality"))
+    dev_screener.registry.import_file(DATA / "text" / "works.yaml")
+    result = {"quality_dev_prompts": quality(dev_screener, prompts), "dev_registry": dev}
+    big_yaml = generated_registry(n_works, scratch / f"generated-{n_works}.yaml")
+    big_home = scratch / f"generated-{n_works}-home"
+    if big_home.exists():
+        import shutil
+        for item in big_home.iterdir():  # keep the embedding cache, start the database afresh
+            if item.name != "index":
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+    result[f"generated_{n_works}_works"] = run_registry(f"{n_works} works", big_yaml, big_home, texts,
+                                                        1 if args.smoke else 2)
+    result["peak_rss_mb"] = peak_rss_mb()
+    write_result("prompts", result, args.smoke)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
