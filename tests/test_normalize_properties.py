@@ -69,7 +69,9 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
-def test_disguised_names_are_caught(lexical: tuple[TextLexical, RegistrySnapshot, Screener], data: st.DataObject) -> None:
+def test_disguised_names_are_caught(
+    lexical: tuple[TextLexical, RegistrySnapshot, Screener], data: st.DataObject
+) -> None:
     signal, snapshot, _ = lexical
     name, slug = data.draw(st.sampled_from(distinctive_names(snapshot)))
     how = data.draw(st.sampled_from(["homoglyph", "leet", "spacing", "zero_width", "case", "typo"]))

@@ -35,7 +35,8 @@ def test_dev_prompts_through_cli(screened_home: Home, data_dir: Path, tmp_path: 
     """The whole labelled dev set: rates per kind must meet the documented figures."""
     out = tmp_path / "verdicts.jsonl"
     prompts = data_dir / "text" / "prompts_dev.jsonl"
-    result = runner.invoke(app, ["screen", "prompts", str(prompts), "--out", str(out), "--home", str(screened_home.root)])
+    args = ["screen", "prompts", str(prompts), "--out", str(out), "--home", str(screened_home.root)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     verdicts = {v["id"]: v for v in map(json.loads, out.read_text().splitlines())}
     labels = [json.loads(line) for line in prompts.read_text().splitlines()]

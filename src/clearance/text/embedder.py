@@ -55,10 +55,12 @@ class TextEmbedder:
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
         return _unit(_mean_pool(self._hidden(encodings), mask))
 
-    def _hidden(self, encodings: list) -> np.ndarray:  # noqa: ANN001 - tokenizers.Encoding
+    def _hidden(self, encodings: list) -> np.ndarray:
+        """Contextual token states (batch, tokens, 384) of tokenizer encodings."""
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        return self.session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return self.session.run(None, feeds)[0]
 
     def embed_with_spans(self, text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """One forward pass: the text's vector and a vector per character span (clause).
@@ -71,10 +73,11 @@ class TextEmbedder:
         hidden = self._hidden([encoding])[0]
         mask = np.array(encoding.attention_mask, dtype=np.float32)
         full = _unit(_mean_pool(hidden[None], mask[None]))[0]
-        offsets = encoding.offsets
+        offsets = np.array(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        real = (mask > 0) & (offsets[:, 1] > offsets[:, 0])  # no padding, no [CLS]/[SEP]
         rows = []
         for start, end in spans:
-            inside = np.array([m > 0 and s < end and e > start and e > s for (s, e), m in zip(offsets, mask)])
+            inside = real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
             rows.append(hidden[inside].mean(axis=0) if inside.any() else np.zeros(hidden.shape[1], np.float32))
         return full, _unit(np.array(rows, dtype=np.float32).reshape(len(spans), hidden.shape[1]))
 
