@@ -74,7 +74,7 @@ class Screener:
         with self._lock:
             if self._loaded is None or self._loaded.snapshot.revision != revision:
                 snapshot = self.registry.snapshot()
-                self._loaded = _Loaded(snapshot, {w.key: w.policy for w in snapshot.works})
+                self._loaded = _Loaded(snapshot, {key: w.policy for key, w in snapshot.by_key.items()})
             return self._loaded
 
     def warm_up(self) -> None:

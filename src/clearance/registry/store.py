@@ -6,7 +6,9 @@ registry revision, so the request path does no ORM work.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,17 @@ class RegistrySnapshot:
     revision: int
     works: tuple[WorkView, ...]
 
+    @cached_property
+    def by_key(self) -> dict[tuple[str, str], WorkView]:
+        """Works by (owner, id), built once per snapshot."""
+        return {w.key: w for w in self.works}
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the registry's content: persisted indexes are valid only for the same content
+        (a revision number alone could repeat across databases)."""
+        return hashlib.sha256(repr(self.works).encode()).hexdigest()
+
 
 @dataclass
 class ImportReport:
@@ -116,8 +129,11 @@ class Registry:
         report = ImportReport()
         with self.sessions.begin() as session:
             changed = False
+            existing = {(w.owner, w.slug): w for w in session.scalars(
+                select(Work).options(selectinload(Work.elements), selectinload(Work.references))
+            )}
             for spec, ref_shas in zip(specs, shas, strict=True):
-                outcome = _upsert(session, spec, ref_shas)
+                outcome = _upsert(session, existing.get((spec.owner, spec.slug)), spec, ref_shas)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 changed |= outcome != "unchanged"
             if changed:
@@ -220,8 +236,7 @@ def _row_state(work: Work) -> dict[str, Any]:
     }
 
 
-def _upsert(session: Session, spec: WorkSpec, ref_shas: list[str]) -> str:
-    work = session.scalar(select(Work).where(Work.owner == spec.owner, Work.slug == spec.slug))
+def _upsert(session: Session, work: Work | None, spec: WorkSpec, ref_shas: list[str]) -> str:
     state = _spec_state(spec, ref_shas)
     if work is not None and _row_state(work) == state:
         return "unchanged"

@@ -9,6 +9,8 @@ over registered signal types; it never branches on which one it is.
 
 from __future__ import annotations
 
+import os
+import pickle
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +80,9 @@ class SignalType(ABC):
     """Bumped when fingerprints or calibration change; recorded in every verdict."""
     content_kinds: ClassVar[frozenset[str]]
     """Which ``Content.kind`` values this signal screens."""
+    persist_index: ClassVar[bool] = False
+    """Save the built index (pickled attributes) per registry fingerprint, so a new process
+    (a server worker, a CLI call) loads it instead of rebuilding it."""
 
     def __init__(self, store_dir: Path) -> None:
         self.store_dir = store_dir
@@ -85,10 +90,40 @@ class SignalType(ABC):
 
     def ensure_indexed(self, snapshot: RegistrySnapshot) -> None:
         """Rebuild the index when the registry revision moved on (cheap when it did not)."""
-        if self.revision != snapshot.revision:
-            self.store_dir.mkdir(parents=True, exist_ok=True)
+        if self.revision == snapshot.revision:
+            return
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        if not (self.persist_index and self._load_index(snapshot)):
             self.index(snapshot)
-            self.revision = snapshot.revision
+            if self.persist_index:
+                self._save_index(snapshot)
+        self.revision = snapshot.revision
+
+    def _index_path(self, snapshot: RegistrySnapshot) -> Path:
+        return self.store_dir / f"index-v{self.version}-{snapshot.fingerprint[:24]}.pkl"
+
+    def _state(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in ("store_dir", "revision")}
+
+    def _load_index(self, snapshot: RegistrySnapshot) -> bool:
+        path = self._index_path(snapshot)
+        try:
+            with path.open("rb") as fh:
+                vars(self).update(pickle.load(fh))
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return False
+        return True
+
+    def _save_index(self, snapshot: RegistrySnapshot) -> None:
+        """Write atomically and drop indexes of older registry states."""
+        path = self._index_path(snapshot)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("wb") as fh:
+            pickle.dump(self._state(), fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+        for old in self.store_dir.glob(f"index-v{self.version}-*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
 
     @abstractmethod
     def index(self, snapshot: RegistrySnapshot) -> None:

@@ -114,6 +114,7 @@ class TextLexical(SignalType):
     name = "text.lexical"
     version = "1"
     content_kinds = frozenset({"text"})
+    persist_index = True
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.trie: dict = {}

@@ -28,6 +28,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from clearance.registry.store import RegistrySnapshot, description_texts
@@ -41,6 +42,10 @@ CLAUSE_SPLIT = re.compile(
 )
 WINDOW_WORDS, WINDOW_STRIDE = 40, 20
 CANDIDATES = 8
+SEARCH_ROWS = 64
+"""Nearest description rows fetched per prompt window to find candidate works."""
+HNSW_FROM_ROWS = 8_000
+"""Above this many descriptions an HNSW graph replaces the exact scan (0.4 ms vs 2.5 ms at 30k)."""
 FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared")
 
 
@@ -119,6 +124,8 @@ class TextSemantic(SignalType):
     version = "1"
     content_kinds = frozenset({"text"})
 
+    persist_index = True
+
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.works = snapshot.works
         fulls: list[Row] = []
@@ -133,13 +140,51 @@ class TextSemantic(SignalType):
         vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits])
         self.full_rows, self.trait_rows = fulls, traits
         self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) :]
-        self.full_work = np.array([r.work for r in fulls], dtype=np.int64)
-        self.trait_work = np.array([r.work for r in traits], dtype=np.int64)
+        # rows are grouped by work in order, so per-work maxima and slices need no scatter
+        full_work = np.array([r.work for r in fulls], dtype=np.int64)
+        self.full_starts = np.searchsorted(full_work, np.arange(len(snapshot.works)))
+        self.has_full = np.bincount(full_work, minlength=len(snapshot.works)) > 0
+        trait_work = np.array([r.work for r in traits], dtype=np.int64)
+        self.trait_bounds = np.searchsorted(trait_work, np.arange(len(snapshot.works) + 1))
         self.keywords = [keyword_weights(description_texts(work)) for work in snapshot.works]
-        self.keyword_works: dict[str, list[int]] = {}
+        postings: dict[str, tuple[list[int], list[float]]] = {}
         for w, weights in enumerate(self.keywords):
-            for word in weights:
-                self.keyword_works.setdefault(word, []).append(w)
+            for word, weight in weights.items():
+                works, values = postings.setdefault(word, ([], []))
+                works.append(w)
+                values.append(weight)
+        self.postings = {k: (np.array(a, np.int64), np.array(b, np.float32)) for k, (a, b) in postings.items()}
+        self.full_work = full_work
+        self.full_index_bytes = self._build_search(self.full_vecs)
+
+    @staticmethod
+    def _build_search(vectors: np.ndarray) -> np.ndarray | None:
+        """A serialised HNSW index for large registries (None: scan exactly)."""
+        if len(vectors) < HNSW_FROM_ROWS:
+            return None
+        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index.add(np.ascontiguousarray(vectors))
+        return faiss.serialize_index(index)
+
+    def _state(self) -> dict:
+        return {k: v for k, v in super()._state().items() if k != "_search"}
+
+    def _nearest_rows(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(similarities, row ids) of the description rows nearest to any query vector."""
+        if self.full_index_bytes is None:
+            sims = (queries @ self.full_vecs.T).max(axis=0)
+            rows = np.argsort(-sims)[:SEARCH_ROWS]
+            return sims[rows], rows
+        if getattr(self, "_search", None) is None:
+            self._search = faiss.deserialize_index(self.full_index_bytes)
+            self._search.hnsw.efSearch = 128
+        sims, rows = self._search.search(np.ascontiguousarray(queries), SEARCH_ROWS)
+        return sims.ravel(), rows.ravel()
+
+    def _full_similarity(self, w: int, queries: np.ndarray) -> float:
+        lo = self.full_starts[w]
+        hi = lo + int(np.count_nonzero(self.full_work[lo:] == w)) if self.has_full[w] else lo
+        return float((queries @ self.full_vecs[lo:hi].T).max()) if hi > lo else -1.0
 
     def model_versions(self) -> dict[str, str]:
         return {self.name: self.version, "text.embedding_model": MODEL_ID}
@@ -150,14 +195,20 @@ class TextSemantic(SignalType):
         if not self.full_rows:
             return {}
         part_vecs, win_vecs, parts = self._embed_prompt(prompt)
-        per_row = (win_vecs @ self.full_vecs.T).max(axis=0)
-        per_work = np.full(len(self.works), -1.0, dtype=np.float32)
-        np.maximum.at(per_work, self.full_work, per_row)
+        sims, rows = self._nearest_rows(win_vecs)
+        nearest: dict[int, float] = {}
+        for sim, row in zip(sims.tolist(), rows.tolist(), strict=True):
+            if row >= 0:
+                work = int(self.full_work[row])
+                nearest[work] = max(nearest.get(work, -1.0), sim)
+        ranked = sorted(nearest, key=nearest.get, reverse=True)
         words = set(content_words(prompt))
-        shared = {w: [x for x in words if x in self.keywords[w]] for w in self._candidates(per_work, words)}
         out = {}
-        for w, shared_words in shared.items():
-            out[w] = self._work_features(w, per_work, part_vecs, parts, shared_words)
+        for w in self._candidates(ranked, words):
+            full = nearest[w] if w in nearest else self._full_similarity(w, win_vecs)
+            best_other = max((nearest[o] for o in ranked[:2] if o != w), default=-1.0)
+            shared = [x for x in words if x in self.keywords[w]]
+            out[w] = self._work_features(w, full - best_other, full, part_vecs, parts, shared)
         return out
 
     @staticmethod
@@ -172,39 +223,38 @@ class TextSemantic(SignalType):
         parts = clauses(prompt) or [prompt]
         return embedder.embed(parts), embedder.embed(wins), parts
 
-    def _candidates(self, per_work: np.ndarray, words: set[str]) -> list[int]:
-        top = np.argsort(-per_work)[:CANDIDATES].tolist()
-        counts: dict[int, float] = {}
-        for word in words:
-            for w in self.keyword_works.get(word, ()):
-                counts[w] = counts.get(w, 0.0) + self.keywords[w][word]
-        by_words = sorted(counts, key=counts.get, reverse=True)[:CANDIDATES]
-        return list(dict.fromkeys(top + by_words))
+    def _candidates(self, ranked: list[int], words: set[str]) -> list[int]:
+        """The works most like the prompt, and the works sharing its most telling words."""
+        hits = [self.postings[w] for w in words if w in self.postings]
+        by_words: list[int] = []
+        if hits:
+            scores = np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
+                                 minlength=len(self.works))
+            top = np.argpartition(-scores, min(CANDIDATES, len(scores) - 1))[:CANDIDATES]
+            by_words = [int(w) for w in top if scores[w] > 0]
+        return list(dict.fromkeys(ranked[:CANDIDATES] + by_words))
 
     def _work_features(
-        self, w: int, per_work: np.ndarray, part_vecs: np.ndarray, parts: list[str], shared: list[str]
+        self, w: int, margin: float, full: float, part_vecs: np.ndarray, parts: list[str], shared: list[str]
     ) -> tuple[np.ndarray, dict]:
-        rows = np.flatnonzero(self.trait_work == w)
-        if len(rows):
-            sims = part_vecs @ self.trait_vecs[rows].T  # clauses x traits
+        lo, hi = self.trait_bounds[w], self.trait_bounds[w + 1]
+        if hi > lo:
+            sims = part_vecs @ self.trait_vecs[lo:hi].T  # clauses x traits
             best_per_trait = sims.max(axis=0)
             order = np.argsort(-best_per_trait)
             top = np.pad(best_per_trait[order[:3]], (0, max(0, 3 - len(order))))
-            best_trait = rows[order[0]]
+            trait = self.trait_rows[lo + int(order[0])]
             best_part = int(sims[:, order[0]].argmax())
         else:
-            top, best_trait, best_part = np.zeros(3, np.float32), None, 0
-        others = np.delete(per_work, w)
-        margin = per_work[w] - (others.max() if len(others) else 0.0)
+            top, trait, best_part = np.zeros(3, np.float32), None, 0
         kw = sum(self.keywords[w][x] for x in shared)
-        vector = np.array([per_work[w], *top, margin, kw, len(shared)], dtype=np.float64)
-        trait = self.trait_rows[best_trait] if best_trait is not None else None
+        vector = np.array([full, *top, margin, kw, len(shared)], dtype=np.float64)
         evidence = {
             "element": trait.element if trait else None,
             "prompt_clause": parts[best_part] if parts else "",
             "trait": trait.text if trait else "",
             "trait_similarity": round(float(top[0]), 4),
-            "description_similarity": round(float(per_work[w]), 4),
+            "description_similarity": round(float(full), 4),
             "shared_words": sorted(shared),
         }
         return vector, evidence

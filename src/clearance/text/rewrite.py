@@ -54,10 +54,9 @@ def _remove_spans(prompt: str, matches: list[Match]) -> str:
 
 def _negative_terms(matches: list[Match], snapshot: RegistrySnapshot) -> list[str]:
     """Titles, matched character/element names and the rarest words of their descriptions."""
-    works = {w.key: w for w in snapshot.works}
     terms: list[str] = []
     for m in matches:
-        work = works.get((m.owner, m.work_id))
+        work = snapshot.by_key.get((m.owner, m.work_id))
         if work is None:
             continue
         terms.append(work.title)
