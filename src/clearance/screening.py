@@ -59,6 +59,8 @@ class Screener:
         self._loaded: _Loaded | None = None
         self._checked_at = 0.0
         self._writes_seen = -1
+        for signal in self.signals:
+            threading.Thread(target=signal.preload, name=f"preload-{signal.name}", daemon=True).start()
 
     # -- registry freshness -------------------------------------------------------------
     def refresh(self) -> _Loaded:

@@ -133,6 +133,11 @@ class SignalType(ABC):
     def match(self, content: Content) -> list[Match]:
         """Compare content against the index; return matches with calibrated scores."""
 
+    def preload(self) -> None:
+        """Load models ahead of the first query (the screener calls this in a background thread
+        at start-up, overlapping model loading with index loading). Default: nothing to load."""
+        return
+
     def model_versions(self) -> dict[str, str]:
         """Versions to record in the verdict (override to add model ids)."""
         return {self.name: self.version}

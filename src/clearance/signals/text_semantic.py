@@ -186,6 +186,9 @@ class TextSemantic(SignalType):
         hi = lo + int(np.count_nonzero(self.full_work[lo:] == w)) if self.has_full[w] else lo
         return float((queries @ self.full_vecs[lo:hi].T).max()) if hi > lo else -1.0
 
+    def preload(self) -> None:
+        shared_text_embedder()
+
     def model_versions(self) -> dict[str, str]:
         return {self.name: self.version, "text.embedding_model": MODEL_ID}
 

@@ -91,7 +91,15 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
+_shared_lock = threading.Lock()
+
+
 @cache
-def shared_text_embedder() -> TextEmbedder:
-    """The process-wide embedder (loading costs ~0.3 s; do it once)."""
+def _shared() -> TextEmbedder:
     return TextEmbedder()
+
+
+def shared_text_embedder() -> TextEmbedder:
+    """The process-wide embedder (loading costs ~0.5 s; done once, even when threads race)."""
+    with _shared_lock:
+        return _shared()
