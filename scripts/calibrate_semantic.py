@@ -93,7 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "src" / "clearance" / "data" / "semantic_calibration.json")
-    parser.add_argument("--l2", type=float, default=1.0)
+    parser.add_argument("--l2", type=float, default=0.3)
     args = parser.parse_args()
     prompts = [json.loads(line) for line in (args.data / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
     with tempfile.TemporaryDirectory() as tmp:
