@@ -117,3 +117,26 @@ def test_media_store_deduplicates(tmp_path: Path, data_dir: Path) -> None:
     shutil.copy(data_dir / "images/ref/ref_000.jpg", copy)
     assert store.put(data_dir / "images/ref/ref_000.jpg") == store.put(copy)
     assert len(list((tmp_path / "media").rglob("*"))) == 2  # one folder, one file
+
+
+def test_registry_cli_round_trip(home: Home, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    runner = CliRunner()
+    opts = ["--home", str(home.root)]
+    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), *opts]).exit_code == 0
+    listed = runner.invoke(app, ["registry", "list", "--json", *opts])
+    assert listed.exit_code == 0 and len(__import__("json").loads(listed.output)) == 9
+    shown = runner.invoke(app, ["registry", "show", "wednesday", *opts])
+    assert shown.exit_code == 0 and '"title": "Wednesday"' in shown.output
+    unknown = runner.invoke(app, ["registry", "show", "no-such-work", *opts])
+    assert unknown.exit_code == 2 and "unknown work 'no-such-work'" in unknown.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: 1\nworks:\n  - id: x\n    title: X\n    owner: O\n    policy: maybe\n")
+    rejected = runner.invoke(app, ["registry", "import", str(bad), *opts])
+    assert rejected.exit_code == 2 and "bad.yaml:6: works[0].policy" in rejected.output
+    assert runner.invoke(app, ["registry", "license", "--tenant", "acme", "frozen", *opts]).exit_code == 0
+    assert runner.invoke(app, ["registry", "remove", "frozen", *opts]).exit_code == 0
+    assert runner.invoke(app, ["registry", "remove", "frozen", *opts]).exit_code == 2

@@ -19,7 +19,7 @@ DatabaseOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 console = Console(width=None if Console().is_terminal else 160)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def open_home(home: str | None, database_url: str | None) -> Home:
