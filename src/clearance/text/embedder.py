@@ -46,8 +46,12 @@ class TextEmbedder:
         """(N, 384) float32 unit vectors."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        parts = [self._embed_batch(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
-        return np.concatenate(parts)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths pad less
+        ordered = [texts[i] for i in order]
+        parts = [self._embed_batch(ordered[i : i + batch_size]) for i in range(0, len(ordered), batch_size)]
+        out = np.empty((len(texts), 384), dtype=np.float32)
+        out[order] = np.concatenate(parts)
+        return out
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         with self._lock:  # the tokenizer's padding state is shared
