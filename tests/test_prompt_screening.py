@@ -67,6 +67,9 @@ def test_dev_prompts_through_cli(screened_home: Home, data_dir: Path, tmp_path: 
         ("ＢＲＩＤＧＥＲＴＯＮ ball", "bridgerton", None),  # full-width
         ("오징어 게임 poster", "squid-game", None),
         ("Hermoine Granger casting a spell", "harry-potter", "Hermione Granger"),
+        ("Ve-cna in the attic", "stranger-things", "Vecna"),
+        ("#SquidGame costume", "squid-game", None),
+        ("Gihun in a tracksuit", "squid-game", "Seong Gi-hun"),
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

@@ -204,6 +204,30 @@ class TextLexical(SignalType):
                         hits.append(_Hit(entry, i, j + 1, tokens[i : j + 1], fuzzy, False))
         return hits
 
+    def _glued_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
+        """Names split by punctuation without spaces ("Ve-cna", "Squid_Game", "Gi.hun")."""
+        hits = []
+        for i in range(len(tokens)):
+            j, gaps = i + 1, []
+            while j < len(tokens):
+                gap = text[tokens[j - 1].end : tokens[j].start]
+                if not gap or len(gap) > 3 or any(c.isspace() for c in gap):
+                    break
+                gaps.append(gap)
+                j += 1
+            if j - i < 2:
+                continue
+            for end in range(i + 2, j + 1):
+                joined = "".join(t.text for t in tokens[i:end])
+                odd = any(g not in ("-", "'", "’") for g in gaps[: end - i - 1])
+                candidates = {joined} if joined in self.compact_entries else set()
+                if self._typo_candidate(joined) and len(joined) >= 6:
+                    candidates |= self._within_one_edit(joined, self.fuzzy_compact)
+                for compact in candidates:
+                    hits += [_Hit(e, i, end, tokens[i:end], compact != joined, odd)
+                             for e in self.compact_entries[compact]]
+        return hits
+
     def _compact_hits(self, tokens: list[Token]) -> list[_Hit]:
         """Names inside joined letter runs, long unknown words (hashtags) and CJK text."""
         if not self.has_compact:
@@ -215,7 +239,7 @@ class TextLexical(SignalType):
                 for _end, (compact, entries) in self.compact.iter(tok.text):
                     hits += [_Hit(e, i, i + 1, [tok], False, True) for e in entries if len(e.tokens) > 1 or
                              tok.collapsed or CJK.search(compact)]
-            if self._typo_candidate(tok.text) and len(tok.text) >= 6:  # "squidgame", "sqiudgame"
+            if self._typo_candidate(tok.text) and len(tok.text) >= 5:  # "squidgame", "sqiudgame", "gihun"
                 exact = {tok.text} if tok.text in self.compact_entries else set()
                 for compact in exact | self._within_one_edit(tok.text, self.fuzzy_compact):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
@@ -225,7 +249,7 @@ class TextLexical(SignalType):
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""
         tokens = tokenize(text)
-        hits = self._phrase_hits(tokens) + self._compact_hits(tokens)
+        hits = self._phrase_hits(tokens) + self._compact_hits(tokens) + self._glued_hits(tokens, text)
         if not hits:
             return []
         words = [stem(t.text) for t in tokens]
