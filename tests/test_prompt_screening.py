@@ -182,3 +182,15 @@ def test_fail_closed_when_a_layer_cannot_run(tmp_path: Path) -> None:
     (home.index_dir / "text.semantic").write_text("not a folder")
     verdict = Screener(home).screen_prompt("a golden retriever on a beach")
     assert verdict.action == Action.REVIEW and "text.semantic" in (verdict.error or "")
+
+
+def test_screening_and_audit_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    home_dir = str(tmp_path / "pg-home")
+    common = ["--home", home_dir, "--database-url", pg_url]
+    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), *common]).exit_code == 0
+    result = runner.invoke(app, ["screen", "prompt", "Vecna in the attic", "--json", *common])
+    verdict = json.loads(result.output)
+    assert verdict["action"] == "block"
+    shown = runner.invoke(app, ["audit", "show", verdict["audit_id"], "--json", *common])
+    assert json.loads(shown.output)["matches"][0]["work_id"] == "stranger-things"
+    assert runner.invoke(app, ["audit", "verify", *common]).exit_code == 0
