@@ -60,7 +60,7 @@ class Screener:
         self._checked_at = 0.0
         self._writes_seen = -1
         for signal in self.signals:
-            threading.Thread(target=signal.preload, name=f"preload-{signal.name}", daemon=True).start()
+            threading.Thread(target=signal.preload, name=f"preload-{signal.name}").start()
 
     # -- registry freshness -------------------------------------------------------------
     def refresh(self) -> _Loaded:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from clearance.signals.base import SignalType
+from clearance.signals.image_pdq import ImagePdq
+from clearance.signals.image_sscd import ImageSscd
 from clearance.signals.text_lexical import TextLexical
 from clearance.signals.text_semantic import TextSemantic
 
 SIGNAL_TYPES: tuple[type[SignalType], ...] = (
     TextLexical,
     TextSemantic,
+    ImagePdq,
+    ImageSscd,
 )

@@ -1,0 +1,1 @@
+"""Persisted fingerprints and vector search shared by the media signal types."""

@@ -1,0 +1,41 @@
+"""Fingerprints of reference media, persisted by content hash in a signal's folder.
+
+Fingerprinting a reference (decoding, running a model) is the expensive part of indexing;
+keying the results by the file's SHA-256 makes re-indexing after any registry change cost
+only the new references, and removing a work drops its fingerprints at the next save.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+class FingerprintStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path) as data:
+                offsets = np.concatenate([[0], np.cumsum(data["counts"])])
+                vectors = data["vectors"]
+                for i, sha in enumerate(data["keys"].tolist()):
+                    self.rows[sha] = vectors[offsets[i] : offsets[i + 1]]
+
+    def get(self, sha256: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """Stored fingerprints of one reference, computed (and kept) on first use."""
+        if sha256 not in self.rows:
+            self.rows[sha256] = np.asarray(compute())
+        return self.rows[sha256]
+
+    def save(self, live: set[str]) -> None:
+        """Keep only references still registered; write atomically."""
+        self.rows = {k: v for k, v in self.rows.items() if k in live}
+        keys = list(self.rows)
+        vectors = [self.rows[k] for k in keys]
+        tmp = self.path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(keys, dtype=str), counts=np.array([len(v) for v in vectors], dtype=np.int64),
+                 vectors=np.concatenate(vectors) if vectors else np.zeros((0, 0)))
+        tmp.replace(self.path)

@@ -1,0 +1,137 @@
+"""Image screening end to end on the dev images, and every kind of bad image input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from clearance.cli import app
+from clearance.home import Home
+from clearance.screening import Screener
+from clearance.verdict import Action
+from tests.conftest import DATA, WORKS_YAML
+
+IMAGES = DATA / "images"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def image_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    home = Home.resolve(tmp_path_factory.mktemp("images") / "home")
+    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)]).exit_code == 0
+    return home
+
+
+@pytest.fixture(scope="module")
+def screener(image_home: Home) -> Screener:
+    return Screener(image_home)
+
+
+def test_copies_and_distractors_through_cli(image_home: Home, tmp_path: Path) -> None:
+    pairs = list(csv.DictReader((IMAGES / "pairs.csv").open()))[::2]
+    distractors = [line.strip() for line in (IMAGES / "distractors.txt").open() if line.strip()][::2]
+    works = {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader((IMAGES / "references.csv").open())}
+    listing = tmp_path / "list.txt"
+    listing.write_text("\n".join(str(IMAGES / p) for p in [q["query_path"] for q in pairs] + distractors))
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "media", "--from-list", str(listing), "--out", str(out),
+                                 "--home", str(image_home.root)])
+    assert result.exit_code == 0, result.output
+    verdicts = {Path(v["path"]).name: v for v in map(json.loads, out.read_text().splitlines())}
+    found = []
+    for p in pairs:
+        verdict = verdicts[Path(p["query_path"]).name]
+        work = works[Path(p["reference_path"]).name]
+        found.append(verdict["action"] == "block" and work in {m["work_id"] for m in verdict["matches"]})
+    false_alarms = [d for d in distractors if verdicts[Path(d).name]["action"] != "allow"]
+    assert sum(found) / len(found) >= 0.95
+    assert len(false_alarms) / len(distractors) <= 0.02
+    top = verdicts["ref_000_crop.jpg"]["matches"][0]
+    assert top["element"] == "Eleven" and top["details"]["reference"] == "ref_000.jpg"
+    assert top["raw_score"] and top["details"]["reference_sha256"]
+
+
+def test_bytes_api_and_prompt_with_reference(screener: Screener, image_home: Home) -> None:
+    data = (IMAGES / "copies" / "ref_000_color.jpg").read_bytes()
+    assert screener.screen_media(data, name="upload.jpg").action == Action.BLOCK
+    result = runner.invoke(app, ["screen", "prompt", "a girl walking in a park", "--reference",
+                                 str(IMAGES / "copies" / "ref_000_flip.jpg"), "--json", "--home", str(image_home.root)])
+    verdict = json.loads(result.output)
+    assert verdict["action"] == "block"
+    assert {m["signal"] for m in verdict["matches"]} & {"image.sscd", "image.pdq"}
+
+
+def _encode(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+def test_odd_but_valid_images_are_screened(screener: Screener) -> None:
+    ref = Image.open(IMAGES / "ref" / "ref_000.jpg")
+    variants = {
+        "cmyk": _encode(ref.convert("CMYK"), "JPEG"),
+        "palette": _encode(ref.convert("P"), "PNG"),
+        "alpha": _encode(ref.convert("RGBA"), "PNG"),
+        "sixteen_bit": _encode(Image.fromarray(np.asarray(ref.convert("L")).astype(np.uint16) * 256), "PNG"),
+        "webp": _encode(ref, "WEBP"),
+    }
+    rotated = ref.rotate(90, expand=True)
+    exif = Image.Exif()
+    exif[0x0112] = 8  # stored rotated; viewers turn it back upright
+    variants["exif_rotated"] = _encode(rotated, "JPEG", exif=exif)
+    frames = [Image.new("RGB", ref.size, "white"), ref.convert("RGB")]
+    variants["animated_gif"] = _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    for name, data in variants.items():
+        verdict = screener.screen_media(data, name=name, audit=False)
+        assert verdict.error is None, (name, verdict.error)
+        if name != "sixteen_bit":  # grey copy of a colour still: allowed to be weaker
+            assert verdict.action == Action.BLOCK, name
+
+
+def test_bad_images_give_review_with_error(screener: Screener, tmp_path: Path) -> None:
+    good = (IMAGES / "ref" / "ref_001.jpg").read_bytes()
+    bomb = _encode(Image.new("1", (12_000, 12_000)), "PNG")  # 144 Mpx in a few kB
+    cases = {
+        "empty": b"",
+        "truncated": good[: len(good) // 3],
+        "garbage": b"\xff\xd8\xff" + b"\x00" * 500,
+        "bomb": bomb,
+        "text": b"just some text, not an image at all",
+    }
+    for name, data in cases.items():
+        verdict = screener.screen_media(data, name=name)
+        assert verdict.action == Action.REVIEW and verdict.error, name
+        assert verdict.audit_id
+    missing = screener.screen_media(tmp_path / "nope.png")
+    assert missing.action == Action.REVIEW and "not found" in (missing.error or "")
+
+
+def test_allowed_roots(image_home: Home, tmp_path: Path) -> None:
+    inside = tmp_path / "uploads"
+    inside.mkdir()
+    (inside / "a.jpg").write_bytes((IMAGES / "copies" / "ref_000_crop.jpg").read_bytes())
+    args = ["screen", "media", str(inside / "a.jpg"), str(IMAGES / "ref" / "ref_000.jpg"), "--json",
+            "--allow-root", str(inside), "--home", str(image_home.root)]
+    rows = [json.loads(line) for line in runner.invoke(app, args).output.splitlines()]
+    assert rows[0]["action"] == "block"
+    assert rows[1]["action"] == "review" and "outside the allowed roots" in rows[1]["error"]
+
+
+def test_removing_a_work_removes_its_images(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home")
+    screener = Screener(home)
+    screener.registry.import_file(WORKS_YAML)
+    copy = IMAGES / "copies" / "ref_000_crop.jpg"
+    assert screener.screen_media(copy, audit=False).action == Action.BLOCK
+    screener.registry.remove("stranger-things")
+    assert screener.screen_media(copy, audit=False).action == Action.ALLOW
+    stored = np.load(home.index_dir / "image.sscd" / "sscd_distilled.npz")
+    assert len(stored["keys"]) == 35  # 40 stills, 5 of them Stranger Things'
