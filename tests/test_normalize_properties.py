@@ -7,10 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wordfreq import top_n_list
 
+from clearance.content import Content
 from clearance.home import Home
 from clearance.registry.store import RegistrySnapshot
 from clearance.screening import Screener
-from clearance.signals.base import Content
 from clearance.signals.text_lexical import DISTINCTIVE, TextLexical, _entries
 from clearance.text.keywords import zipf
 from clearance.text.normalize import normalise, tokenize

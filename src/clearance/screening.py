@@ -16,6 +16,7 @@ from pathlib import Path
 
 from clearance import __version__
 from clearance.audit import AuditLog
+from clearance.content import Content
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.media.probe import MediaError, detect_kind
@@ -23,7 +24,7 @@ from clearance.policy import decide, mitigate
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry, RegistrySnapshot
 from clearance.signals import SIGNAL_TYPES
-from clearance.signals.base import Content, SignalType
+from clearance.signals.base import SignalType
 from clearance.text.rewrite import rewrite_prompt
 from clearance.verdict import Action, Match, Verdict
 

@@ -14,8 +14,8 @@ import warnings
 
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
+from clearance.content import Content
 from clearance.media.probe import MediaError
-from clearance.signals.base import Content
 
 MAX_PIXELS = 60_000_000
 """Refuse images with more pixels than this (per frame), before decoding them."""

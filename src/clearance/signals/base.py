@@ -12,10 +12,10 @@ from __future__ import annotations
 import os
 import pickle
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from clearance.content import Content
 from clearance.registry.store import RegistrySnapshot
 from clearance.verdict import Match
 
@@ -41,34 +41,6 @@ def calibrate(raw: float, review_at: float, block_at: float) -> float:
     if t >= 0:
         return REVIEW_SCORE + (BLOCK_SCORE - REVIEW_SCORE) * t
     return max(0.0, REVIEW_SCORE * (1 + t))
-
-
-@dataclass
-class Content:
-    """One thing to screen: a prompt, or a media file given by path or bytes.
-
-    ``memo`` lets signals share expensive work (one decode of an image serves PDQ and SSCD)
-    without knowing about each other.
-    """
-
-    kind: str  # text | image | video | audio
-    text: str | None = None
-    path: Path | None = None
-    data: bytes | None = None
-    name: str | None = None
-    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
-
-    def memo(self, key: str, compute):
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
-
-    def read_bytes(self) -> bytes:
-        if self.data is not None:
-            return self.data
-        if self.path is None:
-            raise ValueError("content has neither bytes nor a path")
-        return self.path.read_bytes()
 
 
 class SignalType(ABC):

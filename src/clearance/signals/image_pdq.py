@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pdqhash
 
+from clearance.content import Content
 from clearance.index.fingerprints import FingerprintStore
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
-from clearance.signals.base import Content, SignalType, calibrate
+from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 
 BLOCK_BITS = 31

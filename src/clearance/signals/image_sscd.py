@@ -19,19 +19,20 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from clearance.content import Content
 from clearance.index.fingerprints import FingerprintStore
 from clearance.index.vectors import VectorIndex
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.media.sscd import SIZE, shared_embedder
 from clearance.media.views import query_crops, reference_views
 from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
-from clearance.signals.base import Content, SignalType, calibrate
+from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 
 MODEL = "sscd_distilled"
 REVIEW_RAW = 0.56
 BLOCK_RAW = 0.57
-CROP_FROM = 0.30
+CROP_FROM = 0.35
 REPORT_RAW = 0.45
 """Matches this close are kept as (allowing) evidence: a reviewer sees what nearly matched."""
 NEIGHBOURS = 16

@@ -22,8 +22,9 @@ import ahocorasick
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from clearance.content import Content
 from clearance.registry.store import RegistrySnapshot, WorkView, description_texts
-from clearance.signals.base import Content, SignalType, calibrate
+from clearance.signals.base import SignalType, calibrate
 from clearance.text.keywords import STOPWORDS, is_common, keyword_weights, stem, zipf
 from clearance.text.normalize import CJK, Token, normalise, tokenize
 from clearance.verdict import Match

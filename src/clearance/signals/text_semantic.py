@@ -31,8 +31,9 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from clearance.content import Content
 from clearance.registry.store import RegistrySnapshot, description_texts
-from clearance.signals.base import Content, SignalType, calibrate
+from clearance.signals.base import SignalType, calibrate
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
 from clearance.text.keywords import content_words, keyword_weights
 from clearance.verdict import Match

@@ -1,0 +1,81 @@
+"""Sample frames from a video: a few per second plus the first frame after each scene cut.
+
+Every frame is decoded (H.264 cannot skip to arbitrary frames cheaply), but only sampled ones
+are converted to pictures, so decoding runs at hundreds of frames per second. Time comes
+from each frame's timestamp, so variable frame rates sample correctly; duration is capped
+so a very long upload costs bounded time and memory (the verdict says what was screened).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from PIL import Image
+
+from clearance.content import Content
+from clearance.media.probe import MediaError
+
+SAMPLE_FPS = 2.0
+MAX_SECONDS = 600
+MAX_SIDE = 640
+SCENE_CUT = 0.25
+"""Mean absolute change of a 32x18 grey thumbnail (0..1) that counts as a cut."""
+
+
+@dataclass(frozen=True)
+class SampledVideo:
+    times: list[float]
+    frames: list[Image.Image]
+    duration: float
+    truncated: bool
+
+
+def _thumb(frame: av.VideoFrame) -> np.ndarray:
+    return frame.reformat(width=32, height=18, format="gray").to_ndarray().astype(np.float32) / 255.0
+
+
+def _picture(frame: av.VideoFrame) -> Image.Image:
+    scale = min(1.0, MAX_SIDE / max(frame.width, frame.height))
+    width, height = max(2, int(frame.width * scale) // 2 * 2), max(2, int(frame.height * scale) // 2 * 2)
+    return frame.reformat(width=width, height=height, format="rgb24").to_image()
+
+
+def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float = MAX_SECONDS) -> SampledVideo | None:
+    """Sampled frames with their times, or None when the file has no video stream."""
+    source = io.BytesIO(content.data) if content.data is not None else str(content.path)
+    times: list[float] = []
+    frames: list[Image.Image] = []
+    last_t, truncated, previous = 0.0, False, None
+    try:
+        with av.open(source) as container:
+            if not container.streams.video:
+                return None
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            next_sample = 0.0
+            for frame in container.decode(stream):
+                t = float(frame.time) if frame.time is not None else last_t + 1 / 25
+                if t > max_seconds:
+                    truncated = True
+                    break
+                thumb = _thumb(frame)
+                cut = previous is not None and float(np.abs(thumb - previous).mean()) > SCENE_CUT
+                previous, last_t = thumb, t
+                if t + 1e-6 >= next_sample or cut:
+                    times.append(round(t, 3))
+                    frames.append(_picture(frame))
+                    next_sample = max(next_sample + 1 / fps, t + 0.5 / fps)
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        if not frames:
+            raise MediaError(f"cannot decode video: {exc}") from None
+        truncated = True  # a truncated file: screen what decoded
+    if not frames:
+        raise MediaError("the video has no decodable frames (zero length or unsupported codec)")
+    return SampledVideo(times, frames, last_t, truncated)
+
+
+def video_of(content: Content) -> SampledVideo | None:
+    return content.memo("video.frames", lambda: sample_video(content))

@@ -1,0 +1,122 @@
+"""Video and audio screening on the dev clips and music: matches, segments, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from clearance.cli import app
+from clearance.content import Content
+from clearance.home import Home
+from clearance.media.audio_decode import decode_pcm
+from clearance.media.probe import MediaError
+from clearance.media.video_decode import sample_video
+from clearance.screening import Screener
+from clearance.verdict import Action
+from tests.conftest import DATA, WORKS_YAML
+
+runner = CliRunner()
+VIDEO, AUDIO = DATA / "video", DATA / "audio"
+
+
+@pytest.fixture(scope="module")
+def av_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    home = Home.resolve(tmp_path_factory.mktemp("av") / "home")
+    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)]).exit_code == 0
+    return home
+
+
+@pytest.fixture(scope="module")
+def screener(av_home: Home) -> Screener:
+    return Screener(av_home)
+
+
+def _pairs(folder: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader((folder / "pairs.csv").open()))
+
+
+def _screen_cli(home: Home, paths: list[Path], tmp_path: Path) -> dict[str, dict]:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "media", *map(str, paths), "--out", str(out), "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    return {Path(v["path"]).name: v for v in map(json.loads, out.read_text().splitlines())}
+
+
+def test_video_copies_found_with_segments(av_home: Home, tmp_path: Path) -> None:
+    pairs = _pairs(VIDEO)
+    distractors = [VIDEO / line.strip() for line in (VIDEO / "distractors.txt").open() if line.strip()]
+    verdicts = _screen_cli(av_home, [VIDEO / p["query_path"] for p in pairs] + distractors, tmp_path)
+    segment_ok = []
+    for p in pairs:
+        verdict = verdicts[Path(p["query_path"]).name]
+        assert verdict["action"] == "block", p
+        clip = [m for m in verdict["matches"] if m["signal"] == "video.frames"
+                and m["details"]["reference"] == Path(p["reference_path"]).name]
+        assert clip and clip[0]["details"]["matched_frame_times_s"]
+        d = clip[0]["details"]
+        segment_ok.append(abs(d["ref_start_s"] - float(p["ref_start_s"])) <= 1.0
+                          and abs(d["ref_end_s"] - float(p["ref_end_s"])) <= 1.0)
+    assert sum(segment_ok) / len(segment_ok) >= 0.7
+    for d in distractors:
+        assert verdicts[d.name]["action"] == "allow"
+
+
+def test_audio_copies_and_distractors(av_home: Home, tmp_path: Path) -> None:
+    pairs = _pairs(AUDIO)
+    distractors = [AUDIO / line.strip() for line in (AUDIO / "distractors.txt").open() if line.strip()]
+    verdicts = _screen_cli(av_home, [AUDIO / p["query_path"] for p in pairs] + distractors, tmp_path)
+    for p in pairs:
+        verdict = verdicts[Path(p["query_path"]).name]
+        audio = [m for m in verdict["matches"] if m["signal"] == "audio.chromaprint"]
+        assert verdict["action"] == "block" and audio, p
+        assert abs(audio[0]["details"]["ref_start_s"] - float(p["ref_start_s"])) <= 1.0
+        assert abs(audio[0]["details"]["ref_end_s"] - float(p["ref_end_s"])) <= 3.0
+    assert all(verdicts[d.name]["action"] == "allow" for d in distractors)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
+
+
+def test_five_second_excerpt_and_theme_under_a_video(screener: Screener, tmp_path: Path) -> None:
+    excerpt = tmp_path / "excerpt.mp3"
+    _ffmpeg("-ss", "20", "-t", "5", "-i", str(AUDIO / "copies" / "aref_03_mp3_64k.mp3"), str(excerpt))
+    verdict = screener.screen_media(excerpt, audit=False)
+    match = next(m for m in verdict.matches if m.signal == "audio.chromaprint")
+    assert verdict.action == Action.BLOCK and abs(match.details["ref_start_s"] - 20.0) <= 1.0
+    dubbed = tmp_path / "dubbed.mp4"  # an unrelated clip with registered music under it
+    _ffmpeg("-i", str(VIDEO / "distractors" / "vdis_00.mp4"), "-ss", "5", "-t", "10",
+            "-i", str(AUDIO / "ref" / "aref_05.mp3"), "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-shortest",
+            str(dubbed))
+    verdict = screener.screen_media(dubbed, audit=False)
+    audio = [m for m in verdict.matches if m.signal == "audio.chromaprint"]
+    assert verdict.action == Action.BLOCK and audio and audio[0].work_id == "frozen"
+
+
+def test_bad_video_and_audio_inputs(screener: Screener, tmp_path: Path) -> None:
+    clip = (VIDEO / "copies" / "vref_01_lowbitrate.mp4").read_bytes()
+    cases = {
+        "empty.mp4": b"",
+        "header_only.mp4": clip[:64],
+        "garbage.mp4": clip[:12] + b"\x00" * 4000,
+        "noise.mp3": b"ID3" + bytes(range(256)) * 8,
+    }
+    for name, data in cases.items():
+        verdict = screener.screen_media(data, name=name)
+        assert verdict.action == Action.REVIEW and verdict.error, name
+    truncated = screener.screen_media(clip[: len(clip) // 2], name="truncated.mp4", audit=False)
+    assert truncated.action != Action.ALLOW  # half a copy is still a copy, or at least reviewed
+
+
+def test_duration_caps_bound_the_work() -> None:
+    pcm = decode_pcm(Content(kind="audio", path=AUDIO / "ref" / "aref_00.mp3"), max_seconds=5)
+    assert pcm is not None and pcm.truncated and 4.9 <= pcm.seconds <= 5.1
+    video = sample_video(Content(kind="video", path=VIDEO / "ref" / "vref_01.mp4"), max_seconds=3)
+    assert video is not None and video.truncated and max(video.times) <= 3.0
+    with pytest.raises(MediaError):
+        sample_video(Content(kind="video", data=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 100))
