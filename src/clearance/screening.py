@@ -141,6 +141,37 @@ class Screener:
         matches, errors = self._run(content)
         return self._finish(self._verdict(matches, errors, path=label), tenant, audit)
 
+    def screen_item(
+        self,
+        key: str,
+        caption: str | None = None,
+        media: bytes | None = None,
+        *,
+        media_name: str | None = None,
+        error: str | None = None,
+        tenant: str | None = None,
+        audit_allowed: bool = False,
+    ) -> Verdict:
+        """One dataset record (caption and/or media) as one verdict: the strictest of both.
+
+        Allowed records are not audited unless asked (a scrub of millions of clean records
+        should not write millions of log entries); removed and review records always are.
+        """
+        matches: list[Match] = []
+        errors = [error] if error else []
+        if caption is not None and caption.strip():
+            text = self.screen_prompt(caption, audit=False)
+            matches += text.matches
+            errors += [text.error] if text.error else []
+        if media is not None:
+            seen = self.screen_media(media, name=media_name or key, audit=False)
+            matches += seen.matches
+            errors += [f"media: {seen.error}"] if seen.error else []
+        if caption is None and media is None and not errors:
+            errors.append("record has neither media nor caption")
+        verdict = self._verdict(matches, errors, id=key)
+        return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
+
     # -- internals ----------------------------------------------------------------------
     def _media_content(self, source: Path | bytes, label: str) -> Content:
         if isinstance(source, bytes | bytearray):
@@ -206,7 +237,7 @@ class Screener:
         if not verdict.versions:
             verdict.versions = {"clearance": __version__}
         if audit:
-            kind = "prompt" if verdict.path is None else "media"
+            kind = "media" if verdict.path is not None else "prompt"
             verdict.audit_id = self.audit.append(
                 kind, verdict.public(), tenant, [f"{m.owner}/{m.work_id}" for m in verdict.matches]
             )

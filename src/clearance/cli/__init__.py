@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import audit_cmds, demo_cmds, registry_cmds, screen_cmds
+from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds
 
 app = typer.Typer(
     name="clearance",
@@ -17,6 +17,7 @@ app.add_typer(registry_cmds.app, name="registry")
 app.add_typer(screen_cmds.app, name="screen")
 app.add_typer(audit_cmds.app, name="audit")
 demo_cmds.register(app)
+batch_cmds.register(app)
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ so a dot product is the cosine similarity.
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cache
 
@@ -20,9 +21,9 @@ SIZE = 288
 
 
 class SscdEmbedder:
-    def __init__(self, model: str = "sscd_distilled", threads: int = 2) -> None:
+    def __init__(self, model: str = "sscd_distilled", threads: int | None = None) -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = threads or int(os.environ.get("CLEARANCE_MEDIA_THREADS") or 2)
         options.inter_op_num_threads = 1
         self.model = model
         self.session = ort.InferenceSession(str(MODELS[model]), options, providers=["CPUExecutionProvider"])

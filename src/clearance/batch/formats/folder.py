@@ -1,0 +1,72 @@
+"""A folder tree of media files, each with an optional same-named ``.txt``/``.json`` sidecar caption.
+
+Shards are chunks of 256 files in sorted path order, so checkpoints stay small and a resumed
+run sees the same chunks. The clean copy hard-copies kept files (and their sidecars) to the
+same relative paths.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+from clearance.batch.items import Item, Shard
+
+MEDIA = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4", ".mov", ".mkv", ".webm",
+         ".avi", ".mp3", ".wav", ".ogg", ".flac", ".m4a"}
+SIDECARS = (".txt", ".json")
+CHUNK = 256
+
+
+def detect(src: Path) -> bool:
+    return src.is_dir()
+
+
+def _media_files(src: Path) -> list[Path]:
+    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA)
+
+
+def shards(src: Path) -> list[Shard]:
+    files = [str(p.relative_to(src)) for p in _media_files(src)]
+    return [Shard(id=f"chunk-{i // CHUNK:06d}", source=json.dumps(files[i : i + CHUNK]))
+            for i in range(0, len(files), CHUNK)]
+
+
+def read_caption(media: Path) -> tuple[str | None, str | None]:
+    """(caption, error) from the sidecar, if any."""
+    for suffix in SIDECARS:
+        sidecar = media.with_suffix(suffix)
+        if sidecar.is_file():
+            try:
+                text = sidecar.read_text(encoding="utf-8")
+                if suffix == ".json":
+                    data = json.loads(text)
+                    text = next((data[k] for k in ("caption", "prompt", "text") if isinstance(data.get(k), str)), "")
+                return text, None
+            except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+                return None, f"unreadable caption {sidecar.name}: {exc}"
+    return None, None
+
+
+def read(src: Path, shard: Shard) -> Iterator[Item]:
+    for rel in json.loads(shard.source):
+        path = src / rel
+        caption, error = read_caption(path)
+        try:
+            yield Item(key=rel, media=path.read_bytes(), media_name=rel, caption=caption, error=error)
+        except OSError as exc:
+            yield Item(key=rel, caption=caption, error=f"unreadable file: {exc}")
+
+
+def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
+    for rel in json.loads(shard.source):
+        if rel in drop:
+            continue
+        source = src / rel
+        for path in [source, *(source.with_suffix(s) for s in SIDECARS)]:
+            if path.is_file():
+                target = dst / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)

@@ -1,0 +1,190 @@
+"""Output sweep: find registered works among past outputs, quarantine them reversibly, take down.
+
+Every step is an event appended to ``QDIR/ledger.jsonl`` (``moving`` before a file moves,
+``quarantined`` after, then ``restored`` or ``purged``), so a killed sweep resumes without
+losing or double-moving a file, ``restore`` puts files back byte for byte (checked against
+the recorded SHA-256), and ``purge`` deletes for good while appending a takedown record per
+file to the audit log — the record a rights holder asks for.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance.batch.formats.folder import MEDIA, SIDECARS, read_caption
+from clearance.registry.media_store import sha256_file
+from clearance.screening import Screener
+from clearance.verdict import Action
+
+LEDGER = "ledger.jsonl"
+META = "sweep.json"
+SCANNED = "scanned.txt"
+"""Keys screened and left in place, so ``--resume`` does not screen them again."""
+
+
+class SweepError(RuntimeError):
+    pass
+
+
+class Ledger:
+    def __init__(self, qdir: Path) -> None:
+        self.path = qdir / LEDGER
+
+    def events(self) -> Iterator[dict[str, Any]]:
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError:
+                        continue  # a torn last line from a kill; the state is rebuilt from the rest
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """The latest event per key."""
+        latest: dict[str, dict[str, Any]] = {}
+        for event in self.events():
+            latest[event["key"]] = {**latest.get(event["key"], {}), **event}
+        return latest
+
+    def append(self, event: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({**event, "at": time.time()}, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _companions(path: Path) -> list[Path]:
+    return [path, *(p for p in (path.with_suffix(s) for s in SIDECARS) if p.is_file())]
+
+
+def _move(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(source), str(target))
+
+
+@dataclass
+class SweepSummary:
+    scanned: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+
+def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = False, resume: bool = False,
+          on_item: Callable[[str, str], None] | None = None) -> SweepSummary:
+    """Screen every media file under ``root``; move matches to ``qdir`` (same relative paths)."""
+    root, qdir = root.resolve(), qdir.resolve()
+    if qdir.is_relative_to(root):
+        raise SweepError("the quarantine folder must not be inside the swept folder")
+    qdir.mkdir(parents=True, exist_ok=True)
+    meta = qdir / META
+    if meta.exists() and json.loads(meta.read_text())["root"] != str(root):
+        raise SweepError(f"{qdir} already quarantines files of another folder")
+    meta.write_text(json.dumps({"root": str(root)}))
+    ledger = Ledger(qdir)
+    state = ledger.state()
+    _finish_interrupted_moves(root, qdir, ledger, state)
+    summary = SweepSummary()
+    flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
+    scanned_path = qdir / SCANNED
+    done = set(scanned_path.read_text(encoding="utf-8").splitlines()) if resume and scanned_path.exists() else set()
+    with scanned_path.open("a" if resume else "w", encoding="utf-8") as scanned:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA):
+            key = str(path.relative_to(root))
+            if key in done:
+                summary.skipped += 1
+                continue
+            summary.scanned += 1
+            if _sweep_one(root, qdir, path, key, screener, ledger, flagged, summary):
+                status = "quarantined"
+            else:
+                scanned.write(key + "\n")
+                scanned.flush()
+                status = "kept"
+            if on_item:
+                on_item(key, status)
+    return summary
+
+
+def _sweep_one(root: Path, qdir: Path, path: Path, key: str, screener: Screener, ledger: Ledger,
+               flagged: set[Action], summary: SweepSummary) -> bool:
+    """Screen one file; quarantine it (and its sidecars) when flagged. True when moved."""
+    caption, caption_error = read_caption(path)
+    verdict = screener.screen_item(key, caption, path.read_bytes(), media_name=key, error=caption_error)
+    summary.errors += verdict.error is not None
+    if verdict.action not in flagged:
+        return False
+    top = verdict.matches[0] if verdict.matches else None
+    files = [str(p.relative_to(root)) for p in _companions(path)]
+    ledger.append({"key": key, "status": "moving", "files": files, "sha256": sha256_file(path),
+                   "size": path.stat().st_size, "action": verdict.action.value, "audit_id": verdict.audit_id,
+                   "work_id": top.work_id if top else None, "owner": top.owner if top else None,
+                   "signal": top.signal if top else None, "score": verdict.score})
+    for rel in files:
+        _move(root / rel, qdir / rel)
+    ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
+    summary.quarantined += 1
+    return True
+
+
+def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dict[str, dict[str, Any]]) -> None:
+    """A kill between ``moving`` and ``quarantined``: complete the move (files may be on either side)."""
+    for key, entry in state.items():
+        if entry.get("status") != "moving":
+            continue
+        for rel in entry["files"]:
+            if (root / rel).exists():
+                _move(root / rel, qdir / rel)
+        ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
+
+
+def restore(qdir: Path, key: str | None = None) -> list[str]:
+    """Move quarantined files back where they were, after checking their SHA-256."""
+    qdir = qdir.resolve()
+    root = Path(json.loads((qdir / META).read_text())["root"])
+    ledger = Ledger(qdir)
+    state = ledger.state()
+    if key is not None and state.get(key, {}).get("status") != "quarantined":
+        raise SweepError(f"no quarantined file with key {key!r}")
+    restored = []
+    for k, entry in sorted(state.items()):
+        if entry.get("status") != "quarantined" or (key is not None and k != key):
+            continue
+        if sha256_file(qdir / k) != entry["sha256"]:
+            raise SweepError(f"{k}: quarantined copy changed since it was quarantined (checksum mismatch)")
+        for rel in entry["files"]:
+            _move(qdir / rel, root / rel)
+        ledger.append({"key": k, "status": "restored"})
+        restored.append(k)
+    return restored
+
+
+def purge(qdir: Path, screener: Screener, older_than_days: float) -> list[str]:
+    """Delete quarantined files older than ``older_than_days`` and audit each takedown."""
+    qdir = qdir.resolve()
+    ledger = Ledger(qdir)
+    cutoff = time.time() - older_than_days * 86400
+    purged = []
+    for key, entry in sorted(ledger.state().items()):
+        if entry.get("status") != "quarantined" or entry.get("quarantined_at", time.time()) > cutoff:
+            continue
+        audit_id = screener.audit.append("takedown", {
+            "key": key, "sha256": entry["sha256"], "size": entry["size"], "work_id": entry.get("work_id"),
+            "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
+            "action": "purged",
+        }, None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
+        for rel in entry["files"]:
+            (qdir / rel).unlink(missing_ok=True)
+        ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
+        purged.append(key)
+    return purged

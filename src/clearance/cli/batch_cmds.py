@@ -1,0 +1,135 @@
+"""``clearance scrub``, ``sweep``, ``restore`` and ``purge``: the batch jobs, with progress and summaries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
+from clearance.batch.sweep import SweepError, purge, restore, sweep
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.screening import Screener
+
+
+def _summary_table(title: str, rows: dict[str, object]) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def _emit(title: str, rows: dict[str, object], json_: bool) -> None:
+    if json_:
+        typer.echo(json.dumps(rows))
+    else:
+        _summary_table(title, rows)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("scrub")
+    def scrub_cmd(
+        src: Annotated[Path, typer.Argument(help="Folder tree, Parquet file/folder, or WebDataset .tar shard(s).")],
+        out: Annotated[Path, typer.Option("--out", help="Folder for the clean copy (same format and layout).")],
+        manifest: Annotated[Path, typer.Option("--manifest", help="Removal manifest (.parquet; a .csv beside it).")],
+        workers: Annotated[int, typer.Option(help="Worker processes (or Ray actors).")] = 1,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue a killed run from its checkpoints.")] = False,
+        review: Annotated[str, typer.Option(help="Review items: keep, drop, or separate (into OUT.review).")] = "drop",
+        engine: Annotated[str, typer.Option(help="local (processes) or ray (Ray Data).")] = "local",
+        home: HomeOption = None,
+        database_url: DatabaseOption = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Write a clean copy of a dataset without registered works, plus a manifest of what went and why."""
+        if not src.exists():
+            fail(f"source not found: {src}")
+        if review not in REVIEW_POLICIES or engine not in ("local", "ray"):
+            fail(f"--review must be one of {', '.join(REVIEW_POLICIES)}; --engine local or ray")
+        h = open_home(home, database_url)
+        job = ScrubJob(src.resolve(), out.resolve(), manifest.resolve(), str(h.root), h.database_url, review)
+        columns = (TextColumn("[bold]scrub[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
+                   TextColumn("{task.fields[rate]:.0f} items/s, {task.fields[removed]} removed"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, disable=json_, transient=False) as progress:
+            task = progress.add_task("scrub", total=None, rate=0.0, removed=0)
+            seen = {"items": 0, "removed": 0}
+
+            def on_shard(result: ShardResult, total: int) -> None:
+                seen["items"] += result.items
+                seen["removed"] += result.removed
+                elapsed = progress.tasks[0].elapsed or 1e-9
+                progress.update(task, total=total, advance=1, rate=seen["items"] / elapsed, removed=seen["removed"])
+
+            try:
+                summary = run_scrub(job, workers=workers, resume=resume, engine=engine, on_shard=on_shard)
+            except ValueError as exc:
+                fail(str(exc))
+        _emit("scrub summary", {
+            "shards": summary.shards, "shards already done (resumed)": summary.shards_resumed,
+            "items": summary.items, "removed": summary.removed, "review": summary.review,
+            "errors": summary.errors, "items/s (this run)": round(summary.items_per_s, 1),
+            "clean copy": str(job.dst), "manifest": str(job.manifest),
+        }, json_)
+
+    @app.command("sweep")
+    def sweep_cmd(
+        directory: Annotated[Path, typer.Argument(help="Store of past outputs to sweep.")],
+        quarantine: Annotated[Path, typer.Option("--quarantine", help="Where matches are moved (reversibly).")],
+        resume: Annotated[bool, typer.Option("--resume", help="Skip files a killed run already screened.")] = False,
+        include_review: Annotated[bool, typer.Option(help="Quarantine review verdicts too.")] = False,
+        home: HomeOption = None,
+        database_url: DatabaseOption = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Move outputs that match registered works into quarantine, keeping relative paths."""
+        if not directory.is_dir():
+            fail(f"not a folder: {directory}")
+        screener = Screener(open_home(home, database_url))
+        with Progress(TextColumn("[bold]sweep[/]"), TextColumn("{task.completed} files, {task.fields[q]} quarantined"),
+                      TimeElapsedColumn(), console=console, disable=json_) as progress:
+            task = progress.add_task("sweep", total=None, q=0)
+            counts = {"q": 0}
+
+            def on_item(_key: str, status: str) -> None:
+                counts["q"] += status == "quarantined"
+                progress.update(task, advance=1, q=counts["q"])
+
+            try:
+                summary = sweep(directory, quarantine, screener, include_review=include_review, resume=resume,
+                                on_item=on_item)
+            except SweepError as exc:
+                fail(str(exc))
+        _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
+                                "quarantined": summary.quarantined, "errors": summary.errors,
+                                "quarantine": str(quarantine)}, json_)
+
+    @app.command("restore")
+    def restore_cmd(
+        quarantine: Annotated[Path, typer.Argument(help="A quarantine folder made by sweep.")],
+        key: Annotated[str | None, typer.Option("--key", help="Restore only this file (relative path).")] = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Put quarantined files back where they were, byte for byte."""
+        try:
+            restored = restore(quarantine, key)
+        except (SweepError, FileNotFoundError) as exc:
+            fail(str(exc))
+        _emit("restore", {"restored": len(restored), "keys": ", ".join(restored)}, json_)
+
+    @app.command("purge")
+    def purge_cmd(
+        quarantine: Annotated[Path, typer.Argument(help="A quarantine folder made by sweep.")],
+        older_than: Annotated[float, typer.Option("--older-than", help="Days in quarantine before deletion.")],
+        home: HomeOption = None,
+        database_url: DatabaseOption = None,
+        json_: JsonOption = False,
+    ) -> None:
+        """Delete quarantined files for good; each deletion is a takedown record in the audit log."""
+        if not (quarantine / "ledger.jsonl").exists():
+            fail(f"not a quarantine folder: {quarantine}")
+        purged = purge(quarantine, Screener(open_home(home, database_url)), older_than)
+        _emit("purge", {"purged": len(purged), "keys": ", ".join(purged)}, json_)
