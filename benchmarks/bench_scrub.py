@@ -1,0 +1,119 @@
+"""Scrub benchmark: items/s and peak memory on a generated image-caption dataset.
+
+    python benchmarks/bench_scrub.py --items 100000      # full (the 2-core figure in the README used --items 5000)
+    python benchmarks/bench_scrub.py --smoke             # CI smoke: 120 items, 1 worker
+
+The dataset is WebDataset shards of 512 px JPEGs with captions: distractor photos re-cropped
+and re-coloured into distinct images, with 3% copies of registered stills (and 1% captions
+naming a work). Each configuration (1 worker, 2 workers, Ray with 2 actors) scrubs the same
+data; peak RSS is the largest resident set of the job's processes (parent + workers), read
+from /proc while it runs, so memory flatness shows as the same peak at any dataset size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+from common import DATA, SCRATCH, write_result
+from PIL import Image, ImageEnhance
+
+IMAGES = DATA / "images"
+PER_SHARD = 500
+
+
+def generate(folder: Path, n: int, seed: int = 3) -> dict:
+    if (folder / "done.json").exists():
+        return json.loads((folder / "done.json").read_text())
+    rng = random.Random(seed)
+    clean = [Image.open(IMAGES / line.strip()).convert("RGB") for line in (IMAGES / "distractors.txt").open()
+             if line.strip()]
+    copies = [Image.open(p).convert("RGB") for p in sorted((IMAGES / "copies").glob("*_crop.jpg"))]
+    folder.mkdir(parents=True, exist_ok=True)
+    counts = {"items": n, "copies": 0, "named": 0}
+    for s in range(0, n, PER_SHARD):
+        with tarfile.open(folder / f"shard-{s // PER_SHARD:05d}.tar", "w") as tar:
+            for i in range(s, min(n, s + PER_SHARD)):
+                roll = rng.random()
+                if roll < 0.03:
+                    image, caption = rng.choice(copies), "a picture"
+                    counts["copies"] += 1
+                else:
+                    base = rng.choice(clean)
+                    w, h = base.size
+                    box = (rng.randint(0, w // 4), rng.randint(0, h // 4),
+                           w - rng.randint(0, w // 4), h - rng.randint(0, h // 4))
+                    image = ImageEnhance.Color(base.crop(box)).enhance(rng.uniform(0.6, 1.4))
+                    caption = f"photo {i}: a scenic view with soft light"
+                    if roll < 0.04:
+                        caption, counts["named"] = "Vecna standing in the rain", counts["named"] + 1
+                image = image.resize((512, round(512 * image.height / image.width)))
+                buf = io.BytesIO()
+                image.save(buf, "JPEG", quality=85)
+                for name, data in ((f"{i:08d}.jpg", buf.getvalue()), (f"{i:08d}.txt", caption.encode())):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+    (folder / "done.json").write_text(json.dumps(counts))
+    return counts
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its descendants (MB)."""
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,rss=", "-e"], capture_output=True, text=True).stdout
+    rows = [tuple(map(int, line.split())) for line in out.splitlines() if line.strip()]
+    children: dict[int, list[int]] = {}
+    for p, pp, _ in rows:
+        children.setdefault(pp, []).append(p)
+    rss = {p: r for p, _, r in rows}
+    todo, total = [pid], 0
+    while todo:
+        p = todo.pop()
+        total += rss.get(p, 0)
+        todo += children.get(p, [])
+    return total / 1024
+
+
+def run(src: Path, out: Path, home: Path, extra: list[str]) -> dict:
+    manifest = out.with_suffix(".parquet")
+    cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(src), "--out", str(out), "--manifest",
+           str(manifest), "--home", str(home), "--json", *extra]
+    start, peak = time.perf_counter(), 0.0
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        time.sleep(0.5)
+    summary = json.loads(proc.stdout.read().strip().splitlines()[-1])
+    wall = time.perf_counter() - start
+    return {"args": extra, "items": summary["items"], "removed": summary["removed"], "review": summary["review"],
+            "wall_s": round(wall, 1), "items_per_s": round(summary["items"] / wall, 1),
+            "peak_rss_mb_all_processes": round(peak, 1)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--items", type=int, default=100_000)
+    args = parser.parse_args()
+    n = 120 if args.smoke else args.items
+    src = SCRATCH / f"scrub-data-{n}"
+    counts = generate(src, n)
+    home = SCRATCH / f"scrub-home-{time.time_ns()}"
+    subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", str(DATA / "text" / "works.yaml"),
+                    "--home", str(home)], check=True, capture_output=True)
+    configs = [["--workers", "1"]] if args.smoke else [["--workers", "1"], ["--workers", "2"],
+                                                       ["--engine", "ray", "--workers", "2"]]
+    results = [run(src, SCRATCH / f"scrub-out-{n}-{i}", home, c) for i, c in enumerate(configs)]
+    write_result("scrub", {"dataset": counts, "runs": results}, args.smoke)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
