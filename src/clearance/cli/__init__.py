@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds
+from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds, service_cmds
 
 app = typer.Typer(
     name="clearance",
@@ -18,6 +18,7 @@ app.add_typer(screen_cmds.app, name="screen")
 app.add_typer(audit_cmds.app, name="audit")
 demo_cmds.register(app)
 batch_cmds.register(app)
+service_cmds.register(app)
 
 
 def main() -> None:

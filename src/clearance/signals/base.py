@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -59,23 +60,27 @@ class SignalType(ABC):
     def __init__(self, store_dir: Path) -> None:
         self.store_dir = store_dir
         self.revision: int | None = None
+        self._index_lock = threading.Lock()
 
     def ensure_indexed(self, snapshot: RegistrySnapshot) -> None:
         """Rebuild the index when the registry revision moved on (cheap when it did not)."""
         if self.revision == snapshot.revision:
             return
-        self.store_dir.mkdir(parents=True, exist_ok=True)
-        if not (self.persist_index and self._load_index(snapshot)):
-            self.index(snapshot)
-            if self.persist_index:
-                self._save_index(snapshot)
-        self.revision = snapshot.revision
+        with self._index_lock:  # concurrent requests: one builds, the others wait for it
+            if self.revision == snapshot.revision:
+                return
+            self.store_dir.mkdir(parents=True, exist_ok=True)
+            if not (self.persist_index and self._load_index(snapshot)):
+                self.index(snapshot)
+                if self.persist_index:
+                    self._save_index(snapshot)
+            self.revision = snapshot.revision
 
     def _index_path(self, snapshot: RegistrySnapshot) -> Path:
         return self.store_dir / f"index-v{self.version}-{snapshot.fingerprint[:24]}.pkl"
 
     def _state(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k not in ("store_dir", "revision")}
+        return {k: v for k, v in vars(self).items() if k not in ("store_dir", "revision", "_index_lock")}
 
     def _load_index(self, snapshot: RegistrySnapshot) -> bool:
         path = self._index_path(snapshot)

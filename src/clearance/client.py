@@ -1,0 +1,122 @@
+"""A typed Python client for the Clearance service (httpx), sync and async.
+
+    with ClearanceClient("http://127.0.0.1:8000", api_key) as client:
+        verdict = client.screen_prompt("Eleven riding a bike")
+        if verdict.action != "allow": ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from clearance.verdict import Verdict
+
+
+class ClearanceError(Exception):
+    """A non-2xx answer: the HTTP status plus the service's stable error code and message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status, self.code, self.message = status, code, message
+
+
+def _check(response: httpx.Response) -> Any:
+    if response.is_success:
+        return response.json()
+    try:
+        error = response.json()["error"]
+        raise ClearanceError(response.status_code, error["code"], error["message"])
+    except (ValueError, KeyError, TypeError):
+        raise ClearanceError(response.status_code, "http_error", response.text[:200]) from None
+
+
+def _media(file: Path | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:
+    if isinstance(file, Path):
+        return {"file": (filename or file.name, file.read_bytes())}
+    return {"file": (filename or "upload", file)}
+
+
+class _Base:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.timeout = timeout
+
+
+class ClearanceClient(_Base):
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        super().__init__(base_url, api_key, timeout)
+        self.http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout)
+
+    def __enter__(self) -> ClearanceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def health(self) -> dict[str, Any]:
+        return _check(self.http.get("/healthz"))
+
+    def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
+        body = {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
+        return Verdict.model_validate(_check(self.http.post("/v1/screen/prompt", json=body)))
+
+    def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
+        return Verdict.model_validate(_check(self.http.post("/v1/screen/media", files=_media(file, filename))))
+
+    def import_registry(self, yaml_text: str) -> dict[str, int]:
+        return _check(self.http.post("/v1/registry/import", content=yaml_text.encode(),
+                                     headers={"Content-Type": "application/yaml"}))
+
+    def works(self) -> list[dict[str, Any]]:
+        return _check(self.http.get("/v1/works"))
+
+    def work(self, work_id: str) -> dict[str, Any]:
+        return _check(self.http.get(f"/v1/works/{work_id}"))
+
+    def audit(self, audit_id: str) -> dict[str, Any]:
+        return _check(self.http.get(f"/v1/audit/{audit_id}"))
+
+
+class AsyncClearanceClient(_Base):
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+        super().__init__(base_url, api_key, timeout)
+        self.http = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=timeout)
+
+    async def __aenter__(self) -> AsyncClearanceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def health(self) -> dict[str, Any]:
+        return _check(await self.http.get("/healthz"))
+
+    async def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
+        body = {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
+        return Verdict.model_validate(_check(await self.http.post("/v1/screen/prompt", json=body)))
+
+    async def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
+        return Verdict.model_validate(_check(await self.http.post("/v1/screen/media", files=_media(file, filename))))
+
+    async def import_registry(self, yaml_text: str) -> dict[str, int]:
+        return _check(await self.http.post("/v1/registry/import", content=yaml_text.encode(),
+                                           headers={"Content-Type": "application/yaml"}))
+
+    async def works(self) -> list[dict[str, Any]]:
+        return _check(await self.http.get("/v1/works"))
+
+    async def work(self, work_id: str) -> dict[str, Any]:
+        return _check(await self.http.get(f"/v1/works/{work_id}"))
+
+    async def audit(self, audit_id: str) -> dict[str, Any]:
+        return _check(await self.http.get(f"/v1/audit/{audit_id}"))

@@ -1,0 +1,76 @@
+"""Service API keys: created once, shown once, stored only as SHA-256 hashes.
+
+A key is ``clr_<key id>_<secret>``; the key id lets operators list and revoke keys without
+ever seeing a secret again. Roles say what a key may do (``ROLES``); tenants say whose data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from clearance.db.tables import ApiKey
+
+ROLES = ("admin", "rights_holder", "screener", "auditor")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key id, the tenant and the role."""
+
+    key_id: str
+    tenant: str
+    role: str
+
+
+class UnknownKeyError(LookupError):
+    pass
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class KeyStore:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def create(self, tenant: str, role: str) -> tuple[str, str]:
+        """(key id, full key). The full key is not stored and cannot be shown again."""
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}")
+        if not tenant.strip():
+            raise ValueError("tenant must not be empty")
+        key_id = secrets.token_hex(6)
+        key = f"clr_{key_id}_{secrets.token_urlsafe(24)}"
+        with self.sessions.begin() as session:
+            session.add(ApiKey(key_id=key_id, key_hash=_hash(key), tenant=tenant, role=role))
+        return key_id, key
+
+    def list(self) -> list[ApiKey]:
+        with self.sessions() as session:
+            return list(session.scalars(select(ApiKey).order_by(ApiKey.pk)))
+
+    def revoke(self, key_id: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.key_id == key_id))
+            if row is None:
+                raise UnknownKeyError(f"unknown key id {key_id!r}")
+            row.revoked_at = datetime.now(UTC)
+
+    def authenticate(self, key: str) -> Principal | None:
+        """The principal of a valid, unrevoked key; None otherwise (constant-time hash compare)."""
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "clr":
+            return None
+        with self.sessions() as session:
+            row = session.scalar(select(ApiKey).where(ApiKey.key_id == parts[1]))
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
+            return None
+        return Principal(row.key_id, row.tenant, row.role)

@@ -1,0 +1,1 @@
+"""The HTTP service: FastAPI routes over the same ``Screener``/``Registry``/``AuditLog`` as the CLI."""

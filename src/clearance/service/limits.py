@@ -1,0 +1,65 @@
+"""Request limits: body size (checked while the body streams in) and per-key rate limits."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from clearance.service.errors import ApiError, error_response
+
+MAX_JSON_BYTES = int(os.environ.get("CLEARANCE_MAX_JSON_BYTES", 1 << 20))
+MAX_UPLOAD_BYTES = int(os.environ.get("CLEARANCE_MAX_UPLOAD_BYTES", 64 << 20))
+RATE_PER_S = float(os.environ.get("CLEARANCE_RATE_PER_S", 200))
+BURST = float(os.environ.get("CLEARANCE_RATE_BURST", 400))
+
+
+class BodyLimit:
+    """Refuse bodies over the limit with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = MAX_UPLOAD_BYTES if scope["path"].startswith("/v1/screen/media") else MAX_JSON_BYTES
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return await error_response(413, f"request body over the {limit}-byte limit")(scope, receive, send)
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ApiError(413, f"request body over the {limit}-byte limit")
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except ApiError as exc:
+            await error_response(exc.status, exc.message)(scope, receive, send)
+
+
+class RateLimiter:
+    """A token bucket per API key (per server worker)."""
+
+    def __init__(self, rate: float = RATE_PER_S, burst: float = BURST) -> None:
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.lock = threading.Lock()
+
+    def check(self, key_id: str) -> None:
+        now = time.monotonic()
+        with self.lock:
+            tokens, last = self.buckets.get(key_id, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1:
+                self.buckets[key_id] = (tokens, now)
+                raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key")
+            self.buckets[key_id] = (tokens - 1, now)

@@ -1,0 +1,201 @@
+"""The HTTP service through real HTTP on loopback: every route, roles and tenants, limits, PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clearance.audit import AuditLog
+from clearance.client import AsyncClearanceClient, ClearanceClient, ClearanceError
+from clearance.db.engine import session_factory
+from clearance.home import Home
+from clearance.keys import KeyStore
+from clearance.screening import Screener
+from tests.conftest import DATA, WORKS_YAML
+
+NEW_WORK = """version: 1
+works:
+  - id: moon-rangers
+    title: Moon Rangers
+    owner: Netflix
+    kind: series
+    characters:
+      - name: Captain Zorblax
+        description: Lunar ranger in a silver spacesuit with a crescent-shaped helmet
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_server(home: Home, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "clearance.cli.main", "serve", "--port", str(port), "--workers", str(workers),
+           "--home", str(home.root), "--database-url", home.database_url]
+    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"server did not start: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def keys_for(home: Home) -> dict[str, str]:
+    store = KeyStore(session_factory(home.database_url))
+    made = {name: store.create(tenant, role)[1] for name, (tenant, role) in {
+        "admin": ("ops", "admin"), "netflix": ("Netflix", "rights_holder"), "disney": ("Disney", "rights_holder"),
+        "acme": ("acme", "screener"), "globex": ("globex", "screener"), "auditor": ("audit-co", "auditor"),
+    }.items()}
+    revoked_id, made["revoked"] = store.create("acme", "screener")
+    store.revoke(revoked_id)
+    return made
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Home]]:
+    home = Home.resolve(tmp_path_factory.mktemp("service") / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    keys = keys_for(home)
+    with running_server(home, env={"CLEARANCE_RATE_PER_S": "1000", "CLEARANCE_RATE_BURST": "1000"}) as url:
+        yield url, keys, home
+
+
+def client(service: tuple, who: str) -> ClearanceClient:
+    url, keys, _ = service
+    return ClearanceClient(url, keys[who])
+
+
+def test_screening_routes(service: tuple) -> None:
+    with client(service, "acme") as acme:
+        assert acme.health()["status"] == "ok"
+        verdict = acme.screen_prompt("Eleven from Stranger Things", negative_prompt="blurry")
+        assert verdict.action == "block" and verdict.audit_id and verdict.negative_prompt.startswith("blurry")
+        media = acme.screen_media(DATA / "images" / "copies" / "ref_001_crop.jpg")
+        assert media.action == "block" and media.matches[0].work_id == "squid-game"
+        bad = acme.screen_media(b"not an image", filename="x.bin")
+        assert bad.action == "review" and bad.error
+        assert acme.audit(verdict.audit_id)["matches"][0]["work_id"] == "stranger-things"
+
+    async def async_round() -> str:
+        async with AsyncClearanceClient(service[0], service[1]["globex"]) as globex:
+            return (await globex.screen_prompt("a golden retriever on a beach")).action
+
+    assert asyncio.run(async_round()) == "allow"
+
+
+def test_roles_and_tenants_are_isolated(service: tuple) -> None:
+    url, keys, home = service
+    with client(service, "acme") as acme, client(service, "globex") as globex, \
+            client(service, "netflix") as netflix, client(service, "disney") as disney, \
+            client(service, "auditor") as auditor:
+        acme_verdict = acme.screen_prompt("Vecna in the attic")
+        for call in (lambda: globex.audit(acme_verdict.audit_id), lambda: disney.audit(acme_verdict.audit_id)):
+            with pytest.raises(ClearanceError) as err:
+                call()
+            assert err.value.status == 404
+        assert netflix.audit(acme_verdict.audit_id)["audit_id"] == acme_verdict.audit_id
+        assert auditor.audit(acme_verdict.audit_id)["audit_id"] == acme_verdict.audit_id
+        assert {w["owner"] for w in netflix.works()} == {"Netflix"}
+        assert len(auditor.works()) == 9
+        with pytest.raises(ClearanceError) as err:
+            netflix.work("frozen")
+        assert err.value.status == 404
+        forbidden = [lambda: acme.works(), lambda: netflix.screen_prompt("x"), lambda: auditor.screen_prompt("x"),
+                     lambda: acme.import_registry(NEW_WORK), lambda: disney.import_registry(NEW_WORK),
+                     lambda: auditor.import_registry(NEW_WORK)]
+        for call in forbidden:
+            with pytest.raises(ClearanceError) as err:
+                call()
+            assert err.value.status == 403 and err.value.code == "forbidden"
+    for key in (None, "clr_nope_nope", keys["revoked"], "Bearer-less"):
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = httpx.post(f"{url}/v1/screen/prompt", json={"prompt": "x"}, headers=headers)
+        assert response.status_code == 401 and response.json()["error"]["code"] == "unauthenticated"
+    assert len(Screener(home).registry.works()) == 9, "no refused write landed"
+
+
+def test_registry_import_is_picked_up_without_restart(service: tuple) -> None:
+    with client(service, "netflix") as netflix, client(service, "acme") as acme:
+        assert acme.screen_prompt("Captain Zorblax waving").action == "allow"
+        assert netflix.import_registry(NEW_WORK) == {"created": 1, "updated": 0, "unchanged": 0}
+        assert netflix.work("moon-rangers")["title"] == "Moon Rangers"
+        time.sleep(0.6)  # the server re-reads the registry revision at most every 0.5 s
+        assert acme.screen_prompt("Captain Zorblax waving").action == "block"
+        with pytest.raises(ClearanceError) as err:
+            netflix.import_registry("version: 1\nworks:\n  - id: X\n")
+        assert err.value.status == 422 and "works[0].id" in err.value.message
+
+
+def test_licences_and_limits(service: tuple) -> None:
+    url, keys, home = service
+    Screener(home).registry.grant_licence("acme", "frozen")
+    with client(service, "acme") as acme, client(service, "globex") as globex:
+        assert acme.screen_prompt("Elsa building an ice palace").action == "allow"
+        assert globex.screen_prompt("Elsa building an ice palace").action == "block"
+    big = httpx.post(f"{url}/v1/screen/prompt", content=b'{"prompt": "' + b"a" * (2 << 20) + b'"}',
+                     headers={"Authorization": f"Bearer {keys['acme']}", "Content-Type": "application/json"})
+    assert big.status_code == 413 and big.json()["error"]["code"] == "payload_too_large"
+    odd = httpx.post(f"{url}/v1/screen/prompt", json={"prompt": "x", "colour": 1},
+                     headers={"Authorization": f"Bearer {keys['acme']}"})
+    assert odd.status_code == 422 and odd.json()["error"]["code"] == "invalid_request"
+
+
+def test_rate_limit(tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home")
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    with running_server(home, env={"CLEARANCE_RATE_PER_S": "2", "CLEARANCE_RATE_BURST": "3"}) as url:
+        codes = [httpx.get(f"{url}/v1/audit/x", headers={"Authorization": f"Bearer {key}"}).status_code
+                 for _ in range(8)]
+    assert codes[:3] == [404, 404, 404] and 429 in codes
+
+
+def test_schemathesis_finds_no_server_errors(service: tuple) -> None:
+    url, keys, _ = service
+    cmd = [str(Path(sys.executable).parent / "schemathesis"), "run", f"{url}/openapi.json", "-H",
+           f"Authorization: Bearer {keys['admin']}", "--checks", "not_a_server_error", "--max-examples", "15",
+           "--seed", "1"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:
+    home = Home.resolve(tmp_path / "home", pg_url)
+    Screener(home).registry.import_file(WORKS_YAML)
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    prompts = ["Vecna in the attic", "a cat on a sofa", "Squid Game doll", "a red traffic light"] * 10
+    with running_server(home, workers=2) as url, ClearanceClient(url, key) as c, ThreadPoolExecutor(8) as pool:
+        actions = list(pool.map(lambda p: c.screen_prompt(p).action, prompts))
+    assert actions.count("block") == 20
+    result = AuditLog(session_factory(home.database_url)).verify()
+    assert result.ok and result.entries == len(prompts)
