@@ -2,4 +2,5 @@
 
 from clearance.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes re-import this module; only the parent runs the CLI
+    main()
