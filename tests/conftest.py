@@ -32,6 +32,19 @@ def home(tmp_path: Path) -> Home:
     return Home.resolve(tmp_path / "home")
 
 
+@pytest.fixture(scope="module")
+def registered_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
+    """A home with the dev registry imported through the CLI (one per test module)."""
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    home = Home.resolve(tmp_path_factory.mktemp("registered") / "home")
+    result = CliRunner().invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)])
+    assert result.exit_code == 0, result.output
+    return home
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A throwaway cluster for the whole test session; yields its base URL."""

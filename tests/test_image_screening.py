@@ -23,18 +23,11 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def image_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("images") / "home")
-    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)]).exit_code == 0
-    return home
+def screener(registered_home: Home) -> Screener:
+    return Screener(registered_home)
 
 
-@pytest.fixture(scope="module")
-def screener(image_home: Home) -> Screener:
-    return Screener(image_home)
-
-
-def test_copies_and_distractors_through_cli(image_home: Home, tmp_path: Path) -> None:
+def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Path) -> None:
     pairs = list(csv.DictReader((IMAGES / "pairs.csv").open()))[::2]
     distractors = [line.strip() for line in (IMAGES / "distractors.txt").open() if line.strip()][::2]
     works = {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader((IMAGES / "references.csv").open())}
@@ -42,7 +35,7 @@ def test_copies_and_distractors_through_cli(image_home: Home, tmp_path: Path) ->
     listing.write_text("\n".join(str(IMAGES / p) for p in [q["query_path"] for q in pairs] + distractors))
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["screen", "media", "--from-list", str(listing), "--out", str(out),
-                                 "--home", str(image_home.root)])
+                                 "--home", str(registered_home.root)])
     assert result.exit_code == 0, result.output
     verdicts = {Path(v["path"]).name: v for v in map(json.loads, out.read_text().splitlines())}
     found = []
@@ -58,11 +51,12 @@ def test_copies_and_distractors_through_cli(image_home: Home, tmp_path: Path) ->
     assert top["raw_score"] and top["details"]["reference_sha256"]
 
 
-def test_bytes_api_and_prompt_with_reference(screener: Screener, image_home: Home) -> None:
+def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home: Home) -> None:
     data = (IMAGES / "copies" / "ref_000_color.jpg").read_bytes()
     assert screener.screen_media(data, name="upload.jpg").action == Action.BLOCK
-    result = runner.invoke(app, ["screen", "prompt", "a girl walking in a park", "--reference",
-                                 str(IMAGES / "copies" / "ref_000_flip.jpg"), "--json", "--home", str(image_home.root)])
+    reference = str(IMAGES / "copies" / "ref_000_flip.jpg")
+    result = runner.invoke(app, ["screen", "prompt", "a girl walking in a park", "--reference", reference, "--json",
+                                 "--home", str(registered_home.root)])
     verdict = json.loads(result.output)
     assert verdict["action"] == "block"
     assert {m["signal"] for m in verdict["matches"]} & {"image.sscd", "image.pdq"}
@@ -114,12 +108,12 @@ def test_bad_images_give_review_with_error(screener: Screener, tmp_path: Path) -
     assert missing.action == Action.REVIEW and "not found" in (missing.error or "")
 
 
-def test_allowed_roots(image_home: Home, tmp_path: Path) -> None:
+def test_allowed_roots(registered_home: Home, tmp_path: Path) -> None:
     inside = tmp_path / "uploads"
     inside.mkdir()
     (inside / "a.jpg").write_bytes((IMAGES / "copies" / "ref_000_crop.jpg").read_bytes())
     args = ["screen", "media", str(inside / "a.jpg"), str(IMAGES / "ref" / "ref_000.jpg"), "--json",
-            "--allow-root", str(inside), "--home", str(image_home.root)]
+            "--allow-root", str(inside), "--home", str(registered_home.root)]
     rows = [json.loads(line) for line in runner.invoke(app, args).output.splitlines()]
     assert rows[0]["action"] == "block"
     assert rows[1]["action"] == "review" and "outside the allowed roots" in rows[1]["error"]

@@ -14,24 +14,16 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
-from tests.conftest import DATA, WORKS_YAML
+from tests.conftest import DATA
 
 IMAGES = DATA / "images"
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def scrub_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("scrub") / "home")
-    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)]).exit_code == 0
-    return home
 
 
 def dataset_items(n_copies: int = 8, n_clean: int = 16) -> list[tuple[str, bytes, str | None, bool]]:
@@ -67,14 +59,14 @@ def manifest_rows(path: Path) -> list[dict]:
     return sorted(pq.read_table(path).to_pylist(), key=lambda r: r["key"])
 
 
-def test_folder_scrub_removes_copies_keeps_the_rest(scrub_home: Home, tmp_path: Path) -> None:
+def test_folder_scrub_removes_copies_keeps_the_rest(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items()
     src = tmp_path / "src" / "nested"
     src.mkdir(parents=True)
     for key, image, caption, _ in items:
         (src / f"{key}.jpg").write_bytes(image)
         (src / f"{key}.txt").write_text(caption)
-    summary = scrub(scrub_home, tmp_path / "src", tmp_path / "clean", tmp_path / "m.parquet")
+    summary = scrub(registered_home, tmp_path / "src", tmp_path / "clean", tmp_path / "m.parquet")
     kept = {p.name for p in (tmp_path / "clean" / "nested").iterdir()}
     for key, image, _, is_copy in items:
         assert (f"{key}.jpg" in kept) != is_copy, key
@@ -87,14 +79,14 @@ def test_folder_scrub_removes_copies_keeps_the_rest(scrub_home: Home, tmp_path: 
     assert summary["removed"] == sum(c for *_, c in items)
 
 
-def test_parquet_scrub_and_bad_rows(scrub_home: Home, tmp_path: Path) -> None:
+def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(4, 6)
     keys = [k for k, *_ in items] + ["broken", "nocaption"]
     images = [i for _, i, *_ in items] + [b"\xff\xd8\xff\x00garbage", items[-1][1]]
     captions = [c for _, _, c, _ in items] + ["a photo", None]
     table = pa.table({"key": keys, "image": images, "caption": captions})
     pq.write_table(table, tmp_path / "data.parquet", row_group_size=4)
-    scrub(scrub_home, tmp_path / "data.parquet", tmp_path / "clean", tmp_path / "m.parquet", "--review", "keep")
+    scrub(registered_home, tmp_path / "data.parquet", tmp_path / "clean", tmp_path / "m.parquet", "--review", "keep")
     clean = pq.read_table(tmp_path / "clean" / "data.parquet")
     assert clean.schema == table.schema
     kept = set(clean["key"].to_pylist())
@@ -105,12 +97,12 @@ def test_parquet_scrub_and_bad_rows(scrub_home: Home, tmp_path: Path) -> None:
     assert rows["broken"]["action"] == "review" and "media" in rows["broken"]["error"]
 
 
-def test_webdataset_kill_and_resume_gives_identical_output(scrub_home: Home, tmp_path: Path) -> None:
+def test_webdataset_kill_and_resume_gives_identical_output(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(10, 30)
     write_webdataset(tmp_path / "wds", items, per_shard=4)
-    scrub(scrub_home, tmp_path / "wds", tmp_path / "ref_out", tmp_path / "ref.parquet")
+    scrub(registered_home, tmp_path / "wds", tmp_path / "ref_out", tmp_path / "ref.parquet")
     cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"),
-           "--manifest", str(tmp_path / "m.parquet"), "--home", str(scrub_home.root), "--json"]
+           "--manifest", str(tmp_path / "m.parquet"), "--home", str(registered_home.root), "--json"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     done = tmp_path / "m.parquet.checkpoints" / "done"
     deadline = time.time() + 120
@@ -120,7 +112,7 @@ def test_webdataset_kill_and_resume_gives_identical_output(scrub_home: Home, tmp
     proc.wait()
     finished_before_kill = len(list(done.glob("*.json")))
     assert 3 <= finished_before_kill < 11, "the kill must land mid-run"
-    summary = scrub(scrub_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", "--resume")
+    summary = scrub(registered_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", "--resume")
     assert summary["shards already done (resumed)"] == finished_before_kill
     for ref_tar in sorted((tmp_path / "ref_out").glob("*.tar")):
         assert ref_tar.read_bytes() == (tmp_path / "out" / ref_tar.name).read_bytes()
@@ -136,29 +128,29 @@ def test_webdataset_kill_and_resume_gives_identical_output(scrub_home: Home, tmp
     assert len(removed) >= 0.9 * sum(c for *_, c in items)
 
 
-def test_workers_and_ray_agree(scrub_home: Home, tmp_path: Path) -> None:
+def test_workers_and_ray_agree(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(4, 8)
     write_webdataset(tmp_path / "wds", items, per_shard=3)
     outputs = {}
     for name, extra in (("one", ()), ("two", ("--workers", "2")), ("ray", ("--engine", "ray", "--workers", "2"))):
-        scrub(scrub_home, tmp_path / "wds", tmp_path / name, tmp_path / f"{name}.parquet", *extra)
+        scrub(registered_home, tmp_path / "wds", tmp_path / name, tmp_path / f"{name}.parquet", *extra)
         outputs[name] = ({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.tar")},
                          [(r["key"], r["action"], r["work_id"]) for r in manifest_rows(tmp_path / f"{name}.parquet")])
     assert outputs["one"] == outputs["two"] == outputs["ray"]
 
 
-def test_unreadable_shard_and_separate_review(scrub_home: Home, tmp_path: Path) -> None:
+def test_unreadable_shard_and_separate_review(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(2, 3)
     write_webdataset(tmp_path / "wds", items, per_shard=10)
     (tmp_path / "wds" / "shard-9999.tar").write_bytes(b"this is not a tar file at all" * 20)
-    scrub(scrub_home, tmp_path / "wds", tmp_path / "clean", tmp_path / "m.parquet", "--review", "separate")
+    scrub(registered_home, tmp_path / "wds", tmp_path / "clean", tmp_path / "m.parquet", "--review", "separate")
     rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
     assert rows["shard-9999#shard"]["action"] == "review" and "unreadable shard" in rows["shard-9999#shard"]["error"]
     assert (tmp_path / "clean" / "shard-0000.tar").exists()
     assert (tmp_path / "clean.review" / "shard-9999.tar").exists()
 
 
-def test_sweep_restore_purge(scrub_home: Home, tmp_path: Path) -> None:
+def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     store = tmp_path / "outputs"
     (store / "2026" / "11").mkdir(parents=True)
     copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
@@ -166,7 +158,7 @@ def test_sweep_restore_purge(scrub_home: Home, tmp_path: Path) -> None:
     (store / "2026" / "11" / "gen1.txt").write_text("prompt: a city at night")
     (store / "2026" / "gen2.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
     q = tmp_path / "quarantine"
-    opts = ["--home", str(scrub_home.root)]
+    opts = ["--home", str(registered_home.root)]
     result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
     assert json.loads(result.output.strip().splitlines()[-1])["quarantined"] == 1
     assert not (store / "2026" / "11" / "gen1.jpg").exists()
@@ -180,7 +172,7 @@ def test_sweep_restore_purge(scrub_home: Home, tmp_path: Path) -> None:
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1
     assert not (q / "2026" / "11" / "gen1.jpg").exists()
-    log = AuditLog(session_factory(scrub_home.database_url))
+    log = AuditLog(session_factory(registered_home.database_url))
     assert log.verify().ok
     events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
     takedown = log.record(events[-1]["takedown_audit_id"])

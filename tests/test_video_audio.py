@@ -18,22 +18,15 @@ from clearance.media.probe import MediaError
 from clearance.media.video_decode import sample_video
 from clearance.screening import Screener
 from clearance.verdict import Action
-from tests.conftest import DATA, WORKS_YAML
+from tests.conftest import DATA
 
 runner = CliRunner()
 VIDEO, AUDIO = DATA / "video", DATA / "audio"
 
 
 @pytest.fixture(scope="module")
-def av_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("av") / "home")
-    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)]).exit_code == 0
-    return home
-
-
-@pytest.fixture(scope="module")
-def screener(av_home: Home) -> Screener:
-    return Screener(av_home)
+def screener(registered_home: Home) -> Screener:
+    return Screener(registered_home)
 
 
 def _pairs(folder: Path) -> list[dict[str, str]]:
@@ -47,10 +40,10 @@ def _screen_cli(home: Home, paths: list[Path], tmp_path: Path) -> dict[str, dict
     return {Path(v["path"]).name: v for v in map(json.loads, out.read_text().splitlines())}
 
 
-def test_video_copies_found_with_segments(av_home: Home, tmp_path: Path) -> None:
+def test_video_copies_found_with_segments(registered_home: Home, tmp_path: Path) -> None:
     pairs = _pairs(VIDEO)
     distractors = [VIDEO / line.strip() for line in (VIDEO / "distractors.txt").open() if line.strip()]
-    verdicts = _screen_cli(av_home, [VIDEO / p["query_path"] for p in pairs] + distractors, tmp_path)
+    verdicts = _screen_cli(registered_home, [VIDEO / p["query_path"] for p in pairs] + distractors, tmp_path)
     segment_ok = []
     for p in pairs:
         verdict = verdicts[Path(p["query_path"]).name]
@@ -66,10 +59,10 @@ def test_video_copies_found_with_segments(av_home: Home, tmp_path: Path) -> None
         assert verdicts[d.name]["action"] == "allow"
 
 
-def test_audio_copies_and_distractors(av_home: Home, tmp_path: Path) -> None:
+def test_audio_copies_and_distractors(registered_home: Home, tmp_path: Path) -> None:
     pairs = _pairs(AUDIO)
     distractors = [AUDIO / line.strip() for line in (AUDIO / "distractors.txt").open() if line.strip()]
-    verdicts = _screen_cli(av_home, [AUDIO / p["query_path"] for p in pairs] + distractors, tmp_path)
+    verdicts = _screen_cli(registered_home, [AUDIO / p["query_path"] for p in pairs] + distractors, tmp_path)
     for p in pairs:
         verdict = verdicts[Path(p["query_path"]).name]
         audio = [m for m in verdict["matches"] if m["signal"] == "audio.chromaprint"]

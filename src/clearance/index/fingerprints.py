@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+
 
 class FingerprintStore:
     def __init__(self, path: Path) -> None:
@@ -39,3 +41,28 @@ class FingerprintStore:
         np.savez(tmp, keys=np.array(keys, dtype=str), counts=np.array([len(v) for v in vectors], dtype=np.int64),
                  vectors=np.concatenate(vectors) if vectors else np.zeros((0, 0)))
         tmp.replace(self.path)
+
+
+def fingerprint_references(
+    snapshot: RegistrySnapshot, kinds: set[str], store_path: Path, compute: Callable[[ReferenceView], np.ndarray]
+) -> tuple[list[tuple[WorkView, ReferenceView]], list[np.ndarray]]:
+    """Fingerprint every reference of the given kinds (from the store when known).
+
+    Returns the references in registry order and one array of fingerprint rows for each; the
+    store keeps only what the registry still holds.
+    """
+    store = FingerprintStore(store_path)
+    refs: list[tuple[WorkView, ReferenceView]] = []
+    rows: list[np.ndarray] = []
+    for work in snapshot.works:
+        for ref in work.references:
+            if ref.kind in kinds:
+                rows.append(store.get(ref.sha256, lambda ref=ref: compute(ref)))
+                refs.append((work, ref))
+    store.save({ref.sha256 for _, ref in refs})
+    return refs, rows
+
+
+def owners_of(rows: list[np.ndarray]) -> np.ndarray:
+    """For stacked fingerprint rows, the index of the reference each row belongs to."""
+    return np.repeat(np.arange(len(rows), dtype=np.int64), [len(r) for r in rows])

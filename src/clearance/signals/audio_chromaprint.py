@@ -20,7 +20,7 @@ import subprocess
 import numpy as np
 
 from clearance.content import Content
-from clearance.index.fingerprints import FingerprintStore
+from clearance.index.fingerprints import fingerprint_references
 from clearance.media.audio_decode import RATE, Pcm, decode_pcm, pcm_of
 from clearance.media.probe import MediaError
 from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
@@ -78,18 +78,12 @@ class AudioChromaprint(SignalType):
     content_kinds = frozenset({"audio", "video"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        store = FingerprintStore(self.store_dir / "chromaprint.npz")
-        self.refs: list[tuple[WorkView, ReferenceView, np.ndarray]] = []
-        live = set()
-        for work in snapshot.works:
-            for ref in work.references:
-                if ref.kind not in ("audio", "video"):
-                    continue
-                live.add(ref.sha256)
-                items = store.get(ref.sha256, lambda ref=ref: self._reference_items(ref))
-                if len(items) >= MIN_OVERLAP:
-                    self.refs.append((work, ref, items.astype(np.uint32)))
-        store.save(live)
+        refs, rows = fingerprint_references(snapshot, {"audio", "video"}, self.store_dir / "chromaprint.npz",
+                                            self._reference_items)
+        self.refs: list[tuple[WorkView, ReferenceView, np.ndarray]] = [
+            (work, ref, items.astype(np.uint32)) for (work, ref), items in zip(refs, rows, strict=True)
+            if len(items) >= MIN_OVERLAP
+        ]
 
     @staticmethod
     def _reference_items(ref: ReferenceView) -> np.ndarray:

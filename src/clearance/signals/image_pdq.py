@@ -13,9 +13,9 @@ import numpy as np
 import pdqhash
 
 from clearance.content import Content
-from clearance.index.fingerprints import FingerprintStore
+from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.media.image_decode import decode_frames, frames_of
-from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+from clearance.registry.store import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 
@@ -35,20 +35,12 @@ class ImagePdq(SignalType):
     content_kinds = frozenset({"image"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        store = FingerprintStore(self.store_dir / "pdq.npz")
-        self.refs: list[tuple[WorkView, ReferenceView]] = []
-        hashes, owners = [], []
-        for work in snapshot.works:
-            for ref in work.references:
-                if ref.kind != "image":
-                    continue
-                rows = store.get(ref.sha256, lambda ref=ref: self._reference_hashes(ref))
-                hashes += [row for row in rows if row[-1] >= MIN_QUALITY]
-                owners += [len(self.refs)] * sum(1 for row in rows if row[-1] >= MIN_QUALITY)
-                self.refs.append((work, ref))
-        store.save({ref.sha256 for _, ref in self.refs})
-        self.owner = np.array(owners, dtype=np.int64)
-        self.hashes = np.stack([h[:4] for h in hashes]).astype(np.uint64) if hashes else np.zeros((0, 4), np.uint64)
+        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / "pdq.npz",
+                                                 self._reference_hashes)
+        trusted = [r[r[:, -1] >= MIN_QUALITY] for r in rows]  # columns: 4 packed words, quality
+        self.owner = owners_of(trusted)
+        self.hashes = (np.concatenate(trusted)[:, :4].astype(np.uint64) if trusted
+                       else np.zeros((0, 4), np.uint64))
 
     @staticmethod
     def _reference_hashes(ref: ReferenceView) -> np.ndarray:

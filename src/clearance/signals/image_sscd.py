@@ -20,12 +20,12 @@ import numpy as np
 from PIL import Image
 
 from clearance.content import Content
-from clearance.index.fingerprints import FingerprintStore
+from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.media.sscd import SIZE, shared_embedder
 from clearance.media.views import query_crops, reference_views
-from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+from clearance.registry.store import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 
@@ -50,19 +50,9 @@ class ImageSscd(SignalType):
     content_kinds = frozenset({"image"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        store = FingerprintStore(self.store_dir / f"{MODEL}.npz")
-        self.refs: list[tuple[WorkView, ReferenceView]] = []
-        rows, owners = [], []
-        for work in snapshot.works:
-            for ref in work.references:
-                if ref.kind != "image":
-                    continue
-                vectors = store.get(ref.sha256, lambda ref=ref: self._reference_vectors(ref))
-                rows.append(vectors)
-                owners += [len(self.refs)] * len(vectors)
-                self.refs.append((work, ref))
-        store.save({ref.sha256 for _, ref in self.refs})
-        self.owner = np.array(owners, dtype=np.int64)
+        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"{MODEL}.npz",
+                                                 self._reference_vectors)
+        self.owner = owners_of(rows)
         self.search = VectorIndex(np.concatenate(rows) if rows else np.zeros((0, 512), np.float32))
 
     @staticmethod

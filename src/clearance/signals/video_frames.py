@@ -15,13 +15,13 @@ from collections import defaultdict
 import numpy as np
 
 from clearance.content import Content
-from clearance.index.fingerprints import FingerprintStore
+from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
 from clearance.media.image_decode import decode_frames
 from clearance.media.probe import MediaError
 from clearance.media.video_decode import SAMPLE_FPS, sample_video, video_of
 from clearance.media.views import reference_views
-from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+from clearance.registry.store import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.signals.image_sscd import BLOCK_RAW, MODEL, REPORT_RAW, REVIEW_RAW, embed_views
 from clearance.verdict import Match
@@ -40,20 +40,10 @@ class VideoFrames(SignalType):
     content_kinds = frozenset({"video"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        store = FingerprintStore(self.store_dir / f"{MODEL}.npz")
-        self.refs: list[tuple[WorkView, ReferenceView]] = []
-        rows, owners = [], []
-        for work in snapshot.works:
-            for ref in work.references:
-                if ref.kind not in ("video", "image"):
-                    continue
-                timed = store.get(ref.sha256, lambda ref=ref: self._reference_rows(ref))
-                rows.append(timed)
-                owners += [len(self.refs)] * len(timed)
-                self.refs.append((work, ref))
-        store.save({ref.sha256 for _, ref in self.refs})
+        self.refs, rows = fingerprint_references(snapshot, {"video", "image"}, self.store_dir / f"{MODEL}.npz",
+                                                 self._reference_rows)
         table = np.concatenate(rows) if rows else np.zeros((0, 513), np.float32)
-        self.owner = np.array(owners, dtype=np.int64)
+        self.owner = owners_of(rows)
         self.ref_time = table[:, 0]
         self.search = VectorIndex(table[:, 1:])
 
