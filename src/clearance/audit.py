@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,32 +43,86 @@ class VerifyResult:
     problem: str | None = None
 
 
+@dataclass
+class _Pending:
+    audit_id: str
+    created_at: str
+    kind: str
+    tenant: str | None
+    work_ids: list[str]
+    payload: str
+    done: threading.Event = field(default_factory=threading.Event)
+    error: Exception | None = None
+
+
 class AuditLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._wakeup = threading.Condition(self._queue_lock)
+        self._writer: threading.Thread | None = None
 
     def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> str:
-        """Append one record and return its audit id."""
-        audit_id = uuid.uuid4().hex
-        payload = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        created_at = datetime.now(UTC).isoformat()
+        """Append one record and return its audit id, once it is committed.
+
+        Concurrent callers are group-committed: one writer thread takes every pending entry,
+        chains them in one transaction under the database lock and wakes the callers. A
+        server under load then pays one commit per batch instead of one per request, and each
+        caller still returns only after its entry is durable.
+        """
+        pending = _Pending(
+            audit_id=uuid.uuid4().hex, created_at=datetime.now(UTC).isoformat(), kind=kind, tenant=tenant,
+            work_ids=sorted(set(work_ids)),
+            payload=json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        )
+        with self._queue_lock:
+            self._queue.append(pending)
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
+                self._writer.start()
+            self._wakeup.notify()
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.audit_id
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._queue_lock:
+                while not self._queue:
+                    if not self._wakeup.wait(timeout=5):
+                        self._writer = None
+                        return
+                batch, self._queue = self._queue, []
+            try:
+                self._commit(batch)
+            except Exception as exc:
+                for item in batch:
+                    item.error = exc
+            for item in batch:
+                item.done.set()
+
+    def _commit(self, batch: list[_Pending]) -> None:
         with self.sessions.begin() as session:
             self._lock(session)
             last = session.execute(
                 select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            entry_hash = _entry_hash(seq, audit_id, created_at, kind, payload, prev)
-            session.add(AuditEntry(
-                seq=seq, audit_id=audit_id, created_at=created_at, tenant=tenant, kind=kind,
-                work_ids=sorted(set(work_ids)), payload=payload, prev_hash=prev, entry_hash=entry_hash,
-            ))
+            seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+            for item in batch:
+                seq += 1
+                entry_hash = _entry_hash(seq, item.audit_id, item.created_at, item.kind, item.payload, prev)
+                session.add(AuditEntry(
+                    seq=seq, audit_id=item.audit_id, created_at=item.created_at, tenant=item.tenant, kind=item.kind,
+                    work_ids=item.work_ids, payload=item.payload, prev_hash=prev, entry_hash=entry_hash,
+                ))
+                prev = entry_hash
             head = session.get(AuditHead, 1)
             if head is None:
-                session.add(AuditHead(pk=1, seq=seq, entry_hash=entry_hash))
+                session.add(AuditHead(pk=1, seq=seq, entry_hash=prev))
             else:
-                head.seq, head.entry_hash = seq, entry_hash
-        return audit_id
+                head.seq, head.entry_hash = seq, prev
 
     @staticmethod
     def _lock(session: Session) -> None:

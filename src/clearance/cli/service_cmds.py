@@ -71,9 +71,9 @@ def register(app: typer.Typer) -> None:
         resolved = open_home(home, database_url)
         os.environ["CLEARANCE_HOME"] = str(resolved.root)
         os.environ["CLEARANCE_DATABASE_URL"] = resolved.database_url
-        if workers > 1:
-            os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
-            os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
+        # concurrent requests already use the cores; one model thread each avoids oversubscription
+        os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
+        os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
         session_factory(resolved.database_url)  # migrate once, before workers start
         uvicorn.run("clearance.service.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning")
