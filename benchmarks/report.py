@@ -1,0 +1,132 @@
+"""Print the measured figures of ``benchmarks/results/*.json`` as the Markdown tables in the README.
+
+python benchmarks/report.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from common import RESULTS
+
+
+def load(name: str) -> dict:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def prompts(d: dict) -> list[str]:
+    q = d["quality_dev_prompts"]
+    out = ["| dev prompts (427) | result |", "|---|---|"]
+    for kind in ("direct", "obfuscated", "indirect"):
+        out.append(f"| {kind}: blocked for the right work | {pct(q[kind]['rate'])} of {q[kind]['n']} |")
+    out.append(f"| direct + obfuscated + indirect (TPR) | {pct(q['tpr_named_obfuscated_indirect'])} |")
+    for kind in ("benign", "hard_negative", "negative_only"):
+        out.append(f"| {kind}: false blocks | {pct(q[kind]['rate'])} of {q[kind]['n']} |")
+    out += [
+        "",
+        "| registry | p50 | p99 | p50 with audit | cold start to first verdict | index build |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, key in (("dev (9 works)", "dev_registry"), ("10,000 works", "generated_10000_works")):
+        if key in d:
+            r = d[key]
+            out.append(
+                f"| {label} | {r['latency_screen_only']['p50_ms']:.1f} ms | {r['latency_screen_only']['p99_ms']:.1f} ms"
+                f" | {r['latency_with_audit']['p50_ms']:.1f} ms"
+                f" | {r['cold_start_to_first_verdict_s']['process_wall']} s"
+                f" | {r['index_build_s']} s |"
+            )
+    out.append(f"\nPeak RSS {d['peak_rss_mb']} MB.")
+    return out
+
+
+def images(d: dict) -> list[str]:
+    q = d["quality"]
+    kinds = sorted(q["clearance"]["recall_per_transform"])
+    out = [
+        "| | " + " | ".join(kinds) + " | all copies | false positives (distractors) |",
+        "|---" * (len(kinds) + 3) + "|",
+    ]
+    for label in ("pdq_only", "sscd_only", "clearance"):
+        r = q[label]
+        out.append(
+            f"| {label} | "
+            + " | ".join(pct(r["recall_per_transform"][k]) for k in kinds)
+            + f" | {pct(r['recall'])} | {pct(r['false_positive_rate'])} |"
+        )
+    out += ["", "| references | images/s (1024 px JPEG, end to end) | peak RSS |", "|---|---|---|"]
+    out += [f"| {r['references']} | {r['images_per_s']} | {r['peak_rss_mb']} MB |" for r in d["speed_1024px_jpeg"]]
+    return out
+
+
+def video_audio(d: dict) -> list[str]:
+    out = ["| | recall | segment within ±1 s | false positives | speed |", "|---|---|---|---|---|"]
+    for kind in ("video", "audio"):
+        r = d[kind]
+        out.append(
+            f"| {kind} ({', '.join(f'{k} {pct(v)}' for k, v in r['recall_per_transform'].items())}) "
+            f"| {pct(r['recall'])} | {pct(r['segment_within_1s'])} | {pct(r['false_positive_rate'])} "
+            f"| {r['speed_x_realtime']}x real time |"
+        )
+    e = d["audio_5s_excerpts"]
+    out.append(
+        f"| audio, 5 s excerpts | {pct(e['found'])} of {e['excerpts']} "
+        f"| offset error ≤ {e['max_offset_error_s']} s | | |"
+    )
+    out.append(f"\nPeak RSS {d['peak_rss_mb']} MB.")
+    return out
+
+
+def scrub(d: dict) -> list[str]:
+    ds = d["dataset"]
+    out = [
+        f"{ds['items']} items ({ds['copies']} copies, {ds['named']} captions naming a work):",
+        "",
+        "| run | items/s | removed | peak RSS (all processes) |",
+        "|---|---|---|---|",
+    ]
+    out += [
+        f"| {' '.join(r['args'])} | {r['items_per_s']} | {r['removed']} | {r['peak_rss_mb_all_processes']} MB |"
+        for r in d["runs"]
+    ]
+    return out
+
+
+def service(d: dict) -> list[str]:
+    out = [
+        f"{d['works']} works, {d['connections']} connections, {d['seconds_per_run']} s per run:",
+        "",
+        "| database | workers | requests/s | p50 | p99 | errors | RSS per worker |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {r['database']} | {r['workers']} | {r['requests_per_s']} | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms "
+        f"| {r['errors']} | {', '.join(f'{x:.0f}' for x in r['rss_mb_per_worker'] if x > 50)} MB |"
+        for r in d["runs"]
+    ]
+    return out
+
+
+def main() -> int:
+    for name, render in (
+        ("prompts", prompts),
+        ("images", images),
+        ("video_audio", video_audio),
+        ("scrub", scrub),
+        ("service", service),
+    ):
+        data = load(name)
+        if data:
+            print(f"### {name} (`python benchmarks/bench_{name}.py`, {data['when']})\n")
+            print("\n".join(render(data)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
