@@ -91,6 +91,17 @@ def test_five_second_excerpt_and_theme_under_a_video(screener: Screener, tmp_pat
     assert verdict.action == Action.BLOCK and audio and audio[0].work_id == "frozen"
 
 
+def test_variable_frame_rate_copy(screener: Screener, tmp_path: Path) -> None:
+    """Frames dropped unevenly (VFR): sampling by timestamp still aligns the segment."""
+    vfr = tmp_path / "vfr.mp4"
+    _ffmpeg("-i", str(VIDEO / "ref" / "vref_02.mp4"), "-vf", r"select='lt(n\,60)+not(mod(n\,3))'",
+            "-fps_mode", "vfr", "-an", str(vfr))
+    verdict = screener.screen_media(vfr, audit=False)
+    clip = next(m for m in verdict.matches if m.details.get("reference") == "vref_02.mp4")
+    assert verdict.action == Action.BLOCK
+    assert abs(clip.details["ref_start_s"]) <= 1.0 and abs(clip.details["ref_end_s"] - 12.0) <= 1.0
+
+
 def test_bad_video_and_audio_inputs(screener: Screener, tmp_path: Path) -> None:
     clip = (VIDEO / "copies" / "vref_01_lowbitrate.mp4").read_bytes()
     cases = {
