@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-from common import DATA, SCRATCH, peak_rss_mb, write_result
+from common import DATA, dev_home, peak_rss_mb, write_result
 from PIL import Image
 
 from clearance.home import Home
@@ -115,8 +115,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
-    home = Home.resolve(SCRATCH / f"images-{time.time_ns()}")
-    Screener(home).registry.import_file(DATA / "text" / "works.yaml")
+    home = dev_home("images")
     result = {"quality": quality(home, args.smoke)}
     images = jpegs_1024(20 if args.smoke else 200)
     sizes = [0, 1_000] if args.smoke else [0, 10_000, 100_000]

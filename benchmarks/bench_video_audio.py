@@ -21,10 +21,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from common import DATA, SCRATCH, peak_rss_mb, write_result
+from common import DATA, dev_home, peak_rss_mb, write_result
 
 from clearance.content import Content
-from clearance.home import Home
 from clearance.media.audio_decode import decode_pcm
 from clearance.screening import Screener
 from clearance.signals.audio_chromaprint import AudioChromaprint
@@ -95,8 +94,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
-    home = Home.resolve(SCRATCH / f"av-{time.time_ns()}")
-    Screener(home).registry.import_file(DATA / "text" / "works.yaml")
+    home = dev_home("av")
     video = Screener(home, signal_types=(VideoFrames, AudioChromaprint))
     audio = Screener(home, signal_types=(AudioChromaprint,))
     video.warm_up()

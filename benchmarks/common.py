@@ -11,10 +11,21 @@ from typing import Any
 
 import numpy as np
 
+from clearance.home import Home
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 SCRATCH = ROOT / "benchmarks" / "out"
+
+
+def dev_home(prefix: str):
+    """A fresh home under ``benchmarks/out`` with the dev registry imported."""
+    from clearance.screening import Screener
+
+    home = Home.resolve(SCRATCH / f"{prefix}-{time.time_ns()}")
+    Screener(home).registry.import_file(DATA / "text" / "works.yaml")
+    return home
 
 
 def percentiles_ms(seconds: list[float]) -> dict[str, float]:
