@@ -24,6 +24,7 @@ from clearance.home import Home
 from clearance.keys import KeyStore
 from clearance.screening import Screener
 from tests.conftest import DATA, WORKS_YAML
+from tests.pg_cluster import create_database
 
 NEW_WORK = """version: 1
 works:
@@ -82,9 +83,12 @@ def keys_for(home: Home) -> dict[str, str]:
     return made
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Home]]:
-    home = Home.resolve(tmp_path_factory.mktemp("service") / "home")
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+            pg_server: str) -> Iterator[tuple[str, dict[str, str], Home]]:
+    """A running server with keys for every role, on SQLite and (second run) on PostgreSQL."""
+    database_url = create_database(pg_server) if request.param == "postgresql" else None
+    home = Home.resolve(tmp_path_factory.mktemp("service") / "home", database_url)
     Screener(home).registry.import_file(WORKS_YAML)
     keys = keys_for(home)
     with running_server(home, env={"CLEARANCE_RATE_PER_S": "1000", "CLEARANCE_RATE_BURST": "1000"}) as url:
