@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import ahocorasick
 from rapidfuzz import process
@@ -51,8 +52,9 @@ KEYWORD_SUPPORT = 4.0
 """Summed rarity of a work's description words in a prompt that counts as context."""
 
 
-@dataclass(frozen=True)
-class NameEntry:
+class NameEntry(NamedTuple):
+    """One matchable name (a tuple: tens of thousands of these unpickle fast at start-up)."""
+
     work: WorkView
     element: str | None
     role: str  # title | alias | character | character alias | element | element alias
@@ -113,14 +115,14 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "1"
+    version = "2"
     content_kinds = frozenset({"text"})
     persist_index = True
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.trie: dict = {}
-        self.fuzzy_tokens: dict[str, set[str]] = defaultdict(set)
-        self.fuzzy_compact: dict[str, set[str]] = defaultdict(set)
+        self.fuzzy_tokens: dict[str, set[str]] | dict[str, tuple[str, ...]] = defaultdict(set)
+        self.fuzzy_compact: dict[str, set[str]] | dict[str, tuple[str, ...]] = defaultdict(set)
         self.name_tokens: set[str] = set()
         self.long_tokens: dict[str, set[str]] = defaultdict(set)  # first/last letter -> long name words
         self.compact = ahocorasick.Automaton()
@@ -140,6 +142,8 @@ class TextLexical(SignalType):
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
                 self.long_tokens["^" + tok[0]].add(tok)
                 self.long_tokens[tok[-1] + "$"].add(tok)
+        self.fuzzy_tokens = {k: tuple(v) for k, v in self.fuzzy_tokens.items()}  # plain, compact to persist
+        self.fuzzy_compact = {k: tuple(v) for k, v in self.fuzzy_compact.items()}
         for compact, entries in self.compact_entries.items():
             self.compact.add_word(compact, (compact, entries))
         if self.compact_entries:
