@@ -12,7 +12,6 @@ from clearance.home import Home
 from clearance.registry.store import RegistrySnapshot
 from clearance.screening import Screener
 from clearance.signals.text_lexical import DISTINCTIVE, TextLexical, _entries
-from clearance.text.keywords import zipf
 from clearance.text.normalize import normalise, tokenize
 from clearance.verdict import Action
 from tests.conftest import WORKS_YAML
@@ -55,9 +54,9 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
         return "\u200b".join(name)
     if how == "case":
         return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
-    # a single typo inside one long rare word (a typo of a common word is just that word)
+    # a single typo inside one word of 5+ letters (shorter words are matched exactly by design)
     words = name.split()
-    i = data.draw(st.sampled_from([k for k, w in enumerate(words) if len(w) >= 5] or [0]))
+    i = data.draw(st.sampled_from([k for k, w in enumerate(words) if len(w) >= 5]))
     word = words[i]
     j = data.draw(st.integers(1, max(1, len(word) - 2)))
     kind = data.draw(st.sampled_from(["swap", "drop", "double"]))
@@ -74,10 +73,13 @@ def test_disguised_names_are_caught(
 ) -> None:
     signal, snapshot, _ = lexical
     name, slug = data.draw(st.sampled_from(distinctive_names(snapshot)))
-    how = data.draw(st.sampled_from(["homoglyph", "leet", "spacing", "zero_width", "case", "typo"]))
+    kinds = ["homoglyph", "leet", "spacing", "zero_width", "case"]
+    kinds += ["typo"] if any(len(w) >= 5 for w in name.split()) else []
+    how = data.draw(st.sampled_from(kinds))
     disguised = disguise(name, how, data)
-    if how == "typo" and all(zipf(w) >= 3.0 for w in normalise(disguised).split()):
-        return  # the typo produced ordinary words; not a disguise
+    changed = set(normalise(disguised).split()) - set(normalise(name).split())
+    if how == "typo" and not all(TextLexical._typo_candidate(w) for w in changed):
+        return  # the typo produced an ordinary or very short word: that is the word, not a disguise
     template = data.draw(st.sampled_from(["{} at the beach", "a photo of {}, 4k", "{}", "video: {} dancing"]))
     prompt = template.format(disguised)
     matches = signal.match(Content(kind="text", text=prompt))

@@ -115,7 +115,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "2"
+    version = "3"
     content_kinds = frozenset({"text"})
     persist_index = True
 

@@ -29,6 +29,8 @@ LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
 # A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
 WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*)*|[@$][^\W_]+", re.UNICODE)
+RUN_GAP = re.compile(r"[\s.\-_*·•/\\'’]{1,8}")
+"""What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N")."""
 CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -101,7 +103,7 @@ def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
         return len(tok.text) == 1 and (tok.text.isalpha() or tok.text in LEET_CHARS)
 
     for tok in tokens:
-        gap_ok = not run or re.fullmatch(r"[\s.\-_*·•/\\]{1,4}", source[run[-1].end : tok.start]) is not None
+        gap_ok = not run or RUN_GAP.fullmatch(source[run[-1].end : tok.start]) is not None
         if single(tok) and gap_ok:
             run.append(tok)
             continue
