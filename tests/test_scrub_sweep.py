@@ -165,8 +165,8 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     assert (q / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (q / "2026" / "11" / "gen1.txt").exists()
     resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
     assert json.loads(resumed.output.strip().splitlines()[-1])["skipped (resumed)"] == 1
-    assert runner.invoke(app, ["restore", str(q), "--key", "nope"]).exit_code == 2
-    assert runner.invoke(app, ["restore", str(q), "--key", "2026/11/gen1.jpg"]).exit_code == 0
+    assert runner.invoke(app, ["restore", str(q), "--key", "nope", *opts]).exit_code == 2
+    assert runner.invoke(app, ["restore", str(q), "--key", "2026/11/gen1.jpg", *opts]).exit_code == 0
     assert (store / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (store / "2026" / "11" / "gen1.txt").exists()
     runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
@@ -175,5 +175,7 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     log = AuditLog(session_factory(registered_home.database_url))
     assert log.verify().ok
     events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    restored = log.record(next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
+    assert restored["action"] == "restored" and restored["key"] == "2026/11/gen1.jpg"
     takedown = log.record(events[-1]["takedown_audit_id"])
     assert takedown["action"] == "purged" and takedown["work_id"] == "kpop-demon-hunters"

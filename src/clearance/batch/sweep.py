@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearance.audit import AuditLog
 from clearance.batch.formats.folder import MEDIA, SIDECARS, read_caption
 from clearance.registry.media_store import sha256_file
 from clearance.screening import Screener
@@ -148,8 +149,9 @@ def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dic
         ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
 
 
-def restore(qdir: Path, key: str | None = None) -> list[str]:
-    """Move quarantined files back where they were, after checking their SHA-256."""
+def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> list[str]:
+    """Move quarantined files back where they were, after checking their SHA-256; each restore
+    is recorded in the audit log (the reversal of a takedown is evidence too)."""
     qdir = qdir.resolve()
     root = Path(json.loads((qdir / META).read_text())["root"])
     ledger = Ledger(qdir)
@@ -164,7 +166,10 @@ def restore(qdir: Path, key: str | None = None) -> list[str]:
             raise SweepError(f"{k}: quarantined copy changed since it was quarantined (checksum mismatch)")
         for rel in entry["files"]:
             _move(qdir / rel, root / rel)
-        ledger.append({"key": k, "status": "restored"})
+        audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
+                                            "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
+                                None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
+        ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
         restored.append(k)
     return restored
 

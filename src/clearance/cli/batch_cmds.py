@@ -10,9 +10,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from clearance.audit import AuditLog
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.db.engine import session_factory
 from clearance.screening import Screener
 
 
@@ -111,11 +113,13 @@ def register(app: typer.Typer) -> None:
     def restore_cmd(
         quarantine: Annotated[Path, typer.Argument(help="A quarantine folder made by sweep.")],
         key: Annotated[str | None, typer.Option("--key", help="Restore only this file (relative path).")] = None,
+        home: HomeOption = None,
+        database_url: DatabaseOption = None,
         json_: JsonOption = False,
     ) -> None:
-        """Put quarantined files back where they were, byte for byte."""
+        """Put quarantined files back where they were, byte for byte (each restore is audited)."""
         try:
-            restored = restore(quarantine, key)
+            restored = restore(quarantine, AuditLog(session_factory(open_home(home, database_url).database_url)), key)
         except (SweepError, FileNotFoundError) as exc:
             fail(str(exc))
         _emit("restore", {"restored": len(restored), "keys": ", ".join(restored)}, json_)
