@@ -1,13 +1,18 @@
 """Scrub benchmark: items/s and peak memory on a generated image-caption dataset.
 
-    python benchmarks/bench_scrub.py --items 100000      # full (the 2-core figure in the README used --items 5000)
+    python benchmarks/bench_scrub.py                     # full: 100,000 items, 1 and 2 workers and Ray
+    python benchmarks/bench_scrub.py --items 3000        # a shorter run of the same
     python benchmarks/bench_scrub.py --smoke             # CI smoke: 120 items, 1 worker
+
+Full runs also scrub the dev images folder itself (``../shared/data/images``: references,
+copies, distractors) and count which copies went and which distractors stayed.
 
 The dataset is WebDataset shards of 512 px JPEGs with captions: distractor photos re-cropped
 and re-coloured into distinct images, with 3% copies of registered stills (and 1% captions
 naming a work). Each configuration (1 worker, 2 workers, Ray with 2 actors) scrubs the same
-data; peak RSS is the largest resident set of the job's processes (parent + workers), read
-from /proc while it runs, so memory flatness shows as the same peak at any dataset size.
+data; RSS is the resident set of the job's whole process tree (parent + workers), sampled
+every 0.5 s. Flat memory shows twice: the peak in the first and in the last quarter of a run
+are the same, and the peak does not grow with ``--items``.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import argparse
 import io
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tarfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
 from common import DATA, SCRATCH, write_result
 from PIL import Image, ImageEnhance
 
@@ -83,18 +90,37 @@ def _tree_rss_mb(pid: int) -> float:
 
 def run(src: Path, out: Path, home: Path, extra: list[str]) -> dict:
     manifest = out.with_suffix(".parquet")
+    for stale in (out, out.with_name(out.name + ".review"), manifest.with_name(manifest.name + ".checkpoints")):
+        shutil.rmtree(stale, ignore_errors=True)
     cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(src), "--out", str(out), "--manifest",
            str(manifest), "--home", str(home), "--json", *extra]
-    start, peak = time.perf_counter(), 0.0
+    start, samples = time.perf_counter(), []
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        samples.append(_tree_rss_mb(proc.pid))
         time.sleep(0.5)
     summary = json.loads(proc.stdout.read().strip().splitlines()[-1])
     wall = time.perf_counter() - start
+    quarter = max(1, len(samples) // 4)
     return {"args": extra, "items": summary["items"], "removed": summary["removed"], "review": summary["review"],
-            "wall_s": round(wall, 1), "items_per_s": round(summary["items"] / wall, 1),
-            "peak_rss_mb_all_processes": round(peak, 1)}
+            "errors": summary["errors"], "wall_s": round(wall, 1), "items_per_s": round(summary["items"] / wall, 1),
+            "peak_rss_mb_all_processes": round(max(samples, default=0.0), 1),
+            "peak_rss_mb_first_quarter": round(max(samples[:quarter], default=0.0), 1),
+            "peak_rss_mb_last_quarter": round(max(samples[-quarter:], default=0.0), 1)}
+
+
+def dev_set(home: Path) -> dict:
+    """Scrub the dev images folder: every copy should go, every distractor should stay."""
+    out = SCRATCH / "scrub-dev-out"
+    run(IMAGES, out, home, ["--workers", "2"])
+    removed = {row["key"]: row for row in pq.read_table(out.with_suffix(".parquet")).to_pylist()}
+    copies = [p.name for p in (IMAGES / "copies").iterdir()]
+    distractors = [p.name for p in (IMAGES / "distractors").iterdir()]
+    missed = sorted(c for c in copies if f"copies/{c}" not in removed)
+    false_removals = sorted(d for d in distractors if f"distractors/{d}" in removed)
+    return {"copies": len(copies), "copies_removed": len(copies) - len(missed), "copies_missed": missed,
+            "distractors": len(distractors), "distractors_removed": false_removals,
+            "references_removed": sum(k.startswith("ref/") for k in removed)}
 
 
 def main() -> int:
@@ -111,7 +137,8 @@ def main() -> int:
     configs = [["--workers", "1"]] if args.smoke else [["--workers", "1"], ["--workers", "2"],
                                                        ["--engine", "ray", "--workers", "2"]]
     results = [run(src, SCRATCH / f"scrub-out-{n}-{i}", home, c) for i, c in enumerate(configs)]
-    write_result("scrub", {"dataset": counts, "runs": results}, args.smoke)
+    extra = {} if args.smoke else {"dev_images": dev_set(home)}
+    write_result("scrub", {"dataset": counts, "runs": results, **extra}, args.smoke)
     return 0
 
 

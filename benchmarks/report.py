@@ -46,22 +46,31 @@ def prompts(d: dict) -> list[str]:
     return out
 
 
-def images(d: dict) -> list[str]:
-    q = d["quality"]
+def image_quality(q: dict) -> list[str]:
     kinds = sorted(q["clearance"]["recall_per_transform"])
     out = [
         "| | " + " | ".join(kinds) + " | all copies | false positives (distractors) |",
         "|---" * (len(kinds) + 3) + "|",
     ]
     for label in ("pdq_only", "sscd_only", "clearance"):
-        r = q[label]
-        out.append(
-            f"| {label} | "
-            + " | ".join(pct(r["recall_per_transform"][k]) for k in kinds)
-            + f" | {pct(r['recall'])} | {pct(r['false_positive_rate'])} |"
-        )
-    out += ["", "| references | images/s (1024 px JPEG, end to end) | peak RSS |", "|---|---|---|"]
-    out += [f"| {r['references']} | {r['images_per_s']} | {r['peak_rss_mb']} MB |" for r in d["speed_1024px_jpeg"]]
+        if label in q:
+            r = q[label]
+            out.append(
+                f"| {label} | "
+                + " | ".join(pct(r["recall_per_transform"][k]) for k in kinds)
+                + f" | {pct(r['recall'])} of {r['copies']} | {pct(r['false_positive_rate'])} of {r['distractors']} |"
+            )
+    return out
+
+
+def image(d: dict) -> list[str]:
+    out = ["Dev images (thresholds set here):", "", *image_quality(d["quality_dev"])]
+    out += ["", "Other edits the thresholds never saw, through the CLI:", "",
+            *image_quality({"clearance": d["quality_other_edits_cli"]})]
+    out += ["", "| references | images/s (1024 px JPEG, end to end) | with audit | CPU ms/image | peak RSS |",
+            "|---|---|---|---|---|"]
+    out += [f"| {r['references']} | {r['images_per_s']} | {r['images_per_s_with_audit']} "
+            f"| {r.get('cpu_ms_per_image', '')} | {r['peak_rss_mb']} MB |" for r in d["speed_1024px_jpeg"]]
     return out
 
 
@@ -116,7 +125,7 @@ def service(d: dict) -> list[str]:
 def main() -> int:
     for name, render in (
         ("prompts", prompts),
-        ("images", images),
+        ("image", image),
         ("video_audio", video_audio),
         ("scrub", scrub),
         ("service", service),

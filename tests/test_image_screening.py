@@ -48,7 +48,9 @@ def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Pat
     assert len(false_alarms) / len(distractors) <= 0.02
     top = verdicts["ref_000_crop.jpg"]["matches"][0]
     assert top["element"] == "Eleven" and top["details"]["reference"] == "ref_000.jpg"
-    assert top["raw_score"] and top["details"]["reference_sha256"]
+    assert top["signal"] == "image.sscd" and top["score"] >= 0.8 and len(top["details"]["reference_sha256"]) == 64
+    details = top["details"]
+    assert top["raw_score"] == pytest.approx(details["cosine"] - details["background_offset"], abs=1e-3)
 
 
 def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home: Home) -> None:
@@ -60,6 +62,19 @@ def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home
     verdict = json.loads(result.output)
     assert verdict["action"] == "block"
     assert {m["signal"] for m in verdict["matches"]} & {"image.sscd", "image.pdq"}
+
+
+def test_prompt_references_unrelated_or_broken(registered_home: Home, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes((IMAGES / "ref" / "ref_001.jpg").read_bytes()[:2000])
+    unrelated = IMAGES / "distractors" / "dis_000.jpg"
+    home = ["--home", str(registered_home.root), "--json"]
+    clean = json.loads(runner.invoke(app, ["screen", "prompt", "a quiet harbour at dawn", "--reference",
+                                           str(unrelated), *home]).output)
+    assert clean["action"] == "allow" and not clean.get("error")
+    bad = json.loads(runner.invoke(app, ["screen", "prompt", "a quiet harbour at dawn", "--reference",
+                                         str(unrelated), "--reference", str(broken), *home]).output)
+    assert bad["action"] == "review" and "broken.png" in bad["error"]
 
 
 def _encode(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
@@ -127,5 +142,5 @@ def test_removing_a_work_removes_its_images(tmp_path: Path) -> None:
     assert screener.screen_media(copy, audit=False).action == Action.BLOCK
     screener.registry.remove("stranger-things")
     assert screener.screen_media(copy, audit=False).action == Action.ALLOW
-    stored = np.load(home.index_dir / "image.sscd" / "sscd_distilled.npz")
+    stored = np.load(next((home.index_dir / "image.sscd").glob("sscd_distilled-v*.npz")))
     assert len(stored["keys"]) == 35  # 40 stills, 5 of them Stranger Things'

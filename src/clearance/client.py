@@ -39,6 +39,18 @@ def _media(file: Path | bytes, filename: str | None) -> dict[str, tuple[str, byt
     return {"file": (filename or "upload", file)}
 
 
+PAGE = 1000
+"""Works fetched per request when listing (the service allows up to 10,000)."""
+
+
+def _prompt_body(prompt: str, negative_prompt: str | None) -> dict[str, str]:
+    return {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
+
+
+def _work_params(owner: str | None) -> dict[str, str]:
+    return {"owner": owner} if owner else {}
+
+
 class _Base:
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -64,7 +76,7 @@ class ClearanceClient(_Base):
         return _check(self.http.get("/healthz"))
 
     def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
-        body = {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
+        body = _prompt_body(prompt, negative_prompt)
         return Verdict.model_validate(_check(self.http.post("/v1/screen/prompt", json=body)))
 
     def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
@@ -75,10 +87,16 @@ class ClearanceClient(_Base):
                                      headers={"Content-Type": "application/yaml"}))
 
     def works(self) -> list[dict[str, Any]]:
-        return _check(self.http.get("/v1/works"))
+        """Every work the key may see, fetched page by page."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = _check(self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}))
+            found += page
+            if len(page) < PAGE:
+                return found
 
-    def work(self, work_id: str) -> dict[str, Any]:
-        return _check(self.http.get(f"/v1/works/{work_id}"))
+    def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
+        return _check(self.http.get(f"/v1/works/{work_id}", params=_work_params(owner)))
 
     def audit(self, audit_id: str) -> dict[str, Any]:
         return _check(self.http.get(f"/v1/audit/{audit_id}"))
@@ -102,7 +120,7 @@ class AsyncClearanceClient(_Base):
         return _check(await self.http.get("/healthz"))
 
     async def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
-        body = {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
+        body = _prompt_body(prompt, negative_prompt)
         return Verdict.model_validate(_check(await self.http.post("/v1/screen/prompt", json=body)))
 
     async def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
@@ -113,10 +131,16 @@ class AsyncClearanceClient(_Base):
                                            headers={"Content-Type": "application/yaml"}))
 
     async def works(self) -> list[dict[str, Any]]:
-        return _check(await self.http.get("/v1/works"))
+        """Every work the key may see, fetched page by page."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = _check(await self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}))
+            found += page
+            if len(page) < PAGE:
+                return found
 
-    async def work(self, work_id: str) -> dict[str, Any]:
-        return _check(await self.http.get(f"/v1/works/{work_id}"))
+    async def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
+        return _check(await self.http.get(f"/v1/works/{work_id}", params=_work_params(owner)))
 
     async def audit(self, audit_id: str) -> dict[str, Any]:
         return _check(await self.http.get(f"/v1/audit/{audit_id}"))

@@ -33,8 +33,9 @@ class UnknownKeyError(LookupError):
     pass
 
 
-def _hash(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
+def key_hash(key: str) -> str:
+    """The only form in which a key is stored (and cached)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class KeyStore:
@@ -50,7 +51,7 @@ class KeyStore:
         key_id = secrets.token_hex(6)
         key = f"clr_{key_id}_{secrets.token_urlsafe(24)}"
         with self.sessions.begin() as session:
-            session.add(ApiKey(key_id=key_id, key_hash=_hash(key), tenant=tenant, role=role))
+            session.add(ApiKey(key_id=key_id, key_hash=key_hash(key), tenant=tenant, role=role))
         return key_id, key
 
     def list(self) -> list[ApiKey]:
@@ -71,6 +72,6 @@ class KeyStore:
             return None
         with self.sessions() as session:
             row = session.scalar(select(ApiKey).where(ApiKey.key_id == parts[1]))
-        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, _hash(key)):
+        if row is None or row.revoked_at is not None or not hmac.compare_digest(row.key_hash, key_hash(key)):
             return None
         return Principal(row.key_id, row.tenant, row.role)

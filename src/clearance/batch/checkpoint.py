@@ -3,6 +3,9 @@
 The done marker (written last, atomically) holds the shard's manifest rows, so a run killed
 at any point restarts with ``--resume`` by redoing only unmarked shards: staging is thrown
 away, moves are idempotent, and the merged manifest is the same as an uninterrupted run's.
+``job.json`` records what the checkpoints belong to (source, destination, review policy,
+format, registry content); resuming a different job is refused rather than mixed in. A shard
+whose marker says it failed is tried again on resume.
 """
 
 from __future__ import annotations
@@ -14,21 +17,36 @@ from pathlib import Path
 from typing import Any
 
 
+class CheckpointMismatchError(ValueError):
+    pass
+
+
 class Checkpoints:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         self.done_dir = state_dir / "done"
         self.staging_dir = state_dir / "staging"
+        self.job_file = state_dir / "job.json"
 
-    def prepare(self, resume: bool) -> None:
-        if not resume and self.state_dir.exists():
+    def prepare(self, resume: bool, job: dict[str, Any]) -> None:
+        """Start afresh, or check that the checkpoints on disk belong to ``job`` and keep them."""
+        if resume and self.job_file.exists():
+            recorded = json.loads(self.job_file.read_text(encoding="utf-8"))
+            changed = sorted(k for k in {*recorded, *job} if recorded.get(k) != job.get(k))
+            if changed:
+                raise CheckpointMismatchError(
+                    f"cannot resume: {', '.join(changed)} changed since the run in {self.state_dir} started "
+                    "(run without --resume to start over)")
+        elif self.state_dir.exists():
             shutil.rmtree(self.state_dir)
         self.done_dir.mkdir(parents=True, exist_ok=True)
+        self.job_file.write_text(json.dumps(job, sort_keys=True), encoding="utf-8")
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         self.staging_dir.mkdir(parents=True)
 
     def is_done(self, shard_id: str) -> bool:
-        return (self.done_dir / f"{shard_id}.json").exists()
+        path = self.done_dir / f"{shard_id}.json"
+        return path.exists() and not json.loads(path.read_text(encoding="utf-8")).get("failed")
 
     def staging(self, shard_id: str) -> Path:
         path = self.staging_dir / shard_id

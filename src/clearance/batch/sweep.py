@@ -2,9 +2,11 @@
 
 Every step is an event appended to ``QDIR/ledger.jsonl`` (``moving`` before a file moves,
 ``quarantined`` after, then ``restored`` or ``purged``), so a killed sweep resumes without
-losing or double-moving a file, ``restore`` puts files back byte for byte (checked against
-the recorded SHA-256), and ``purge`` deletes for good while appending a takedown record per
-file to the audit log — the record a rights holder asks for.
+losing or double-moving a file, ``restore`` puts files back byte for byte (every file, sidecars
+included, checked against the SHA-256 recorded before it moved, and never over a file that has
+since appeared at the original path), and ``purge`` deletes for good while appending a takedown
+record per file to the audit log — the record a rights holder asks for. A file that cannot be
+read gets an audited error verdict and stays where it is; the sweep goes on.
 """
 
 from __future__ import annotations
@@ -121,13 +123,20 @@ def _sweep_one(root: Path, qdir: Path, path: Path, key: str, screener: Screener,
                flagged: set[Action], summary: SweepSummary) -> bool:
     """Screen one file; quarantine it (and its sidecars) when flagged. True when moved."""
     caption, caption_error = read_caption(path)
-    verdict = screener.screen_item(key, caption, path.read_bytes(), media_name=key, error=caption_error)
+    try:
+        media = path.read_bytes()
+    except OSError as exc:
+        screener.error_verdict(f"unreadable file: {exc.strerror or exc}", item_id=key)
+        summary.errors += 1
+        return False
+    verdict = screener.screen_item(key, caption, media, media_name=key, error=caption_error)
     summary.errors += verdict.error is not None
     if verdict.action not in flagged:
         return False
     top = verdict.matches[0] if verdict.matches else None
     files = [str(p.relative_to(root)) for p in _companions(path)]
     ledger.append({"key": key, "status": "moving", "files": files, "sha256": sha256_file(path),
+                   "checksums": {rel: sha256_file(root / rel) for rel in files},
                    "size": path.stat().st_size, "action": verdict.action.value, "audit_id": verdict.audit_id,
                    "work_id": top.work_id if top else None, "owner": top.owner if top else None,
                    "signal": top.signal if top else None, "score": verdict.score})
@@ -149,29 +158,49 @@ def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dic
         ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
 
 
-def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> list[str]:
+def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[str], list[str]]:
     """Move quarantined files back where they were, after checking their SHA-256; each restore
-    is recorded in the audit log (the reversal of a takedown is evidence too)."""
+    is recorded in the audit log (the reversal of a takedown is evidence too).
+
+    Returns (restored keys, problems); a file that fails its checks stays in quarantine and
+    the others are still restored. A restore killed half-way is completed by the next call."""
     qdir = qdir.resolve()
     root = Path(json.loads((qdir / META).read_text())["root"])
     ledger = Ledger(qdir)
     state = ledger.state()
-    if key is not None and state.get(key, {}).get("status") != "quarantined":
+    if key is not None and state.get(key, {}).get("status") not in ("quarantined", "restoring"):
         raise SweepError(f"no quarantined file with key {key!r}")
-    restored = []
+    restored, problems = [], []
     for k, entry in sorted(state.items()):
-        if entry.get("status") != "quarantined" or (key is not None and k != key):
+        if key is not None and k != key:
             continue
-        if sha256_file(qdir / k) != entry["sha256"]:
-            raise SweepError(f"{k}: quarantined copy changed since it was quarantined (checksum mismatch)")
+        if entry.get("status") == "quarantined":
+            try:
+                _check_restorable(qdir, root, k, entry)
+            except SweepError as exc:
+                problems.append(str(exc))
+                continue
+            ledger.append({"key": k, "status": "restoring"})
+        elif entry.get("status") != "restoring":
+            continue
         for rel in entry["files"]:
-            _move(qdir / rel, root / rel)
+            if (qdir / rel).exists():
+                _move(qdir / rel, root / rel)
         audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
                                             "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
                                 None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
         ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
         restored.append(k)
-    return restored
+    return restored, problems
+
+
+def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
+    """Every quarantined file is unchanged and nothing has taken its place at the original path."""
+    for rel, sha in entry.get("checksums", {entry["files"][0]: entry["sha256"]}).items():
+        if not (qdir / rel).is_file() or sha256_file(qdir / rel) != sha:
+            raise SweepError(f"{key}: quarantined file {rel} is missing or changed (checksum mismatch)")
+        if (root / rel).exists():
+            raise SweepError(f"{key}: {root / rel} exists again; not overwriting it")
 
 
 def purge(qdir: Path, screener: Screener, older_than_days: float) -> list[str]:

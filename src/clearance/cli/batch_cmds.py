@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearance.audit import AuditLog
+from clearance.batch.engines import ENGINES
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
@@ -49,22 +50,24 @@ def register(app: typer.Typer) -> None:
         """Write a clean copy of a dataset without registered works, plus a manifest of what went and why."""
         if not src.exists():
             fail(f"source not found: {src}")
-        if review not in REVIEW_POLICIES or engine not in ("local", "ray"):
-            fail(f"--review must be one of {', '.join(REVIEW_POLICIES)}; --engine local or ray")
+        if review not in REVIEW_POLICIES or engine not in ENGINES or workers < 1:
+            fail(f"--review must be one of {', '.join(REVIEW_POLICIES)}; --engine one of {', '.join(ENGINES)}; "
+                 "--workers at least 1")
         h = open_home(home, database_url)
         job = ScrubJob(src.resolve(), out.resolve(), manifest.resolve(), str(h.root), h.database_url, review)
-        columns = (TextColumn("[bold]scrub[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
-                   TextColumn("{task.fields[rate]:.0f} items/s, {task.fields[removed]} removed"),
+        columns = (TextColumn("[bold]scrub[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("shards to do"),
+                   TextColumn("{task.fields[items]} items, {task.fields[rate]:.0f} items/s, "
+                              "{task.fields[removed]} removed, {task.fields[errors]} errors"),
                    TimeElapsedColumn(), TimeRemainingColumn())
         with Progress(*columns, console=console, disable=json_, transient=False) as progress:
-            task = progress.add_task("scrub", total=None, rate=0.0, removed=0)
-            seen = {"items": 0, "removed": 0}
+            task = progress.add_task("scrub", total=None, items=0, rate=0.0, removed=0, errors=0)
+            seen = {"items": 0, "removed": 0, "errors": 0}
 
             def on_shard(result: ShardResult, total: int) -> None:
-                seen["items"] += result.items
-                seen["removed"] += result.removed
+                for name in seen:
+                    seen[name] += getattr(result, name)
                 elapsed = progress.tasks[0].elapsed or 1e-9
-                progress.update(task, total=total, advance=1, rate=seen["items"] / elapsed, removed=seen["removed"])
+                progress.update(task, total=total, advance=1, rate=seen["items"] / elapsed, **seen)
 
             try:
                 summary = run_scrub(job, workers=workers, resume=resume, engine=engine, on_shard=on_shard)
@@ -73,7 +76,8 @@ def register(app: typer.Typer) -> None:
         _emit("scrub summary", {
             "shards": summary.shards, "shards already done (resumed)": summary.shards_resumed,
             "items": summary.items, "removed": summary.removed, "review": summary.review,
-            "errors": summary.errors, "items/s (this run)": round(summary.items_per_s, 1),
+            "errors": summary.errors, "failed shards": summary.failed_shards,
+            "items/s (this run)": round(summary.items_per_s, 1),
             "clean copy": str(job.dst), "manifest": str(job.manifest),
         }, json_)
 
@@ -118,11 +122,14 @@ def register(app: typer.Typer) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Put quarantined files back where they were, byte for byte (each restore is audited)."""
+        audit = AuditLog(session_factory(open_home(home, database_url).database_url))
         try:
-            restored = restore(quarantine, AuditLog(session_factory(open_home(home, database_url).database_url)), key)
+            restored, problems = restore(quarantine, audit, key)
         except (SweepError, FileNotFoundError) as exc:
             fail(str(exc))
-        _emit("restore", {"restored": len(restored), "keys": ", ".join(restored)}, json_)
+        _emit("restore", {"restored": len(restored), "keys": ", ".join(restored), "problems": problems}, json_)
+        if problems:
+            raise typer.Exit(1)
 
     @app.command("purge")
     def purge_cmd(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Annotated
 
 import typer
@@ -66,14 +65,6 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
     ) -> None:
         """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
-        import uvicorn
+        from clearance.service.server import serve as run_server
 
-        resolved = open_home(home, database_url)
-        os.environ["CLEARANCE_HOME"] = str(resolved.root)
-        os.environ["CLEARANCE_DATABASE_URL"] = resolved.database_url
-        # concurrent requests already use the cores; one model thread each avoids oversubscription
-        os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
-        os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
-        session_factory(resolved.database_url)  # migrate once, before workers start
-        uvicorn.run("clearance.service.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning")
+        run_server(open_home(home, database_url), host, port, workers)

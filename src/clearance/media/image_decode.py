@@ -1,18 +1,24 @@
 """Decode still images safely into a few RGB frames, ready for fingerprinting.
 
 Uploads are hostile: a 50,000 x 50,000 PNG of one colour is a few kilobytes and gigabytes
-once decoded, so the pixel count is checked from the header before any decoding. Every
-other oddity (CMYK, 16-bit, palette, alpha, EXIF rotation, animation) is turned into plain
-RGB frames, and anything unreadable becomes a ``MediaError`` that the screener reports as
-a ``review`` verdict.
+once decoded, so the pixel count is checked from the header before any decoding, and an
+animation is read for a bounded number of frames. Every other oddity (CMYK, 16-bit, palette,
+alpha, EXIF rotation, animation) is turned into plain upright RGB frames, and anything
+unreadable becomes a ``MediaError`` that the screener reports as a ``review`` verdict.
+
+Fingerprints need little resolution (SSCD looks at 288 px, PDQ at 64 px), so frames are
+reduced to ``WORKING_SIZE``; JPEGs are decoded straight at a reduced scale (DCT scaling),
+which makes decoding a 1024 px photo ~2.5x cheaper than a full decode.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import struct
 import warnings
 
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clearance.content import Content
 from clearance.media.probe import MediaError
@@ -21,24 +27,31 @@ MAX_PIXELS = 60_000_000
 """Refuse images with more pixels than this (per frame), before decoding them."""
 MAX_FRAMES = 8
 """Animated images: at most this many frames, spread over the animation."""
-WORKING_SIZE = 768
-"""Frames are reduced to at most this many pixels on the longer side (JPEG decodes at reduced scale)."""
+MAX_SCANNED_FRAMES = 480
+"""Animated images: frames after this many are not looked at (bounds decoding time)."""
+WORKING_SIZE = 512
+"""Frames are reduced to at most this many pixels on the longer side."""
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, TypeError)
+"""What Pillow raises on truncated or malformed data (varies by format plug-in)."""
 
 
 def _to_rgb(frame: Image.Image) -> Image.Image:
     """Flatten any mode to RGB; transparent areas become white, as a viewer would show them."""
-    if frame.mode in ("RGBA", "LA", "PA") or (frame.mode == "P" and "transparency" in frame.info):
+    if frame.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (frame.mode == "P" and "transparency" in frame.info):
         rgba = frame.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
-    if frame.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if frame.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         return frame.point(lambda v: v / 256).convert("L").convert("RGB")
+    if frame.mode == "F":
+        return frame.convert("L").convert("RGB")
     return frame.convert("RGB")
 
 
-def _open(content: Content) -> Image.Image:
+def open_image(content: Content) -> Image.Image:
+    """Open lazily (header only) and refuse what is too large to decode safely."""
     source = io.BytesIO(content.data) if content.data is not None else content.path
     try:
         with warnings.catch_warnings():
@@ -48,6 +61,8 @@ def _open(content: Content) -> Image.Image:
         raise MediaError(f"image too large to decode safely: {exc}") from None
     except UnidentifiedImageError:
         raise MediaError("not a readable image (corrupt or unsupported format)") from None
+    except _DECODE_ERRORS as exc:
+        raise MediaError(f"unreadable image header: {exc}") from None
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise MediaError(f"image of {width}x{height} pixels is over the {MAX_PIXELS}-pixel limit")
@@ -56,25 +71,41 @@ def _open(content: Content) -> Image.Image:
     return image
 
 
+def _reduced_still(image: Image.Image) -> Image.Image:
+    """The single frame of a still, decoded at the smallest scale that keeps ``WORKING_SIZE``."""
+    scale = WORKING_SIZE / max(image.size)
+    if scale < 1:  # JPEG only: pick the DCT scale giving at least this size
+        image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+    return ImageOps.exif_transpose(image)
+
+
+def _animation_frames(image: Image.Image, n_frames: int) -> list[Image.Image]:
+    """Up to ``MAX_FRAMES`` frames spread evenly over the first ``MAX_SCANNED_FRAMES``."""
+    scanned = min(n_frames, MAX_SCANNED_FRAMES)
+    count = min(MAX_FRAMES, scanned)
+    wanted = sorted({round(i * (scanned - 1) / max(1, count - 1)) for i in range(count)})
+    frames = []
+    for index in wanted:
+        image.seek(index)
+        frames.append(_to_rgb(image))
+    return frames
+
+
 def decode_frames(content: Content) -> list[Image.Image]:
     """RGB frames of an image (one for a still), upright and at most ``WORKING_SIZE`` pixels."""
-    image = _open(content)
+    image = open_image(content)
     try:
         n_frames = getattr(image, "n_frames", 1)
-        if n_frames > 1:
-            step = max(1, n_frames // MAX_FRAMES)
-            frames = [f.copy() for i, f in enumerate(ImageSequence.Iterator(image)) if i % step == 0][:MAX_FRAMES]
-        else:
-            image.draft("RGB", (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at a reduced scale
-            frames = [ImageOps.exif_transpose(image)]
-        out = []
+        frames = _animation_frames(image, n_frames) if n_frames > 1 else [_to_rgb(_reduced_still(image))]
         for frame in frames:
-            rgb = _to_rgb(frame)
-            rgb.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BILINEAR)
-            out.append(rgb)
-        return out
-    except (OSError, SyntaxError, ValueError) as exc:
+            frame.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.Resampling.BILINEAR)
+        return frames
+    except Image.DecompressionBombError as exc:
+        raise MediaError(f"image too large to decode safely: {exc}") from None
+    except _DECODE_ERRORS as exc:
         raise MediaError(f"truncated or corrupt image: {exc}") from None
+    finally:
+        image.close()
 
 
 def frames_of(content: Content) -> list[Image.Image]:

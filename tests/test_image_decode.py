@@ -1,0 +1,97 @@
+"""Safe image decoding on real dev images turned into every awkward encoding, and hostile input."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from clearance.content import Content
+from clearance.media.image_decode import MAX_FRAMES, WORKING_SIZE, decode_frames
+from clearance.media.probe import MediaError
+from tests.conftest import DATA
+
+REF = DATA / "images" / "ref" / "ref_000.jpg"
+
+
+def encode(image: Image.Image, fmt: str, **kwargs: object) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt, **kwargs)
+    return buf.getvalue()
+
+
+def frames(data: bytes) -> list[Image.Image]:
+    return decode_frames(Content(kind="image", data=data))
+
+
+def test_large_jpeg_is_decoded_reduced_and_upright() -> None:
+    big = Image.open(REF).convert("RGB").resize((2048, 1365))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated 90 degrees: viewers show it portrait
+    (frame,) = frames(encode(big, "JPEG", exif=exif))
+    assert frame.mode == "RGB" and max(frame.size) <= WORKING_SIZE
+    assert frame.height > frame.width  # orientation applied
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "P", "RGBA", "LA", "L", "1"])
+def test_every_mode_becomes_rgb(mode: str) -> None:
+    source = Image.open(REF).convert(mode)
+    fmt = "JPEG" if mode == "CMYK" else "PNG"
+    (frame,) = frames(encode(source, fmt))
+    assert frame.mode == "RGB"
+
+
+def test_sixteen_bit_keeps_its_tones() -> None:
+    grey = np.asarray(Image.open(REF).convert("L"))
+    (frame,) = frames(encode(Image.fromarray(grey.astype(np.uint16) * 257), "PNG"))
+    decoded = np.asarray(frame.convert("L").resize(grey.shape[::-1]), dtype=float)
+    assert np.corrcoef(decoded.ravel(), grey.ravel().astype(float))[0, 1] > 0.95
+
+
+def test_transparent_areas_become_white() -> None:
+    clear = Image.new("RGBA", (64, 64), (255, 0, 0, 0))
+    (frame,) = frames(encode(clear, "PNG"))
+    assert frame.getpixel((10, 10)) == (255, 255, 255)
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
+def test_animations_are_sampled_over_their_whole_length(fmt: str) -> None:
+    ref = Image.open(REF).convert("RGB").resize((320, 320))
+    blank = [Image.new("RGB", ref.size, (i * 8, 40, 90)) for i in range(29)]
+    data = encode(blank[0], fmt, save_all=True, append_images=[*blank[1:], ref], duration=40)
+    decoded = frames(data)
+    assert len(decoded) == MAX_FRAMES
+    last = np.asarray(decoded[-1], dtype=float)
+    assert np.abs(last - np.asarray(ref.resize(decoded[-1].size), dtype=float)).mean() < 25  # last frame is the ref
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", r"empty|no pixels|not a readable"),
+        (b"\xff\xd8\xff" + b"\x00" * 300, r"corrupt|not a readable"),
+        (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64, r"corrupt|not a readable|unsupported"),
+        (b"8BPS\x00\x01" + b"\x00" * 64, r"corrupt|not a readable|unsupported"),
+    ],
+)
+def test_unreadable_bytes_raise_media_error(data: bytes, message: str) -> None:
+    with pytest.raises(MediaError, match=message):
+        frames(data)
+
+
+def test_truncated_file_raises_media_error() -> None:
+    data = REF.read_bytes()
+    with pytest.raises(MediaError, match="truncated or corrupt"):
+        frames(data[: len(data) // 2])
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    bomb = encode(Image.new("1", (20_000, 20_000)), "PNG")  # 400 Mpx in ~50 kB
+    assert len(bomb) < 200_000
+    start = time.perf_counter()
+    with pytest.raises(MediaError, match=r"too large|limit"):
+        frames(bomb)
+    assert time.perf_counter() - start < 0.5  # refused from the header, nothing decoded

@@ -1,0 +1,93 @@
+"""Output sweep: quarantine with checksums, restore byte for byte, audited purge."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from clearance.audit import AuditLog
+from clearance.cli import app
+from clearance.db.engine import session_factory
+from clearance.home import Home
+from tests.conftest import DATA
+
+IMAGES = DATA / "images"
+runner = CliRunner()
+
+
+def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
+    store = tmp_path / "outputs"
+    (store / "2026" / "11").mkdir(parents=True)
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    (store / "2026" / "11" / "gen1.jpg").write_bytes(copy)
+    (store / "2026" / "11" / "gen1.txt").write_text("prompt: a city at night")
+    (store / "2026" / "gen2.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    q = tmp_path / "quarantine"
+    opts = ["--home", str(registered_home.root)]
+    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
+    assert json.loads(result.output.strip().splitlines()[-1])["quarantined"] == 1
+    assert not (store / "2026" / "11" / "gen1.jpg").exists()
+    assert (q / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (q / "2026" / "11" / "gen1.txt").exists()
+    resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
+    assert json.loads(resumed.output.strip().splitlines()[-1])["skipped (resumed)"] == 1
+    assert runner.invoke(app, ["restore", str(q), "--key", "nope", *opts]).exit_code == 2
+    assert runner.invoke(app, ["restore", str(q), "--key", "2026/11/gen1.jpg", *opts]).exit_code == 0
+    assert (store / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (store / "2026" / "11" / "gen1.txt").exists()
+    runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
+    purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
+    assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1
+    assert not (q / "2026" / "11" / "gen1.jpg").exists()
+    log = AuditLog(session_factory(registered_home.database_url))
+    assert log.verify().ok
+    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    restored = log.record(next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
+    assert restored["action"] == "restored" and restored["key"] == "2026/11/gen1.jpg"
+    takedown = log.record(events[-1]["takedown_audit_id"])
+    assert takedown["action"] == "purged" and takedown["work_id"] == "kpop-demon-hunters"
+
+
+def quarantined_store(home: Home, tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A store with two copies of registered stills (with sidecars) and one unrelated picture, swept."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    (store / "a").mkdir(parents=True)
+    for name, source in (("one", "ref_003_crop.jpg"), ("two", "ref_010_crop.jpg")):
+        (store / "a" / f"{name}.jpg").write_bytes((IMAGES / "copies" / source).read_bytes())
+        (store / "a" / f"{name}.txt").write_text(f"prompt for {name}")
+    (store / "a" / "clean.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", "--home", str(home.root)])
+    assert json.loads(result.output.strip().splitlines()[-1])["quarantined"] == 2
+    return store, q, ["a/one.jpg", "a/two.jpg"]
+
+
+def test_restore_checks_every_file_and_never_overwrites(registered_home: Home, tmp_path: Path) -> None:
+    store, q, _ = quarantined_store(registered_home, tmp_path)
+    (q / "a" / "one.txt").write_text("tampered sidecar")
+    (store / "a" / "two.jpg").write_bytes(b"a new file at the old path")
+    result = runner.invoke(app, ["restore", str(q), "--json", "--home", str(registered_home.root)])
+    assert result.exit_code == 1
+    problems = json.loads(result.output.strip().splitlines()[-1])["problems"]
+    assert len(problems) == 2 and "a/one.txt" in problems[0] and "exists again" in problems[1]
+    assert (store / "a" / "two.jpg").read_bytes() == b"a new file at the old path"
+    assert (q / "a" / "one.jpg").exists() and (q / "a" / "two.jpg").exists()
+
+
+def test_a_sweep_killed_mid_move_is_completed(registered_home: Home, tmp_path: Path) -> None:
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    original = (q / "a" / "one.jpg").read_bytes()
+    runner.invoke(app, ["restore", str(q), "--key", keys[0], "--home", str(registered_home.root)])
+    # replay a kill between the "moving" record and the second file's move: one file already moved
+    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    moving = next(e for e in events if e["key"] == keys[0] and e["status"] == "moving")
+    with (q / "ledger.jsonl").open("a") as fh:
+        fh.write(json.dumps(moving) + "\n")
+    (q / "a").mkdir(exist_ok=True)
+    (store / "a" / "one.jpg").rename(q / "a" / "one.jpg")
+    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json",
+                                 "--home", str(registered_home.root)])
+    assert result.exit_code == 0
+    assert not (store / "a" / "one.txt").exists() and (q / "a" / "one.txt").exists()
+    restored = runner.invoke(app, ["restore", str(q), "--json", "--home", str(registered_home.root)])
+    assert json.loads(restored.output.strip().splitlines()[-1])["restored"] == 2
+    assert (store / "a" / "one.jpg").read_bytes() == original and (store / "a" / "one.txt").exists()
