@@ -13,6 +13,10 @@ Cold start is a fresh process from interpreter start to the first verdict on a b
 
 from __future__ import annotations
 
+import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clearance/__init__.py)
+
+# isort: split
+
 import argparse
 import json
 import random

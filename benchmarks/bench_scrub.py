@@ -17,6 +17,10 @@ are the same, and the peak does not grow with ``--items``.
 
 from __future__ import annotations
 
+import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clearance/__init__.py)
+
+# isort: split
+
 import argparse
 import io
 import json

@@ -22,6 +22,10 @@ and every run stops after a fixed time.
 
 from __future__ import annotations
 
+import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clearance/__init__.py)
+
+# isort: split
+
 import argparse
 import asyncio
 import json

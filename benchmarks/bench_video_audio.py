@@ -12,6 +12,10 @@ signals of that media kind only.
 
 from __future__ import annotations
 
+import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clearance/__init__.py)
+
+# isort: split
+
 import argparse
 import csv
 import subprocess

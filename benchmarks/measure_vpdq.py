@@ -11,6 +11,10 @@ time of Clearance's own frame sampling + SSCD on the same clip. Writes
 
 from __future__ import annotations
 
+import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clearance/__init__.py)
+
+# isort: split
+
 import csv
 import sys
 import time

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
+from clearance.batch.items import Item
 from clearance.cli import app
 from clearance.home import Home
 from clearance.screening import Screener
@@ -121,6 +122,28 @@ def test_bad_images_give_review_with_error(screener: Screener, tmp_path: Path) -
         assert verdict.audit_id
     missing = screener.screen_media(tmp_path / "nope.png")
     assert missing.action == Action.REVIEW and "not found" in (missing.error or "")
+
+
+def test_batch_equals_one_by_one(screener: Screener, tmp_path: Path) -> None:
+    """``screen_media_many`` (threads + batched model) gives the one-by-one verdicts, in order,
+    with bad files among good ones; ``screen_items`` likewise for dataset records."""
+    pairs = list(csv.DictReader((IMAGES / "pairs.csv").open()))[::9]
+    distractors = [line.strip() for line in (IMAGES / "distractors.txt").open() if line.strip()][::9]
+    sources: list[Path | bytes] = [IMAGES / p for p in [q["query_path"] for q in pairs] + distractors]
+    sources[3:3] = [b"", tmp_path / "missing.jpg", (IMAGES / "ref" / "ref_001.jpg").read_bytes()[:900]]
+    single = [screener.screen_media(s, audit=False) for s in sources]
+    many = list(screener.screen_media_many(sources, audit=False))
+    assert len(many) == len(sources) > 2 * 16  # more than two chunks of the pipeline
+    assert {v.action for v in single} == {Action.BLOCK, Action.ALLOW, Action.REVIEW}
+    for one, batch in zip(single, many, strict=True):
+        assert (batch.path, batch.action, batch.error) == (one.path, one.action, one.error)
+        assert [(m.work_id, m.signal) for m in batch.matches] == [(m.work_id, m.signal) for m in one.matches]
+        assert batch.score == pytest.approx(one.score, abs=0.02)
+    records = [Item(key=f"k{i}", media=s if isinstance(s, bytes) else s.read_bytes() if s.is_file() else None,
+                    caption="a photo" if i % 2 else None) for i, s in enumerate(sources)]
+    items = list(screener.screen_items(records))
+    assert [v.id for v in items] == [r.key for r in records]
+    assert [v.action for v in items] == [screener.screen_item(r.key, r.caption, r.media).action for r in records]
 
 
 def test_allowed_roots(registered_home: Home, tmp_path: Path) -> None:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from clearance import __version__
 from clearance.audit import AuditLog
+from clearance.batch.items import Item
 from clearance.content import Content
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.media.probe import MediaError, detect_kind
+from clearance.parallel import ordered_map
 from clearance.policy import decide, mitigate
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry, RegistrySnapshot
@@ -133,13 +135,15 @@ class Screener:
         self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
     ) -> Verdict:
         """Screen one image, video or audio file (path or bytes)."""
-        label = name or (str(source) if isinstance(source, Path) else "<upload>")
-        try:
-            content = self._media_content(source, label)
-        except (MediaError, OSError) as exc:
-            return self._finish(Verdict(path=label, action=Action.REVIEW, error=str(exc)), tenant, audit)
-        matches, errors = self._run(content)
-        return self._finish(self._verdict(matches, errors, path=label), tenant, audit)
+        return self._finish(self._media_verdict((source, _label(source, name))), tenant, audit)
+
+    def screen_media_many(
+        self, sources: Iterable[Path | bytes], *, tenant: str | None = None, audit: bool = True
+    ) -> Iterator[Verdict]:
+        """``screen_media`` of each source, in order, several at a time (``clearance.parallel``)."""
+        labelled = ((source, _label(source, None)) for source in sources)
+        for verdict in ordered_map(self._media_verdict, labelled):
+            yield self._finish(verdict, tenant, audit)
 
     def screen_item(
         self,
@@ -157,22 +161,43 @@ class Screener:
         Allowed records are not audited unless asked (a scrub of millions of clean records
         should not write millions of log entries); removed and review records always are.
         """
-        matches: list[Match] = []
-        errors = [error] if error else []
-        if caption is not None and caption.strip():
-            text = self.screen_prompt(caption, audit=False)
-            matches += text.matches
-            errors += [text.error] if text.error else []
-        if media is not None:
-            seen = self.screen_media(media, name=media_name or key, audit=False)
-            matches += seen.matches
-            errors += [f"media: {seen.error}"] if seen.error else []
-        if caption is None and media is None and not errors:
-            errors.append("record has neither media nor caption")
-        verdict = self._verdict(matches, errors, id=key)
+        verdict = self._item_verdict(Item(key=key, caption=caption, media=media, media_name=media_name, error=error))
         return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
 
+    def screen_items(
+        self, records: Iterable[Item], *, tenant: str | None = None, audit_allowed: bool = False
+    ) -> Iterator[Verdict]:
+        """``screen_item`` of each record, in order, several at a time (``clearance.parallel``)."""
+        for verdict in ordered_map(self._item_verdict, records):
+            yield self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
+
     # -- internals ----------------------------------------------------------------------
+    def _media_verdict(self, labelled: tuple[Path | bytes, str]) -> Verdict:
+        """The verdict on one media file, before licences and audit (safe to run in threads)."""
+        source, label = labelled
+        try:
+            content = self._media_content(source, label)
+        except (MediaError, OSError) as exc:
+            return Verdict(path=label, action=Action.REVIEW, error=str(exc))
+        matches, errors = self._run(content)
+        return self._verdict(matches, errors, path=label)
+
+    def _item_verdict(self, record: Item) -> Verdict:
+        """The verdict on one dataset record, before licences and audit (safe to run in threads)."""
+        matches: list[Match] = []
+        errors = [record.error] if record.error else []
+        if record.caption is not None and record.caption.strip():
+            text = self.screen_prompt(record.caption, audit=False)
+            matches += text.matches
+            errors += [text.error] if text.error else []
+        if record.media is not None:
+            seen = self._media_verdict((record.media, record.media_name or record.key))
+            matches += seen.matches
+            errors += [f"media: {seen.error}"] if seen.error else []
+        if record.caption is None and record.media is None and not errors:
+            errors.append("record has neither media nor caption")
+        return self._verdict(matches, errors, id=record.key)
+
     def _media_content(self, source: Path | bytes, label: str) -> Content:
         if isinstance(source, bytes | bytearray):
             return Content(kind=detect_kind(data=bytes(source)), data=bytes(source), name=label)
@@ -242,3 +267,7 @@ class Screener:
                 kind, verdict.public(), tenant, [f"{m.owner}/{m.work_id}" for m in verdict.matches]
             )
         return verdict
+
+
+def _label(source: Path | bytes, name: str | None) -> str:
+    return name or (str(source) if isinstance(source, Path) else "<upload>")

@@ -2,7 +2,7 @@
 
 Shards are processed independently (see ``engines``), each worker with its own ``Screener``;
 finished shards are checkpointed, so a killed run resumes where it stopped and ends with the
-same clean copy and manifest. A record's verdict is ``Screener.screen_item``: its caption
+same clean copy and manifest. A record's verdict is ``Screener.screen_items``: its caption
 through prompt screening, its media through media screening, the strictest action and all
 matches; removed and review records are audited. Anything that goes wrong with a whole shard
 fails closed: the shard is left out of the copy and reported, and the job goes on.
@@ -76,9 +76,7 @@ class ShardWorker:
         return result
 
     def _screen(self, shard: Shard) -> list[Verdict]:
-        return [self.screener.screen_item(item.key, item.caption, item.media, media_name=item.media_name,
-                                          error=item.error)
-                for item in self.format.read(self.job.src, shard)]
+        return list(self.screener.screen_items(self.format.read(self.job.src, shard)))
 
     def _scrub(self, shard: Shard) -> ShardResult:
         verdicts = self._screen(shard)

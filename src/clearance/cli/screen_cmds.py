@@ -173,4 +173,4 @@ def media(
     if not items:
         fail("give at least one PATH or --from-list FILE")
     s = screener(home, database_url, allow_root)
-    emit((s.screen_media(p, tenant=tenant) for p in items), out, json_, "media verdicts")
+    emit(s.screen_media_many(items, tenant=tenant), out, json_, "media verdicts")

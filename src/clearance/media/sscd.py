@@ -9,8 +9,6 @@ is kept in the ``Content`` memo, and PDQ hashes that same square, so one resize 
 
 from __future__ import annotations
 
-import os
-import threading
 from functools import cache
 
 import numpy as np
@@ -20,19 +18,24 @@ from PIL import Image
 
 from clearance.content import Content
 from clearance.media.image_decode import frames_of
+from clearance.parallel import media_threads, ordered_map
 
 SIZE = 288
 """SSCD's input resolution (shorter side); we resize to a square so frames batch."""
+SPLIT_FROM = 4
+"""Batches of at least twice this many frames are split over threads (smaller ones are not worth it)."""
 
 
 class SscdEmbedder:
-    def __init__(self, model: str = "sscd_distilled", threads: int | None = None) -> None:
+    """One ONNX thread per call; concurrent calls run side by side (``clearance.parallel``), and a
+    long batch (a video's frames) is split over ``media_threads()`` threads."""
+
+    def __init__(self, model: str = "sscd_distilled") -> None:
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("CLEARANCE_MEDIA_THREADS") or 2)
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.model = model
         self.session = ort.InferenceSession(str(MODELS[model]), options, providers=["CPUExecutionProvider"])
-        self._lock = threading.Lock()
 
     @staticmethod
     def prepare(image: Image.Image) -> np.ndarray:
@@ -44,10 +47,12 @@ class SscdEmbedder:
         if not frames:
             return np.zeros((0, 512), dtype=np.float32)
         batch = np.stack([f if f.shape[:2] == (SIZE, SIZE) else self.prepare(Image.fromarray(f)) for f in frames])
-        with self._lock:
-            out = self.session.run(None, {"image": batch})[0].astype(np.float32)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        parts = np.array_split(batch, min(media_threads(), max(1, len(batch) // SPLIT_FROM)))
+        out = np.concatenate(list(ordered_map(self._run, parts, threads=len(parts))))
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"image": batch})[0].astype(np.float32)
 
 
 def squares_of(content: Content) -> list[np.ndarray]:

@@ -39,7 +39,7 @@ def serve(home: Home, host: str, port: int, workers: int) -> None:
     os.environ["CLEARANCE_DATABASE_URL"] = home.database_url
     # concurrent requests already use the cores; one native thread per model and per search
     # avoids oversubscribing them when several workers run side by side
-    for name in ("CLEARANCE_TEXT_THREADS", "CLEARANCE_MEDIA_THREADS", "OMP_NUM_THREADS"):
+    for name in ("CLEARANCE_TEXT_THREADS", "CLEARANCE_MEDIA_THREADS"):
         os.environ.setdefault(name, "1")
     session_factory(home.database_url)  # migrate once, before workers start
     config = TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
