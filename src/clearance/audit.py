@@ -44,7 +44,9 @@ class VerifyResult:
 
 
 @dataclass
-class _Pending:
+class PendingEntry:
+    """An entry queued for the log; ``done`` is set once it is committed (or failed)."""
+
     audit_id: str
     created_at: str
     kind: str
@@ -58,20 +60,23 @@ class _Pending:
 class AuditLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._queue: list[_Pending] = []
+        self._queue: list[PendingEntry] = []
         self._queue_lock = threading.Lock()
         self._wakeup = threading.Condition(self._queue_lock)
         self._writer: threading.Thread | None = None
 
     def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> str:
-        """Append one record and return its audit id, once it is committed.
+        """Append one record and return its audit id, once it is committed."""
+        return self.wait(self.submit(kind, record, tenant, work_ids))
 
-        Concurrent callers are group-committed: one writer thread takes every pending entry,
-        chains them in one transaction under the database lock and wakes the callers. A
-        server under load then pays one commit per batch instead of one per request, and each
-        caller still returns only after its entry is durable.
+    def submit(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> PendingEntry:
+        """Queue one record for the log; ``wait`` on the result before reporting its audit id.
+
+        Entries are group-committed: one writer thread takes every queued entry, chains them in
+        one transaction under the database lock and wakes the waiters. A server under load, or a
+        batch that submits ahead of waiting, pays one commit per group instead of one per entry.
         """
-        pending = _Pending(
+        pending = PendingEntry(
             audit_id=uuid.uuid4().hex, created_at=datetime.now(UTC).isoformat(), kind=kind, tenant=tenant,
             work_ids=sorted(set(work_ids)),
             payload=json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
@@ -82,6 +87,11 @@ class AuditLog:
                 self._writer = threading.Thread(target=self._write_loop, name="audit-writer", daemon=True)
                 self._writer.start()
             self._wakeup.notify()
+        return pending
+
+    @staticmethod
+    def wait(pending: PendingEntry) -> str:
+        """Block until the entry is durable; its audit id (or the error that stopped the commit)."""
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
@@ -103,7 +113,7 @@ class AuditLog:
             for item in batch:
                 item.done.set()
 
-    def _commit(self, batch: list[_Pending]) -> None:
+    def _commit(self, batch: list[PendingEntry]) -> None:
         with self.sessions.begin() as session:
             self._lock(session)
             last = session.execute(

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from clearance import __version__
-from clearance.audit import AuditLog
+from clearance.audit import AuditLog, PendingEntry
 from clearance.batch.items import Item
 from clearance.content import Content
 from clearance.db.engine import session_factory
@@ -33,6 +34,8 @@ from clearance.verdict import Action, Match, Verdict
 FRESHNESS_S = 0.5
 """How stale the registry view may be: the revision is read at most this often (a server picks up
 registry changes within this time; changes made through this screener are seen at once)."""
+MAX_UNCOMMITTED = 64
+"""A batch runs at most this many verdicts ahead of the audit log's commits."""
 MAX_PROMPT_CHARS = 20_000
 """Longer prompts are screened on their first this-many characters and flagged for review."""
 
@@ -142,8 +145,7 @@ class Screener:
     ) -> Iterator[Verdict]:
         """``screen_media`` of each source, in order, several at a time (``clearance.parallel``)."""
         labelled = ((source, _label(source, None)) for source in sources)
-        for verdict in ordered_map(self._media_verdict, labelled):
-            yield self._finish(verdict, tenant, audit)
+        yield from self._finish_all(((v, audit) for v in ordered_map(self._media_verdict, labelled)), tenant)
 
     def screen_item(
         self,
@@ -168,8 +170,8 @@ class Screener:
         self, records: Iterable[Item], *, tenant: str | None = None, audit_allowed: bool = False
     ) -> Iterator[Verdict]:
         """``screen_item`` of each record, in order, several at a time (``clearance.parallel``)."""
-        for verdict in ordered_map(self._item_verdict, records):
-            yield self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
+        verdicts = ordered_map(self._item_verdict, records)
+        yield from self._finish_all(((v, audit_allowed or v.action != Action.ALLOW) for v in verdicts), tenant)
 
     # -- internals ----------------------------------------------------------------------
     def _media_verdict(self, labelled: tuple[Path | bytes, str]) -> Verdict:
@@ -252,7 +254,26 @@ class Screener:
         return versions
 
     def _finish(self, verdict: Verdict, tenant: str | None, audit: bool) -> Verdict:
-        """Apply the tenant's licences, then append to the audit log."""
+        """Apply the tenant's licences, then append to the audit log (returns once it is durable)."""
+        return next(self._finish_all([(verdict, audit)], tenant))
+
+    def _finish_all(self, decided: Iterable[tuple[Verdict, bool]], tenant: str | None) -> Iterator[Verdict]:
+        """``_finish`` over a stream of (verdict, audit it?), in order. Each verdict is yielded
+        once its audit entry is durable, but the stream does not stop for each commit: entries
+        queue up and the log's writer commits them together (one transaction for many)."""
+        waiting: deque[tuple[Verdict, PendingEntry | None]] = deque()
+        for verdict, audit in decided:
+            self._apply_licences(verdict, tenant)
+            entry = self.audit.submit(
+                "media" if verdict.path is not None else "prompt", verdict.public(), tenant,
+                [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
+            waiting.append((verdict, entry))
+            while waiting and (len(waiting) > MAX_UNCOMMITTED or waiting[0][1] is None or waiting[0][1].done.is_set()):
+                yield _settled(*waiting.popleft())
+        while waiting:
+            yield _settled(*waiting.popleft())
+
+    def _apply_licences(self, verdict: Verdict, tenant: str | None) -> None:
         if tenant is not None and verdict.matches:
             loaded = self.refresh()
             decided = decide(verdict.matches, loaded.policies, self.registry.licensed_works(tenant))
@@ -261,13 +282,12 @@ class Screener:
                 verdict.rewritten_prompt = verdict.negative_prompt = None
         if not verdict.versions:
             verdict.versions = {"clearance": __version__}
-        if audit:
-            kind = "media" if verdict.path is not None else "prompt"
-            verdict.audit_id = self.audit.append(
-                kind, verdict.public(), tenant, [f"{m.owner}/{m.work_id}" for m in verdict.matches]
-            )
-        return verdict
 
+
+def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
+    if entry is not None:
+        verdict.audit_id = AuditLog.wait(entry)
+    return verdict
 
 def _label(source: Path | bytes, name: str | None) -> str:
     return name or (str(source) if isinstance(source, Path) else "<upload>")
