@@ -2,6 +2,8 @@
 
     python benchmarks/bench_scrub.py                     # full: 100,000 items, 1 and 2 workers and Ray
     python benchmarks/bench_scrub.py --items 3000        # a shorter run of the same
+    python benchmarks/bench_scrub.py --configs 2         # only some configurations (1, 2, ray); the
+                                                         # result goes to results/scrub-<configs>-<items>.json
     python benchmarks/bench_scrub.py --smoke             # CI smoke: 120 items, 1 worker
 
 Full runs also scrub the dev images folder itself (``../shared/data/images``: references,
@@ -38,6 +40,9 @@ from PIL import Image, ImageEnhance
 
 IMAGES = DATA / "images"
 PER_SHARD = 500
+
+
+CONFIGS = {"1": ["--workers", "1"], "2": ["--workers", "2"], "ray": ["--engine", "ray", "--workers", "2"]}
 
 
 def generate(folder: Path, n: int, seed: int = 3) -> dict:
@@ -131,18 +136,20 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated: 1, 2, ray")
     args = parser.parse_args()
+    chosen = ["1"] if args.smoke else args.configs.split(",")
     n = 120 if args.smoke else args.items
     src = SCRATCH / f"scrub-data-{n}"
     counts = generate(src, n)
     home = SCRATCH / f"scrub-home-{time.time_ns()}"
     subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", str(DATA / "text" / "works.yaml"),
                     "--home", str(home)], check=True, capture_output=True)
-    configs = [["--workers", "1"]] if args.smoke else [["--workers", "1"], ["--workers", "2"],
-                                                       ["--engine", "ray", "--workers", "2"]]
-    results = [run(src, SCRATCH / f"scrub-out-{n}-{i}", home, c) for i, c in enumerate(configs)]
-    extra = {} if args.smoke else {"dev_images": dev_set(home)}
-    write_result("scrub", {"dataset": counts, "runs": results, **extra}, args.smoke)
+    results = [run(src, SCRATCH / f"scrub-out-{n}-{name}", home, CONFIGS[name]) for name in chosen]
+    complete = args.smoke or chosen == list(CONFIGS)
+    extra = {"dev_images": dev_set(home)} if complete and not args.smoke else {}
+    name = "scrub" if complete else f"scrub-{'-'.join(chosen)}-{n}"
+    write_result(name, {"dataset": counts, "runs": results, **extra}, args.smoke)
     return 0
 
 

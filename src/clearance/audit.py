@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.db.tables import AuditEntry, AuditHead
@@ -114,25 +114,25 @@ class AuditLog:
                 item.done.set()
 
     def _commit(self, batch: list[PendingEntry]) -> None:
+        """Chain and insert a group in one transaction (one multi-row insert: no per-row ORM work)."""
         with self.sessions.begin() as session:
             self._lock(session)
             last = session.execute(
                 select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()
             seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+            rows = []
             for item in batch:
                 seq += 1
                 entry_hash = _entry_hash(seq, item.audit_id, item.created_at, item.kind, item.payload, prev)
-                session.add(AuditEntry(
-                    seq=seq, audit_id=item.audit_id, created_at=item.created_at, tenant=item.tenant, kind=item.kind,
-                    work_ids=item.work_ids, payload=item.payload, prev_hash=prev, entry_hash=entry_hash,
-                ))
+                rows.append({"seq": seq, "audit_id": item.audit_id, "created_at": item.created_at,
+                             "tenant": item.tenant, "kind": item.kind, "work_ids": item.work_ids,
+                             "payload": item.payload, "prev_hash": prev, "entry_hash": entry_hash})
                 prev = entry_hash
-            head = session.get(AuditHead, 1)
-            if head is None:
-                session.add(AuditHead(pk=1, seq=seq, entry_hash=prev))
-            else:
-                head.seq, head.entry_hash = seq, prev
+            session.execute(insert(AuditEntry), rows)
+            moved = session.execute(update(AuditHead).where(AuditHead.pk == 1).values(seq=seq, entry_hash=prev))
+            if moved.rowcount == 0:
+                session.execute(insert(AuditHead).values(pk=1, seq=seq, entry_hash=prev))
 
     @staticmethod
     def _lock(session: Session) -> None:
