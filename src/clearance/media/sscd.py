@@ -22,13 +22,14 @@ from clearance.parallel import media_threads, ordered_map
 
 SIZE = 288
 """SSCD's input resolution (shorter side); we resize to a square so frames batch."""
-SPLIT_FROM = 4
-"""Batches of at least twice this many frames are split over threads (smaller ones are not worth it)."""
+CHUNK = 4
+"""Frames per model call: a long batch (a video) runs as chunks on several threads. Fixed, so the
+floats do not depend on how many threads there are."""
 
 
 class SscdEmbedder:
     """One ONNX thread per call; concurrent calls run side by side (``clearance.parallel``), and a
-    long batch (a video's frames) is split over ``media_threads()`` threads."""
+    long batch (a video's frames) runs as chunks over ``media_threads()`` threads."""
 
     def __init__(self, model: str = "sscd_distilled") -> None:
         options = ort.SessionOptions()
@@ -47,8 +48,8 @@ class SscdEmbedder:
         if not frames:
             return np.zeros((0, 512), dtype=np.float32)
         batch = np.stack([f if f.shape[:2] == (SIZE, SIZE) else self.prepare(Image.fromarray(f)) for f in frames])
-        parts = np.array_split(batch, min(media_threads(), max(1, len(batch) // SPLIT_FROM)))
-        out = np.concatenate(list(ordered_map(self._run, parts, threads=len(parts))))
+        parts = [batch[i : i + CHUNK] for i in range(0, len(batch), CHUNK)]
+        out = np.concatenate(list(ordered_map(self._run, parts, threads=min(media_threads(), len(parts)))))
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
