@@ -93,17 +93,24 @@ def video_audio(d: dict) -> list[str]:
 
 
 def scrub(d: dict) -> list[str]:
-    ds = d["dataset"]
-    out = [
-        f"{ds['items']} items ({ds['copies']} copies, {ds['named']} captions naming a work):",
-        "",
-        "| run | items/s | removed | peak RSS (all processes) |",
-        "|---|---|---|---|",
-    ]
+    """The full comparison, then any partial runs (``--configs``) measured since, newest last."""
+    runs = [(d["when"], d["dataset"], r) for r in d["runs"]]
+    for extra in sorted(RESULTS.glob("scrub-*.json")):
+        if not extra.name.endswith(".smoke.json"):
+            more = json.loads(extra.read_text())
+            runs += [(more["when"], more["dataset"], r) for r in more["runs"]]
+    out = ["| dataset | run | items/s | removed | peak RSS (all processes) | first / last quarter | measured |",
+           "|---|---|---|---|---|---|---|"]
     out += [
-        f"| {' '.join(r['args'])} | {r['items_per_s']} | {r['removed']} | {r['peak_rss_mb_all_processes']} MB |"
-        for r in d["runs"]
+        f"| {ds['items']:,} items ({ds['copies']:,} copies) | {' '.join(r['args'])} | {r['items_per_s']} "
+        f"| {r['removed']} | {r['peak_rss_mb_all_processes']} MB "
+        f"| {r.get('peak_rss_mb_first_quarter', '')} / {r.get('peak_rss_mb_last_quarter', '')} MB | {when[:16]} |"
+        for when, ds, r in runs
     ]
+    if "dev_images" in d:
+        dev = d["dev_images"]
+        out.append(f"\nDev images scrubbed: {dev['copies_removed']} of {dev['copies']} copies removed, "
+                   f"{len(dev['distractors_removed'])} of {dev['distractors']} distractors removed.")
     return out
 
 

@@ -140,3 +140,18 @@ def test_registry_cli_round_trip(home: Home, tmp_path: Path) -> None:
     assert runner.invoke(app, ["registry", "license", "--tenant", "acme", "frozen", *opts]).exit_code == 0
     assert runner.invoke(app, ["registry", "remove", "frozen", *opts]).exit_code == 0
     assert runner.invoke(app, ["registry", "remove", "frozen", *opts]).exit_code == 2
+
+
+def test_head_revision_constant_is_the_newest_migration() -> None:
+    """Opening a home compares the stored revision with ``HEAD_REVISION`` (no Alembic import), so
+    a new migration must move the constant too."""
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from clearance.db.engine import HEAD_REVISION
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("clearance") / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import av
 import numpy as np
 
 from clearance.content import Content
@@ -34,6 +33,8 @@ class Pcm:
 
 def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None:
     """The audio as PCM, or None when the file has no audio stream."""
+    import av  # PyAV takes ~0.4 s to import; prompt-only processes never need it
+
     source = io.BytesIO(content.data) if content.data is not None else str(content.path)
     try:
         with av.open(source) as container:

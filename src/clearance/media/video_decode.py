@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 from PIL import Image
 
 from clearance.content import Content
 from clearance.media.probe import MediaError
+
+if TYPE_CHECKING:
+    import av
 
 SAMPLE_FPS = 2.0
 MAX_SECONDS = 600
@@ -45,6 +48,8 @@ def _picture(frame: av.VideoFrame) -> Image.Image:
 
 def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float = MAX_SECONDS) -> SampledVideo | None:
     """Sampled frames with their times, or None when the file has no video stream."""
+    import av  # PyAV takes ~0.4 s to import; prompt-only processes never need it
+
     source = io.BytesIO(content.data) if content.data is not None else str(content.path)
     times: list[float] = []
     frames: list[Image.Image] = []
