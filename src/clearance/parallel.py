@@ -19,10 +19,16 @@ AHEAD = 8
 """Items submitted ahead of the one being yielded (bounds memory however long the input)."""
 
 
+def threads_setting(name: str) -> int:
+    """A thread count from the environment variable ``name``, else the cores (at most 2: the
+    reference machine)."""
+    return int(os.environ.get(name) or min(2, os.cpu_count() or 1))
+
+
 def media_threads() -> int:
-    """Threads one process spreads media work over: ``CLEARANCE_MEDIA_THREADS``, else the cores
-    (at most 2: the reference machine). A scrub worker process is given 1, so N workers use N cores."""
-    return int(os.environ.get("CLEARANCE_MEDIA_THREADS") or min(2, os.cpu_count() or 1))
+    """Threads one process spreads media work over (``CLEARANCE_MEDIA_THREADS``). A scrub worker
+    process is given 1, so N workers use N cores."""
+    return threads_setting("CLEARANCE_MEDIA_THREADS")
 
 
 def ordered_map[T, R](fn: Callable[[T], R], items: Iterable[T], threads: int | None = None) -> Iterator[R]:

@@ -289,5 +289,6 @@ def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
         verdict.audit_id = AuditLog.wait(entry)
     return verdict
 
+
 def _label(source: Path | bytes, name: str | None) -> str:
     return name or (str(source) if isinstance(source, Path) else "<upload>")

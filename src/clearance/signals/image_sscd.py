@@ -91,9 +91,9 @@ class ImageSscd(SignalType):
         """(normalised score, cosine, reference, view) of the references nearest to this frame.
 
         An uncertain whole picture is looked at again by its centre, and by its four corners
-        only when the picture or its centre looks like something (``CORNERS_FROM``): on the dev set the centre
-        alone finds 23 of the 24 copies that need a crop, and the corners then cost a quarter
-        of the work they cost when every uncertain picture paid for them."""
+        only when the picture or its centre looks like something (``CORNERS_FROM``): on the dev
+        set the centre alone finds 23 of the 24 copies that need a crop, and the corners then
+        cost a quarter of the work they cost when every uncertain picture paid for them."""
         scores = self._nearest(["full"], whole[None, :])
         if CROP_FROM <= _top(scores) < BLOCK_AT:
             (name, centre), *corners = query_crops(frame)

