@@ -53,7 +53,7 @@ def test_dev_prompts_through_cli(screened_home: Home, data_dir: Path, tmp_path: 
     rate = {kind: sum(v) / len(v) for kind, v in hits.items()}
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.01
-    assert rate["hard_negative"] <= 0.06
+    assert rate["hard_negative"] <= 0.03
     assert rate["negative_only"] <= 0.1
 
 
@@ -118,6 +118,19 @@ def test_indirect_description_names_element(screener: Screener) -> None:
     assert semantic.details["shared_words"] and verdict.versions["text.embedding_model"]
 
 
+def test_everyday_request_sharing_one_trait_is_not_blocked(screener: Screener) -> None:
+    """One trait of a work ("fast-food restaurant in the ocean") in an everyday request is not the
+    work: the request resembles ordinary prompts just as much (``ordinary`` feature)."""
+    for everyday in ("a seaside fast food burger restaurant",
+                     "an original K-pop girl group in matching outfits on stage"):
+        assert screener.screen_prompt(everyday, audit=False).action != Action.BLOCK, everyday
+    described = screener.screen_prompt("a red crab with stalk eyes counting money in his undersea fast food "
+                                       "restaurant shaped like a lobster trap", audit=False)
+    assert described.action == Action.BLOCK
+    semantic = next(m for m in described.matches if m.signal == "text.semantic")
+    assert semantic.work_id == "spongebob-squarepants" and "ordinary_similarity" in semantic.details
+
+
 def test_licence_turns_matches_into_allow(screened_home: Home, screener: Screener) -> None:
     screener.registry.grant_licence("netflix-platform", "stranger-things")
     try:
@@ -128,6 +141,23 @@ def test_licence_turns_matches_into_allow(screened_home: Home, screener: Screene
     assert licensed.action == Action.ALLOW and all(m.licensed for m in licensed.matches)
     assert licensed.rewritten_prompt is None
     assert other.action == Action.BLOCK
+
+
+def test_costly_signals_run_only_while_they_can_change_the_verdict(screened_home: Home, screener: Screener) -> None:
+    """A name that blocks spares the sentence model, unless the caller's licence allows that name:
+    then the description of another work in the same prompt must still be found."""
+    prompt = ("Eleven from Stranger Things next to a giant doll with a black bob and orange pinafore "
+              "turning its head while players in green tracksuits freeze")
+    screener.registry.grant_licence("netflix-platform", "stranger-things")
+    try:
+        licensed = screener.screen_prompt(prompt, tenant="netflix-platform", audit=False)
+    finally:
+        screener.registry.revoke_licence("netflix-platform", "stranger-things")
+    unlicensed = screener.screen_prompt(prompt, audit=False)
+    assert unlicensed.action == Action.BLOCK
+    assert {m.signal for m in unlicensed.matches} == {"text.lexical"}
+    assert licensed.action == Action.BLOCK
+    assert any(m.signal == "text.semantic" and m.work_id == "squid-game" for m in licensed.matches)
 
 
 @pytest.mark.parametrize(("prompt", "error"), [("", "empty prompt"), ("   \n\t", "empty prompt")])

@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from clearance import __version__
@@ -114,7 +115,7 @@ class Screener:
         if len(prompt) > MAX_PROMPT_CHARS:
             errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
             prompt = prompt[:MAX_PROMPT_CHARS]
-        matches, signal_errors = self._run(Content(kind="text", text=prompt))
+        matches, signal_errors = self._run(Content(kind="text", text=prompt), tenant)
         errors += signal_errors
         if negative_prompt and negative_prompt.strip() and any(m.basis == "description" for m in matches):
             mitigate(matches, self._named_works(negative_prompt[:MAX_PROMPT_CHARS]))
@@ -138,14 +139,15 @@ class Screener:
         self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
     ) -> Verdict:
         """Screen one image, video or audio file (path or bytes)."""
-        return self._finish(self._media_verdict((source, _label(source, name))), tenant, audit)
+        return self._finish(self._media_verdict((source, _label(source, name)), tenant), tenant, audit)
 
     def screen_media_many(
         self, sources: Iterable[Path | bytes], *, tenant: str | None = None, audit: bool = True
     ) -> Iterator[Verdict]:
         """``screen_media`` of each source, in order, several at a time (``clearance.parallel``)."""
         labelled = ((source, _label(source, None)) for source in sources)
-        yield from self._finish_all(((v, audit) for v in ordered_map(self._media_verdict, labelled)), tenant)
+        verdicts = ordered_map(partial(self._media_verdict, tenant=tenant), labelled)
+        yield from self._finish_all(((v, audit) for v in verdicts), tenant)
 
     def screen_item(
         self,
@@ -163,37 +165,39 @@ class Screener:
         Allowed records are not audited unless asked (a scrub of millions of clean records
         should not write millions of log entries); removed and review records always are.
         """
-        verdict = self._item_verdict(Item(key=key, caption=caption, media=media, media_name=media_name, error=error))
+        item = Item(key=key, caption=caption, media=media, media_name=media_name, error=error)
+        verdict = self._item_verdict(item, tenant)
         return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
 
     def screen_items(
         self, records: Iterable[Item], *, tenant: str | None = None, audit_allowed: bool = False
     ) -> Iterator[Verdict]:
         """``screen_item`` of each record, in order, several at a time (``clearance.parallel``)."""
-        verdicts = ordered_map(self._item_verdict, records)
+        verdicts = ordered_map(partial(self._item_verdict, tenant=tenant), records)
         yield from self._finish_all(((v, audit_allowed or v.action != Action.ALLOW) for v in verdicts), tenant)
 
     # -- internals ----------------------------------------------------------------------
-    def _media_verdict(self, labelled: tuple[Path | bytes, str]) -> Verdict:
+    def _media_verdict(self, labelled: tuple[Path | bytes, str], tenant: str | None) -> Verdict:
         """The verdict on one media file, before licences and audit (safe to run in threads)."""
         source, label = labelled
         try:
             content = self._media_content(source, label)
         except (MediaError, OSError) as exc:
             return Verdict(path=label, action=Action.REVIEW, error=str(exc))
-        matches, errors = self._run(content)
+        matches, errors = self._run(content, tenant)
         return self._verdict(matches, errors, path=label)
 
-    def _item_verdict(self, record: Item) -> Verdict:
-        """The verdict on one dataset record, before licences and audit (safe to run in threads)."""
+    def _item_verdict(self, record: Item, tenant: str | None) -> Verdict:
+        """The verdict on one dataset record, before licences and audit (safe to run in threads).
+        A caption that already blocks the record spares screening its media (as in ``_run``)."""
         matches: list[Match] = []
         errors = [record.error] if record.error else []
         if record.caption is not None and record.caption.strip():
-            text = self.screen_prompt(record.caption, audit=False)
+            text = self.screen_prompt(record.caption, tenant=tenant, audit=False)
             matches += text.matches
             errors += [text.error] if text.error else []
-        if record.media is not None:
-            seen = self._media_verdict((record.media, record.media_name or record.key))
+        if record.media is not None and not (matches and self._blocks(matches, self.refresh(), tenant)):
+            seen = self._media_verdict((record.media, record.media_name or record.key), tenant)
             matches += seen.matches
             errors += [f"media: {seen.error}"] if seen.error else []
         if record.caption is None and record.media is None and not errors:
@@ -214,10 +218,13 @@ class Screener:
 
     def _named_works(self, text: str) -> set[tuple[str, str]]:
         """Works the text names (used on negative prompts, which never block)."""
-        matches, _ = self._run(Content(kind="text", text=text))
+        matches, _ = self._run(Content(kind="text", text=text), None)
         return {(m.owner, m.work_id) for m in matches if m.basis == "name"}
 
-    def _run(self, content: Content) -> tuple[list[Match], list[str]]:
+    def _run(self, content: Content, tenant: str | None) -> tuple[list[Match], list[str]]:
+        """Matches of the signal types that screen this content, cheapest first (``SIGNAL_TYPES``
+        order), stopping once the caller's verdict is already ``block``: no costlier signal can
+        make it stricter, so most named prompts never pay for the sentence model."""
         loaded = self.refresh()
         matches: list[Match] = []
         errors: list[str] = []
@@ -232,7 +239,15 @@ class Screener:
                 errors.append(f"{signal.name}: {exc}")
             except Exception as exc:
                 errors.append(f"{signal.name} failed: {type(exc).__name__}: {exc}")
+            if matches and self._blocks(matches, loaded, tenant):
+                break
         return matches, errors
+
+    def _blocks(self, matches: list[Match], loaded: _Loaded, tenant: str | None) -> bool:
+        """Whether these matches block for this caller (its licences read only when they might)."""
+        if decide(matches, loaded.policies, set()) != Action.BLOCK:
+            return False
+        return tenant is None or decide(matches, loaded.policies, self.registry.licensed_works(tenant)) == Action.BLOCK
 
     def _verdict(self, matches: list[Match], errors: list[str], **ident: str | None) -> Verdict:
         loaded = self.refresh()

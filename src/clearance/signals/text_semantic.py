@@ -10,7 +10,11 @@ the evidence, each cheap:
 - each clause of the prompt against each trait (clause) of the descriptions, keeping the
   best three traits: a real description of a character hits several traits;
 - the margin over the best other work: a generic prompt is similar to many works;
-- how many telling words (weighted by rarity in English) the prompt shares with the work.
+- how many telling words (weighted by rarity in English) the prompt shares with the work;
+- how much the prompt resembles ordinary requests (``data/ordinary_prompts.txt``, everyday
+  prompts that describe no work, like the background set of image copy detection): "a fast
+  food burger restaurant near the beach" is close to a work's "fast-food restaurant in the
+  ocean" trait, but just as close to what anyone asks for.
 
 A logistic model over these features, fitted on the dev prompts with works held out
 (``scripts/calibrate_semantic.py``; coefficients in ``data/semantic_calibration.json``),
@@ -47,7 +51,9 @@ SEARCH_ROWS = 64
 """Nearest description rows fetched per prompt window to find candidate works."""
 HNSW_FROM_ROWS = 8_000
 """Above this many descriptions an HNSW graph replaces the exact scan (0.4 ms vs 2.5 ms at 30k)."""
-FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared")
+FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared", "ordinary")
+ORDINARY_TOP = 3
+"""The ordinary feature is the mean cosine of the prompt to its this-many nearest ordinary prompts."""
 MIN_TRAIT_SIMILARITY = 0.40
 """A work none of whose traits any clause resembles this much is not described by the prompt,
 whatever words it shares (random strings of everyday words share a few with any description)."""
@@ -82,6 +88,13 @@ def windows(text: str) -> list[str]:
 def calibration() -> dict:
     path = resources.files("clearance") / "data" / "semantic_calibration.json"
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def ordinary_prompts() -> tuple[str, ...]:
+    path = resources.files("clearance") / "data" / "ordinary_prompts.txt"
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "2"
+    version = "3"
     content_kinds = frozenset({"text"})
 
     persist_index = True
@@ -141,9 +154,11 @@ class TextSemantic(SignalType):
                 fulls.append(Row(w, element, text))
                 traits += [Row(w, element, c) for c in clauses(text)]
         cache = EmbeddingCache(self.store_dir / "embeddings.npz")
-        vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits])
+        vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits] + list(ordinary_prompts()))
         self.full_rows, self.trait_rows = fulls, traits
-        self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) :]
+        split = len(fulls) + len(traits)
+        self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) : split]
+        self.ordinary_vecs = vectors[split:]
         # rows are grouped by work in order, so per-work maxima and slices need no scatter
         full_work = np.array([r.work for r in fulls], dtype=np.int64)
         self.full_starts = np.searchsorted(full_work, np.arange(len(snapshot.works)))
@@ -210,13 +225,19 @@ class TextSemantic(SignalType):
                 nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
         words = set(content_words(prompt))
+        ordinary = self._ordinary_similarity(win_vecs)
         out = {}
         for w in self._candidates(ranked, words):
             full = nearest[w] if w in nearest else self._full_similarity(w, win_vecs)
             best_other = max((nearest[o] for o in ranked[:2] if o != w), default=-1.0)
             shared = [x for x in words if x in self.keywords[w]]
-            out[w] = self._work_features(w, full - best_other, full, part_vecs, parts, shared)
+            out[w] = self._work_features(w, full - best_other, full, part_vecs, parts, shared, ordinary)
         return out
+
+    def _ordinary_similarity(self, win_vecs: np.ndarray) -> float:
+        """How much the prompt reads like an everyday request (see module docstring)."""
+        sims = (win_vecs @ self.ordinary_vecs.T).max(axis=0)
+        return float(np.sort(sims)[-ORDINARY_TOP:].mean()) if len(sims) else 0.0
 
     @staticmethod
     def _embed_prompt(prompt: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -242,7 +263,8 @@ class TextSemantic(SignalType):
         return list(dict.fromkeys(ranked[:CANDIDATES] + by_words))
 
     def _work_features(
-        self, w: int, margin: float, full: float, part_vecs: np.ndarray, parts: list[str], shared: list[str]
+        self, w: int, margin: float, full: float, part_vecs: np.ndarray, parts: list[str], shared: list[str],
+        ordinary: float,
     ) -> tuple[np.ndarray, dict]:
         lo, hi = self.trait_bounds[w], self.trait_bounds[w + 1]
         if hi > lo:
@@ -255,7 +277,7 @@ class TextSemantic(SignalType):
         else:
             top, trait, best_part = np.zeros(3, np.float32), None, 0
         kw = sum(self.keywords[w][x] for x in shared)
-        vector = np.array([full, *top, margin, kw, len(shared)], dtype=np.float64)
+        vector = np.array([full, *top, margin, kw, len(shared), ordinary], dtype=np.float64)
         evidence = {
             "element": trait.element if trait else None,
             "prompt_clause": parts[best_part] if parts else "",
@@ -263,6 +285,7 @@ class TextSemantic(SignalType):
             "trait_similarity": round(float(top[0]), 4),
             "description_similarity": round(float(full), 4),
             "shared_words": sorted(shared),
+            "ordinary_similarity": round(ordinary, 4),
         }
         return vector, evidence
 
