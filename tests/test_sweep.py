@@ -91,3 +91,17 @@ def test_a_sweep_killed_mid_move_is_completed(registered_home: Home, tmp_path: P
     restored = runner.invoke(app, ["restore", str(q), "--json", "--home", str(registered_home.root)])
     assert json.loads(restored.output.strip().splitlines()[-1])["restored"] == 2
     assert (store / "a" / "one.jpg").read_bytes() == original and (store / "a" / "one.txt").exists()
+
+
+def test_a_corrupt_file_is_reported_and_its_neighbours_still_swept(registered_home: Home, tmp_path: Path) -> None:
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    (store / "a_broken.jpg").write_bytes(copy[: len(copy) // 3])
+    (store / "b_copy.jpg").write_bytes(copy)
+    (store / "c_empty.png").write_bytes(b"")
+    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json",
+                                 "--home", str(registered_home.root)])
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert summary["quarantined"] == 1 and summary["errors"] == 2, summary
+    assert (q / "b_copy.jpg").exists() and (store / "a_broken.jpg").exists() and (store / "c_empty.png").exists()

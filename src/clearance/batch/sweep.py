@@ -6,7 +6,8 @@ losing or double-moving a file, ``restore`` puts files back byte for byte (every
 included, checked against the SHA-256 recorded before it moved, and never over a file that has
 since appeared at the original path), and ``purge`` deletes for good while appending a takedown
 record per file to the audit log — the record a rights holder asks for. A file that cannot be
-read gets an audited error verdict and stays where it is; the sweep goes on.
+read gets an audited error verdict and stays where it is; the sweep goes on. Files are screened
+several at a time (``Screener.screen_items``) and decided on in order.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from typing import Any
 
 from clearance.audit import AuditLog
 from clearance.batch.formats.folder import MEDIA, SIDECARS, read_caption
+from clearance.batch.items import Item
 from clearance.registry.media_store import sha256_file
 from clearance.screening import Screener
-from clearance.verdict import Action
+from clearance.verdict import Action, Verdict
 
 LEDGER = "ledger.jsonl"
 META = "sweep.json"
@@ -101,14 +103,18 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
     flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
     scanned_path = qdir / SCANNED
     done = set(scanned_path.read_text(encoding="utf-8").splitlines()) if resume and scanned_path.exists() else set()
+    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA)
+    todo = [path for path in paths if str(path.relative_to(root)) not in done]
+    summary.skipped = len(paths) - len(todo)
+    unreadable: set[str] = set()
     with scanned_path.open("a" if resume else "w", encoding="utf-8") as scanned:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA):
-            key = str(path.relative_to(root))
-            if key in done:
-                summary.skipped += 1
-                continue
+        for path, verdict in zip(todo, screener.screen_items(_items(root, todo, unreadable)), strict=True):
+            key = verdict.id or ""
             summary.scanned += 1
-            if _sweep_one(root, qdir, path, key, screener, ledger, flagged, summary):
+            summary.errors += verdict.error is not None
+            if key not in unreadable and verdict.action in flagged:
+                _quarantine(root, qdir, path, key, verdict, ledger)
+                summary.quarantined += 1
                 status = "quarantined"
             else:
                 scanned.write(key + "\n")
@@ -119,20 +125,23 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
     return summary
 
 
-def _sweep_one(root: Path, qdir: Path, path: Path, key: str, screener: Screener, ledger: Ledger,
-               flagged: set[Action], summary: SweepSummary) -> bool:
-    """Screen one file; quarantine it (and its sidecars) when flagged. True when moved."""
-    caption, caption_error = read_caption(path)
-    try:
-        media = path.read_bytes()
-    except OSError as exc:
-        screener.error_verdict(f"unreadable file: {exc.strerror or exc}", item_id=key)
-        summary.errors += 1
-        return False
-    verdict = screener.screen_item(key, caption, media, media_name=key, error=caption_error)
-    summary.errors += verdict.error is not None
-    if verdict.action not in flagged:
-        return False
+def _items(root: Path, paths: list[Path], unreadable: set[str]) -> Iterator[Item]:
+    """Each file as a record (media bytes plus sidecar caption); an unreadable file becomes an error
+    record, noted in ``unreadable`` so that it is never moved."""
+    for path in paths:
+        key = str(path.relative_to(root))
+        caption, caption_error = read_caption(path)
+        try:
+            media = path.read_bytes()
+        except OSError as exc:
+            unreadable.add(key)
+            yield Item(key=key, error=f"unreadable file: {exc.strerror or exc}")
+            continue
+        yield Item(key=key, caption=caption, media=media, media_name=key, error=caption_error)
+
+
+def _quarantine(root: Path, qdir: Path, path: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:
+    """Move a flagged file and its sidecars, with a ledger entry before and after the move."""
     top = verdict.matches[0] if verdict.matches else None
     files = [str(p.relative_to(root)) for p in _companions(path)]
     ledger.append({"key": key, "status": "moving", "files": files, "sha256": sha256_file(path),
@@ -143,8 +152,6 @@ def _sweep_one(root: Path, qdir: Path, path: Path, key: str, screener: Screener,
     for rel in files:
         _move(root / rel, qdir / rel)
     ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
-    summary.quarantined += 1
-    return True
 
 
 def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dict[str, dict[str, Any]]) -> None:
