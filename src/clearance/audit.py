@@ -56,6 +56,13 @@ class PendingEntry:
     done: threading.Event = field(default_factory=threading.Event)
     error: Exception | None = None
 
+    def wait(self) -> str:
+        """Block until the entry is durable; its audit id (or the error that stopped the commit)."""
+        self.done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.audit_id
+
 
 class AuditLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
@@ -92,10 +99,7 @@ class AuditLog:
     @staticmethod
     def wait(pending: PendingEntry) -> str:
         """Block until the entry is durable; its audit id (or the error that stopped the commit)."""
-        pending.done.wait()
-        if pending.error is not None:
-            raise pending.error
-        return pending.audit_id
+        return pending.wait()
 
     def _write_loop(self) -> None:
         while True:

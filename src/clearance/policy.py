@@ -6,7 +6,7 @@ licence takes effect without touching any index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 
 from clearance.signals.base import BLOCK_SCORE, REVIEW_SCORE
 from clearance.verdict import Action, Match
@@ -29,7 +29,7 @@ def mitigate(matches: Iterable[Match], named_in_negative: set[tuple[str, str]]) 
             match.mitigated = True
 
 
-def decide(matches: Iterable[Match], policies: dict[tuple[str, str], str], licensed: set[tuple[str, str]]) -> Action:
+def decide(matches: Iterable[Match], policies: dict[tuple[str, str], str], licensed: Set[tuple[str, str]]) -> Action:
     """The strictest action over all matches; marks licensed matches as such."""
     actions = []
     for match in matches:

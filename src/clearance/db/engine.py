@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
 """The newest migration (a test checks it against the migrations folder). Comparing the stored
 revision with it needs no Alembic import, which takes ~0.3 s of every process start."""
 
@@ -65,7 +65,9 @@ def open_engine(url: str) -> Engine:
     """One engine per URL per process, migrated to the newest schema."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    engine = create_engine(url, pool_pre_ping=True)
+    # a server's PostgreSQL connections can be dropped under it; a SQLite file cannot, and the ping
+    # cost ~4% of a prompt request's CPU
+    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         _enable_sqlite_pragmas(engine)
     migrate(engine)

@@ -32,6 +32,9 @@ class Work(Base):
     policy: Mapped[str] = mapped_column(String(10))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     descriptions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """SHA-256 of the work's content (``registry.views.work_content_hash``), set on every write: the
+    registry's fingerprint is computed from these without reading the works' rows."""
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     elements: Mapped[list[Element]] = relationship(
         back_populates="work", cascade="all, delete-orphan", order_by="Element.pk"

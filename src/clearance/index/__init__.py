@@ -1,1 +1,1 @@
-"""Persisted fingerprints and vector search shared by the media signal types."""
+"""Persisted index structures shared by the signal types: media fingerprints, vector search, index files."""

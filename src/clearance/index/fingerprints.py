@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 
 
 class FingerprintStore:

@@ -34,7 +34,8 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
 from clearance.registry.document import RegistryFileError, parse_registry
-from clearance.registry.store import UnknownWorkError, WorkView
+from clearance.registry.store import UnknownWorkError
+from clearance.registry.views import WorkView
 from clearance.screening import Screener
 from clearance.service import errors
 from clearance.service.auth import Auth, KeyCache

@@ -23,7 +23,7 @@ from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references
 from clearance.media.audio_decode import RATE, Pcm, decode_pcm, pcm_of
 from clearance.media.probe import MediaError
-from clearance.registry.store import ReferenceView, RegistrySnapshot, WorkView
+from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 

@@ -9,15 +9,14 @@ over registered signal types; it never branches on which one it is.
 
 from __future__ import annotations
 
-import os
-import pickle
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
 from clearance.content import Content
-from clearance.registry.store import RegistrySnapshot
+from clearance.index import persist
+from clearance.registry.views import RegistrySnapshot
 from clearance.verdict import Match
 
 REVIEW_SCORE = 0.5
@@ -50,55 +49,63 @@ class SignalType(ABC):
     name: ClassVar[str]
     """Stable id, e.g. ``text.lexical``; appears in every match's evidence."""
     version: ClassVar[str]
-    """Bumped when fingerprints or calibration change; recorded in every verdict."""
+    """Bumped when fingerprints, calibration or the persisted index's attributes change; recorded
+    in every verdict and part of the index file's name and key."""
     content_kinds: ClassVar[frozenset[str]]
     """Which ``Content.kind`` values this signal screens."""
     persist_index: ClassVar[bool] = False
-    """Save the built index (pickled attributes) per registry fingerprint, so a new process
-    (a server worker, a CLI call) loads it instead of rebuilding it."""
+    """Save the built index per registry fingerprint (``clearance.index.persist``), so a new
+    process (a server worker, a CLI call) maps it into memory instead of rebuilding it."""
 
     def __init__(self, store_dir: Path) -> None:
         self.store_dir = store_dir
-        self.revision: int | None = None
+        self.fingerprint: str | None = None
+        """The registry state the index in memory stands for."""
         self._index_lock = threading.Lock()
 
     def ensure_indexed(self, snapshot: RegistrySnapshot) -> None:
-        """Rebuild the index when the registry revision moved on (cheap when it did not)."""
-        if self.revision == snapshot.revision:
+        """Load or build the index when the registry content moved on (cheap when it did not).
+
+        A persisted index is found by the snapshot's fingerprint, which needs no registry rows;
+        only a rebuild reads the works. It is saved under the fingerprint of the works it was
+        built from, so a file never stands for a state other than the one it was built from.
+        """
+        if self.fingerprint == snapshot.fingerprint:
             return
         with self._index_lock:  # concurrent requests: one builds, the others wait for it
-            if self.revision == snapshot.revision:
+            if self.fingerprint == snapshot.fingerprint:
                 return
             self.store_dir.mkdir(parents=True, exist_ok=True)
-            if not (self.persist_index and self._load_index(snapshot)):
+            if not (self.persist_index and self._load_index(snapshot.fingerprint)):
                 self.index(snapshot)
                 if self.persist_index:
-                    self._save_index(snapshot)
-            self.revision = snapshot.revision
+                    self._save_index(snapshot.works_fingerprint)
+            self.fingerprint = snapshot.fingerprint
 
-    def _index_path(self, snapshot: RegistrySnapshot) -> Path:
-        return self.store_dir / f"index-v{self.version}-{snapshot.fingerprint[:24]}.pkl"
+    def _index_path(self, fingerprint: str) -> Path:
+        return self.store_dir / f"index-v{self.version}-{fingerprint[:24]}.idx"
+
+    def _index_key(self, fingerprint: str) -> str:
+        """What a file must have been written for: this signal, this version, this registry state."""
+        return f"{self.name} v{self.version} {fingerprint}"
 
     def _state(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if k not in ("store_dir", "revision", "_index_lock")}
+        return {k: v for k, v in vars(self).items() if k not in ("store_dir", "fingerprint", "_index_lock")}
 
-    def _load_index(self, snapshot: RegistrySnapshot) -> bool:
-        path = self._index_path(snapshot)
+    def _load_index(self, fingerprint: str) -> bool:
         try:
-            with path.open("rb") as fh:
-                vars(self).update(pickle.load(fh))
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            state = persist.load(self._index_path(fingerprint), self._index_key(fingerprint))
+        except Exception:  # missing, truncated, damaged, for another state or an older layout: rebuild
             return False
+        vars(self).update(state)
         return True
 
-    def _save_index(self, snapshot: RegistrySnapshot) -> None:
-        """Write atomically and drop indexes of older registry states."""
-        path = self._index_path(snapshot)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as fh:
-            pickle.dump(self._state(), fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-        for old in self.store_dir.glob(f"index-v{self.version}-*.pkl"):
+    def _save_index(self, fingerprint: str) -> None:
+        """Write atomically; drop this version's indexes of other registry states, and pickled
+        indexes of earlier versions (a format no longer read)."""
+        path = self._index_path(fingerprint)
+        persist.save(path, self._state(), self._index_key(fingerprint))
+        for old in [*self.store_dir.glob(f"index-v{self.version}-*.idx"), *self.store_dir.glob("index-v*-*.pkl")]:
             if old != path:
                 old.unlink(missing_ok=True)
 

@@ -18,7 +18,7 @@ import pdqhash
 from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.media.sscd import squares_of
-from clearance.registry.store import ReferenceView, RegistrySnapshot
+from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 

@@ -25,7 +25,7 @@ from clearance.index.vectors import VectorIndex
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.media.sscd import SscdEmbedder, shared_embedder, squares_of
 from clearance.media.views import query_crops, reference_views
-from clearance.registry.store import ReferenceView, RegistrySnapshot
+from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
 

@@ -20,13 +20,23 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick
+import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from clearance.content import Content
-from clearance.registry.store import RegistrySnapshot, WorkView, description_texts
+from clearance.index.columns import KeyIndex, OneEditIndex, StringColumn, WorkKeys
+from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
-from clearance.text.keywords import STOPWORDS, is_common, keyword_weights, stem, zipf
+from clearance.text.keywords import (
+    STOPWORDS,
+    KeywordTable,
+    is_common,
+    keyword_weights,
+    stem,
+    use_frequency_table,
+    zipf,
+)
 from clearance.text.normalize import CJK, Token, normalise, tokenize
 from clearance.verdict import Match
 
@@ -53,9 +63,9 @@ KEYWORD_SUPPORT = 4.0
 
 
 class NameEntry(NamedTuple):
-    """One matchable name (a tuple: tens of thousands of these unpickle fast at start-up)."""
+    """One matchable name of the work at position ``work`` of the index."""
 
-    work: WorkView
+    work: int
     element: str | None
     role: str  # title | alias | character | character alias | element | element alias
     name: str
@@ -83,24 +93,44 @@ def _names(work: WorkView) -> list[tuple[str | None, str, str]]:
     return out
 
 
-def _entries(work: WorkView) -> list[NameEntry]:
+def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
     """Every name of a work, plus the rare words of multi-word names as names of their own."""
     entries: list[NameEntry] = []
     for element, role, name in _names(work):
         tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
         if not tokens:
             continue
-        entries.append(NameEntry(work, element, role, name, tokens, ambiguity(tokens)))
+        entries.append(NameEntry(position, element, role, name, tokens, ambiguity(tokens)))
         if len([t for t in tokens if t not in STOPWORDS]) > 1:
             rare = PART_MAX_ZIPF if not role.startswith("element") else ELEMENT_PART_MAX_ZIPF
             for tok in tokens:
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < rare and not CJK.search(tok):
-                    entries.append(NameEntry(work, element, f"{role} (part)", name, (tok,), DISTINCTIVE))
+                    entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), DISTINCTIVE))
     return entries
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _compact_form(entry: NameEntry) -> str | None:
+    """The name's letters without spaces, when long enough (or CJK) to be looked for inside words."""
+    compact = "".join(entry.tokens)
+    return compact if len(compact) >= MIN_COMPACT_LEN or CJK.search(compact) else None
+
+
+class _EntryTable:
+    """All ``NameEntry`` rows as columns (``clearance.index.columns``); a row is rebuilt when a
+    prompt hits it. An element of ``""`` stands for the work itself (names are never empty)."""
+
+    def __init__(self, entries: list[NameEntry]) -> None:
+        self.roles = sorted({e.role for e in entries})
+        self.work = np.array([e.work for e in entries], np.int64)
+        self.element = StringColumn(e.element or "" for e in entries)
+        self.role = np.array([self.roles.index(e.role) for e in entries], np.int8)
+        self.name = StringColumn(e.name for e in entries)
+        self.tokens = StringColumn(" ".join(e.tokens) for e in entries)
+        self.level = np.array([e.level for e in entries], np.int8)
+
+    def __getitem__(self, i: int) -> NameEntry:
+        return NameEntry(int(self.work[i]), self.element[i] or None, self.roles[self.role[i]], self.name[i],
+                         tuple(self.tokens[i].split(" ")), int(self.level[i]))
 
 
 @dataclass
@@ -115,50 +145,53 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "3"
+    version = "4"
     content_kinds = frozenset({"text"})
     persist_index = True
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        self.trie: dict = {}
-        self.fuzzy_tokens: dict[str, set[str]] | dict[str, tuple[str, ...]] = defaultdict(set)
-        self.fuzzy_compact: dict[str, set[str]] | dict[str, tuple[str, ...]] = defaultdict(set)
-        self.name_tokens: set[str] = set()
-        self.long_tokens: dict[str, set[str]] = defaultdict(set)  # first/last letter -> long name words
-        self.compact = ahocorasick.Automaton()
-        self.keywords: dict[tuple[str, str], dict[str, float]] = {}
-        self.compact_entries: dict[str, list[NameEntry]] = defaultdict(list)
-        for work in snapshot.works:
-            self.keywords[work.key] = keyword_weights(description_texts(work))
-            for entry in _entries(work):
-                self._add_to_trie(entry)
-                compact = "".join(entry.tokens)
-                if len(compact) >= MIN_COMPACT_LEN or CJK.search(compact):
-                    self.compact_entries[compact].append(entry)
-                    if len(entry.tokens) > 1 and not CJK.search(compact):
-                        for variant in _deletes(compact) | {compact}:
-                            self.fuzzy_compact[variant].add(compact)
-        for tok in self.name_tokens:
-            if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
-                self.long_tokens["^" + tok[0]].add(tok)
-                self.long_tokens[tok[-1] + "$"].add(tok)
-        self.fuzzy_tokens = {k: tuple(v) for k, v in self.fuzzy_tokens.items()}  # plain, compact to persist
-        self.fuzzy_compact = {k: tuple(v) for k, v in self.fuzzy_compact.items()}
-        for compact, entries in self.compact_entries.items():
-            self.compact.add_word(compact, (compact, entries))
-        if self.compact_entries:
-            self.compact.make_automaton()
-        self.has_compact = bool(self.compact_entries)
+        """Names, the words of names and their typo variants, each as a ``KeyIndex`` over arrays.
 
-    def _add_to_trie(self, entry: NameEntry) -> None:
-        node = self.trie
-        for tok in entry.tokens:
-            node = node.setdefault(tok, {})
-            self.name_tokens.add(tok)
-            if len(tok) >= MIN_FUZZY_LEN and not tok.isdigit():
-                for variant in _deletes(tok) | {tok}:
-                    self.fuzzy_tokens[variant].add(tok)
-        node.setdefault(None, []).append(entry)
+        Phrase lookup replaces a token trie: ``phrases`` maps each name's words (joined by
+        spaces) to its entries, and each proper prefix of a multi-word name to -1, so a prompt
+        is walked word by word as before.
+        """
+        use_frequency_table(self.store_dir)
+        works = snapshot.works
+        entries = [e for position, work in enumerate(works) for e in _entries(work, position)]
+        self.works = WorkKeys(w.key for w in works)
+        self.keywords = KeywordTable([keyword_weights(description_texts(w)) for w in works])
+        self.entries = _EntryTable(entries)
+        prefixes = sorted({" ".join(e.tokens[:k]) for e in entries for k in range(1, len(e.tokens))})
+        self.phrases = KeyIndex([(" ".join(e.tokens), i) for i, e in enumerate(entries)] + [(p, -1) for p in prefixes])
+        name_tokens = sorted({t for e in entries for t in e.tokens})
+        self.name_tokens = KeyIndex((t, 0) for t in name_tokens)
+        self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
+        long_tokens: dict[str, list[str]] = defaultdict(list)  # first/last letter -> long name words
+        for tok in name_tokens:
+            if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
+                long_tokens["^" + tok[0]].append(tok)
+                long_tokens[tok[-1] + "$"].append(tok)
+        self.long_tokens = {k: tuple(v) for k, v in long_tokens.items()}
+        compact_pairs = [(c, i) for i, e in enumerate(entries) if (c := _compact_form(e)) is not None]
+        self.compact_entries = KeyIndex(compact_pairs)
+        self.compacts = StringColumn(dict.fromkeys(c for c, _ in compact_pairs))
+        self.fuzzy_compact = OneEditIndex(c for c, i in compact_pairs
+                                          if len(entries[i].tokens) > 1 and not CJK.search(c))
+        self.compact = ahocorasick.Automaton(ahocorasick.STORE_INTS)  # value: position in ``compacts``
+        for i, compact in enumerate(self.compacts):
+            self.compact.add_word(compact, i)
+        if len(self.compacts):
+            self.compact.make_automaton()
+        self.has_compact = bool(len(self.compacts))
+
+    def preload(self) -> None:
+        """Every prompt's words are weighed by their frequency in English: open the frequency table
+        kept in this signal's folder before the first prompt (building it if it is missing)."""
+        use_frequency_table(self.store_dir)
+
+    def _entries_of(self, ids: list[int]) -> list[NameEntry]:
+        return [self.entries[i] for i in ids if i >= 0]
 
     # -- matching -----------------------------------------------------------------------
     @staticmethod
@@ -170,16 +203,13 @@ class TextLexical(SignalType):
 
     def _within_two_edits(self, word: str) -> set[str]:
         """Long name words two edits away, searched among those sharing the first or last letter."""
-        pool = self.long_tokens.get("^" + word[0], set()) | self.long_tokens.get(word[-1] + "$", set())
+        pool = {*self.long_tokens.get("^" + word[0], ()), *self.long_tokens.get(word[-1] + "$", ())}
         found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=2, limit=None)
         return {name for name, _dist, _ in found if abs(len(name) - len(word)) <= 2}
 
     @staticmethod
-    def _within_one_edit(word: str, index: dict[str, set[str]]) -> set[str]:
-        found: set[str] = set()
-        for variant in _deletes(word) | {word}:
-            found |= {c for c in index.get(variant, ()) if c != word and OSA.distance(c, word) <= 1}
-        return found
+    def _within_one_edit(word: str, index: OneEditIndex) -> set[str]:
+        return {c for c in index.candidates(word) if c != word and OSA.distance(c, word) <= 1}
 
     def _alternatives(self, word: str) -> set[str]:
         """The word itself plus registered name words within one edit of it."""
@@ -194,18 +224,20 @@ class TextLexical(SignalType):
         alternatives = [self._alternatives(t.text) for t in tokens]
         hits = []
         for i in range(len(tokens)):
-            frontier = [(self.trie, False)]
+            frontier = [("", False)]
             for j in range(i, len(tokens)):
                 step = []
-                for node, fuzzy in frontier:
+                for prefix, fuzzy in frontier:
                     for alt in alternatives[j]:
-                        if alt in node:
-                            step.append((node[alt], fuzzy or alt != tokens[j].text))
-                frontier = step
+                        phrase = f"{prefix} {alt}" if prefix else alt
+                        ids = self.phrases.get(phrase)  # entries of the name, -1 for a prefix of one
+                        if ids:
+                            step.append((phrase, fuzzy or alt != tokens[j].text, ids))
+                frontier = [(phrase, fuzzy) for phrase, fuzzy, _ in step]
                 if not frontier:
                     break
-                for node, fuzzy in frontier:
-                    for entry in node.get(None, ()):
+                for _, fuzzy, ids in step:
+                    for entry in self._entries_of(ids):
                         hits.append(_Hit(entry, i, j + 1, tokens[i : j + 1], fuzzy, False))
         return hits
 
@@ -230,7 +262,7 @@ class TextLexical(SignalType):
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
                 for compact in candidates:
                     hits += [_Hit(e, i, end, tokens[i:end], compact != joined, odd)
-                             for e in self.compact_entries[compact]]
+                             for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
 
     def _compact_hits(self, tokens: list[Token]) -> list[_Hit]:
@@ -241,14 +273,16 @@ class TextLexical(SignalType):
         for i, tok in enumerate(tokens):
             inside = tok.collapsed or CJK.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
             if inside:
-                for _end, (compact, entries) in self.compact.iter(tok.text):
-                    hits += [_Hit(e, i, i + 1, [tok], False, True) for e in entries if len(e.tokens) > 1 or
-                             tok.collapsed or CJK.search(compact)]
+                for _end, found in self.compact.iter(tok.text):
+                    compact = self.compacts[found]
+                    hits += [_Hit(e, i, i + 1, [tok], False, True)
+                             for e in self._entries_of(self.compact_entries.get(compact))
+                             if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]
             if self._typo_candidate(tok.text) and len(tok.text) >= 5:  # "squidgame", "sqiudgame", "gihun"
                 exact = {tok.text} if tok.text in self.compact_entries else set()
                 for compact in exact | self._within_one_edit(tok.text, self.fuzzy_compact):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
-                             for e in self.compact_entries[compact] if len(e.tokens) > 1]
+                             for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
 
     def match(self, content: Content) -> list[Match]:
@@ -261,13 +295,13 @@ class TextLexical(SignalType):
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
         works_named = defaultdict(set)
         for h in hits:
-            works_named[h.entry.work.key].add(h.entry.tokens)
+            works_named[h.entry.work].add(h.entry.tokens)
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, text, words, cue, works_named)
             if match is None:
                 continue
-            key = (hit.entry.work.key, hit.entry.element)
+            key = (hit.entry.work, hit.entry.element)
             if key not in best or match.score > best[key].score:
                 best[key] = match
         return list(best.values())
@@ -275,8 +309,8 @@ class TextLexical(SignalType):
     def _score(self, hit: _Hit, text: str, words: list[str], cue: bool, named: dict) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
-        other_name = len(named[entry.work.key] - {entry.tokens}) > 0
-        keywords = self.keywords.get(entry.work.key, {})
+        other_name = len(named[entry.work] - {entry.tokens}) > 0
+        keywords = self.keywords[entry.work]
         context = sum(keywords.get(w, 0.0) for w in set(words)) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
@@ -295,7 +329,8 @@ class TextLexical(SignalType):
                                    ("another name of the work", other_name), ("description words", context),
                                    ("character request", cue)) if on]
         return Match(
-            work_id=entry.work.slug, owner=entry.work.owner, element=entry.element, signal=self.name, basis="name",
+            work_id=self.works[entry.work].slug, owner=self.works[entry.work].owner, element=entry.element,
+            signal=self.name, basis="name",
             score=round(calibrate(raw, 0.6, 0.85), 4), raw_score=raw,
             evidence=f"{entry.role} {entry.name!r} matched {original!r}"
             + (f" ({', '.join(reasons)})" if reasons else ""),

@@ -21,7 +21,7 @@ from clearance.media.image_decode import decode_frames
 from clearance.media.probe import MediaError
 from clearance.media.video_decode import SAMPLE_FPS, sample_video, video_of
 from clearance.media.views import reference_views
-from clearance.registry.store import ReferenceView, RegistrySnapshot
+from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.signals.image_sscd import BLOCK_RAW, MODEL, REPORT_RAW, REVIEW_RAW, embed_views
 from clearance.verdict import Match

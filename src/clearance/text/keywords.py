@@ -7,10 +7,16 @@ description's "tracksuits" and a prompt's "tracksuit" meet.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
+from collections.abc import Callable
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Any
 
-from wordfreq import zipf_frequency
+import numpy as np
 
+from clearance.index.columns import KeyIndex, StringColumn
+from clearance.text.frequencies import FrequencyTable, load_table, save_table
 from clearance.text.normalize import tokenize
 
 STOPWORDS = frozenset(
@@ -27,9 +33,51 @@ COMMON_ZIPF = 3.6
 """Words at least this frequent (e.g. "eleven", "frozen", "monster") are ordinary English."""
 
 
+_wordfreq_lock = threading.Lock()
+_table_lock = threading.Lock()
+_table: FrequencyTable | None = None
+"""The process's frequency table (the same in every home with this wordfreq)."""
+
+
+@cache
+def _load_wordfreq() -> Callable[[str, str], float]:
+    from wordfreq import zipf_frequency
+
+    zipf_frequency("the", "en")  # reads the English list
+    return zipf_frequency
+
+
+def wordfreq_zipf() -> Callable[[str, str], float]:
+    """wordfreq's ``zipf_frequency`` with its English list read (~0.6 s: done on first use, once,
+    however many threads ask at the same time)."""
+    with _wordfreq_lock:
+        return _load_wordfreq()
+
+
+def use_frequency_table(folder: Path) -> None:
+    """Answer ``zipf`` from the frequency table saved in ``folder`` (``clearance.text.frequencies``),
+    building and saving it there first when it is missing (~1 s, once per home and wordfreq
+    version). Until a table is in use, ``zipf`` asks wordfreq: the same values."""
+    global _table
+    with _table_lock:
+        stored = load_table(folder)
+        if stored is None:
+            stored = _table if _table is not None else _build_table()
+            save_table(folder, stored)
+        if _table is None:
+            _table = stored
+
+
+def _build_table() -> FrequencyTable:
+    from wordfreq import get_frequency_list
+
+    return FrequencyTable(get_frequency_list("en"), wordfreq_zipf())
+
+
 @lru_cache(maxsize=200_000)
 def zipf(word: str) -> float:
-    return zipf_frequency(word, "en")
+    value = _table.get(word) if _table is not None else None
+    return value if value is not None else wordfreq_zipf()(word, "en")
 
 
 @lru_cache(maxsize=200_000)
@@ -60,3 +108,63 @@ def is_common(word: str) -> bool:
 def keyword_weights(texts: list[str]) -> dict[str, float]:
     """Telling words of a work's descriptions, with their rarity weights."""
     return {w: rarity(w) for text in texts for w in content_words(text) if rarity(w) > 0}
+
+
+class KeywordTable:
+    """Every work's telling words with their weights, by the work's position in an index.
+
+    ``table[w]`` is work ``w``'s {word: weight} (as ``keyword_weights`` gave it); ``table.postings``
+    finds the works that use a word. Both are arrays over one vocabulary rather than thousands of
+    small dicts, so a persisted index loads them without unpickling (``clearance.index.columns``);
+    a work's dict is decoded when first asked for.
+    """
+
+    def __init__(self, per_work: list[dict[str, float]]) -> None:
+        vocabulary = sorted({word for weights in per_work for word in weights})
+        ids = {word: i for i, word in enumerate(vocabulary)}
+        self.words = StringColumn(vocabulary)
+        self.offsets = np.zeros(len(per_work) + 1, np.int64)
+        np.cumsum([len(weights) for weights in per_work], out=self.offsets[1:])
+        self.word_ids = np.array([ids[word] for weights in per_work for word in weights], np.int64)
+        self.weights = np.array([weight for weights in per_work for weight in weights.values()], np.float64)
+        self.postings = KeywordPostings(self)
+        self._decoded: dict[int, dict[str, float]] = {}
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, work: int) -> dict[str, float]:
+        if work not in self._decoded:
+            lo, hi = int(self.offsets[work]), int(self.offsets[work + 1])
+            self._decoded[work] = {self.words[i]: w for i, w in zip(self.word_ids[lo:hi].tolist(),
+                                                                   self.weights[lo:hi].tolist(), strict=True)}
+        return self._decoded[work]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "_decoded"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state, _decoded={})
+
+
+class KeywordPostings:
+    """For each word of a ``KeywordTable``, the works using it (ascending) and its weight in each
+    (float32): ``word in postings``, ``postings[word] -> (works, weights)``."""
+
+    def __init__(self, table: KeywordTable) -> None:
+        works = np.repeat(np.arange(len(table), dtype=np.int64), np.diff(table.offsets))
+        order = np.argsort(table.word_ids, kind="stable")  # by word, then by work
+        self.vocabulary = KeyIndex((word, i) for i, word in enumerate(table.words))
+        self.offsets = np.searchsorted(table.word_ids[order], np.arange(len(table.words) + 1))
+        self.works = works[order]
+        self.weights = table.weights[order].astype(np.float32)
+
+    def __contains__(self, word: str) -> bool:
+        return word in self.vocabulary
+
+    def __getitem__(self, word: str) -> tuple[np.ndarray, np.ndarray]:
+        found = self.vocabulary.get(word)
+        if not found:
+            raise KeyError(word)
+        lo, hi = self.offsets[found[0]], self.offsets[found[0] + 1]
+        return self.works[lo:hi], self.weights[lo:hi]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from clearance.registry.store import RegistrySnapshot, description_texts
+from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.text.keywords import content_words, rarity
 from clearance.verdict import Match
 

@@ -1,0 +1,216 @@
+"""Registry fingerprints and persisted signal indexes: found without reading the works, never used
+for another registry state, rebuilt when damaged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from clearance.content import Content
+from clearance.db.engine import _alembic_config, open_engine, session_factory
+from clearance.home import Home
+from clearance.index import persist
+from clearance.registry.media_store import MediaStore
+from clearance.registry.store import Registry, RegistrySnapshot
+from clearance.signals.text_lexical import TextLexical
+from clearance.signals.text_semantic import TextSemantic
+from tests.conftest import WORKS_YAML
+
+PROMPTS = ["Eleven from Stranger Things riding a bike", "S q u i d  G 4 m e poster", "a Wensday Adams cosplay",
+           "a cat on a sofa", "Hermione Granger reading in the Hogwarts library",
+           "a girl with a buzzed head in a pink dress and knee socks, one nostril bleeding, raising her hand to stop a "
+           "van in mid-air, 1983 Indiana",
+           "a giant doll with a black bob and an orange pinafore turning its head in a playground"]
+
+
+def registry_for(home: Home) -> Registry:
+    return Registry(session_factory(home.database_url), MediaStore(home.media_dir))
+
+
+def edited_registry(tmp_path: Path, old: str, new: str) -> Path:
+    path = tmp_path / "works.yaml"
+    text = WORKS_YAML.read_text(encoding="utf-8").replace(old, new, 1)
+    path.write_text(text.replace("../", str(WORKS_YAML.parent.parent) + "/"), encoding="utf-8")
+    return path
+
+
+def verdicts(signal: TextLexical | TextSemantic) -> list[list[tuple]]:
+    return [sorted((m.owner, m.work_id, m.element or "", m.score, m.evidence) for m in signal.match(Content("text", p)))
+            for p in PROMPTS]
+
+
+def works_matched(signal: TextLexical | TextSemantic) -> set[str]:
+    return {work for found in verdicts(signal) for _, work, *_ in found}
+
+
+class Counting(TextLexical):
+    """``text.lexical`` that counts its rebuilds."""
+
+    builds = 0
+
+    def index(self, snapshot: RegistrySnapshot) -> None:
+        type(self).builds += 1
+        super().index(snapshot)
+
+
+@pytest.fixture
+def registry(db_home: Home) -> Registry:
+    registry = registry_for(db_home)
+    registry.import_file(WORKS_YAML)
+    return registry
+
+
+def test_light_snapshot_has_the_key_of_the_works_it_stands_for(registry: Registry, tmp_path: Path) -> None:
+    light = registry.snapshot()
+    assert light._works is None, "the fingerprint and policies must come without reading the works"
+    assert light.policies["Netflix", "stranger-things"] == "block"
+    assert light.fingerprint == light.works_fingerprint == RegistrySnapshot(0, light.works).fingerprint
+    assert light.policies == {w.key: w.policy for w in light.works}
+
+    registry.import_file(edited_registry(tmp_path, "policy: block", "policy: review"))
+    changed = registry.snapshot()
+    assert changed.fingerprint != light.fingerprint and changed.policies["Netflix", "stranger-things"] == "review"
+    registry.import_file(WORKS_YAML)
+    back = registry.snapshot()
+    assert back.revision > changed.revision and back.fingerprint == light.fingerprint, "content-addressed"
+
+
+def test_persisted_index_is_mapped_not_rebuilt_and_answers_the_same(home: Home) -> None:
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    built = Counting(home.index_dir / "text.lexical")
+    built.ensure_indexed(registry.snapshot())
+    loaded = Counting(home.index_dir / "text.lexical")
+    loaded.ensure_indexed(registry.snapshot())
+    assert Counting.builds == 1
+    assert verdicts(loaded) == verdicts(built)
+    assert {"stranger-things", "squid-game", "wednesday", "harry-potter"} <= works_matched(built)
+    assert not loaded.entries.work.flags.writeable, "arrays are views of the mapped file"
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip pickle byte", "other state", "garbage"])
+def test_damaged_or_foreign_index_file_is_rebuilt(home: Home, damage: str) -> None:
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    snapshot = registry.snapshot()
+    reference = TextLexical(home.index_dir / "text.lexical")
+    reference.ensure_indexed(snapshot)
+    path = reference._index_path(snapshot.fingerprint)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flip pickle byte":
+        path.write_bytes(data[:100] + bytes([data[100] ^ 0xFF]) + data[101:])
+    elif damage == "other state":  # a valid file for another registry state, under this state's name
+        persist.save(path, reference._state(), reference._index_key("0" * 64))
+    else:
+        path.write_bytes(b"not an index at all")
+    Counting.builds = 0
+    signal = Counting(home.index_dir / "text.lexical")
+    signal.ensure_indexed(snapshot)
+    assert Counting.builds == 1
+    assert verdicts(signal) == verdicts(reference)
+    assert persist.load(path, signal._index_key(snapshot.fingerprint)), "the rebuilt index replaced the bad file"
+
+
+def test_index_built_from_newer_works_is_filed_under_their_state(home: Home, tmp_path: Path) -> None:
+    """The registry changes between the light query and reading the works: the index describes the
+    newer works, so it must be saved under their fingerprint, never under the older state's."""
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    older = registry.snapshot()
+    registry.import_file(edited_registry(tmp_path, "title: Squid Game", "title: Squid Games"))
+    assert older.works_fingerprint != older.fingerprint
+    signal = TextLexical(home.index_dir / "text.lexical")
+    signal.ensure_indexed(older)
+    assert not signal._index_path(older.fingerprint).exists()
+    newer = registry.snapshot()
+    assert signal._index_path(newer.fingerprint).exists()
+    Counting.builds = 0
+    fresh = Counting(home.index_dir / "text.lexical")
+    fresh.ensure_indexed(newer)
+    assert Counting.builds == 0
+    assert any(m.details["name"] == "Squid Games" for m in fresh.match(Content("text", "Squid Games poster")))
+
+
+def test_migration_hashes_existing_works_as_the_application_does(db_home: Home, tmp_path: Path) -> None:
+    """A home written before content hashes were stored: the migration fills them in, with the
+    same values the application writes, so its fingerprint is the one a fresh import gives (and
+    the same on either database)."""
+    from alembic import command
+
+    url = db_home.database_url
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    command.upgrade(_alembic_config(engine), "0002")
+    fresh = Home.resolve(tmp_path / "fresh")
+    registry_for(fresh).import_file(WORKS_YAML)
+    expected = registry_for(fresh).snapshot()
+    with open_engine(fresh.database_url).connect() as src, engine.begin() as dst:
+        for table in ("works", "elements", "references"):
+            rows = [dict(r._mapping) for r in src.execute(sa.text(f'SELECT * FROM "{table}"'))]
+            for row in rows:
+                row.pop("content_hash", None)
+            columns = ", ".join(f'"{c}"' for c in rows[0])
+            values = ", ".join(f"CAST(:{c} AS JSON)" if c in ("aliases", "descriptions") and "postgresql" in url
+                               else f":{c}" for c in rows[0])
+            dst.execute(sa.text(f'INSERT INTO "{table}" ({columns}) VALUES ({values})'), rows)
+    engine.dispose()
+    migrated = registry_for(db_home).snapshot()  # opening the home migrates it to the newest revision
+    assert migrated._works is None, "every work has its hash after the migration"
+    assert migrated.fingerprint == expected.fingerprint == migrated.works_fingerprint
+
+
+def test_semantic_index_loads_from_file_and_answers_the_same(home: Home) -> None:
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    built = TextSemantic(home.index_dir / "text.semantic")
+    built.ensure_indexed(registry.snapshot())
+    loaded = TextSemantic(home.index_dir / "text.semantic")
+    assert loaded._load_index(registry.snapshot().fingerprint)
+    assert verdicts(loaded) == verdicts(built)
+    assert {"stranger-things", "squid-game"} <= works_matched(built)
+    assert not loaded.full_vecs.flags.writeable, "arrays are views of the mapped file"
+
+
+def test_frequency_table_answers_as_wordfreq(tmp_path: Path) -> None:
+    """The saved table must give wordfreq's own value for every word it answers for, 0 for plain
+    words wordfreq does not list, and leave every other word to wordfreq."""
+    from wordfreq import get_frequency_dict, zipf_frequency
+
+    from clearance.text import keywords
+    from clearance.text.frequencies import load_table
+
+    keywords.use_frequency_table(tmp_path)
+    table = load_table(tmp_path)
+    assert table is not None
+    listed = list(get_frequency_dict("en"))[::97]
+    odd = ["zzqxv", "wensday", "sqiudgame", "4k", "1980s", "it's", "café", "東京", "naïve", "x-men", ""]
+    for word in listed + odd:
+        value = table.get(word)
+        assert value is None or value == zipf_frequency(word, "en"), word
+        assert (value is None) == (not word.isascii() or not word.isalpha() or not word.islower()), word
+        assert keywords.zipf(word) == zipf_frequency(word, "en"), word
+
+
+def test_hnsw_graph_opens_in_place_from_a_mapped_file(tmp_path: Path) -> None:
+    """Large registries search descriptions with an HNSW graph kept as serialised bytes in the index
+    file: opened over the mapped bytes (no copy), it must answer exactly as a deserialised copy."""
+    import faiss
+    import numpy as np
+
+    from clearance.signals.text_semantic import open_serialised_index
+
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((2_000, 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    graph = faiss.IndexHNSWFlat(64, 16, faiss.METRIC_INNER_PRODUCT)
+    graph.add(vectors)
+    persist.save(tmp_path / "graph.idx", {"graph": faiss.serialize_index(graph)}, "test")
+    mapped = persist.load(tmp_path / "graph.idx", "test")["graph"]
+    assert not mapped.flags.writeable
+    queries = vectors[:20] + 0.05 * rng.standard_normal((20, 64)).astype(np.float32)
+    expected = faiss.deserialize_index(mapped).search(queries, 10)
+    found = open_serialised_index(mapped).search(queries, 10)
+    assert all(np.array_equal(a, b) for a, b in zip(expected, found, strict=True))
