@@ -3,8 +3,10 @@ for another registry state, rebuilt when damaged."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -14,6 +16,7 @@ from clearance.home import Home
 from clearance.index import persist
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry, RegistrySnapshot
+from clearance.signals.base import SignalType
 from clearance.signals.text_lexical import TextLexical
 from clearance.signals.text_semantic import TextSemantic
 from tests.conftest import WORKS_YAML
@@ -77,17 +80,24 @@ def test_light_snapshot_has_the_key_of_the_works_it_stands_for(registry: Registr
     assert back.revision > changed.revision and back.fingerprint == light.fingerprint, "content-addressed"
 
 
-def test_persisted_index_is_mapped_not_rebuilt_and_answers_the_same(home: Home) -> None:
+@pytest.mark.parametrize(
+    ("signal_type", "works", "an_array"),
+    [(TextLexical, {"stranger-things", "squid-game", "wednesday", "harry-potter"}, lambda s: s.entries.work),
+     (TextSemantic, {"stranger-things", "squid-game"}, lambda s: s.full_vecs)],
+    ids=["lexical", "semantic"],
+)
+def test_persisted_index_is_mapped_not_rebuilt_and_answers_the_same(
+    home: Home, signal_type: type[SignalType], works: set[str], an_array: Callable[[SignalType], np.ndarray]
+) -> None:
     registry = registry_for(home)
     registry.import_file(WORKS_YAML)
-    built = Counting(home.index_dir / "text.lexical")
+    built = signal_type(home.index_dir / signal_type.name)
     built.ensure_indexed(registry.snapshot())
-    loaded = Counting(home.index_dir / "text.lexical")
-    loaded.ensure_indexed(registry.snapshot())
-    assert Counting.builds == 1
+    loaded = signal_type(home.index_dir / signal_type.name)
+    assert loaded._load_index(registry.snapshot().fingerprint), "loaded from its file, not rebuilt"
     assert verdicts(loaded) == verdicts(built)
-    assert {"stranger-things", "squid-game", "wednesday", "harry-potter"} <= works_matched(built)
-    assert not loaded.entries.work.flags.writeable, "arrays are views of the mapped file"
+    assert works <= works_matched(built)
+    assert not an_array(loaded).flags.writeable, "arrays are views of the mapped file"
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip pickle byte", "other state", "garbage"])
@@ -160,18 +170,6 @@ def test_migration_hashes_existing_works_as_the_application_does(db_home: Home, 
     migrated = registry_for(db_home).snapshot()  # opening the home migrates it to the newest revision
     assert migrated._works is None, "every work has its hash after the migration"
     assert migrated.fingerprint == expected.fingerprint == migrated.works_fingerprint
-
-
-def test_semantic_index_loads_from_file_and_answers_the_same(home: Home) -> None:
-    registry = registry_for(home)
-    registry.import_file(WORKS_YAML)
-    built = TextSemantic(home.index_dir / "text.semantic")
-    built.ensure_indexed(registry.snapshot())
-    loaded = TextSemantic(home.index_dir / "text.semantic")
-    assert loaded._load_index(registry.snapshot().fingerprint)
-    assert verdicts(loaded) == verdicts(built)
-    assert {"stranger-things", "squid-game"} <= works_matched(built)
-    assert not loaded.full_vecs.flags.writeable, "arrays are views of the mapped file"
 
 
 def test_frequency_table_answers_as_wordfreq(tmp_path: Path) -> None:

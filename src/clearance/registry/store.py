@@ -22,6 +22,7 @@ from clearance.registry.views import (
     ReferenceView,
     RegistrySnapshot,
     WorkView,
+    content_state,
     registry_fingerprint,
     work_content_hash,
 )
@@ -189,18 +190,9 @@ def _spec_state(spec: WorkSpec, ref_shas: list[str]) -> dict[str, Any]:
     }
 
 
-def _row_state(work: Work) -> dict[str, Any]:
-    return {
-        "title": work.title, "kind": work.kind, "policy": work.policy, "aliases": list(work.aliases),
-        "descriptions": list(work.descriptions),
-        "elements": [(e.role, e.name, list(e.aliases), e.description) for e in work.elements],
-        "references": [(r.kind, r.sha256, r.source_name, r.element) for r in work.references],
-    }
-
-
 def _upsert(session: Session, work: Work | None, spec: WorkSpec, ref_shas: list[str]) -> str:
     state = _spec_state(spec, ref_shas)
-    if work is not None and _row_state(work) == state:
+    if work is not None and content_state(work) == state:
         work.content_hash = work.content_hash or work_content_hash(state)
         return "unchanged"
     outcome = "updated" if work is not None else "created"

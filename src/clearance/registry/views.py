@@ -76,13 +76,14 @@ def _element_doc(e: ElementView) -> dict[str, Any]:
 
 def work_content_hash(state: dict[str, Any]) -> str:
     """SHA-256 of one work's content as canonical JSON: title, kind, policy, aliases, descriptions,
-    elements and references, in the shape ``_view_state`` gives (the registry store writes it with
+    elements and references, in the shape ``content_state`` gives (the registry store writes it with
     every work, from the same shape)."""
     return hashlib.sha256(json.dumps(state, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _view_state(work: WorkView) -> dict[str, Any]:
-    """A work's content; equal for equal content to ``registry.store``'s ``_spec_state`` and ``_row_state``."""
+def content_state(work: Any) -> dict[str, Any]:
+    """A work's content, from a ``WorkView`` or a database ``Work`` row (they name their fields alike);
+    equal for equal content to ``registry.store``'s ``_spec_state`` of an imported document."""
     return {
         "title": work.title, "kind": work.kind, "policy": work.policy, "aliases": list(work.aliases),
         "descriptions": list(work.descriptions),
@@ -102,7 +103,7 @@ def registry_fingerprint(works: Iterable[tuple[str, str, str]]) -> str:
 
 
 def _fingerprint_of(works: Iterable[WorkView]) -> str:
-    return registry_fingerprint((w.owner, w.slug, work_content_hash(_view_state(w))) for w in works)
+    return registry_fingerprint((w.owner, w.slug, work_content_hash(content_state(w))) for w in works)
 
 
 class RegistrySnapshot:
