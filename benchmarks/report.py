@@ -35,7 +35,8 @@ def prompts(d: dict) -> list[str]:
         out.append(f"| {kind}: false blocks | {pct(q[kind]['rate'])} of {q[kind]['n']} |")
     out += [
         "",
-        "| registry | p50 | p99 | p50 with audit | cold start to first verdict (after interpreter start) | index build |",
+        "| registry | p50 | p99 | p50 with audit | cold start to first verdict (after interpreter start) "
+        "| index build |",
         "|---|---|---|---|---|---|",
     ]
     for label, key in (("dev (9 works)", "dev_registry"), ("10,000 works", "generated_10000_works")):
