@@ -74,7 +74,7 @@ class AuditLog:
 
     def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> str:
         """Append one record and return its audit id, once it is committed."""
-        return self.wait(self.submit(kind, record, tenant, work_ids))
+        return self.submit(kind, record, tenant, work_ids).wait()
 
     def submit(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> PendingEntry:
         """Queue one record for the log; ``wait`` on the result before reporting its audit id.
@@ -95,11 +95,6 @@ class AuditLog:
                 self._writer.start()
             self._wakeup.notify()
         return pending
-
-    @staticmethod
-    def wait(pending: PendingEntry) -> str:
-        """Block until the entry is durable; its audit id (or the error that stopped the commit)."""
-        return pending.wait()
 
     def _write_loop(self) -> None:
         while True:

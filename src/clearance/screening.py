@@ -213,11 +213,13 @@ class Screener:
         A caption that already blocks the record spares screening its media (as in ``_run``)."""
         matches: list[Match] = []
         errors = [record.error] if record.error else []
+        caption_blocks = False
         if record.caption is not None and record.caption.strip():
-            text = self.screen_prompt(record.caption, tenant=tenant, audit=False)
+            text = self.screen_prompt(record.caption, tenant=tenant, audit=False)  # the tenant's licences applied
             matches += text.matches
             errors += [text.error] if text.error else []
-        if record.media is not None and not (matches and self._blocks(matches, self.refresh(), tenant)):
+            caption_blocks = text.action == Action.BLOCK
+        if record.media is not None and not caption_blocks:
             seen = self._media_verdict((record.media, record.media_name or record.key), tenant)
             matches += seen.matches
             errors += [f"media: {seen.error}"] if seen.error else []

@@ -165,7 +165,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "4"
+    version = "5"
     content_kinds = frozenset({"text"})
 
     persist_index = True
@@ -187,14 +187,13 @@ class TextSemantic(SignalType):
         self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) : split]
         self.ordinary_vecs = vectors[split:]
         # rows are grouped by work in order, so per-work maxima and slices need no scatter
-        full_work = np.array([r.work for r in fulls], dtype=np.int64)
+        full_work = self.full_rows.work
         self.full_starts = np.searchsorted(full_work, np.arange(len(snapshot.works)))
         self.has_full = np.bincount(full_work, minlength=len(snapshot.works)) > 0
         trait_work = np.array([r.work for r in traits], dtype=np.int64)
         self.trait_bounds = np.searchsorted(trait_work, np.arange(len(snapshot.works) + 1))
         self.keywords = KeywordTable([keyword_weights(description_texts(work)) for work in snapshot.works])
         self.postings = self.keywords.postings  # word -> (works, float32 weights)
-        self.full_work = full_work
         self.full_index_bytes = self._build_search(self.full_vecs)
 
     @staticmethod
@@ -223,7 +222,7 @@ class TextSemantic(SignalType):
 
     def _full_similarity(self, w: int, queries: np.ndarray) -> float:
         lo = self.full_starts[w]
-        hi = lo + int(np.count_nonzero(self.full_work[lo:] == w)) if self.has_full[w] else lo
+        hi = lo + int(np.count_nonzero(self.full_rows.work[lo:] == w)) if self.has_full[w] else lo
         return float((queries @ self.full_vecs[lo:hi].T).max()) if hi > lo else -1.0
 
     def preload(self) -> None:
@@ -242,7 +241,7 @@ class TextSemantic(SignalType):
         nearest: dict[int, float] = {}
         for sim, row in zip(sims.tolist(), rows.tolist(), strict=True):
             if row >= 0:
-                work = int(self.full_work[row])
+                work = int(self.full_rows.work[row])
                 nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
         words = set(content_words(prompt))
