@@ -54,6 +54,23 @@ def test_tampering_is_detected_and_named(db_home: Home, tamper: str, bad_seq: in
     assert result.first_bad_seq == bad_seq and problem in (result.problem or "")
 
 
+def test_appends_after_cutting_the_newest_entries_do_not_hide_the_cut(db_home: Home) -> None:
+    """New entries chain from the head row, not from whatever the table's last row now is."""
+    log, _ = filled_log(db_home)
+    run_sql(db_home, "DELETE FROM audit_log WHERE seq >= 5")
+    log.append("prompt", {"id": "after"}, "acme", [])
+    result = log.verify()
+    assert not result.ok and result.first_bad_seq == 7 and "missing" in (result.problem or "")
+
+
+def test_a_log_begun_before_the_head_row_existed_goes_on(db_home: Home) -> None:
+    log, _ = filled_log(db_home, 3)
+    run_sql(db_home, "DELETE FROM audit_head")  # as a log written before migration 0002
+    log.append("prompt", {"id": "next"}, "acme", [])
+    result = log.verify()
+    assert result.ok and result.entries == 4
+
+
 def test_swapped_payloads_are_detected(home: Home) -> None:
     log, _ = filled_log(home)
     run_sql(home, "UPDATE audit_log SET payload = (SELECT payload FROM audit_log WHERE seq = 6) WHERE seq = 5")

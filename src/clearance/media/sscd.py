@@ -41,7 +41,8 @@ class SscdEmbedder:
     @staticmethod
     def prepare(image: Image.Image) -> np.ndarray:
         """RGB uint8 array at the model's input size."""
-        return np.asarray(image.convert("RGB").resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.uint8)
+        rgb = image if image.mode == "RGB" else image.convert("RGB")  # converting RGB to RGB would copy
+        return np.asarray(rgb.resize((SIZE, SIZE), Image.Resampling.BILINEAR), dtype=np.uint8)
 
     def embed_rgb(self, frames: list[np.ndarray]) -> np.ndarray:
         """Descriptors of ``frames`` (each HxWx3 uint8, any size): (N, 512) float32, unit length."""
