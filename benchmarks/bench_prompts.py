@@ -32,6 +32,7 @@ from common import DATA, SCRATCH, peak_rss_mb, percentiles_ms, write_result
 from clearance.home import Home
 from clearance.screening import Screener
 
+PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -81,6 +82,20 @@ def quality(screener: Screener, prompts: list[dict]) -> dict:
     caught = [x for k in ("direct", "obfuscated", "indirect") for x in hits[k]]
     out["tpr_named_obfuscated_indirect"] = round(sum(caught) / len(caught), 4)
     out["note"] = "rate = share blocked for the right work (block kinds) or share blocked (allow kinds)"
+    return out
+
+
+def probe_quality(scratch: Path) -> dict:
+    """The independent probes (``data/probes``) against the dev registry plus their six works: the
+    validation part is about works the calibration never saw."""
+    screener = Screener(Home.resolve(scratch / "probes"))
+    screener.registry.import_file(DATA / "text" / "works.yaml")
+    screener.registry.import_file(PROBES / "works.yaml")
+    out = {}
+    for part in ("calibration", "validation"):
+        labelled = [json.loads(line) for line in (PROBES / f"{part}.jsonl").open(encoding="utf-8")]
+        out[f"quality_probes_{part}"] = quality(screener, labelled)
+        print(f"[probes, {part}] {json.dumps(out[f'quality_probes_{part}'])}", flush=True)
     return out
 
 
@@ -136,7 +151,8 @@ def main() -> int:
                        1 if args.smoke else 3)
     dev_screener = Screener(Home.resolve(scratch / "quality"))
     dev_screener.registry.import_file(DATA / "text" / "works.yaml")
-    result = {"quality_dev_prompts": quality(dev_screener, prompts), "dev_registry": dev}
+    result = {"quality_dev_prompts": quality(dev_screener, prompts), "dev_registry": dev,
+              **probe_quality(scratch)}
     big_yaml = generated_registry(n_works, scratch / f"generated-{n_works}.yaml")
     big_home = scratch / f"generated-{n_works}-home"
     if big_home.exists():

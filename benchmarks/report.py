@@ -26,13 +26,20 @@ def pct(x: float) -> str:
 
 
 def prompts(d: dict) -> list[str]:
-    q = d["quality_dev_prompts"]
-    out = ["| dev prompts (427) | result |", "|---|---|"]
+    sets = [("dev prompts", d["quality_dev_prompts"])]
+    sets += [(f"probes, {part}", d[f"quality_probes_{part}"]) for part in ("calibration", "validation")
+             if f"quality_probes_{part}" in d]
+    out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
+
+    def cell(q: dict, kind: str) -> str:
+        return f"{pct(q[kind]['rate'])} of {q[kind]['n']}" if kind in q else "-"
+
     for kind in ("direct", "obfuscated", "indirect"):
-        out.append(f"| {kind}: blocked for the right work | {pct(q[kind]['rate'])} of {q[kind]['n']} |")
-    out.append(f"| direct + obfuscated + indirect (TPR) | {pct(q['tpr_named_obfuscated_indirect'])} |")
+        out.append(f"| {kind}: blocked for the right work | " + " | ".join(cell(q, kind) for _, q in sets) + " |")
+    out.append("| direct + obfuscated + indirect (TPR) | "
+               + " | ".join(pct(q["tpr_named_obfuscated_indirect"]) for _, q in sets) + " |")
     for kind in ("benign", "hard_negative", "negative_only"):
-        out.append(f"| {kind}: false blocks | {pct(q[kind]['rate'])} of {q[kind]['n']} |")
+        out.append(f"| {kind}: false blocks | " + " | ".join(cell(q, kind) for _, q in sets) + " |")
     out += [
         "",
         "| registry | p50 | p99 | p50 with audit | cold start to first verdict (after interpreter start) "

@@ -17,6 +17,8 @@ from tests.pg_cluster import create_database, throwaway_cluster
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WORKS_YAML = DATA / "text" / "works.yaml"
+PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
+"""Independent prompt probes and six more works (data/probes/README.md)."""
 
 
 @pytest.fixture(scope="session")

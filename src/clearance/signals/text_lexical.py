@@ -28,6 +28,7 @@ from clearance.content import Content
 from clearance.index.columns import KeyIndex, OneEditIndex, StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
+from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.keywords import (
     STOPWORDS,
     KeywordTable,
@@ -47,6 +48,7 @@ CUES = re.compile(
 )
 QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
+ARTICLES = frozenset(("the", "a", "an"))
 MIN_FUZZY_LEN = 4
 TYPO_MAX_ZIPF = 3.0
 """Only words rarer than this may be typos ("kite" is a word, not a misspelt "Kate")."""
@@ -55,9 +57,7 @@ TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 MIN_COMPACT_LEN = 5
 PART_MAX_ZIPF = 3.3
-"""A word of a multi-word character name or title this rare ("Weasley") is a name on its own."""
-ELEMENT_PART_MAX_ZIPF = 2.0
-"""Element names mix in ordinary words ("Pastel staircase maze"), so only very rare ones count."""
+"""A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
 """Summed rarity of a work's description words in a prompt that counts as context."""
 
@@ -73,15 +73,32 @@ class NameEntry(NamedTuple):
     level: int
 
 
+def _ordinary(word: str) -> bool:
+    """An everyday word ("hopper", "eleven") or a frequent name that is also a word of English
+    ("wednesday", "steve"); a frequent name known only as a name ("minecraft") is not one."""
+    return is_ordinary_word(word) or (is_common(word) and is_listed(word))
+
+
 def ambiguity(tokens: tuple[str, ...]) -> int:
     """How much support a name needs before it counts (see module docstring)."""
     compact = "".join(tokens)
     content = [t for t in tokens if t not in STOPWORDS]
     if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
-    if not content or all(is_common(t) or t.isdigit() for t in content):
-        return NEEDS_SUPPORT
-    return DISTINCTIVE
+    if len(content) == 1:
+        return NEEDS_SUPPORT if _ordinary(content[0]) else DISTINCTIVE
+    # several words: only a phrase of frequent words is ambiguous ("Stranger Things", not "Squid Game")
+    return NEEDS_SUPPORT if all(is_common(t) or t.isdigit() for t in content) else DISTINCTIVE
+
+
+def _without_article(tokens: tuple[str, ...]) -> int | None:
+    """How ambiguous a name is said without its article ("Lord of the Rings", "Simpsons"), or None
+    when it is no name at all that way: "the snowy owl" is a character, "snowy owl" a bird, so a
+    phrase of everyday words needs support, and one everyday word ("the Duke") is not a name."""
+    content = [t for t in tokens if t not in STOPWORDS]
+    if not all(_ordinary(t) for t in content):
+        return ambiguity(tokens)
+    return NEEDS_SUPPORT if len(content) > 1 else None
 
 
 def _names(work: WorkView) -> list[tuple[str | None, str, str]]:
@@ -101,11 +118,15 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         if not tokens:
             continue
         entries.append(NameEntry(position, element, role, name, tokens, ambiguity(tokens)))
+        if tokens[0] in ARTICLES and len(tokens) > 1 and (level := _without_article(tokens[1:])) is not None:
+            entries.append(NameEntry(position, element, role, name, tokens[1:], level))
         if len([t for t in tokens if t not in STOPWORDS]) > 1:
-            rare = PART_MAX_ZIPF if not role.startswith("element") else ELEMENT_PART_MAX_ZIPF
+            # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
+            # place or prop may be a real thing ("dalgona coffee", "Namsan"), so it needs support
+            level = NEEDS_SUPPORT if role.startswith("element") else DISTINCTIVE
             for tok in tokens:
-                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < rare and not CJK.search(tok):
-                    entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), DISTINCTIVE))
+                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
+                    entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
 
 
@@ -145,7 +166,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "4"
+    version = "5"
     content_kinds = frozenset({"text"})
     persist_index = True
 
@@ -311,7 +332,10 @@ class TextLexical(SignalType):
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
         other_name = len(named[entry.work] - {entry.tokens}) > 0
         keywords = self.keywords[entry.work]
-        context = sum(keywords.get(w, 0.0) for w in set(words)) >= KEYWORD_SUPPORT
+        own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
+        context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
+        if hit.fuzzy and entry.level == DISTINCTIVE and _edits(hit, entry) >= 2:
+            entry = entry._replace(level=NEEDS_CONTEXT)  # two edits from a name: a real word too ("Geiranger")
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
@@ -337,3 +361,13 @@ class TextLexical(SignalType):
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )
+
+
+def _edits(hit: _Hit, entry: NameEntry) -> int:
+    """Typos in the worst word of the match ("Sqiud Gaem" has one per word)."""
+    said = [t.text for t in hit.tokens]
+    if len(said) != len(entry.tokens):  # glued or spaced-out letters: compare the letters
+        said, names = ["".join(said)], ["".join(entry.tokens)]
+    else:
+        names = list(entry.tokens)
+    return max(int(OSA.distance(a, b)) for a, b in zip(said, names, strict=True))

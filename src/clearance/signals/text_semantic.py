@@ -165,7 +165,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "5"
+    version = "6"
     content_kinds = frozenset({"text"})
 
     persist_index = True

@@ -1,0 +1,32 @@
+"""Which words are ordinary English words, from a dictionary rather than from frequency.
+
+Frequency alone cannot tell a registered name that is also an everyday word from one that is
+merely popular: "hopper" (Zipf 3.5) and "creeper" (2.9) are ordinary words ("an Edward Hopper
+painting", "an ivy creeper"), while "minecraft" (3.8) and "pokemon" (4.1) are names used often.
+SCOWL's word list (``data/english_words.md``) spells ordinary words in lower case and proper
+names capitalised, which is the distinction needed. It is read only when a registry is indexed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from importlib import resources
+
+
+@cache
+def _entries() -> tuple[frozenset[str], frozenset[str]]:
+    """(ordinary words, every entry in lower case)."""
+    raw = (resources.files("clearance") / "data" / "english_words.txt.gz").read_bytes()
+    words = gzip.decompress(raw).decode("utf-8").split()
+    return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words)
+
+
+def is_ordinary_word(word: str) -> bool:
+    """A dictionary word in its own right ("hopper", "frozen", "dragons"), not only a name."""
+    return word in _entries()[0]
+
+
+def is_listed(word: str) -> bool:
+    """In the dictionary at all, as a word or as a proper name ("wednesday", "steve")."""
+    return word in _entries()[1]
