@@ -149,9 +149,11 @@ class _Batcher:
             states = self._run([job.encoding for job in batch])
             for job, rows in zip(batch, states, strict=True):
                 job.hidden = rows[: len(job.encoding.ids)]
-        except Exception as exc:  # every waiter gets the error (the screener turns it into review)
+        except BaseException as exc:  # every waiter gets the error (the screener turns it into review)
             for job in batch:
-                job.error = exc
+                job.error = exc if isinstance(exc, Exception) else RuntimeError(f"model call interrupted: {exc!r}")
+            if not isinstance(exc, Exception):
+                raise
         finally:
             with self._changed:
                 self._busy = False
