@@ -29,7 +29,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry
-from clearance.signals.text_semantic import FEATURES, TextSemantic
+from clearance.signals.text_semantic import FEATURES, TextSemantic, probability
 
 ROOT = Path(__file__).resolve().parents[1]
 NEGATIVE_KINDS = ("benign", "hard_negative", "negative_only")
@@ -67,40 +67,42 @@ def collect(signal: TextSemantic, prompts: list[dict]) -> list[tuple[str, str, s
     return rows
 
 
-def cross_validate(rows: list, l2: float) -> dict[str, float]:
-    """Leave one work out: per prompt, the best held-out probability over its candidates."""
+def fit(x: np.ndarray, y: np.ndarray, l2: float) -> dict:
+    """Standardise the features and fit: the model as ``probability`` (and the package data) use it."""
+    mean, scale = x.mean(0), x.std(0) + 1e-9
+    coef, intercept = fit_logistic((x - mean) / scale, y, l2)
+    return {"mean": mean, "scale": scale, "coef": coef, "intercept": intercept}
+
+
+def best_per_prompt(rows: list, probs: np.ndarray, prompts: list[dict]) -> tuple[dict[str, float], dict[str, str]]:
+    """Per prompt, the probability that decides it: its labelled work's for an indirect prompt, the
+    highest over its candidates for a negative one; 0 for a prompt without candidates."""
+    kinds = {p["id"]: p["kind"] for p in prompts if p["kind"] in ("indirect", *NEGATIVE_KINDS)}
+    best = dict.fromkeys(kinds, 0.0)
+    for (pid, kind, _, _, label), p in zip(rows, probs, strict=True):
+        if kind in NEGATIVE_KINDS or label:
+            best[pid] = max(best[pid], float(p))
+    return best, kinds
+
+
+def cross_validate(rows: list, prompts: list[dict], l2: float) -> tuple[dict[str, float], dict[str, str]]:
+    """Leave one work out: each candidate row scored by a model fitted without its work's rows."""
     x = np.array([r[3] for r in rows])
     y = np.array([r[4] for r in rows])
     works = np.array([r[2] for r in rows])
     probs = np.zeros(len(rows))
     for work in np.unique(works):
         train, test = works != work, works == work
-        mean, scale = x[train].mean(0), x[train].std(0) + 1e-9
-        coef, b = fit_logistic((x[train] - mean) / scale, y[train], l2)
-        probs[test] = 1 / (1 + np.exp(-(((x[test] - mean) / scale) @ coef + b)))
-    best: dict[str, float] = {}
-    kinds: dict[str, str] = {}
-    for (pid, kind, _, _, label), p in zip(rows, probs, strict=True):
-        kinds[pid] = kind
-        if kind in NEGATIVE_KINDS or label:
-            best[pid] = max(best.get(pid, 0.0), p)
-    return {pid: best.get(pid, 0.0) for pid in kinds}, kinds
+        probs[test] = probability(x[test], fit(x[train], y[train], l2))
+    return best_per_prompt(rows, probs, prompts)
 
 
-def validate(signal: TextSemantic, prompts: list[dict], model: tuple[np.ndarray, np.ndarray, np.ndarray, float],
+def validate(signal: TextSemantic, prompts: list[dict], model: dict,
              thresholds: dict[str, float]) -> dict[str, dict[str, float]]:
     """Rates of the final model on prompts it was not fitted on (per prompt, as ``cross_validate``)."""
-    mean, scale, coef, b = model
-    best: dict[str, float] = {}
-    kinds: dict[str, str] = {}
-    for pid, kind, _, vector, label in collect(signal, prompts):
-        kinds[pid] = kind
-        if kind in NEGATIVE_KINDS or label:
-            p = float(1 / (1 + np.exp(-(((vector - mean) / scale) @ coef + b))))
-            best[pid] = max(best.get(pid, 0.0), p)
-    for p in prompts:  # prompts without any candidate work score 0
-        kinds.setdefault(p["id"], p["kind"])
-    best = {pid: best.get(pid, 0.0) for pid in kinds}
+    rows = collect(signal, prompts)
+    probs = probability(np.array([r[3] for r in rows]), model) if rows else np.zeros(0)
+    best, kinds = best_per_prompt(rows, probs, prompts)
     return {name: rates(best, kinds, t) for name, t in thresholds.items()}
 
 
@@ -141,19 +143,15 @@ def main() -> int:
         signal = TextSemantic(home.index_dir / TextSemantic.name)
         signal.ensure_indexed(registry.snapshot())
         rows = collect(signal, training)
-        best, kinds = cross_validate(rows, args.l2)
-        x = np.array([r[3] for r in rows])
-        y = np.array([r[4] for r in rows])
-        mean, scale = x.mean(0), x.std(0) + 1e-9
-        coef, intercept = fit_logistic((x - mean) / scale, y, args.l2)
+        best, kinds = cross_validate(rows, training, args.l2)
+        model = fit(np.array([r[3] for r in rows]), np.array([r[4] for r in rows]), args.l2)
         # block: at most 3% of held-out hard negatives; review: at most twice that reach a person
         thresholds = {"at_review": lowest_threshold(best, kinds, 2 * HARD_NEGATIVES_BLOCKED, 0.5),
                       "at_block": lowest_threshold(best, kinds, HARD_NEGATIVES_BLOCKED, 0.8)}
-        validation = validate(signal, probes["validation"],
-                              (mean, scale, coef, intercept), thresholds)
+        validation = validate(signal, probes["validation"], model, thresholds)
     result = {
-        "features": list(FEATURES), "mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-        "coef": coef.round(6).tolist(), "intercept": round(intercept, 6),
+        "features": list(FEATURES), **{k: model[k].round(6).tolist() for k in ("mean", "scale", "coef")},
+        "intercept": round(model["intercept"], 6),
         "review_p": thresholds["at_review"], "block_p": thresholds["at_block"], "report_p": 0.3, "l2": args.l2,
         "trained_on": "shared/data/text/prompts_dev.jsonl and data/probes/calibration.jsonl "
                       "(indirect vs benign/hard_negative/negative_only)",

@@ -91,6 +91,14 @@ def calibration() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def probability(features: np.ndarray, model: dict) -> np.ndarray:
+    """The logistic model's probability that features (one row, or a row per candidate) describe
+    their work; ``model`` holds ``mean``, ``scale``, ``coef`` and ``intercept`` (``calibration()``,
+    or a fit in progress in ``scripts/calibrate_semantic.py``)."""
+    z = ((features - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["coef"])
+    return 1 / (1 + np.exp(-(z + float(model["intercept"]))))
+
+
 @cache
 def ordinary_prompts() -> tuple[str, ...]:
     path = resources.files("clearance") / "data" / "ordinary_prompts.txt"
@@ -312,13 +320,11 @@ class TextSemantic(SignalType):
     # -- matching -----------------------------------------------------------------------
     def match(self, content: Content) -> list[Match]:
         cal = calibration()
-        mean, scale = np.array(cal["mean"]), np.array(cal["scale"])
-        coef, intercept = np.array(cal["coef"]), float(cal["intercept"])
         matches = []
         for w, (vector, ev) in self.features(content.text or "").items():
             if vector[1] < MIN_TRAIT_SIMILARITY:
                 continue
-            p = float(1 / (1 + np.exp(-(((vector - mean) / scale) @ coef + intercept))))
+            p = float(probability(vector, cal))
             if p < cal["report_p"]:
                 continue
             work = self.works[w]
