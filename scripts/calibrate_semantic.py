@@ -60,7 +60,8 @@ def collect(signal: TextSemantic, prompts: list[dict]) -> list[tuple[str, str, s
     for p in prompts:
         if p["kind"] not in ("indirect", *NEGATIVE_KINDS):
             continue
-        for w, (vector, _) in signal.features(p["prompt"]).items():
+        candidates = signal.features(p["prompt"])
+        for w, vector in zip(candidates.works.tolist(), candidates.vectors, strict=True):
             slug = signal.works[w].slug
             label = int(p["kind"] == "indirect" and p.get("work_id") == slug)
             rows.append((p["id"], p["kind"], slug, vector, label))

@@ -86,8 +86,9 @@ class SignalType(ABC):
         return self.store_dir / f"index-v{self.version}-{fingerprint[:24]}.idx"
 
     def _index_key(self, fingerprint: str) -> str:
-        """What a file must have been written for: this signal, this version, this registry state."""
-        return f"{self.name} v{self.version} {fingerprint}"
+        """What a file must have been written for: this signal, this version, these models (an index
+        of vectors from another model must not load), this registry state."""
+        return f"{self.name} v{self.version} {sorted(self.model_versions().items())} {fingerprint}"
 
     def _state(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k not in ("store_dir", "fingerprint", "_index_lock")}

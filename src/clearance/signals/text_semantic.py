@@ -40,7 +40,7 @@ from clearance.index.columns import StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
-from clearance.text.keywords import KeywordTable, content_words, keyword_weights
+from clearance.text.keywords import KeywordTable, content_words, keyword_weights, rarity
 from clearance.verdict import Match
 
 CLAUSE_SPLIT = re.compile(
@@ -55,7 +55,7 @@ HNSW_FROM_ROWS = 8_000
 FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared", "ordinary")
 ORDINARY_TOP = 3
 """The ordinary feature is the mean cosine of the prompt to its this-many nearest ordinary prompts."""
-MIN_TRAIT_SIMILARITY = 0.40
+MIN_TRAIT_SIMILARITY = 0.35
 """A work none of whose traits any clause resembles this much is not described by the prompt,
 whatever words it shares (random strings of everyday words share a few with any description)."""
 
@@ -92,11 +92,14 @@ def calibration() -> dict:
 
 
 def probability(features: np.ndarray, model: dict) -> np.ndarray:
-    """The logistic model's probability that features (one row, or a row per candidate) describe
-    their work; ``model`` holds ``mean``, ``scale``, ``coef`` and ``intercept`` (``calibration()``,
-    or a fit in progress in ``scripts/calibrate_semantic.py``)."""
+    """The probability that features (one row, or a row per candidate) describe their work: the
+    logistic model's, or 0 where no trait of the work resembles any clause of the prompt
+    (``MIN_TRAIT_SIMILARITY``). ``model`` holds ``mean``, ``scale``, ``coef`` and ``intercept``
+    (``calibration()``, or a fit in progress in ``scripts/calibrate_semantic.py``, which therefore
+    measures exactly what serving does)."""
     z = ((features - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["coef"])
-    return 1 / (1 + np.exp(-(z + float(model["intercept"]))))
+    p = 1 / (1 + np.exp(-(z + float(model["intercept"]))))
+    return np.where(features[..., FEATURES.index("trait1")] >= MIN_TRAIT_SIMILARITY, p, 0.0)
 
 
 @cache
@@ -139,6 +142,38 @@ class RowTable:
         return Row(int(self.work[i]), self.element[i] or None, self.text[i])
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """The candidate works of one prompt, a feature row each (``FEATURES`` order), and what
+    ``TextSemantic.evidence`` needs to explain one of them."""
+
+    works: np.ndarray
+    vectors: np.ndarray
+    parts: list[str]
+    """The prompt's clauses."""
+    trait_row: np.ndarray
+    """Per work, the row of its trait most like a clause (-1: the work has no traits)."""
+    best_part: np.ndarray
+    """Per work, the clause that trait matched best."""
+    shared: np.ndarray
+    """(works x words): which of ``words`` each work's descriptions use."""
+    words: list[str]
+    """The prompt's telling words found in any description."""
+
+    @classmethod
+    def none(cls) -> Candidates:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, np.zeros((0, len(FEATURES))), [], empty, empty, np.zeros((0, 0), bool), [])
+
+
+def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the ranges lo[i]:hi[i] concatenated, and the range each row came from."""
+    counts = hi - lo
+    segment = np.repeat(np.arange(len(lo)), counts)
+    rows = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    return rows, segment
+
+
 class EmbeddingCache:
     """Embeddings of registry texts keyed by a hash of the text, persisted in the signal's folder,
     so re-indexing after a registry change embeds only new or edited descriptions."""
@@ -173,7 +208,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "6"
+    version = "7"
     content_kinds = frozenset({"text"})
 
     persist_index = True
@@ -194,14 +229,12 @@ class TextSemantic(SignalType):
         split = len(fulls) + len(traits)
         self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) : split]
         self.ordinary_vecs = vectors[split:]
-        # rows are grouped by work in order, so per-work maxima and slices need no scatter
-        full_work = self.full_rows.work
-        self.full_starts = np.searchsorted(full_work, np.arange(len(snapshot.works)))
-        self.has_full = np.bincount(full_work, minlength=len(snapshot.works)) > 0
-        trait_work = np.array([r.work for r in traits], dtype=np.int64)
-        self.trait_bounds = np.searchsorted(trait_work, np.arange(len(snapshot.works) + 1))
-        self.keywords = KeywordTable([keyword_weights(description_texts(work)) for work in snapshot.works])
-        self.postings = self.keywords.postings  # word -> (works, float32 weights)
+        # rows are grouped by work in order: work w's rows are bounds[w]:bounds[w + 1]
+        every_work = np.arange(len(snapshot.works) + 1)
+        self.full_bounds = np.searchsorted(self.full_rows.work, every_work)
+        self.trait_bounds = np.searchsorted(self.trait_rows.work, every_work)
+        keywords = KeywordTable([keyword_weights(description_texts(work)) for work in snapshot.works])
+        self.postings = keywords.postings  # word -> (works using it, ascending; weights)
         self.full_index_bytes = self._build_search(self.full_vecs)
 
     @staticmethod
@@ -228,11 +261,6 @@ class TextSemantic(SignalType):
         sims, rows = self._search.search(np.ascontiguousarray(queries), SEARCH_ROWS)
         return sims.ravel(), rows.ravel()
 
-    def _full_similarity(self, w: int, queries: np.ndarray) -> float:
-        lo = self.full_starts[w]
-        hi = lo + int(np.count_nonzero(self.full_rows.work[lo:] == w)) if self.has_full[w] else lo
-        return float((queries @ self.full_vecs[lo:hi].T).max()) if hi > lo else -1.0
-
     def preload(self) -> None:
         shared_text_embedder()
 
@@ -240,10 +268,10 @@ class TextSemantic(SignalType):
         return {self.name: self.version, "text.embedding_model": MODEL_ID}
 
     # -- features -----------------------------------------------------------------------
-    def features(self, prompt: str) -> dict[int, tuple[np.ndarray, dict]]:
-        """Feature vector (``FEATURES`` order) and evidence for each candidate work."""
+    def features(self, prompt: str) -> Candidates:
+        """The candidate works of a prompt and their features, computed for all of them at once."""
         if not self.full_rows:
-            return {}
+            return Candidates.none()
         part_vecs, win_vecs, parts = self._embed_prompt(prompt)
         sims, rows = self._nearest_rows(win_vecs)
         nearest: dict[int, float] = {}
@@ -252,15 +280,51 @@ class TextSemantic(SignalType):
                 work = int(self.full_rows.work[row])
                 nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
-        words = set(content_words(prompt))
-        ordinary = self._ordinary_similarity(win_vecs)
-        out = {}
-        for w in self._candidates(ranked, words):
-            full = nearest[w] if w in nearest else self._full_similarity(w, win_vecs)
-            best_other = max((nearest[o] for o in ranked[:2] if o != w), default=-1.0)
-            shared = [x for x in words if x in self.keywords[w]]
-            out[w] = self._work_features(w, full - best_other, full, part_vecs, parts, shared, ordinary)
+        words = sorted(w for w in set(content_words(prompt)) if w in self.postings)
+        hits = [self.postings[w] for w in words]  # (works using the word, its weights)
+        works = np.array(self._candidates(ranked, hits), dtype=np.int64)
+        full = self._full_similarities(works, nearest, win_vecs)
+        runner_up = np.array([max((nearest[o] for o in ranked[:2] if o != w), default=-1.0) for w in works.tolist()])
+        top, trait_row, best_part = self._trait_similarities(works, part_vecs)
+        shared = np.zeros((len(works), len(words)), dtype=bool)
+        for j, (using, _) in enumerate(hits):
+            found = np.minimum(np.searchsorted(using, works), len(using) - 1)
+            shared[:, j] = using[found] == works
+        weights = np.array([rarity(w) for w in words], dtype=np.float64)
+        vectors = np.column_stack([full, top, full - runner_up, shared @ weights, shared.sum(axis=1),
+                                   np.full(len(works), self._ordinary_similarity(win_vecs))])
+        return Candidates(works, vectors, parts, trait_row, best_part, shared, words)
+
+    def _full_similarities(self, works: np.ndarray, nearest: dict[int, float], win_vecs: np.ndarray) -> np.ndarray:
+        """Best cosine of the prompt to each work's full descriptions: from the search where it found
+        the work, else by comparing with the work's descriptions (-1 for a work without any)."""
+        out = np.array([nearest.get(w, np.nan) for w in works.tolist()])
+        missing = np.flatnonzero(np.isnan(out))
+        out[missing] = -1.0
+        rows, segment = _segments(self.full_bounds[works[missing]], self.full_bounds[works[missing] + 1])
+        if len(rows):
+            np.maximum.at(out, missing[segment], (win_vecs @ self.full_vecs[rows].T).max(axis=0))
         return out
+
+    def _trait_similarities(self, works: np.ndarray, part_vecs: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per work: the best three traits' similarity to any clause (0 where a work has fewer), the
+        best trait's row (-1 for none) and the clause it matched best."""
+        lo, hi = self.trait_bounds[works], self.trait_bounds[works + 1]
+        rows, segment = _segments(lo, hi)
+        sims = part_vecs @ self.trait_vecs[rows].T  # clauses x traits of every candidate
+        best = sims.max(axis=0) if len(rows) else np.zeros(0, np.float32)
+        order = np.lexsort((-best, segment))  # by work, best trait first
+        counts = hi - lo
+        first = np.cumsum(counts) - counts
+        top = np.zeros((len(works), 3))
+        for k in range(3):
+            has = np.flatnonzero(counts > k)
+            top[has, k] = best[order[first[has] + k]]
+        has = np.flatnonzero(counts > 0)
+        trait_row, best_part = np.full(len(works), -1), np.zeros(len(works), dtype=np.int64)
+        trait_row[has] = rows[order[first[has]]]
+        best_part[has] = sims[:, order[first[has]]].argmax(axis=0)
+        return top, trait_row, best_part
 
     def _ordinary_similarity(self, win_vecs: np.ndarray) -> float:
         """How much the prompt reads like an everyday request (see module docstring)."""
@@ -279,9 +343,8 @@ class TextSemantic(SignalType):
         parts = clauses(prompt) or [prompt]
         return embedder.embed(parts), embedder.embed(wins), parts
 
-    def _candidates(self, ranked: list[int], words: set[str]) -> list[int]:
+    def _candidates(self, ranked: list[int], hits: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
         """The works most like the prompt, and the works sharing its most telling words."""
-        hits = [self.postings[w] for w in words if w in self.postings]
         by_words: list[int] = []
         if hits:
             scores = np.bincount(np.concatenate([h[0] for h in hits]), np.concatenate([h[1] for h in hits]),
@@ -290,44 +353,31 @@ class TextSemantic(SignalType):
             by_words = [int(w) for w in top if scores[w] > 0]
         return list(dict.fromkeys(ranked[:CANDIDATES] + by_words))
 
-    def _work_features(
-        self, w: int, margin: float, full: float, part_vecs: np.ndarray, parts: list[str], shared: list[str],
-        ordinary: float,
-    ) -> tuple[np.ndarray, dict]:
-        lo, hi = self.trait_bounds[w], self.trait_bounds[w + 1]
-        if hi > lo:
-            sims = part_vecs @ self.trait_vecs[lo:hi].T  # clauses x traits
-            best_per_trait = sims.max(axis=0)
-            order = np.argsort(-best_per_trait)
-            top = np.pad(best_per_trait[order[:3]], (0, max(0, 3 - len(order))))
-            trait = self.trait_rows[lo + int(order[0])]
-            best_part = int(sims[:, order[0]].argmax())
-        else:
-            top, trait, best_part = np.zeros(3, np.float32), None, 0
-        kw = sum(self.keywords[w][x] for x in shared)
-        vector = np.array([full, *top, margin, kw, len(shared), ordinary], dtype=np.float64)
-        evidence = {
+    def evidence(self, candidates: Candidates, i: int) -> dict:
+        """What a rights holder reads for candidate ``i``: the clause and the trait it resembles."""
+        row = int(candidates.trait_row[i])
+        trait = self.trait_rows[row] if row >= 0 else None
+        vector = candidates.vectors[i]
+        return {
             "element": trait.element if trait else None,
-            "prompt_clause": parts[best_part] if parts else "",
+            "prompt_clause": candidates.parts[int(candidates.best_part[i])] if candidates.parts else "",
             "trait": trait.text if trait else "",
-            "trait_similarity": round(float(top[0]), 4),
-            "description_similarity": round(float(full), 4),
-            "shared_words": sorted(shared),
-            "ordinary_similarity": round(ordinary, 4),
+            "trait_similarity": round(float(vector[1]), 4),
+            "description_similarity": round(float(vector[0]), 4),
+            "shared_words": [w for w, s in zip(candidates.words, candidates.shared[i], strict=True) if s],
+            "ordinary_similarity": round(float(vector[-1]), 4),
         }
-        return vector, evidence
 
     # -- matching -----------------------------------------------------------------------
     def match(self, content: Content) -> list[Match]:
         cal = calibration()
+        candidates = self.features(content.text or "")
         matches = []
-        for w, (vector, ev) in self.features(content.text or "").items():
-            if vector[1] < MIN_TRAIT_SIMILARITY:
-                continue
-            p = float(probability(vector, cal))
-            if p < cal["report_p"]:
-                continue
-            work = self.works[w]
+        probabilities = probability(candidates.vectors, cal)
+        for i in np.flatnonzero(probabilities >= cal["report_p"]).tolist():
+            p = float(probabilities[i])
+            ev = self.evidence(candidates, i)
+            work = self.works[int(candidates.works[i])]
             matches.append(Match(
                 work_id=work.slug, owner=work.owner, element=ev["element"], signal=self.name, basis="description",
                 score=round(calibrate(p, cal["review_p"], cal["block_p"]), 4), raw_score=round(p, 4),
