@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clearance.atomic import replacing
 from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 
 
@@ -19,6 +20,7 @@ class FingerprintStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.rows: dict[str, np.ndarray] = {}
+        self._changed = not path.exists()
         if path.exists():
             with np.load(path) as data:
                 offsets = np.concatenate([[0], np.cumsum(data["counts"])])
@@ -30,17 +32,21 @@ class FingerprintStore:
         """Stored fingerprints of one reference, computed (and kept) on first use."""
         if sha256 not in self.rows:
             self.rows[sha256] = np.asarray(compute())
+            self._changed = True
         return self.rows[sha256]
 
     def save(self, live: set[str]) -> None:
-        """Keep only references still registered; write atomically."""
-        self.rows = {k: v for k, v in self.rows.items() if k in live}
+        """Keep only references still registered; write atomically, and only if that changed
+        anything (every process that opens a home indexes it, and most find nothing new)."""
+        kept = {k: v for k, v in self.rows.items() if k in live}
+        if not self._changed and len(kept) == len(self.rows):
+            return
+        self.rows, self._changed = kept, False
         keys = list(self.rows)
         vectors = [self.rows[k] for k in keys]
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(keys, dtype=str), counts=np.array([len(v) for v in vectors], dtype=np.int64),
-                 vectors=np.concatenate(vectors) if vectors else np.zeros((0, 0)))
-        tmp.replace(self.path)
+        with replacing(self.path) as fh:
+            np.savez(fh, keys=np.array(keys, dtype=str), counts=np.array([len(v) for v in vectors], dtype=np.int64),
+                     vectors=np.concatenate(vectors) if vectors else np.zeros((0, 0)))
 
 
 def fingerprint_references(

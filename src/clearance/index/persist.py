@@ -23,6 +23,8 @@ import zlib
 from pathlib import Path
 from typing import Any
 
+from clearance.atomic import replacing
+
 MAGIC = b"CLRIDX01"
 ALIGN = 64
 _TRAILER = 16  # header length (8 bytes) + MAGIC
@@ -37,9 +39,8 @@ def save(path: Path, state: dict[str, Any], key: str) -> None:
     (a signal, its version and the registry state): ``load`` must ask for the same."""
     buffers: list[pickle.PickleBuffer] = []
     body = pickle.dumps(state, protocol=5, buffer_callback=buffers.append)
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     spans: list[tuple[int, int]] = []
-    with tmp.open("wb") as fh:
+    with replacing(path) as fh:
         fh.write(MAGIC)
         fh.write(body)
         for buffer in buffers:
@@ -51,7 +52,6 @@ def save(path: Path, state: dict[str, Any], key: str) -> None:
                              "size": fh.tell()}).encode()
         fh.write(header)
         fh.write(len(header).to_bytes(8, "little") + MAGIC)
-    tmp.replace(path)
 
 
 def load(path: Path, key: str) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from clearance.atomic import replacing
+
 HNSW_FROM = 20_000
 
 # One query at a time is the common case; faiss's OpenMP threads only add spinning for it
@@ -43,9 +45,8 @@ def _cached_graph(vectors: np.ndarray, cache_dir: Path) -> faiss.Index:
         return faiss.read_index(str(path))
     graph = _build_graph(vectors)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    faiss.write_index(graph, str(tmp))
-    tmp.replace(path)
+    with replacing(path) as fh:
+        fh.write(faiss.serialize_index(graph).tobytes())
     for old in cache_dir.glob("hnsw-*.faiss"):
         if old != path:
             old.unlink(missing_ok=True)

@@ -7,9 +7,10 @@ registry keeps working when the rights holder's original folder moves or disappe
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 from pathlib import Path
+
+from clearance.atomic import replacing
 
 
 def sha256_file(path: Path) -> str:
@@ -33,7 +34,6 @@ class MediaStore:
         target = self.path_for(sha)
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".tmp{os.getpid()}")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, target)
+            with source.open("rb") as src, replacing(target) as fh:
+                shutil.copyfileobj(src, fh)
         return sha

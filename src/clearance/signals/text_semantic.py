@@ -35,6 +35,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from clearance.atomic import replacing
 from clearance.content import Content
 from clearance.index.columns import StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, description_texts
@@ -201,9 +202,8 @@ class EmbeddingCache:
     def _save(self, live: set[str]) -> None:
         """Keep only vectors the registry still uses, written atomically."""
         self.vectors = {k: v for k, v in self.vectors.items() if k in live}
-        tmp = self.path.with_suffix(".tmp.npz")
-        np.savez(tmp, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
-        tmp.replace(self.path)
+        with replacing(self.path) as fh:
+            np.savez(fh, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
 
 
 class TextSemantic(SignalType):
