@@ -128,6 +128,9 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("dalgona honeycomb candy with an umbrella shape", "squid-game", True),  # the element itself
         ("Bridgertons at a garden party, fan art", "bridgerton", True),  # "The Bridgertons" without "The"
         ("a duke and a queen at a chess table", "bridgerton", False),  # "the Duke", "the Queen": everyday
+        ("elven archers at the beach", "stranger-things", False),  # a word one typo from "Eleven"
+        ("Elevn at the beach", "stranger-things", True),  # no word: a deliberate misspelling
+        ("Wensday at the beach", "wednesday", True),  # a misspelling frequent enough to be counted
     ],
 )
 def test_names_that_are_also_words_need_support(screener: Screener, prompt: str, work: str, blocks: bool) -> None:

@@ -53,6 +53,9 @@ MIN_FUZZY_LEN = 4
 TYPO_MAX_ZIPF = 3.0
 """Only words rarer than this may be typos ("kite" is a word, not a misspelt "Kate")."""
 SHORT_TYPO_MAX_ZIPF = 2.0
+ENGLISH_MIN_ZIPF = 2.0
+"""A word this frequent is a word of English ("elven" 2.6), not a misspelling: frequencies also
+count common misspellings, but lower ("wensday" 1.0, "hoper" 1.5)."""
 TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 MIN_COMPACT_LEN = 5
@@ -166,7 +169,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "5"
+    version = "6"
     content_kinds = frozenset({"text"})
     persist_index = True
 
@@ -341,7 +344,7 @@ class TextLexical(SignalType):
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
         supported = {
             DISTINCTIVE: True,
-            NEEDS_SUPPORT: disguised or hit.fuzzy or other_name or context
+            NEEDS_SUPPORT: disguised or _misspelt(hit, entry) or other_name or context
             or (capitalised and (cue or len(entry.tokens) > 1)),
             NEEDS_CONTEXT: other_name or context,
         }[entry.level]
@@ -361,6 +364,12 @@ class TextLexical(SignalType):
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )
+
+
+def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
+    """A typo of a name that is also an everyday word ("Elevn") is deliberate, so it counts as
+    support; a word of English one edit from it is just that word ("elven" is not "Eleven")."""
+    return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
 def _edits(hit: _Hit, entry: NameEntry) -> int:
