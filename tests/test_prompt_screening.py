@@ -311,3 +311,20 @@ def test_a_prompt_gets_the_same_vectors_alone_in_a_list_and_among_concurrent_pro
     for i, (full, spans) in enumerate(alone):
         assert np.array_equal(together[i][0], full) and np.array_equal(together[i][1], spans), prompts[i]
         assert np.array_equal(listed[i], full), prompts[i]
+
+
+def test_a_name_supported_only_by_description_words_is_reviewed_and_the_description_layer_decides(
+    screener: Screener,
+) -> None:
+    """"ash falling like snow" near "fire" and "dragon" is not Ash Ketchum: description words around
+    an ambiguous name make it worth a look, not a block; a prompt that describes the work still
+    blocks, through the description layer."""
+    described = screener.screen_prompt("eleven kids on bicycles outside an arcade in a small 1980s town at night",
+                                       audit=False)
+    by_signal = {m.signal: m for m in described.matches if m.work_id == "stranger-things"}
+    assert 0.5 <= by_signal["text.lexical"].score < 0.8 and "description words" in by_signal["text.lexical"].evidence
+    assert described.action == Action.BLOCK and by_signal["text.semantic"].score >= 0.8
+    props = screener.screen_prompt("eleven waffles on a plate beside a walkie-talkie in a 1980s kitchen", audit=False)
+    assert props.action == Action.REVIEW and {m.signal for m in props.matches} == {"text.lexical"}
+    asked = screener.screen_prompt("Eleven fan art", audit=False)  # capitalised and asked for: the name alone
+    assert asked.action == Action.BLOCK and asked.matches[0].score >= 0.8

@@ -7,9 +7,11 @@ dotted letters lose their word boundaries, so inside those runs (and inside CJK 
 which has none) names are found as substrings of the joined letters.
 
 Names that are ordinary words ("Eleven", "Wednesday", "One") are ambiguous: they count
-only with support — the name was disguised, another name or two telling description words
-of the same work appear, or the prompt asks for a character ("fan art", "cosplay") with the
-name capitalised. That is what separates "eLeVeN fan art" from "eleven candles on a cake".
+only with support — the name was disguised or misspelt, another name of the same work
+appears, or the prompt asks for a character ("fan art", "cosplay") with the name capitalised.
+That is what separates "eLeVeN fan art" from "eleven candles on a cake". Telling description
+words of the work around the name are weaker support: such a match is reviewed, and the
+description layer decides whether the prompt blocks.
 """
 
 from __future__ import annotations
@@ -63,6 +65,11 @@ PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
 """Summed rarity of a work's description words in a prompt that counts as context."""
+CONTEXT_ONLY_RAW = 0.7
+"""Raw score (review) of an ambiguous name whose only support is description words: "ash falling
+like snow" near "fire" and "dragon" is not Ash Ketchum, "dungeons and dragons" is not a Game of
+Thrones element. Review leaves the decision to the description layer, which runs next
+(cheapest-first screening stops only at a block) and blocks when the prompt describes the work."""
 
 
 class NameEntry(NamedTuple):
@@ -169,7 +176,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "6"
+    version = "7"
     content_kinds = frozenset({"text"})
     persist_index = True
 
@@ -342,16 +349,16 @@ class TextLexical(SignalType):
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
-        supported = {
+        asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
-            NEEDS_SUPPORT: disguised or _misspelt(hit, entry) or other_name or context
+            NEEDS_SUPPORT: disguised or _misspelt(hit, entry) or other_name
             or (capitalised and (cue or len(entry.tokens) > 1)),
-            NEEDS_CONTEXT: other_name or context,
+            NEEDS_CONTEXT: other_name,
         }[entry.level]
-        if not supported:
+        if not (asked_for or context):
             return None
         exact = not hit.fuzzy and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
-        raw = 1.0 if exact else 0.9
+        raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
                                    ("character request", cue)) if on]
