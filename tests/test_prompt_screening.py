@@ -73,9 +73,9 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
     for registry in (WORKS_YAML, PROBES / "works.yaml"):
         assert runner.invoke(app, ["registry", "import", str(registry), "--home", str(home.root)]).exit_code == 0
     rate = rates_through_cli(home, PROBES / "validation.jsonl", tmp_path / "verdicts.jsonl")
-    assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.83
+    assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.86
     assert rate["benign"] <= 0.02
-    assert rate["hard_negative"] <= 0.10
+    assert rate["hard_negative"] <= 0.05
 
 
 @pytest.mark.parametrize(
