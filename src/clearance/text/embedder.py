@@ -90,7 +90,7 @@ def _shared() -> TextEmbedder:
 
 
 def shared_text_embedder() -> TextEmbedder:
-    """The process-wide embedder (loading costs ~0.3 s, ~4 s more the first time on a machine while
+    """The process-wide embedder (loading costs ~0.3 s, ~5 s more the first time on a machine while
     ``int8_model`` builds its cache; done once, even when threads race)."""
     with _shared_lock:
         return _shared()

