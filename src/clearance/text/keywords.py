@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,8 @@ class KeywordTable:
     ``table[w]`` is work ``w``'s {word: weight} (as ``keyword_weights`` gave it); ``table.postings``
     finds the works that use a word. Both are arrays over one vocabulary rather than thousands of
     small dicts, so a persisted index loads them without unpickling (``clearance.index.columns``);
-    a work's dict is decoded when first asked for.
+    a work's dict is decoded when first asked for, and the postings are built only for a signal
+    that asks for them (the semantic one; the lexical one reads works' dicts only).
     """
 
     def __init__(self, per_work: list[dict[str, float]]) -> None:
@@ -133,11 +134,14 @@ class KeywordTable:
         np.cumsum([len(weights) for weights in per_work], out=self.offsets[1:])
         self.word_ids = np.array([ids[word] for weights in per_work for word in weights], np.int64)
         self.weights = np.array([weight for weights in per_work for weight in weights.values()], np.float64)
-        self.postings = KeywordPostings(self)
         self._decoded: dict[int, dict[str, float]] = {}
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
+
+    @cached_property
+    def postings(self) -> KeywordPostings:
+        return KeywordPostings(self)
 
     def __getitem__(self, work: int) -> dict[str, float]:
         if work not in self._decoded:
