@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from clearance.audit import AuditLog
 from clearance.cli import app
+from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.screening import Screener
 from clearance.signals.text_lexical import DISTINCTIVE, NEEDS_SUPPORT, _without_article, ambiguity
@@ -228,7 +230,8 @@ def test_costly_signals_run_only_while_they_can_change_the_verdict(screened_home
     assert any(m.signal == "text.semantic" and m.work_id == "squid-game" for m in licensed.matches)
 
 
-@pytest.mark.parametrize(("prompt", "error"), [("", "empty prompt"), ("   \n\t", "empty prompt")])
+@pytest.mark.parametrize(("prompt", "error"), [("", "empty prompt"), ("   \n\t", "empty prompt"),
+                                               ("\x00\u200b\x07 \u2028\ufeff", "empty prompt")])
 def test_empty_prompts_are_reviewed(screener: Screener, prompt: str, error: str) -> None:
     verdict = screener.screen_prompt(prompt)
     assert verdict.action == Action.REVIEW and verdict.error == error and verdict.audit_id
@@ -263,6 +266,26 @@ def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> No
     for row in rows[1:-1]:
         assert row["action"] == "review" and row["error"]
     assert "invalid JSON" in rows[1]["error"] and "UTF-8" in rows[2]["error"] and "colour" in rows[3]["error"]
+
+
+def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, tmp_path: Path) -> None:
+    """JSON may escape a lone surrogate (not a character; no database or UTF-8 file takes one). Its
+    line is still screened and audited, the lines around it too, and the output can be written."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "named", "prompt": "\\ud800 Vecna in the attic"}\n'
+                   '{"id": "\\udcff", "prompt": "a cat on a sofa"}\n'
+                   '{"id": "negative", "prompt": "a dog in a park", "negative_prompt": "blurry \\udfff"}\n'
+                   '{"id": "plain", "prompt": "a dog in a park"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "prompts", str(src), "--out", str(out), "--home", str(screened_home.root)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == ["named", "\\xff", "negative", "plain"]
+    assert rows[0]["action"] == "block" and "surrogate" in rows[0]["error"]
+    assert rows[0]["matches"][0]["details"]["span"][0] == 2  # spans still point into the prompt as sent
+    assert rows[2]["action"] == "review" and "surrogate" in rows[2]["error"]
+    assert rows[3]["action"] == "allow" and all(r["audit_id"] for r in rows)
+    assert AuditLog(session_factory(screened_home.database_url)).verify().ok
 
 
 def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> None:

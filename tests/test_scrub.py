@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -16,7 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
+from clearance.audit import AuditLog
 from clearance.cli import app
+from clearance.db.engine import session_factory
 from clearance.home import Home
 from tests.conftest import DATA
 
@@ -91,6 +94,26 @@ def test_folder_scrub_removes_copies_keeps_the_rest(registered_home: Home, tmp_p
     assert all(r["audit_id"] and r["work_id"] and r["signal"] for r in rows)
     assert (tmp_path / "m.csv").read_text().startswith("key,action,work_id,signal,score,evidence,audit_id")
     assert summary["removed"] == sum(c for *_, c in items)
+
+
+def test_file_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> None:
+    """Names that are not UTF-8 (Python holds them as lone surrogates, which no database, Parquet or
+    UTF-8 file takes) must not fail their shard: the copy goes, the clean picture stays byte for
+    byte under its own name, and the manifest and audit log spell the name with an escape."""
+    src = tmp_path / "src"
+    src.mkdir()
+    clean = (IMAGES / "distractors" / "dis_004.jpg").read_bytes()
+    (src / os.fsdecode(b"copy\xff.jpg")).write_bytes((IMAGES / "copies" / "ref_003_crop.jpg").read_bytes())
+    (src / os.fsdecode(b"clean\xfe.jpg")).write_bytes(clean)
+    (src / os.fsdecode(b"clean\xfe.txt")).write_text("an ordinary picture")
+    summary = scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    assert (summary["removed"], summary["failed shards"], summary["errors"]) == (1, 0, 0)
+    assert sorted(os.listdir(tmp_path / "clean")) == [os.fsdecode(b"clean\xfe.jpg"), os.fsdecode(b"clean\xfe.txt")]
+    assert (tmp_path / "clean" / os.fsdecode(b"clean\xfe.jpg")).read_bytes() == clean
+    rows = manifest_rows(tmp_path / "m.parquet")
+    assert [(r["key"], r["work_id"]) for r in rows] == [("copy\\xff.jpg", "kpop-demon-hunters")]
+    log = AuditLog(session_factory(registered_home.database_url))
+    assert log.verify().ok and log.record(rows[0]["audit_id"])["id"] == "copy\\xff.jpg"
 
 
 def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> None:

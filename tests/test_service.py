@@ -116,6 +116,9 @@ def test_screening_routes(service: tuple) -> None:
         bad = acme.screen_media(b"not an image", filename="x.bin")
         assert bad.action == "review" and bad.error
         assert acme.audit(verdict.audit_id)["matches"][0]["work_id"] == "stranger-things"
+    odd = httpx.post(f"{url}/v1/screen/prompt", content=b'{"prompt": "\\ud800 Eleven from Stranger Things"}',
+                     headers={"Authorization": f"Bearer {service[1]['acme']}", "Content-Type": "application/json"})
+    assert odd.status_code == 422 and odd.json()["error"]["code"] == "invalid_request"  # not valid Unicode: refused
 
     async def async_round() -> str:
         async with AsyncClearanceClient(service[0], service[1]["globex"]) as globex:

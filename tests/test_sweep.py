@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -105,3 +106,29 @@ def test_a_corrupt_file_is_reported_and_its_neighbours_still_swept(registered_ho
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert summary["quarantined"] == 1 and summary["errors"] == 2, summary
     assert (q / "b_copy.jpg").exists() and (store / "a_broken.jpg").exists() and (store / "c_empty.png").exists()
+
+
+def test_file_names_that_are_not_utf8_are_swept_restored_and_purged(registered_home: Home, tmp_path: Path) -> None:
+    """The ledger, the resume list and the audit log name such files exactly (JSON escapes), so they
+    come back to the same bytes-for-bytes name; people see the name with an escape."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    name, other = os.fsdecode(b"gen\xff.jpg"), os.fsdecode(b"other\xfe.jpg")
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    (store / name).write_bytes(copy)
+    (store / other).write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    opts = ["--quarantine", str(q), "--json", "--home", str(registered_home.root)]
+    swept = runner.invoke(app, ["sweep", str(store), *opts])
+    assert swept.exit_code == 0, swept.output
+    assert json.loads(swept.output.strip().splitlines()[-1])["quarantined"] == 1 and (q / name).read_bytes() == copy
+    resumed = runner.invoke(app, ["sweep", str(store), "--resume", *opts])
+    assert json.loads(resumed.output.strip().splitlines()[-1])["skipped (resumed)"] == 1
+    restored = runner.invoke(app, ["restore", str(q), "--home", str(registered_home.root)])
+    assert restored.exit_code == 0 and "gen\\xff.jpg" in restored.output
+    assert (store / name).read_bytes() == copy
+    runner.invoke(app, ["sweep", str(store), *opts])
+    purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
+    assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1 and not (q / name).exists()
+    log = AuditLog(session_factory(registered_home.database_url))
+    takedown = [json.loads(line) for line in (q / "ledger.jsonl").read_text(encoding="utf-8").splitlines()][-1]
+    assert log.verify().ok and log.record(takedown["takedown_audit_id"])["key"] == name

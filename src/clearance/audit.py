@@ -20,6 +20,7 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.db.tables import AuditEntry, AuditHead
+from clearance.safe_text import json_text, printable
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_ID = 0x434C4541  # "CLEA"
@@ -88,11 +89,13 @@ class AuditLog:
         Entries are group-committed: one writer thread takes every queued entry, chains them in
         one transaction under the database lock and wakes the waiters. A server under load, or a
         batch that submits ahead of waiting, pays one commit per group instead of one per entry.
+        Text the database cannot store (``clearance.safe_text``) is escaped here, so no entry can
+        fail its group's commit for that.
         """
         pending = PendingEntry(
-            audit_id=uuid.uuid4().hex, created_at=datetime.now(UTC).isoformat(), kind=kind, tenant=tenant,
-            work_ids=sorted(set(work_ids)),
-            payload=json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+            audit_id=uuid.uuid4().hex, created_at=datetime.now(UTC).isoformat(), kind=kind,
+            tenant=None if tenant is None else printable(tenant), work_ids=sorted(set(work_ids)),
+            payload=json_text(record, sort_keys=True, separators=(",", ":")),
         )
         with self._queue_lock:
             self._queue.append(pending)

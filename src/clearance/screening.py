@@ -26,6 +26,7 @@ from clearance.parallel import ordered_map
 from clearance.policy import decide, mitigate
 from clearance.registry.media_store import MediaStore
 from clearance.registry.views import RegistrySnapshot
+from clearance.safe_text import screenable
 from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
 from clearance.text.rewrite import rewrite_prompt
@@ -131,11 +132,17 @@ class Screener:
         mitigation. It is only echoed back, merged with our suggested negative terms.
         """
         errors: list[str] = []
-        if not isinstance(prompt, str) or not prompt.strip():
+        if not isinstance(prompt, str) or _blank(prompt):
             return self._finish(Verdict(id=item_id, action=Action.REVIEW, error="empty prompt"), tenant, audit)
         if len(prompt) > MAX_PROMPT_CHARS:
             errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
             prompt = prompt[:MAX_PROMPT_CHARS]
+        prompt, invalid = screenable(prompt)
+        if negative_prompt:
+            negative_prompt, invalid_negative = screenable(negative_prompt)
+            invalid += invalid_negative
+        if invalid:
+            errors.append(f"{invalid} lone surrogate code point(s) (not valid Unicode) screened as U+FFFD")
         matches, signal_errors = self._run(Content(kind="text", text=prompt), tenant)
         errors += signal_errors
         if negative_prompt and negative_prompt.strip() and any(m.basis == "description" for m in matches):
@@ -214,7 +221,7 @@ class Screener:
         matches: list[Match] = []
         errors = [record.error] if record.error else []
         caption_blocks = False
-        if record.caption is not None and record.caption.strip():
+        if record.caption is not None and not _blank(record.caption):
             text = self.screen_prompt(record.caption, tenant=tenant, audit=False)  # the tenant's licences applied
             matches += text.matches
             errors += [text.error] if text.error else []
@@ -276,14 +283,11 @@ class Screener:
         loaded = self.refresh()
         action = decide(matches, loaded.policies, set())
         matches.sort(key=lambda m: m.score, reverse=True)
-        verdict = Verdict(
-            **ident, action=action, score=round(max((m.score for m in matches), default=0.0), 4), matches=matches,
-            versions=self._versions(loaded.snapshot.revision),
+        return Verdict(
+            **ident, action=Action.strictest([action, Action.REVIEW]) if errors else action,
+            score=round(max((m.score for m in matches), default=0.0), 4), matches=matches,
+            error="; ".join(errors) or None, versions=self._versions(loaded.snapshot.revision),
         )
-        if errors:
-            verdict.error = "; ".join(errors)
-            verdict.action = Action.strictest([verdict.action, Action.REVIEW])
-        return verdict
 
     def _versions(self, revision: int) -> dict[str, str]:
         versions = {"clearance": __version__, "registry_revision": str(revision)}
@@ -326,6 +330,11 @@ def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
     if entry is not None:
         verdict.audit_id = entry.wait()
     return verdict
+
+
+def _blank(text: str) -> bool:
+    """Nothing to screen: empty, or only spaces and invisible characters (controls, zero-width)."""
+    return not any(ch.isprintable() and not ch.isspace() for ch in text)
 
 
 def _label(source: Path | bytes, name: str | None) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from clearance.safe_text import printable
 
 
 class Action(StrEnum):
@@ -57,6 +59,13 @@ class Verdict(BaseModel):
     error: str | None = None
     audit_id: str | None = None
     versions: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("id", "path", "error")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        """Ids, paths and errors come from outside (file names that are not UTF-8, JSON escapes)
+        and go to every writer: spelled so that each can store them (``clearance.safe_text``)."""
+        return None if value is None else printable(value)
 
     def public(self) -> dict[str, Any]:
         """The CONTRACT.md shape: drop empty optional fields so outputs stay readable."""

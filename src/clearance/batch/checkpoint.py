@@ -16,6 +16,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from clearance.safe_text import json_text
+
 
 class CheckpointMismatchError(ValueError):
     pass
@@ -65,7 +67,7 @@ class Checkpoints:
 
     def mark_done(self, shard_id: str, record: dict[str, Any]) -> None:
         tmp = self.done_dir / f".{shard_id}.tmp"
-        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(json_text(record), encoding="utf-8")  # shard ids come from file names
         os.replace(tmp, self.done_dir / f"{shard_id}.json")
 
     def records(self, shard_ids: list[str]) -> list[dict[str, Any]]:

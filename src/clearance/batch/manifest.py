@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from clearance.safe_text import printable
 from clearance.verdict import Verdict
 
 COLUMNS = ("key", "action", "work_id", "signal", "score", "evidence", "audit_id", "error", "shard")
@@ -26,7 +27,7 @@ def row(verdict: Verdict, shard_id: str) -> dict[str, Any]:
     return {"key": verdict.id, "action": verdict.action.value, "work_id": top.work_id if top else None,
             "signal": top.signal if top else None, "score": verdict.score,
             "evidence": top.evidence if top else None, "audit_id": verdict.audit_id,
-            "error": verdict.error, "shard": shard_id}
+            "error": verdict.error, "shard": printable(shard_id)}
 
 
 def write(path: Path, rows: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ fails closed: the shard is left out of the copy and reported, and the job goes o
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
 from clearance.batch.formats import format_for
-from clearance.batch.items import Shard
+from clearance.batch.items import Item, Shard
 from clearance.home import Home
 from clearance.verdict import Action, Verdict
 
@@ -75,18 +75,29 @@ class ShardWorker:
         self.checkpoints.mark_done(shard.id, asdict(result))
         return result
 
-    def _screen(self, shard: Shard) -> list[Verdict]:
-        return list(self.screener.screen_items(self.format.read(self.job.src, shard)))
+    def _screen(self, shard: Shard) -> list[tuple[str, Verdict]]:
+        """(key, verdict) of each record. The key is the record's own, not the verdict's id, which
+        spells a key that is not valid Unicode for people (``clearance.safe_text``)."""
+        keys: list[str] = []
+
+        def records() -> Iterator[Item]:
+            for item in self.format.read(self.job.src, shard):
+                keys.append(item.key)
+                yield item
+
+        verdicts = list(self.screener.screen_items(records()))
+        return list(zip(keys, verdicts, strict=True))
 
     def _scrub(self, shard: Shard) -> ShardResult:
-        verdicts = self._screen(shard)
-        blocked = {v.id for v in verdicts if v.action == Action.BLOCK}
-        review = {v.id for v in verdicts if v.action == Action.REVIEW}
+        screened = self._screen(shard)
+        verdicts = [v for _, v in screened]
+        blocked = {key for key, v in screened if v.action == Action.BLOCK}
+        review = {key for key, v in screened if v.action == Action.REVIEW}
         drop = blocked | (review if self.job.review in ("drop", "separate") else set())
         staging = self.checkpoints.staging(shard.id)
         outputs = [(staging / "clean", self.job.dst, drop)]
         if self.job.review == "separate":
-            outputs.append((staging / "review", self.job.review_dst, {v.id for v in verdicts} - review))
+            outputs.append((staging / "review", self.job.review_dst, {key for key, _ in screened} - review))
         for staged, _, dropped in outputs:
             self.format.write(self.job.src, shard, staged, dropped)
         for staged, dst, _ in outputs:

@@ -25,6 +25,7 @@ from clearance.audit import AuditLog
 from clearance.batch.formats.folder import MEDIA, SIDECARS, read_caption
 from clearance.batch.items import Item
 from clearance.registry.media_store import sha256_file
+from clearance.safe_text import json_text
 from clearance.screening import Screener
 from clearance.verdict import Action, Verdict
 
@@ -62,8 +63,8 @@ class Ledger:
 
     def append(self, event: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps({**event, "at": time.time()}, ensure_ascii=False) + "\n")
+        with self.path.open("a", encoding="utf-8") as fh:  # keys name files exactly, even non-UTF-8 ones
+            fh.write(json_text({**event, "at": time.time()}) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -102,14 +103,15 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
     summary = SweepSummary()
     flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
     scanned_path = qdir / SCANNED
-    done = set(scanned_path.read_text(encoding="utf-8").splitlines()) if resume and scanned_path.exists() else set()
+    done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+            if resume and scanned_path.exists() else set())
     paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA)
     todo = [path for path in paths if str(path.relative_to(root)) not in done]
     summary.skipped = len(paths) - len(todo)
     unreadable: set[str] = set()
-    with scanned_path.open("a" if resume else "w", encoding="utf-8") as scanned:
+    with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
         for path, verdict in zip(todo, screener.screen_items(_items(root, todo, unreadable)), strict=True):
-            key = verdict.id or ""
+            key = str(path.relative_to(root))  # not verdict.id, which spells odd names for people
             summary.scanned += 1
             summary.errors += verdict.error is not None
             if key not in unreadable and verdict.action in flagged:

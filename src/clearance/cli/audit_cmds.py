@@ -9,6 +9,7 @@ import typer
 from clearance.audit import AuditLog, UnknownAuditIdError
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
 from clearance.db.engine import session_factory
+from clearance.safe_text import json_text
 
 app = typer.Typer(help="Inspect the tamper-evident audit log.", no_args_is_help=True)
 
@@ -40,7 +41,7 @@ def show(audit_id: str, home: HomeOption = None, database_url: DatabaseOption = 
         fail(str(exc))
     record = {**json.loads(entry.payload), "audit_id": entry.audit_id}
     if json_:
-        typer.echo(json.dumps(record, ensure_ascii=False))
+        typer.echo(json_text(record))  # a takedown record may name a file that is not UTF-8
     else:
         console.print(f"#{entry.seq} {entry.kind} at {entry.created_at} tenant={entry.tenant}")
-        console.print_json(json.dumps(record, ensure_ascii=False))
+        console.print_json(json_text(record))

@@ -16,13 +16,14 @@ from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_sc
 from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
 from clearance.db.engine import session_factory
+from clearance.safe_text import printable
 from clearance.screening import Screener
 
 
 def _summary_table(title: str, rows: dict[str, object]) -> None:
     table = Table(title=title, show_header=False)
     for key, value in rows.items():
-        table.add_row(key, str(value))
+        table.add_row(key, printable(str(value)))  # restored keys may be file names that are not UTF-8
     console.print(table)
 
 
