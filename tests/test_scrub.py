@@ -136,6 +136,35 @@ def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> No
     assert rows["broken"]["audit_id"] and rows["nocaption"]["audit_id"]
 
 
+def test_parquet_rows_sharing_a_key_are_judged_one_by_one(registered_home: Home, tmp_path: Path) -> None:
+    """Keys need not be unique, or present: a copy must not take a clean row with the same key (or
+    none) out of the clean copy. Such rows are told apart in the manifest by their row number."""
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    clean = (IMAGES / "distractors" / "dis_004.jpg").read_bytes()
+    table = pa.table({"key": ["a", "a", None, None, "b"], "image": [copy, clean, copy, clean, clean],
+                      "caption": ["a photo", "a photo", "a photo", "a photo", "a photo"]})
+    pq.write_table(table, tmp_path / "data.parquet")
+    summary = scrub(registered_home, tmp_path / "data.parquet", tmp_path / "clean", tmp_path / "m.parquet")
+    kept = pq.read_table(tmp_path / "clean" / "data.parquet")
+    assert summary["removed"] == 2 and kept.to_pylist() == table.take([1, 3, 4]).to_pylist()
+    assert [r["key"] for r in manifest_rows(tmp_path / "m.parquet")] == ["a", "data#2"]
+
+
+def test_webdataset_samples_sharing_a_key_are_judged_one_by_one(registered_home: Home, tmp_path: Path) -> None:
+    """A ``__key__`` that comes back later in a tar is another sample: the copy under that key goes,
+    the clean sample under it stays."""
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    clean = (IMAGES / "distractors" / "dis_004.jpg").read_bytes()
+    write_webdataset(tmp_path / "src", [("a", copy, "a photo", True), ("b", clean, "a photo", False),
+                                        ("a", clean, "a photo", False)])
+    summary = scrub(registered_home, tmp_path / "src", tmp_path / "clean", tmp_path / "m.parquet")
+    with tarfile.open(tmp_path / "clean" / "shard-0000.tar") as tar:
+        kept = [(m.name, tar.extractfile(m).read()) for m in tar]
+    assert summary["removed"] == 1
+    assert kept == [("b.jpg", clean), ("b.txt", b"a photo"), ("a.jpg", clean), ("a.txt", b"a photo")]
+    assert [r["key"] for r in manifest_rows(tmp_path / "m.parquet")] == ["a"]
+
+
 def test_webdataset_kill_and_resume_gives_identical_output(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(10, 30)
     write_webdataset(tmp_path / "wds", items, per_shard=4)

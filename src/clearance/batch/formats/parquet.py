@@ -9,7 +9,10 @@ by a relative ``path`` inside the source folder are copied to the same relative 
 clean file, so the clean copy stands on its own.
 
 ``image`` may also be a struct with ``bytes``/``path`` fields (how Hugging Face ``datasets``
-stores images). Without a ``key`` column, keys are ``<file stem>#<row number>``.
+stores images). A row without a key (no ``key`` column, or a null) is keyed
+``<file stem>#<row number>``, and a key already seen in the shard gets ``#<row number>``
+appended: the clean copy drops rows by key, so a copy must not take a clean row that shares
+its key out with it.
 """
 
 from __future__ import annotations
@@ -79,12 +82,16 @@ def _spec(shard: Shard) -> tuple[Path, list[int] | None, int]:
 def _batches(path: Path, groups: list[int], first_row: int) -> Iterator[tuple[pa.RecordBatch, list[str]]]:
     """Record batches of the shard's row groups with each row's key."""
     parquet = pq.ParquetFile(path)
-    row = first_row
+    row, seen = first_row, set()
     for batch in parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=groups):
-        if "key" in batch.schema.names:
-            keys = [str(k) for k in batch.column("key").to_pylist()]
-        else:
-            keys = [f"{path.stem}#{row + i}" for i in range(batch.num_rows)]
+        given = batch.column("key").to_pylist() if "key" in batch.schema.names else [None] * batch.num_rows
+        keys = []
+        for number, key in enumerate(given, start=row):
+            key = f"{path.stem}#{number}" if key is None else str(key)
+            while key in seen:
+                key = f"{key}#{number}"
+            seen.add(key)
+            keys.append(key)
         row += batch.num_rows
         yield batch, keys
 

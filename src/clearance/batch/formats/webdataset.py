@@ -1,4 +1,4 @@
-"""WebDataset ``.tar`` shards: members grouped by ``__key__`` (the name before the first dot).
+"""WebDataset ``.tar`` shards: adjacent members grouped by ``__key__`` (the name before the first dot).
 
 Each tar is a shard. The clean copy writes the same tar name with the members of kept
 samples in their original order, header and data copied as they were. A sample with media but
@@ -38,17 +38,38 @@ def _split(name: str) -> tuple[str, str]:
     return prefix + stem, ext.lower()
 
 
+def _keyed(tar: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, str | None]]:
+    """Each member with the key of its sample (``None`` for directories and links). A sample is a
+    run of adjacent files with one ``__key__``; a key that comes back later in the tar starts
+    another sample, keyed ``<key>#<its position in the tar>``, because the copy drops samples by
+    key and must not drop a clean sample that shares its key with a copy. Reading and writing
+    both key members here, so they agree."""
+    seen: set[str] = set()
+    key = name = None
+    for position, member in enumerate(tar):
+        if not member.isfile():
+            yield member, None
+            continue
+        stem = _split(member.name)[0]
+        if stem != name:
+            name, key = stem, stem
+            while key in seen:
+                key = f"{key}#{position}"
+            seen.add(key)
+        yield member, key
+
+
 def _samples(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes], list[str]]]:
-    """(key, {ext: bytes}, errors) per sample, in order; members of one sample are adjacent.
+    """(key, {ext: bytes}, errors) per sample, in order.
 
     When the tar breaks off, the sample in progress is still yielded (with the error) before
     the error is raised, so no partly read sample slips into the copy unscreened."""
     key, parts, errors = None, {}, []
     try:
-        for member in tar:
-            if not member.isfile():
+        for member, k in _keyed(tar):
+            if k is None:
                 continue
-            k, ext = _split(member.name)
+            ext = _split(member.name)[1]
             if key is not None and k != key:
                 yield key, parts, errors
                 parts, errors = {}, []
@@ -110,8 +131,8 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
         return
     with tar, tarfile.open(target, "w", format=tar.format) as out:
         try:
-            for member in tar:
-                if member.isfile() and _split(member.name)[0] in drop:
+            for member, key in _keyed(tar):
+                if key in drop:
                     continue
                 _copy_member(tar, out, member)
         except (tarfile.TarError, OSError, EOFError):
