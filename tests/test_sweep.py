@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -132,3 +133,19 @@ def test_file_names_that_are_not_utf8_are_swept_restored_and_purged(registered_h
     log = AuditLog(session_factory(registered_home.database_url))
     takedown = [json.loads(line) for line in (q / "ledger.jsonl").read_text(encoding="utf-8").splitlines()][-1]
     assert log.verify().ok and log.record(takedown["takedown_audit_id"])["key"] == name
+
+
+def test_files_are_screened_where_they_lie(registered_home: Home, tmp_path: Path) -> None:
+    """A 4 GB output (sparse: no disk) is screened from disk, not read whole into memory; it is not a
+    video Clearance can read, so it is reviewed and kept."""
+    store = tmp_path / "outputs"
+    store.mkdir()
+    with (store / "huge.mp4").open("wb") as fh:
+        fh.truncate(4 << 30)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(tmp_path / "q"), "--json",
+                                 "--home", str(registered_home.root)])
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (summary["errors"], summary["quarantined"]) == (1, 0) and (store / "huge.mp4").exists()
+    assert grown_mb < 1024

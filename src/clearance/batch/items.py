@@ -7,14 +7,16 @@ hand-over between the two, so a new format is one module under ``batch/formats``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass
 class Item:
-    """One dataset record: a key, optional media bytes and an optional caption/prompt."""
+    """One dataset record: a key, optional media (bytes, or the path of a file screened where it
+    lies) and an optional caption/prompt."""
 
     key: str
-    media: bytes | None = None
+    media: bytes | Path | None = None
     media_name: str | None = None
     caption: str | None = None
     error: str | None = None  # a reader problem (unreadable member, bad caption file)

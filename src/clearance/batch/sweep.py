@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.audit import AuditLog
-from clearance.batch.formats.folder import MEDIA, SIDECARS, read_caption
+from clearance.batch.formats.folder import MEDIA, SIDECARS, file_item
 from clearance.batch.items import Item
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text
@@ -128,18 +128,13 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
 
 
 def _items(root: Path, paths: list[Path], unreadable: set[str]) -> Iterator[Item]:
-    """Each file as a record (media bytes plus sidecar caption); an unreadable file becomes an error
-    record, noted in ``unreadable`` so that it is never moved."""
+    """Each file as a record (media plus sidecar caption); an unreadable file is noted in
+    ``unreadable`` so that it is never moved."""
     for path in paths:
-        key = str(path.relative_to(root))
-        caption, caption_error = read_caption(path)
-        try:
-            media = path.read_bytes()
-        except OSError as exc:
-            unreadable.add(key)
-            yield Item(key=key, error=f"unreadable file: {exc.strerror or exc}")
-            continue
-        yield Item(key=key, caption=caption, media=media, media_name=key, error=caption_error)
+        item = file_item(root, path)
+        if item.media is None:
+            unreadable.add(item.key)
+        yield item
 
 
 def _quarantine(root: Path, qdir: Path, path: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:

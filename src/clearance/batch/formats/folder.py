@@ -50,14 +50,23 @@ def read_caption(media: Path) -> tuple[str | None, str | None]:
     return None, None
 
 
+def file_item(root: Path, path: Path) -> Item:
+    """A media file and its sidecar caption as one record, keyed by its path under ``root``. The
+    media stays on disk and is screened from there, so a long video is never read whole into
+    memory; a file that cannot be opened is a record with an error."""
+    key = str(path.relative_to(root))
+    caption, error = read_caption(path)
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as exc:
+        return Item(key=key, caption=caption, error=f"unreadable file: {exc.strerror or exc}")
+    return Item(key=key, media=path, media_name=key, caption=caption, error=error)
+
+
 def read(src: Path, shard: Shard) -> Iterator[Item]:
     for rel in json.loads(shard.source):
-        path = src / rel
-        caption, error = read_caption(path)
-        try:
-            yield Item(key=rel, media=path.read_bytes(), media_name=rel, caption=caption, error=error)
-        except OSError as exc:
-            yield Item(key=rel, caption=caption, error=f"unreadable file: {exc}")
+        yield file_item(src, src / rel)
 
 
 def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
