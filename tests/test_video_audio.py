@@ -124,3 +124,30 @@ def test_duration_caps_bound_the_work() -> None:
     assert video is not None and video.truncated and max(video.times) <= 3.0
     with pytest.raises(MediaError):
         sample_video(Content(kind="video", data=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 100))
+
+
+def test_what_is_left_unscreened_is_never_silently_allowed(screener: Screener, tmp_path: Path) -> None:
+    """Past the 10-minute cap nothing is looked at, so an unrelated long file is reviewed, not allowed."""
+    long_video, long_audio = tmp_path / "long.mp4", tmp_path / "long.mp3"
+    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x64:rate=0.2:duration=630", "-f", "lavfi",
+            "-i", "sine=frequency=440:sample_rate=8000:duration=630", "-shortest", "-c:v", "libx264",
+            "-c:a", "aac", str(long_video))
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=8000:duration=630", str(long_audio))
+    video = screener.screen_media(long_video, audit=False)
+    assert video.action == Action.REVIEW and "video screened on its first 600 s only" in video.error
+    assert "audio screened on its first 600 s only" in video.error  # its sound track too
+    audio = screener.screen_media(long_audio, audit=False)
+    assert audio.action == Action.REVIEW and "audio screened on its first 600 s only" in audio.error
+
+
+def test_frame_size_and_decoding_work_are_bounded() -> None:
+    """A hostile upload (8K at 60 fps, or frames of a gigapixel) costs bounded time and memory: huge
+    frames are refused before decoding, and decoding stops once its pixel budget is spent."""
+    clip = Content(kind="video", path=VIDEO / "ref" / "vref_01.mp4")
+    full = sample_video(clip)
+    assert full is not None and not full.truncated
+    width, height = full.frames[0].size  # pictures are at most 640 px; the clip's frames are this size or larger
+    with pytest.raises(MediaError, match="pixel limit"):
+        sample_video(Content(kind="video", path=clip.path), max_frame_pixels=width * height - 1)
+    budget = sample_video(Content(kind="video", path=clip.path), max_decoded_pixels=25 * 1920 * 1080)
+    assert budget is not None and budget.truncated and max(budget.times) < max(full.times)

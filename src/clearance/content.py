@@ -20,6 +20,9 @@ class Content:
     path: Path | None = None
     data: bytes | None = None
     name: str | None = None
+    unscreened: list[str] = field(default_factory=list)
+    """What of this content the decoders left out (the tail of a long video): the screener
+    reports it as an error, so nothing nobody looked at is silently allowed."""
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute):

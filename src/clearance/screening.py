@@ -271,7 +271,7 @@ class Screener:
                 errors.append(f"{signal.name} failed: {type(exc).__name__}: {exc}")
             if matches and self._blocks(matches, loaded, tenant):
                 break
-        return matches, errors
+        return matches, errors + content.unscreened
 
     def _blocks(self, matches: list[Match], loaded: _Loaded, tenant: str | None) -> bool:
         """Whether these matches block for this caller (its licences read only when they might)."""

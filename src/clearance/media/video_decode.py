@@ -2,8 +2,11 @@
 
 Every frame is decoded (H.264 cannot skip to arbitrary frames cheaply), but only sampled ones
 are converted to pictures, so decoding runs at hundreds of frames per second. Time comes
-from each frame's timestamp, so variable frame rates sample correctly; duration is capped
-so a very long upload costs bounded time and memory (the verdict says what was screened).
+from each frame's timestamp, so variable frame rates sample correctly. An upload is hostile, so
+its cost is bounded three ways: frames larger than ``MAX_FRAME_PIXELS`` are refused before
+decoding (as images are), and decoding stops after ``MAX_SECONDS`` of video or
+``MAX_DECODED_PIXELS`` decoded, whichever comes first, so ten minutes of 8K at 60 frames per
+second costs what ten minutes of 1080p at 30 does (the verdict says what was screened).
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ if TYPE_CHECKING:
 
 SAMPLE_FPS = 2.0
 MAX_SECONDS = 600
+MAX_FRAME_PIXELS = 40_000_000
+"""Larger frames (8K is 33 Mpx) are refused: one such frame decoded takes ~100 MB per decoder thread."""
+MAX_DECODED_PIXELS = MAX_SECONDS * 30 * 1920 * 1080
+"""Decoding work allowed per video: ten minutes of 1080p at 30 frames per second."""
 MAX_SIDE = 640
 SCENE_CUT = 0.25
 """Mean absolute change of a 32x18 grey thumbnail (0..1) that counts as a cut."""
@@ -46,7 +53,9 @@ def _picture(frame: av.VideoFrame) -> Image.Image:
     return frame.reformat(width=width, height=height, format="rgb24").to_image()
 
 
-def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float = MAX_SECONDS) -> SampledVideo | None:
+def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float = MAX_SECONDS,
+                 max_frame_pixels: int = MAX_FRAME_PIXELS,
+                 max_decoded_pixels: int = MAX_DECODED_PIXELS) -> SampledVideo | None:
     """Sampled frames with their times, or None when the file has no video stream."""
     import av  # PyAV takes ~0.4 s to import; prompt-only processes never need it
 
@@ -59,11 +68,14 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
+            _check_frame_size(stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
             stream.thread_type = "AUTO"
-            next_sample = 0.0
+            next_sample, decoded = 0.0, 0
             for frame in container.decode(stream):
+                _check_frame_size(frame.width, frame.height, max_frame_pixels)  # the size may change mid-stream
                 t = float(frame.time) if frame.time is not None else last_t + 1 / 25
-                if t > max_seconds:
+                decoded += frame.width * frame.height
+                if t > max_seconds or decoded > max_decoded_pixels:
                     truncated = True
                     break
                 thumb = _thumb(frame)
@@ -82,5 +94,18 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
     return SampledVideo(times, frames, last_t, truncated)
 
 
+def _check_frame_size(width: int, height: int, limit: int) -> None:
+    if width * height > limit:
+        raise MediaError(f"video frames of {width}x{height} pixels are over the {limit}-pixel limit")
+
+
 def video_of(content: Content) -> SampledVideo | None:
-    return content.memo("video.frames", lambda: sample_video(content))
+    """Sampled frames shared by the signals that look (``Content.memo``); a part left out is noted."""
+
+    def sample() -> SampledVideo | None:
+        video = sample_video(content)
+        if video is not None and video.truncated:
+            content.unscreened.append(f"video screened on its first {video.duration:.0f} s only")
+        return video
+
+    return content.memo("video.frames", sample)
