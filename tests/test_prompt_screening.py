@@ -268,6 +268,29 @@ def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> No
     assert "invalid JSON" in rows[1]["error"] and "UTF-8" in rows[2]["error"] and "colour" in rows[3]["error"]
 
 
+SHORT_NAMES_YAML = """version: 1
+works:
+  - {id: her, title: Her, owner: Annapurna, policy: block,
+     characters: [{name: Samantha, description: Warm AI operating system voice in an earpiece},
+                  {name: Theodore Twombly, description: Lonely letter writer in a red shirt}]}
+  - {id: bond, title: James Bond, owner: EON, policy: block,
+     characters: [{name: M, description: Head of MI6 behind a leather desk},
+                  {name: Q, description: Quartermaster showing gadgets in a lab}]}
+"""
+
+
+def test_stopword_and_very_short_names_do_not_vouch_for_other_names(tmp_path: Path) -> None:
+    """A title of stopwords ("Her") is no name, and the shortest names ("M", "Q") do not support each
+    other: before, "Samantha walks her dog" blocked for Her. Real second names still support."""
+    (tmp_path / "works.yaml").write_text(SHORT_NAMES_YAML)
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(tmp_path / "works.yaml")
+    for prompt in ("Samantha walks her dog in the park", "M and Q in a park"):
+        assert screener.screen_prompt(prompt, audit=False).action == Action.ALLOW, prompt
+    named = screener.screen_prompt("Theodore Twombly with Samantha", audit=False)
+    assert named.action == Action.BLOCK and {m.work_id for m in named.matches} == {"her"}
+
+
 def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, tmp_path: Path) -> None:
     """JSON may escape a lone surrogate (not a character; no database or UTF-8 file takes one). Its
     line is still screened and audited, the lines around it too, and the output can be written."""

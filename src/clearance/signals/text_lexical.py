@@ -8,7 +8,9 @@ which has none) names are found as substrings of the joined letters.
 
 Names that are ordinary words ("Eleven", "Wednesday", "One") are ambiguous: they count
 only with support — the name was disguised or misspelt, another name of the same work
-appears, or the prompt asks for a character ("fan art", "cosplay") with the name capitalised.
+appears (one that is neither as short as three letters nor among the commonest words: "M" and
+"Q" do not vouch for each other; a name of stopwords only, "It" or "Her", is no name at all),
+or the prompt asks for a character ("fan art", "cosplay") with the name capitalised.
 That is what separates "eLeVeN fan art" from "eleven candles on a cake". Telling description
 words of the work around the name are weaker support: such a match is reviewed, and the
 description layer decides whether the prompt blocks.
@@ -125,7 +127,7 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
     entries: list[NameEntry] = []
     for element, role, name in _names(work):
         tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
-        if not tokens:
+        if all(t in STOPWORDS for t in tokens):  # "It", "Her", "The": no evidence of anything
             continue
         entries.append(NameEntry(position, element, role, name, tokens, ambiguity(tokens)))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := _without_article(tokens[1:])) is not None:
@@ -176,7 +178,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "7"
+    version = "8"
     content_kinds = frozenset({"text"})
     persist_index = True
 
@@ -324,9 +326,10 @@ class TextLexical(SignalType):
             return []
         words = [stem(t.text) for t in tokens]
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
-        works_named = defaultdict(set)
+        works_named = defaultdict(set)  # names that can support another: not the shortest or commonest
         for h in hits:
-            works_named[h.entry.work].add(h.entry.tokens)
+            if h.entry.level < NEEDS_CONTEXT:
+                works_named[h.entry.work].add(h.entry.tokens)
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, text, words, cue, works_named)
