@@ -104,6 +104,8 @@ def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | None, str | None
         image, path = image.get("bytes"), path or image.get("path")
     if isinstance(image, bytes):
         return image, None
+    if image is not None:  # a URL or base64 text, a number: never silently screened as caption-only
+        return None, f"image is {type(image).__name__}, not bytes (files go in a path column)"
     if not isinstance(path, str) or not path:
         return None, None
     try:
