@@ -139,11 +139,13 @@ def test_batch_equals_one_by_one(screener: Screener, tmp_path: Path) -> None:
         assert (batch.path, batch.action, batch.error) == (one.path, one.action, one.error)
         assert [(m.work_id, m.signal) for m in batch.matches] == [(m.work_id, m.signal) for m in one.matches]
         assert batch.score == pytest.approx(one.score, abs=0.02)
-    records = [Item(key=f"k{i}", media=s if isinstance(s, bytes) else s.read_bytes() if s.is_file() else None,
+    records = [Item(key=f"k{i}", media=((f"k{i}", s if isinstance(s, bytes) else s.read_bytes()),)
+                    if isinstance(s, bytes) or s.is_file() else (),
                     caption="a photo" if i % 2 else None) for i, s in enumerate(sources)]
     items = list(screener.screen_items(records))
     assert [v.id for v in items] == [r.key for r in records]
-    assert [v.action for v in items] == [screener.screen_item(r.key, r.caption, r.media).action for r in records]
+    one_by_one = [screener.screen_item(r.key, r.caption, r.media[0][1] if r.media else None) for r in records]
+    assert [v.action for v in items] == [v.action for v in one_by_one]
 
 
 def test_allowed_roots(registered_home: Home, tmp_path: Path) -> None:

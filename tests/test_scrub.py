@@ -175,6 +175,24 @@ def test_webdataset_samples_sharing_a_key_are_judged_one_by_one(registered_home:
     assert [r["key"] for r in manifest_rows(tmp_path / "m.parquet")] == ["a"]
 
 
+def test_every_media_member_of_a_sample_is_screened(registered_home: Home, tmp_path: Path) -> None:
+    """A sample with a clean thumbnail and a copy beside it, or media under a less common extension,
+    is screened whole: before, only the first of a fixed list of extensions was looked at."""
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    clean = (IMAGES / "distractors" / "dis_004.jpg").read_bytes()
+    (tmp_path / "src").mkdir()
+    with tarfile.open(tmp_path / "src" / "shard-0000.tar", "w") as tar:
+        for name, data in (("a.jpg", clean), ("a.png", copy), ("a.txt", b"a photo"), ("b.gif", copy),
+                           ("b.txt", b"a photo"), ("c.jpg", clean), ("c.txt", b"a photo")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    summary = scrub(registered_home, tmp_path / "src", tmp_path / "clean", tmp_path / "m.parquet")
+    with tarfile.open(tmp_path / "clean" / "shard-0000.tar") as tar:
+        assert tar.getnames() == ["c.jpg", "c.txt"]
+    assert summary["removed"] == 2 and [r["key"] for r in manifest_rows(tmp_path / "m.parquet")] == ["a", "b"]
+
+
 def test_webdataset_kill_and_resume_gives_identical_output(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(10, 30)
     write_webdataset(tmp_path / "wds", items, per_shard=4)

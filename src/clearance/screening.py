@@ -193,7 +193,8 @@ class Screener:
         Allowed records are not audited unless asked (a scrub of millions of clean records
         should not write millions of log entries); removed and review records always are.
         """
-        item = Item(key=key, caption=caption, media=media, media_name=media_name, error=error)
+        item = Item(key=key, caption=caption, media=((media_name or key, media),) if media is not None else (),
+                    error=error)
         verdict = self._item_verdict(item, tenant)
         return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
 
@@ -217,7 +218,8 @@ class Screener:
 
     def _item_verdict(self, record: Item, tenant: str | None) -> Verdict:
         """The verdict on one dataset record, before licences and audit (safe to run in threads).
-        A caption that already blocks the record spares screening its media (as in ``_run``)."""
+        A caption or a piece of media that already blocks the record spares screening the rest
+        (as in ``_run``)."""
         matches: list[Match] = []
         errors = [record.error] if record.error else []
         caption_blocks = False
@@ -226,11 +228,13 @@ class Screener:
             matches += text.matches
             errors += [text.error] if text.error else []
             caption_blocks = text.action == Action.BLOCK
-        if record.media is not None and not caption_blocks:
-            seen = self._media_verdict((record.media, record.media_name or record.key), tenant)
+        for name, source in () if caption_blocks else record.media:
+            seen = self._media_verdict((source, name), tenant)
             matches += seen.matches
-            errors += [f"media: {seen.error}"] if seen.error else []
-        if record.caption is None and record.media is None and not errors:
+            errors += [f"media {name}: {seen.error}"] if seen.error else []
+            if seen.action == Action.BLOCK:
+                break
+        if record.caption is None and not record.media and not errors:
             errors.append("record has neither media nor caption")
         return self._verdict(matches, errors, id=record.key)
 

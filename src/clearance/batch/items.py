@@ -9,15 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+Media = tuple[str, bytes | Path]
+"""A named piece of media: bytes, or the path of a file screened where it lies."""
+
 
 @dataclass
 class Item:
-    """One dataset record: a key, optional media (bytes, or the path of a file screened where it
-    lies) and an optional caption/prompt."""
+    """One dataset record: a key, its media (none, one, or several: a tar sample may hold a clip
+    and its thumbnail, and every one is screened) and an optional caption/prompt."""
 
     key: str
-    media: bytes | Path | None = None
-    media_name: str | None = None
+    media: tuple[Media, ...] = ()
     caption: str | None = None
     error: str | None = None  # a reader problem (unreadable member, bad caption file)
 

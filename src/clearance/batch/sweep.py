@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from clearance.audit import AuditLog
-from clearance.batch.formats.folder import MEDIA, SIDECARS, file_item
+from clearance.batch.formats.folder import SIDECARS, file_item
 from clearance.batch.items import Item
+from clearance.media.probe import MEDIA_SUFFIXES
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text
 from clearance.screening import Screener
@@ -105,7 +106,7 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
     scanned_path = qdir / SCANNED
     done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
             if resume and scanned_path.exists() else set())
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA)
+    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
     todo = [path for path in paths if str(path.relative_to(root)) not in done]
     summary.skipped = len(paths) - len(todo)
     unreadable: set[str] = set()
@@ -132,7 +133,7 @@ def _items(root: Path, paths: list[Path], unreadable: set[str]) -> Iterator[Item
     ``unreadable`` so that it is never moved."""
     for path in paths:
         item = file_item(root, path)
-        if item.media is None:
+        if not item.media:
             unreadable.add(item.key)
         yield item
 

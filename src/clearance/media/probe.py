@@ -10,6 +10,13 @@ from pathlib import Path
 
 MAX_MEDIA_BYTES = 2 * 1024**3
 """Refuse files larger than this outright (2 GiB)."""
+MEDIA_SUFFIXES = frozenset((
+    ".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".avif", ".heic", ".heif",
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts",
+    ".mp3", ".wav", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac",
+))
+"""File names that batch jobs (folder trees, tar shards, output stores) take for media. The kind
+is still sniffed from the bytes, so a file that is not what its name says is reviewed, not skipped."""
 
 
 class MediaError(ValueError):

@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from clearance.batch.items import Item, Shard
+from clearance.media.probe import MEDIA_SUFFIXES
 
-MEDIA = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".mp4", ".mov", ".mkv", ".webm",
-         ".avi", ".mp3", ".wav", ".ogg", ".flac", ".m4a"}
 SIDECARS = (".txt", ".json")
 CHUNK = 256
 
@@ -25,7 +24,7 @@ def detect(src: Path) -> bool:
 
 
 def _media_files(src: Path) -> list[Path]:
-    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA)
+    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
 
 
 def shards(src: Path) -> list[Shard]:
@@ -61,7 +60,7 @@ def file_item(root: Path, path: Path) -> Item:
             pass
     except OSError as exc:
         return Item(key=key, caption=caption, error=f"unreadable file: {exc.strerror or exc}")
-    return Item(key=key, media=path, media_name=key, caption=caption, error=error)
+    return Item(key=key, media=((key, path),), caption=caption, error=error)
 
 
 def read(src: Path, shard: Shard) -> Iterator[Item]:

@@ -137,7 +137,8 @@ def read(src: Path, shard: Shard) -> Iterator[Item]:
                 media, media_error = _media(root, record)
                 caption, caption_error = _caption(record, has_caption)
                 problems = [p for p in (media_error, caption_error) if p]
-                yield Item(key=key, media=media, media_name=key, caption=caption, error="; ".join(problems) or None)
+                yield Item(key=key, media=((key, media),) if media is not None else (), caption=caption,
+                           error="; ".join(problems) or None)
     except (pa.ArrowException, OSError) as exc:
         yield Item(key=f"{shard.id}#shard", error=f"unreadable Parquet {path.name}: {exc}")
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from clearance.batch.items import Item, Shard
+from clearance.media.probe import MEDIA_SUFFIXES
 
-MEDIA_EXT = ("jpg", "jpeg", "png", "webp", "mp4", "webm", "mp3", "wav", "flac", "ogg")
 CAPTION_EXT = ("txt", "json")
 
 
@@ -107,13 +107,12 @@ def read(src: Path, shard: Shard) -> Iterator[Item]:
         with tarfile.open(shard.source, "r") as tar:
             for key, parts, errors in _samples(tar):
                 caption, caption_error = _caption(parts)
-                media_ext = next((e for e in MEDIA_EXT if e in parts), None)
-                if media_ext and not caption_error and not (caption and caption.strip()):
+                media = tuple((f"{key}.{ext}", data) for ext, data in parts.items()
+                              if f".{ext.rsplit('.', 1)[-1]}" in MEDIA_SUFFIXES)
+                if media and not caption_error and not (caption and caption.strip()):
                     caption_error = "missing caption"
                 problems = [*errors, *([caption_error] if caption_error else [])]
-                yield Item(key=key, media=parts.get(media_ext) if media_ext else None,
-                           media_name=f"{key}.{media_ext}" if media_ext else None, caption=caption,
-                           error="; ".join(problems) or None)
+                yield Item(key=key, media=media, caption=caption, error="; ".join(problems) or None)
             if tar.offset >= Path(shard.source).stat().st_size:  # cut at a member boundary: tarfile stays silent
                 raise tarfile.ReadError("the tar ends without its end-of-archive blocks (truncated)")
     except (tarfile.TarError, OSError, EOFError) as exc:
