@@ -173,6 +173,21 @@ def test_registry_import_is_picked_up_without_restart(service: tuple) -> None:
         assert err.value.status == 422 and "works[0].id" in err.value.message
 
 
+def test_an_owner_whose_name_starts_like_a_tenants_stays_apart(service: tuple) -> None:
+    """Audit entries name works as ``owner/slug``; owner names are free text and may hold a slash, so
+    a rights holder's entries are those whose owner is exactly its tenant, not a prefix of it."""
+    lookalike = NEW_WORK.replace("moon-rangers", "zog").replace("Moon Rangers", "Zog").replace(
+        "owner: Netflix", "owner: Disney/Elsewhere").replace("Captain Zorblax", "Zog Blorpington")
+    with client(service, "admin") as admin, client(service, "acme") as acme, client(service, "disney") as disney:
+        assert admin.import_registry(lookalike)["created"] == 1
+        time.sleep(0.6)  # the server re-reads the registry revision at most every 0.5 s
+        verdict = acme.screen_prompt("Zog Blorpington waving")
+        assert verdict.action == "block" and verdict.matches[0].owner == "Disney/Elsewhere"
+        with pytest.raises(ClearanceError) as err:
+            disney.audit(verdict.audit_id)
+        assert err.value.status == 404
+
+
 def test_licences_and_limits(service: tuple) -> None:
     url, keys, home = service
     Screener(home).registry.grant_licence("acme", "frozen")

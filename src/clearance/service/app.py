@@ -137,7 +137,7 @@ def create_app(home: Home | None = None) -> FastAPI:
             raise ApiError(404, f"no audit entry {audit_id!r}") from None
         visible = (who.role in ("admin", "auditor")
                    or (who.role == "screener" and entry.tenant == who.tenant)
-                   or (who.role == "rights_holder" and any(w.startswith(f"{who.tenant}/") for w in entry.work_ids)))
+                   or (who.role == "rights_holder" and any(w.rsplit("/", 1)[0] == who.tenant for w in entry.work_ids)))
         if not visible:
             raise ApiError(404, f"no audit entry {audit_id!r}")
         return {**json.loads(entry.payload), "audit_id": entry.audit_id, "kind": entry.kind,
