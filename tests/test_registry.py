@@ -11,7 +11,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.document import RegistryFileError
 from clearance.registry.media_store import MediaStore
-from clearance.registry.store import Registry, UnknownWorkError
+from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 from tests.conftest import WORKS_YAML
 
 
@@ -103,6 +103,23 @@ def test_remove_and_licences(db_home: Home) -> None:
     with pytest.raises(UnknownWorkError):
         registry.remove("frozen")
     assert len(registry.works()) == 8
+
+
+def test_changes_to_an_id_several_owners_use_must_name_the_owner(db_home: Home, tmp_path: Path) -> None:
+    """A licence from Disney is not one from another studio, and removing one studio's work must not
+    remove another's that shares its id: such changes need the owner."""
+    registry = registry_for(db_home)
+    registry.import_file(WORKS_YAML)
+    other = tmp_path / "other.yaml"
+    other.write_text("version: 1\nworks:\n  - {id: frozen, title: Frozen Planet, owner: BBC, policy: block}\n")
+    registry.import_file(other)
+    for change in (lambda: registry.grant_licence("acme", "frozen"), lambda: registry.remove("frozen")):
+        with pytest.raises(AmbiguousWorkError, match="BBC, Disney"):
+            change()
+    registry.grant_licence("acme", "frozen", owner="BBC")
+    assert registry.licensed_works("acme") == {("BBC", "frozen")}
+    assert registry.remove("frozen", owner="Disney") == [("Disney", "frozen")]
+    assert [w.owner for w in registry.get("frozen")] == ["BBC"]
 
 
 def test_owner_restricted_import(home: Home) -> None:

@@ -13,7 +13,7 @@ from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console
 from clearance.db.engine import session_factory
 from clearance.registry.document import RegistryFileError
 from clearance.registry.media_store import MediaStore
-from clearance.registry.store import Registry, UnknownWorkError
+from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 
 app = typer.Typer(help="Manage the registry of protected works.", no_args_is_help=True)
 
@@ -68,7 +68,7 @@ def remove(work_id: str, owner: str | None = None, home: HomeOption = None,
     """Remove a work and its references from the registry and every index."""
     try:
         removed = _registry(home, database_url).remove(work_id, owner)
-    except UnknownWorkError as exc:
+    except (UnknownWorkError, AmbiguousWorkError) as exc:
         fail(str(exc))
     for o, s in removed:
         console.print(f"removed {o}/{s}")
@@ -87,6 +87,6 @@ def license_(
     registry = _registry(home, database_url)
     try:
         (registry.revoke_licence if revoke else registry.grant_licence)(tenant, work_id, owner)
-    except UnknownWorkError as exc:
+    except (UnknownWorkError, AmbiguousWorkError) as exc:
         fail(str(exc))
     console.print(f"{'revoked' if revoke else 'granted'} licence: {tenant} -> {work_id}")

@@ -35,6 +35,10 @@ class UnknownWorkError(LookupError):
     """No work with that id (for that owner)."""
 
 
+class AmbiguousWorkError(LookupError):
+    """An id that several owners use, given without its owner to a change that must hit one work."""
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -81,11 +85,9 @@ class Registry:
         return report
 
     def remove(self, slug: str, owner: str | None = None) -> list[tuple[str, str]]:
-        """Remove a work (all owners' works with that id unless ``owner`` narrows it)."""
+        """Remove a work; ``owner`` must be given when several owners use that id."""
         with self.sessions.begin() as session:
-            works = session.scalars(_work_query(slug, owner)).all()
-            if not works:
-                raise UnknownWorkError(f"unknown work {slug!r}" + (f" for owner {owner!r}" if owner else ""))
+            works = self._require(session, slug, owner)
             removed = [(w.owner, w.slug) for w in works]
             for work in works:
                 session.delete(work)
@@ -165,10 +167,16 @@ class Registry:
             ).all()
             return {(owner, slug) for owner, slug in rows}
 
-    def _require(self, session: Session, slug: str, owner: str | None) -> list[Work]:
+    @staticmethod
+    def _require(session: Session, slug: str, owner: str | None) -> list[Work]:
+        """The one work a change is about: a removal or a licence from one owner must not reach
+        another owner's work that shares its id."""
         works = list(session.scalars(_work_query(slug, owner)).all())
         if not works:
-            raise UnknownWorkError(f"unknown work {slug!r}")
+            raise UnknownWorkError(f"unknown work {slug!r}" + (f" for owner {owner!r}" if owner else ""))
+        if len(works) > 1:
+            owners = ", ".join(sorted(w.owner for w in works))
+            raise AmbiguousWorkError(f"work {slug!r} is registered by several owners ({owners}): name the owner")
         return works
 
 
