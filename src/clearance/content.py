@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
+
+
+class Decoded(Protocol):
+    """A decoder's result that may cover only the start of the content."""
+
+    truncated: bool
+
+    @property
+    def seconds(self) -> float: ...
+
+
+D = TypeVar("D", bound=Decoded)
 
 
 @dataclass
@@ -29,6 +42,17 @@ class Content:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def decoded(self, key: str, decode: Callable[[], D | None], what: str) -> D | None:
+        """``memo`` of a decoder that stops at a cap: what it left out is noted in ``unscreened``."""
+
+        def run() -> D | None:
+            result = decode()
+            if result is not None and result.truncated:
+                self.unscreened.append(f"{what} screened on its first {result.seconds:.0f} s only")
+            return result
+
+        return self.memo(key, run)
 
     def read_bytes(self) -> bytes:
         if self.data is not None:

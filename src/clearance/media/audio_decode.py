@@ -60,12 +60,5 @@ def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None
 
 
 def pcm_of(content: Content) -> Pcm | None:
-    """Decoded PCM shared by the signals that listen (``Content.memo``); a part left out is noted."""
-
-    def decode() -> Pcm | None:
-        pcm = decode_pcm(content)
-        if pcm is not None and pcm.truncated:
-            content.unscreened.append(f"audio screened on its first {pcm.seconds:.0f} s only")
-        return pcm
-
-    return content.memo("audio.pcm", decode)
+    """Decoded PCM shared by the signals that listen; a part left out is noted (``Content.decoded``)."""
+    return content.decoded("audio.pcm", lambda: decode_pcm(content), "audio")

@@ -42,6 +42,11 @@ class SampledVideo:
     duration: float
     truncated: bool
 
+    @property
+    def seconds(self) -> float:
+        """How much of the video was screened (all of it unless ``truncated``)."""
+        return self.duration
+
 
 def _thumb(frame: av.VideoFrame) -> np.ndarray:
     return frame.reformat(width=32, height=18, format="gray").to_ndarray().astype(np.float32) / 255.0
@@ -100,12 +105,5 @@ def _check_frame_size(width: int, height: int, limit: int) -> None:
 
 
 def video_of(content: Content) -> SampledVideo | None:
-    """Sampled frames shared by the signals that look (``Content.memo``); a part left out is noted."""
-
-    def sample() -> SampledVideo | None:
-        video = sample_video(content)
-        if video is not None and video.truncated:
-            content.unscreened.append(f"video screened on its first {video.duration:.0f} s only")
-        return video
-
-    return content.memo("video.frames", sample)
+    """Sampled frames shared by the signals that look; a part left out is noted (``Content.decoded``)."""
+    return content.decoded("video.frames", lambda: sample_video(content), "video")
