@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -289,6 +290,23 @@ def test_stopword_and_very_short_names_do_not_vouch_for_other_names(tmp_path: Pa
         assert screener.screen_prompt(prompt, audit=False).action == Action.ALLOW, prompt
     named = screener.screen_prompt("Theodore Twombly with Samantha", audit=False)
     assert named.action == Action.BLOCK and {m.work_id for m in named.matches} == {"her"}
+
+
+def test_hostile_long_prompts_cost_bounded_work(screener: Screener) -> None:
+    """Prompts at the 20,000-character limit built to blow up the layers: before, spaced letters took
+    78 s (one-edit candidates of one 18,000-letter word), accented letters between combining marks
+    did not finish in 10 minutes (every run of glued words tried), and short clauses took 35 s (one
+    model pass each). Not a speed target (benchmarks measure speed): a guard against blowups, with
+    room for a slow machine. What the description layer left unread makes the verdict a review."""
+    hostile = {"S q u i d G a m e ": Action.BLOCK, "a\u0301\u0302\u0303": Action.ALLOW, "a a, ": Action.REVIEW,
+               "a ": Action.REVIEW, "\u200bVecna\u200b in the attic ": Action.BLOCK}
+    start = time.perf_counter()
+    for unit, action in hostile.items():
+        verdict = screener.screen_prompt((unit * 20_000)[:20_000], audit=False)
+        assert verdict.action == action, unit
+        if action == Action.REVIEW:
+            assert "description layer read the first 100 of" in verdict.error
+    assert time.perf_counter() - start < 90
 
 
 def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, tmp_path: Path) -> None:

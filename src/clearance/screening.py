@@ -29,6 +29,7 @@ from clearance.registry.views import RegistrySnapshot
 from clearance.safe_text import screenable
 from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
+from clearance.text.keywords import wordfreq_zipf
 from clearance.text.rewrite import rewrite_prompt
 from clearance.verdict import Action, Match, Verdict
 
@@ -114,6 +115,7 @@ class Screener:
         for signal in self.signals:
             signal.ensure_indexed(loaded.snapshot)
         self.screen_prompt("warm up", audit=False)
+        wordfreq_zipf()  # words with digits or of other scripts ask wordfreq itself: ~0.5 s to read its list
 
     # -- public API ---------------------------------------------------------------------
     def screen_prompt(

@@ -54,6 +54,9 @@ QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 ARTICLES = frozenset(("the", "a", "an"))
 MIN_FUZZY_LEN = 4
+MAX_FUZZY_LEN = 64
+"""Longer words are never typos of a name (none is this long): the one-edit candidates of a word
+cost its length squared, and a prompt of 20,000 spaced-out letters is one such word (78 s before)."""
 TYPO_MAX_ZIPF = 3.0
 """Only words rarer than this may be typos ("kite" is a word, not a misspelt "Kate")."""
 SHORT_TYPO_MAX_ZIPF = 2.0
@@ -63,6 +66,10 @@ count common misspellings, but lower ("wensday" 1.0, "hoper" 1.5)."""
 TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 MIN_COMPACT_LEN = 5
+MAX_GLUED_WORDS = 8
+"""Most words a name split by punctuation is looked for across ("Squid_Game", "Ki-hun"): the runs
+are tried at every start and length, and a prompt of 5,000 accented letters separated by
+combining marks is one run of 5,000 words."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
@@ -230,7 +237,7 @@ class TextLexical(SignalType):
     @staticmethod
     def _typo_candidate(word: str) -> bool:
         """Only words that are not ordinary English may be typos of a name."""
-        if len(word) < MIN_FUZZY_LEN or word.isdigit() or CJK.search(word):
+        if not MIN_FUZZY_LEN <= len(word) <= MAX_FUZZY_LEN or word.isdigit() or CJK.search(word):
             return False
         return zipf(word) < (SHORT_TYPO_MAX_ZIPF if len(word) == MIN_FUZZY_LEN else TYPO_MAX_ZIPF)
 
@@ -279,7 +286,7 @@ class TextLexical(SignalType):
         hits = []
         for i in range(len(tokens)):
             j, gaps = i + 1, []
-            while j < len(tokens):
+            while j < min(len(tokens), i + MAX_GLUED_WORDS):
                 gap = text[tokens[j - 1].end : tokens[j].start]
                 if not gap or len(gap) > 3 or any(c.isspace() for c in gap):
                     break
@@ -305,9 +312,8 @@ class TextLexical(SignalType):
         hits = []
         for i, tok in enumerate(tokens):
             inside = tok.collapsed or CJK.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
-            if inside:
-                for _end, found in self.compact.iter(tok.text):
-                    compact = self.compacts[found]
+            if inside:  # each name once per token, however often it recurs inside it
+                for compact in dict.fromkeys(self.compacts[found] for _end, found in self.compact.iter(tok.text)):
                     hits += [_Hit(e, i, i + 1, [tok], False, True)
                              for e in self._entries_of(self.compact_entries.get(compact))
                              if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]

@@ -48,6 +48,10 @@ CLAUSE_SPLIT = re.compile(
     r"[,;:.!?()\[\]\n]|\b(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)\b", re.I
 )
 WINDOW_WORDS, WINDOW_STRIDE = 40, 20
+MAX_WINDOWS, MAX_CLAUSES = 100, 200
+"""A long prompt costs one model pass per window and per clause, so a hostile one ("a a, a a, ..."
+to the 20,000-character limit) took 35 s of CPU. Past these (about 2,000 words, or 200 clauses:
+four times the longest tag lists of image prompts) this layer reads no further, and says so."""
 CANDIDATES = 8
 SEARCH_ROWS = 64
 """Nearest description rows fetched per prompt window to find candidate works."""
@@ -160,6 +164,8 @@ class Candidates:
     """(works x words): which of ``words`` each work's descriptions use."""
     words: list[str]
     """The prompt's telling words found in any description."""
+    unread: str | None = None
+    """What of the prompt this layer did not read (``MAX_WINDOWS``, ``MAX_CLAUSES``)."""
 
     @classmethod
     def none(cls) -> Candidates:
@@ -272,7 +278,7 @@ class TextSemantic(SignalType):
         """The candidate works of a prompt and their features, computed for all of them at once."""
         if not self.full_rows:
             return Candidates.none()
-        part_vecs, win_vecs, parts = self._embed_prompt(prompt)
+        part_vecs, win_vecs, parts, unread = self._embed_prompt(prompt)
         sims, rows = self._nearest_rows(win_vecs)
         nearest: dict[int, float] = {}
         for sim, row in zip(sims.tolist(), rows.tolist(), strict=True):
@@ -293,7 +299,7 @@ class TextSemantic(SignalType):
         weights = np.array([rarity(w) for w in words], dtype=np.float64)
         vectors = np.column_stack([full, top, full - runner_up, shared @ weights, shared.sum(axis=1),
                                    np.full(len(works), self._ordinary_similarity(win_vecs))])
-        return Candidates(works, vectors, parts, trait_row, best_part, shared, words)
+        return Candidates(works, vectors, parts, trait_row, best_part, shared, words, unread)
 
     def _full_similarities(self, works: np.ndarray, nearest: dict[int, float], win_vecs: np.ndarray) -> np.ndarray:
         """Best cosine of the prompt to each work's full descriptions: from the search where it found
@@ -332,16 +338,21 @@ class TextSemantic(SignalType):
         return float(np.sort(sims)[-ORDINARY_TOP:].mean()) if len(sims) else 0.0
 
     @staticmethod
-    def _embed_prompt(prompt: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Clause vectors, whole-prompt (or window) vectors and the clause texts."""
+    def _embed_prompt(prompt: str) -> tuple[np.ndarray, np.ndarray, list[str], str | None]:
+        """Clause vectors, whole-prompt (or window) vectors, the clause texts, and what was not read."""
         embedder = shared_text_embedder()
         wins = windows(prompt)
         if len(wins) == 1:
             spans = clause_spans(prompt) or [(0, len(prompt))]
             full, part_vecs = embedder.embed_with_spans(prompt, spans)
-            return part_vecs, full[None], [prompt[a:b] for a, b in spans]
+            return part_vecs, full[None], [prompt[a:b] for a, b in spans], None
         parts = clauses(prompt) or [prompt]
-        return embedder.embed(parts), embedder.embed(wins), parts
+        unread = None
+        if len(wins) > MAX_WINDOWS or len(parts) > MAX_CLAUSES:
+            unread = (f"the description layer read the first {min(len(wins), MAX_WINDOWS)} of {len(wins)} windows "
+                      f"and {min(len(parts), MAX_CLAUSES)} of {len(parts)} clauses of this long prompt")
+            wins, parts = wins[:MAX_WINDOWS], parts[:MAX_CLAUSES]
+        return embedder.embed(parts), embedder.embed(wins), parts, unread
 
     def _candidates(self, ranked: list[int], hits: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:
         """The works most like the prompt, and the works sharing its most telling words."""
@@ -372,6 +383,8 @@ class TextSemantic(SignalType):
     def match(self, content: Content) -> list[Match]:
         cal = calibration()
         candidates = self.features(content.text or "")
+        if candidates.unread:
+            content.unscreened.append(candidates.unread)
         matches = []
         probabilities = probability(candidates.vectors, cal)
         for i in np.flatnonzero(probabilities >= cal["report_p"]).tolist():
