@@ -150,14 +150,18 @@ def test_parquet_rows_sharing_a_key_are_judged_one_by_one(registered_home: Home,
     assert [r["key"] for r in manifest_rows(tmp_path / "m.parquet")] == ["a", "data#2"]
 
 
-def test_parquet_image_values_that_are_not_bytes_are_reviewed(registered_home: Home, tmp_path: Path) -> None:
-    """An ``image`` that is text (a URL, base64) is reported, not screened as a caption-only row."""
-    table = pa.table({"key": ["url", "none"], "image": ["https://example.com/a.jpg", None],
-                      "caption": ["a photo", "a photo"]})
+def test_parquet_media_that_cannot_be_read_are_reviewed(registered_home: Home, tmp_path: Path) -> None:
+    """An ``image`` that is text (a URL, base64) is reported, not screened as a caption-only row; a
+    ``path`` to a pipe or a folder is reported without being opened (reading a pipe would hang)."""
+    os.mkfifo(tmp_path / "pipe.jpg")
+    table = pa.table({"key": ["url", "none", "pipe", "folder"],
+                      "image": ["https://example.com/a.jpg", None, None, None],
+                      "path": [None, None, "pipe.jpg", "."], "caption": ["a photo"] * 4})
     pq.write_table(table, tmp_path / "data.parquet")
     scrub(registered_home, tmp_path / "data.parquet", tmp_path / "clean", tmp_path / "m.parquet")
-    rows = manifest_rows(tmp_path / "m.parquet")
-    assert [(r["key"], r["action"]) for r in rows] == [("url", "review")] and "not bytes" in rows[0]["error"]
+    rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
+    assert sorted(rows) == ["folder", "pipe", "url"] and {r["action"] for r in rows.values()} == {"review"}
+    assert "not bytes" in rows["url"]["error"] and "not a regular file" in rows["pipe"]["error"]
 
 
 def test_webdataset_samples_sharing_a_key_are_judged_one_by_one(registered_home: Home, tmp_path: Path) -> None:

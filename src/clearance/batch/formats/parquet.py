@@ -96,8 +96,9 @@ def _batches(path: Path, groups: list[int], first_row: int) -> Iterator[tuple[pa
         yield batch, keys
 
 
-def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | None, str | None]:
-    """(media bytes, error) from ``image`` bytes, an image struct, or ``path``."""
+def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | Path | None, str | None]:
+    """(media, error) from ``image`` bytes, an image struct, or ``path`` (a file is screened where it
+    lies, not read whole)."""
     image = record.get("image")
     path = record.get("path")
     if isinstance(image, dict):
@@ -108,8 +109,11 @@ def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | None, str | None
         return None, f"image is {type(image).__name__}, not bytes (files go in a path column)"
     if not isinstance(path, str) or not path:
         return None, None
+    if not (root / path).is_file():  # a folder, a device or a pipe (reading one could hang) is no media
+        return None, f"unreadable path {path}: not a regular file"
     try:
-        return (root / path).read_bytes(), None
+        with (root / path).open("rb"):
+            return root / path, None
     except OSError as exc:
         return None, f"unreadable path {path}: {exc.strerror or exc}"
 
