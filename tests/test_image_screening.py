@@ -169,3 +169,15 @@ def test_removing_a_work_removes_its_images(tmp_path: Path) -> None:
     assert screener.screen_media(copy, audit=False).action == Action.ALLOW
     stored = np.load(next((home.index_dir / "image.sscd").glob("sscd_distilled-v*.npz")))
     assert len(stored["keys"]) == 35  # 40 stills, 5 of them Stranger Things'
+
+
+def test_a_licensed_picture_does_not_stop_the_rest_of_a_record_being_screened(tmp_path: Path) -> None:
+    """A record's media are screened until one blocks for this caller: a picture of a work the
+    tenant licenses must not end the screening before an unlicensed copy beside it."""
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(WORKS_YAML)
+    screener.registry.grant_licence("acme", "stranger-things")
+    licensed, other = IMAGES / "ref" / "ref_000.jpg", IMAGES / "copies" / "ref_003_crop.jpg"
+    record = Item(key="k", media=(("k.jpg", licensed.read_bytes()), ("k.png", other.read_bytes())))
+    verdict = next(screener.screen_items([record], tenant="acme"))
+    assert verdict.action == Action.BLOCK and "kpop-demon-hunters" in {m.work_id for m in verdict.matches}

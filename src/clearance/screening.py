@@ -234,7 +234,7 @@ class Screener:
             seen = self._media_verdict((source, name), tenant)
             matches += seen.matches
             errors += [f"media {name}: {seen.error}"] if seen.error else []
-            if seen.action == Action.BLOCK:
+            if self._blocks(seen.matches, self.refresh(), tenant):  # with the tenant's licences, as in ``_run``
                 break
         if record.caption is None and not record.media and not errors:
             errors.append("record has neither media nor caption")
