@@ -95,3 +95,13 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     with pytest.raises(MediaError, match=r"too large|limit"):
         frames(bomb)
     assert time.perf_counter() - start < 0.5  # refused from the header, nothing decoded
+
+
+def test_a_large_later_page_is_refused_too() -> None:
+    """A TIFF's pages need not share the first page's size: a small first page must not let a
+    90 Mpx second one (between the 60 Mpx limit and Pillow's own 120 Mpx) be decoded."""
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), "red").save(buf, "TIFF", save_all=True, compression="tiff_deflate",
+                                           append_images=[Image.new("1", (9_500, 9_500))])
+    with pytest.raises(MediaError, match="frame 1 of 9500x9500 pixels"):
+        frames(buf.getvalue())

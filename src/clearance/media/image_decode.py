@@ -88,6 +88,9 @@ def _animation_frames(image: Image.Image, n_frames: int) -> list[Image.Image]:
     frames = []
     for index in wanted:
         image.seek(index)
+        if image.width * image.height > MAX_PIXELS:  # the pages of a TIFF need not share the first one's size
+            raise MediaError(f"frame {index} of {image.width}x{image.height} pixels is over the "
+                             f"{MAX_PIXELS}-pixel limit")
         frames.append(_to_rgb(image))
     return frames
 
