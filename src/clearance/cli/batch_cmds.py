@@ -143,5 +143,7 @@ def register(app: typer.Typer) -> None:
         """Delete quarantined files for good; each deletion is a takedown record in the audit log."""
         if not (quarantine / "ledger.jsonl").exists():
             fail(f"not a quarantine folder: {quarantine}")
+        if not 0 <= older_than < float("inf"):  # a negative age would delete what was quarantined a moment ago
+            fail(f"--older-than must be a number of days, 0 or more, not {older_than}")
         purged = purge(quarantine, Screener(open_home(home, database_url)), older_than)
         _emit("purge", {"purged": len(purged), "keys": ", ".join(purged)}, json_)
