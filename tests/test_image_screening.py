@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -181,3 +182,18 @@ def test_a_licensed_picture_does_not_stop_the_rest_of_a_record_being_screened(tm
     record = Item(key="k", media=(("k.jpg", licensed.read_bytes()), ("k.png", other.read_bytes())))
     verdict = next(screener.screen_items([record], tenant="acme"))
     assert verdict.action == Action.BLOCK and "kpop-demon-hunters" in {m.work_id for m in verdict.matches}
+
+
+def test_a_path_list_with_a_bom_and_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> None:
+    """Editors write a BOM; file systems hold names that are not UTF-8: both are read as written."""
+    odd = tmp_path / os.fsdecode(b"copy\xff.jpg")
+    odd.write_bytes((IMAGES / "copies" / "ref_003_crop.jpg").read_bytes())
+    listing = tmp_path / "list.txt"
+    listing.write_bytes(b"\xef\xbb\xbf" + os.fsencode(IMAGES / "copies" / "ref_000_crop.jpg") + b"\n"
+                        + os.fsencode(odd) + b"\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "media", "--from-list", str(listing), "--out", str(out),
+                                 "--home", str(registered_home.root)])
+    assert result.exit_code == 0, result.output
+    verdicts = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [v["action"] for v in verdicts] == ["block", "block"] and verdicts[1]["path"].endswith("copy\\xff.jpg")

@@ -249,7 +249,7 @@ def test_huge_and_odd_prompts(screener: Screener) -> None:
 def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_bytes(
-        b'{"id": "ok", "prompt": "Vecna in the attic"}\n'
+        b'\xef\xbb\xbf{"id": "ok", "prompt": "Vecna in the attic"}\r\n'
         b'{"id": "broken", "prompt": \n'
         b'\xff\xfe not utf-8\n'
         b'{"id": "extra", "prompt": "a cat", "colour": "red"}\n'

@@ -106,7 +106,7 @@ def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | Non
                 continue
             fallback = f"line-{number}"
             try:
-                record = json.loads(raw.decode("utf-8"))
+                record = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # a BOM, as editors write
             except UnicodeDecodeError:
                 yield fallback, None, f"line {number}: not valid UTF-8"
                 continue
@@ -168,7 +168,7 @@ def media(
     if from_list is not None:
         if not from_list.is_file():
             fail(f"list file not found: {from_list}")
-        lines = from_list.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = from_list.read_text(encoding="utf-8-sig", errors="surrogateescape").splitlines()  # names as bytes
         items += [Path(line.strip()) for line in lines if line.strip()]
     if not items:
         fail("give at least one PATH or --from-list FILE")
