@@ -116,6 +116,18 @@ def test_file_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> 
     assert log.verify().ok and log.record(rows[0]["audit_id"])["id"] == "copy\\xff.jpg"
 
 
+def test_sidecar_captions_with_a_byte_order_mark(registered_home: Home, tmp_path: Path) -> None:
+    """Editors on some systems start UTF-8 files with a BOM; a JSON sidecar is still read."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "named.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    (src / "named.json").write_bytes(b'\xef\xbb\xbf{"caption": "Hermione Granger casting a spell"}')
+    scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    rows = manifest_rows(tmp_path / "m.parquet")
+    assert [(r["key"], r["action"], r["work_id"], r["error"]) for r in rows] == [
+        ("named.jpg", "block", "harry-potter", None)]
+
+
 def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(4, 6)
     keys = [k for k, *_ in items] + ["broken", "nocaption"]

@@ -39,7 +39,7 @@ def read_caption(media: Path) -> tuple[str | None, str | None]:
         sidecar = media.with_suffix(suffix)
         if sidecar.is_file():
             try:
-                text = sidecar.read_text(encoding="utf-8")
+                text = sidecar.read_text(encoding="utf-8-sig")  # a BOM, as some editors write, is no caption
                 if suffix == ".json":
                     data = json.loads(text)
                     text = next((data[k] for k in ("caption", "prompt", "text") if isinstance(data.get(k), str)), "")
