@@ -54,6 +54,8 @@ def test_upsert_updates_changed_work(db_home: Home, tmp_path: Path) -> None:
         ("  kind: series\n", "  kind: series\n  colour: red\n", "works[0].colour: unknown field"),
         ("version: 1", "version: 2", "version: unsupported version '2'"),
         ("    element: Eleven", "    element: Twelve", "'Twelve' is not a character or element"),
+        ("  title: Squid Game\n", '  title: "Squid\\0Game"\n', "works[1].title: holds a control character"),
+        ("  title: Squid Game\n", '  title: "Squid\\ud800Game"\n', "works[1].title: holds a control character"),
     ],
 )
 def test_malformed_file_names_line_and_field_and_changes_nothing(

@@ -17,6 +17,9 @@ KINDS = ("film", "series", "game", "book", "character", "other")
 POLICIES = ("block", "review", "allow")
 MEDIA_KINDS = ("image", "video", "audio")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+"""Control characters (tab and line breaks aside) and lone surrogates: PostgreSQL refuses NUL in
+text, and no database encodes a surrogate."""
 MAX_TEXT = 2000
 
 
@@ -82,6 +85,9 @@ class _Reader:
             raise self.fail(node, where, "must not be empty")
         if len(value) > MAX_TEXT:
             raise self.fail(node, where, f"longer than {MAX_TEXT} characters")
+        if NOT_TEXT.search(value):
+            raise self.fail(node, where, "holds a control character or a lone surrogate (YAML escapes such as "
+                                         "\\0 or \\ud800), which no database stores as text")
         if choices and value not in choices:
             raise self.fail(node, where, f"must be one of {', '.join(choices)}, not {value!r}")
         return value
