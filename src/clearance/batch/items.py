@@ -13,6 +13,19 @@ Media = tuple[str, bytes | Path]
 """A named piece of media: bytes, or the path of a file screened where it lies."""
 
 
+def unreadable(path: Path) -> str | None:
+    """Why a media file named by a dataset cannot be screened where it lies, or None when it can.
+    It is opened, not read (a long video stays on disk), and only if it is a regular file: a
+    folder, a device or a pipe (opening one could hang) is no media."""
+    if not path.is_file():
+        return "not a regular file"
+    try:
+        with path.open("rb"):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
 @dataclass
 class Item:
     """One dataset record: a key, its media (none, one, or several: a tar sample may hold a clip

@@ -21,7 +21,7 @@ import warnings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clearance.content import Content
-from clearance.media.probe import MediaError
+from clearance.media.probe import MediaError, check_pixels
 
 MAX_PIXELS = 60_000_000
 """Refuse images with more pixels than this (per frame), before decoding them."""
@@ -64,8 +64,7 @@ def open_image(content: Content) -> Image.Image:
     except _DECODE_ERRORS as exc:
         raise MediaError(f"unreadable image header: {exc}") from None
     width, height = image.size
-    if width * height > MAX_PIXELS:
-        raise MediaError(f"image of {width}x{height} pixels is over the {MAX_PIXELS}-pixel limit")
+    check_pixels("image", width, height, MAX_PIXELS)
     if width == 0 or height == 0:
         raise MediaError("image has no pixels")
     return image
@@ -88,9 +87,7 @@ def _animation_frames(image: Image.Image, n_frames: int) -> list[Image.Image]:
     frames = []
     for index in wanted:
         image.seek(index)
-        if image.width * image.height > MAX_PIXELS:  # the pages of a TIFF need not share the first one's size
-            raise MediaError(f"frame {index} of {image.width}x{image.height} pixels is over the "
-                             f"{MAX_PIXELS}-pixel limit")
+        check_pixels(f"frame {index}", image.width, image.height, MAX_PIXELS)  # TIFF pages differ in size
         frames.append(_to_rgb(image))
     return frames
 

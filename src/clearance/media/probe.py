@@ -23,6 +23,12 @@ class MediaError(ValueError):
     """Media that cannot be screened: empty, truncated, corrupt, too large or unsupported."""
 
 
+def check_pixels(what: str, width: int, height: int, limit: int) -> None:
+    """Refuse a picture or frame over ``limit`` pixels before it is decoded (decompression bombs)."""
+    if width * height > limit:
+        raise MediaError(f"{what} of {width}x{height} pixels is over the {limit}-pixel limit")
+
+
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 _AUDIO_MAGIC = (b"ID3", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xf1", b"\xff\xf9")
 

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from clearance.content import Content
-from clearance.media.probe import MediaError
+from clearance.media.probe import MediaError, check_pixels
 
 if TYPE_CHECKING:
     import av
@@ -73,11 +73,11 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
-            _check_frame_size(stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
+            check_pixels("video frame", stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
             stream.thread_type = "AUTO"
             next_sample, decoded = 0.0, 0
             for frame in container.decode(stream):
-                _check_frame_size(frame.width, frame.height, max_frame_pixels)  # the size may change mid-stream
+                check_pixels("video frame", frame.width, frame.height, max_frame_pixels)  # may change mid-stream
                 t = float(frame.time) if frame.time is not None else last_t + 1 / 25
                 decoded += frame.width * frame.height
                 if t > max_seconds or decoded > max_decoded_pixels:
@@ -97,11 +97,6 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
     if not frames:
         raise MediaError("the video has no decodable frames (zero length or unsupported codec)")
     return SampledVideo(times, frames, last_t, truncated)
-
-
-def _check_frame_size(width: int, height: int, limit: int) -> None:
-    if width * height > limit:
-        raise MediaError(f"video frames of {width}x{height} pixels are over the {limit}-pixel limit")
 
 
 def video_of(content: Content) -> SampledVideo | None:

@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from clearance.batch.items import Item, Shard
+from clearance.batch.items import Item, Shard, unreadable
 from clearance.media.probe import MEDIA_SUFFIXES
 
 SIDECARS = (".txt", ".json")
@@ -55,11 +55,8 @@ def file_item(root: Path, path: Path) -> Item:
     memory; a file that cannot be opened is a record with an error."""
     key = str(path.relative_to(root))
     caption, error = read_caption(path)
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as exc:
-        return Item(key=key, caption=caption, error=f"unreadable file: {exc.strerror or exc}")
+    if (problem := unreadable(path)) is not None:
+        return Item(key=key, caption=caption, error=f"unreadable file: {problem}")
     return Item(key=key, media=((key, path),), caption=caption, error=error)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from clearance.batch.items import Item, Shard
+from clearance.batch.items import Item, Shard, unreadable
 
 CHUNK_ROWS = 256
 BATCH_ROWS = 64
@@ -109,13 +109,9 @@ def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | Path | None, str
         return None, f"image is {type(image).__name__}, not bytes (files go in a path column)"
     if not isinstance(path, str) or not path:
         return None, None
-    if not (root / path).is_file():  # a folder, a device or a pipe (reading one could hang) is no media
-        return None, f"unreadable path {path}: not a regular file"
-    try:
-        with (root / path).open("rb"):
-            return root / path, None
-    except OSError as exc:
-        return None, f"unreadable path {path}: {exc.strerror or exc}"
+    if (problem := unreadable(root / path)) is not None:
+        return None, f"unreadable path {path}: {problem}"
+    return root / path, None
 
 
 def _caption(record: dict[str, Any], has_column: bool) -> tuple[str | None, str | None]:
