@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clearance.content import Content
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.media_store import MediaStore
@@ -60,7 +61,7 @@ def collect(signal: TextSemantic, prompts: list[dict]) -> list[tuple[str, str, s
     for p in prompts:
         if p["kind"] not in ("indirect", *NEGATIVE_KINDS):
             continue
-        candidates = signal.features(p["prompt"])
+        candidates = signal.features(Content(kind="text", text=p["prompt"]))
         for w, vector in zip(candidates.works.tolist(), candidates.vectors, strict=True):
             slug = signal.works[w].slug
             label = int(p["kind"] == "indirect" and p.get("work_id") == slug)

@@ -42,7 +42,7 @@ from clearance.text.keywords import (
     use_frequency_table,
     zipf,
 )
-from clearance.text.normalize import CJK, Token, normalise, tokenize
+from clearance.text.normalize import CJK, Token, content_tokens, normalise
 from clearance.verdict import Match
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
@@ -326,7 +326,7 @@ class TextLexical(SignalType):
 
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""
-        tokens = tokenize(text)
+        tokens = content_tokens(content)
         hits = self._phrase_hits(tokens) + self._compact_hits(tokens) + self._glued_hits(tokens, text)
         if not hits:
             return []

@@ -42,6 +42,7 @@ from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
 from clearance.text.keywords import KeywordTable, content_words, keyword_weights, rarity
+from clearance.text.normalize import content_tokens
 from clearance.verdict import Match
 
 CLAUSE_SPLIT = re.compile(
@@ -274,10 +275,11 @@ class TextSemantic(SignalType):
         return {self.name: self.version, "text.embedding_model": MODEL_ID}
 
     # -- features -----------------------------------------------------------------------
-    def features(self, prompt: str) -> Candidates:
+    def features(self, content: Content) -> Candidates:
         """The candidate works of a prompt and their features, computed for all of them at once."""
         if not self.full_rows:
             return Candidates.none()
+        prompt = content.text or ""
         part_vecs, win_vecs, parts, unread = self._embed_prompt(prompt)
         sims, rows = self._nearest_rows(win_vecs)
         nearest: dict[int, float] = {}
@@ -286,7 +288,7 @@ class TextSemantic(SignalType):
                 work = int(self.full_rows.work[row])
                 nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
-        words = sorted(w for w in set(content_words(prompt)) if w in self.postings)
+        words = sorted(w for w in set(content_words(content_tokens(content))) if w in self.postings)
         hits = [self.postings[w] for w in words]  # (works using the word, its weights)
         works = np.array(self._candidates(ranked, hits), dtype=np.int64)
         full = self._full_similarities(works, nearest, win_vecs)
@@ -382,7 +384,7 @@ class TextSemantic(SignalType):
     # -- matching -----------------------------------------------------------------------
     def match(self, content: Content) -> list[Match]:
         cal = calibration()
-        candidates = self.features(content.text or "")
+        candidates = self.features(content)
         if candidates.unread:
             content.unscreened.append(candidates.unread)
         matches = []

@@ -8,7 +8,7 @@ description's "tracksuits" and a prompt's "tracksuit" meet.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import numpy as np
 
 from clearance.index.columns import KeyIndex, StringColumn
 from clearance.text.frequencies import FrequencyTable, load_table, save_table
-from clearance.text.normalize import tokenize
+from clearance.text.normalize import Token, tokenize
 
 STOPWORDS = frozenset(
     (
@@ -89,9 +89,9 @@ def stem(word: str) -> str:
     return word
 
 
-def content_words(text: str) -> tuple[str, ...]:
-    """Stemmed, normalised content words (no stopwords, no single characters)."""
-    return tuple(stem(t.text) for t in tokenize(text) if len(t.text) > 1 and t.text not in STOPWORDS)
+def content_words(tokens: Iterable[Token]) -> tuple[str, ...]:
+    """Stemmed, normalised content words (no stopwords, no single characters) of a text's tokens."""
+    return tuple(stem(t.text) for t in tokens if len(t.text) > 1 and t.text not in STOPWORDS)
 
 
 @lru_cache(maxsize=100_000)
@@ -99,7 +99,7 @@ def description_words(text: str) -> tuple[str, ...]:
     """``content_words`` of a registry text, cached: descriptions are asked for again and again
     (indexing, rewrites). Prompts are not cached: each is new, and a cache of them only fills (a
     scrub kept ~0.35 MB per 1,000 unique captions until the cache was full)."""
-    return content_words(text)
+    return content_words(tokenize(text))
 
 
 def rarity(word: str) -> float:
