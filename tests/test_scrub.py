@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
@@ -332,3 +333,20 @@ def test_resume_refuses_a_different_job_and_fresh_run_refuses_a_full_folder(regi
     changed = runner.invoke(app, [*base, "--resume", "--review", "keep"])
     assert changed.exit_code == 2 and "review changed" in changed.output
     assert runner.invoke(app, [*base, "--resume"]).exit_code == 0
+
+
+def test_a_second_scrub_on_the_same_output_is_refused_while_the_first_runs(registered_home: Home,
+                                                                           tmp_path: Path) -> None:
+    """Two runs on one manifest would redo each other's shards and race on the checkpoints; the
+    second is refused at once and writes nothing. The lock is the kernel's, so it goes with its holder."""
+    pq.write_table(caption_table(3), tmp_path / "d.parquet")
+    base = ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "out"), "--manifest",
+            str(tmp_path / "m.parquet"), "--home", str(registered_home.root)]
+    with (tmp_path / "m.parquet.lock").open("a+") as first_run:
+        fcntl.flock(first_run, fcntl.LOCK_EX)
+        for extra in ([], ["--resume"]):
+            refused = runner.invoke(app, [*base, *extra])
+            assert refused.exit_code == 2 and "another scrub is running" in refused.output, refused.output
+        assert not (tmp_path / "out").exists() and not (tmp_path / "m.parquet.checkpoints").exists()
+    assert runner.invoke(app, base).exit_code == 0
+    assert (tmp_path / "m.parquet").exists()

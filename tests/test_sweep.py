@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -152,3 +153,22 @@ def test_files_are_screened_where_they_lie(registered_home: Home, tmp_path: Path
     summary = json.loads(result.output.strip().splitlines()[-1])
     assert (summary["errors"], summary["quarantined"]) == (1, 0) and (store / "huge.mp4").exists()
     assert grown_mb < 1024
+
+
+def test_one_sweep_restore_or_purge_at_a_time_per_quarantine(registered_home: Home, tmp_path: Path) -> None:
+    """A second job on the same quarantine folder would truncate the first's list of screened files
+    and race it to move the same files; it is refused at once and touches nothing."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    (store / "a" / "three.jpg").write_bytes((IMAGES / "copies" / "ref_003_crop.jpg").read_bytes())
+    ledger = (q / "ledger.jsonl").read_bytes()
+    opts = ["--home", str(registered_home.root)]
+    with (q / "sweep.lock").open("a+") as running:
+        fcntl.flock(running, fcntl.LOCK_EX)
+        for command in (["sweep", str(store), "--quarantine", str(q)], ["restore", str(q)],
+                        ["purge", str(q), "--older-than", "0"]):
+            refused = runner.invoke(app, [*command, *opts])
+            assert refused.exit_code == 2 and "another sweep, restore or purge" in refused.output, command
+        assert (store / "a" / "three.jpg").exists() and (q / "ledger.jsonl").read_bytes() == ledger
+        assert all((q / key).exists() for key in keys)
+    assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 0
+    assert all((store / key).exists() for key in keys)

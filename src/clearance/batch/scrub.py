@@ -21,6 +21,7 @@ from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
 from clearance.batch.formats import format_for
 from clearance.batch.items import Item, Shard
+from clearance.batch.joblock import held
 from clearance.home import Home
 from clearance.verdict import Action, Verdict
 
@@ -156,23 +157,25 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
               on_shard: Callable[[ShardResult, int], None] | None = None) -> ScrubSummary:
     """Run (or resume) a scrub; ``on_shard(result, shards_to_do)`` reports each finished shard."""
     _check_paths(job, resume)
-    module = format_for(job.src)
-    shards = module.shards(job.src)
-    checkpoints = Checkpoints(job.state_dir)
-    checkpoints.prepare(resume, _job_identity(job, module.__name__.rsplit(".", 1)[-1]))
-    todo = [s for s in shards if not checkpoints.is_done(s.id)]
-    summary = ScrubSummary(shards=len(shards), shards_resumed=len(shards) - len(todo))
-    start = time.perf_counter()
-    for result in engines.run(engine, partial(ShardWorker, job), todo, workers):
-        summary.items_this_run += result.items
-        if on_shard:
-            on_shard(result, len(todo))
-    for folder in (job.dst, job.review_dst):
-        getattr(module, "finish", lambda _: None)(folder)
-    summary.seconds = time.perf_counter() - start
-    records = checkpoints.records([s.id for s in shards])
-    for name in ("items", "removed", "review", "errors"):
-        setattr(summary, name, sum(r[name] for r in records))
-    summary.failed_shards = sum(bool(r.get("failed")) for r in records)
-    manifest.write(job.manifest, [row for record in records for row in record["rows"]])
-    return summary
+    job.manifest.parent.mkdir(parents=True, exist_ok=True)
+    with held(job.manifest.with_name(job.manifest.name + ".lock"), "scrub"):
+        module = format_for(job.src)
+        shards = module.shards(job.src)
+        checkpoints = Checkpoints(job.state_dir)
+        checkpoints.prepare(resume, _job_identity(job, module.__name__.rsplit(".", 1)[-1]))
+        todo = [s for s in shards if not checkpoints.is_done(s.id)]
+        summary = ScrubSummary(shards=len(shards), shards_resumed=len(shards) - len(todo))
+        start = time.perf_counter()
+        for result in engines.run(engine, partial(ShardWorker, job), todo, workers):
+            summary.items_this_run += result.items
+            if on_shard:
+                on_shard(result, len(todo))
+        for folder in (job.dst, job.review_dst):
+            getattr(module, "finish", lambda _: None)(folder)
+        summary.seconds = time.perf_counter() - start
+        records = checkpoints.records([s.id for s in shards])
+        for name in ("items", "removed", "review", "errors"):
+            setattr(summary, name, sum(r[name] for r in records))
+        summary.failed_shards = sum(bool(r.get("failed")) for r in records)
+        manifest.write(job.manifest, [row for record in records for row in record["rows"]])
+        return summary

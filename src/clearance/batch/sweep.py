@@ -17,6 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from clearance.audit import AuditLog
 from clearance.batch.formats.folder import SIDECARS, file_item
 from clearance.batch.items import Item
+from clearance.batch.joblock import held
 from clearance.media.probe import MEDIA_SUFFIXES
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text
@@ -32,12 +34,18 @@ from clearance.verdict import Action, Verdict
 
 LEDGER = "ledger.jsonl"
 META = "sweep.json"
+LOCK = "sweep.lock"
 SCANNED = "scanned.txt"
 """Keys screened and left in place, so ``--resume`` does not screen them again."""
 
 
 class SweepError(RuntimeError):
     pass
+
+
+def _exclusive(qdir: Path) -> AbstractContextManager[None]:
+    """One sweep, restore or purge at a time per quarantine folder (``batch/joblock``)."""
+    return held(qdir / LOCK, "sweep, restore or purge")
 
 
 class Ledger:
@@ -94,38 +102,39 @@ def sweep(root: Path, qdir: Path, screener: Screener, *, include_review: bool = 
     if qdir.is_relative_to(root):
         raise SweepError("the quarantine folder must not be inside the swept folder")
     qdir.mkdir(parents=True, exist_ok=True)
-    meta = qdir / META
-    if meta.exists() and json.loads(meta.read_text())["root"] != str(root):
-        raise SweepError(f"{qdir} already quarantines files of another folder")
-    meta.write_text(json.dumps({"root": str(root)}))
-    ledger = Ledger(qdir)
-    state = ledger.state()
-    _finish_interrupted_moves(root, qdir, ledger, state)
-    summary = SweepSummary()
-    flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
-    scanned_path = qdir / SCANNED
-    done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
-            if resume and scanned_path.exists() else set())
-    paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
-    todo = [path for path in paths if str(path.relative_to(root)) not in done]
-    summary.skipped = len(paths) - len(todo)
-    unreadable: set[str] = set()
-    with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
-        for path, verdict in zip(todo, screener.screen_items(_items(root, todo, unreadable)), strict=True):
-            key = str(path.relative_to(root))  # not verdict.id, which spells odd names for people
-            summary.scanned += 1
-            summary.errors += verdict.error is not None
-            if key not in unreadable and verdict.action in flagged:
-                _quarantine(root, qdir, path, key, verdict, ledger)
-                summary.quarantined += 1
-                status = "quarantined"
-            else:
-                scanned.write(key + "\n")
-                scanned.flush()
-                status = "kept"
-            if on_item:
-                on_item(key, status)
-    return summary
+    with _exclusive(qdir):
+        meta = qdir / META
+        if meta.exists() and json.loads(meta.read_text())["root"] != str(root):
+            raise SweepError(f"{qdir} already quarantines files of another folder")
+        meta.write_text(json.dumps({"root": str(root)}))
+        ledger = Ledger(qdir)
+        state = ledger.state()
+        _finish_interrupted_moves(root, qdir, ledger, state)
+        summary = SweepSummary()
+        flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
+        scanned_path = qdir / SCANNED
+        done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+                if resume and scanned_path.exists() else set())
+        paths = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+        todo = [path for path in paths if str(path.relative_to(root)) not in done]
+        summary.skipped = len(paths) - len(todo)
+        unreadable: set[str] = set()
+        with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
+            for path, verdict in zip(todo, screener.screen_items(_items(root, todo, unreadable)), strict=True):
+                key = str(path.relative_to(root))  # not verdict.id, which spells odd names for people
+                summary.scanned += 1
+                summary.errors += verdict.error is not None
+                if key not in unreadable and verdict.action in flagged:
+                    _quarantine(root, qdir, path, key, verdict, ledger)
+                    summary.quarantined += 1
+                    status = "quarantined"
+                else:
+                    scanned.write(key + "\n")
+                    scanned.flush()
+                    status = "kept"
+                if on_item:
+                    on_item(key, status)
+        return summary
 
 
 def _items(root: Path, paths: list[Path], unreadable: set[str]) -> Iterator[Item]:
@@ -170,33 +179,36 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
     Returns (restored keys, problems); a file that fails its checks stays in quarantine and
     the others are still restored. A restore killed half-way is completed by the next call."""
     qdir = qdir.resolve()
-    root = Path(json.loads((qdir / META).read_text())["root"])
-    ledger = Ledger(qdir)
-    state = ledger.state()
-    if key is not None and state.get(key, {}).get("status") not in ("quarantined", "restoring"):
-        raise SweepError(f"no quarantined file with key {key!r}")
-    restored, problems = [], []
-    for k, entry in sorted(state.items()):
-        if key is not None and k != key:
-            continue
-        if entry.get("status") == "quarantined":
-            try:
-                _check_restorable(qdir, root, k, entry)
-            except SweepError as exc:
-                problems.append(str(exc))
+    if not (qdir / META).is_file():
+        raise SweepError(f"not a quarantine folder: {qdir}")
+    with _exclusive(qdir):
+        root = Path(json.loads((qdir / META).read_text())["root"])
+        ledger = Ledger(qdir)
+        state = ledger.state()
+        if key is not None and state.get(key, {}).get("status") not in ("quarantined", "restoring"):
+            raise SweepError(f"no quarantined file with key {key!r}")
+        restored, problems = [], []
+        for k, entry in sorted(state.items()):
+            if key is not None and k != key:
                 continue
-            ledger.append({"key": k, "status": "restoring"})
-        elif entry.get("status") != "restoring":
-            continue
-        for rel in entry["files"]:
-            if (qdir / rel).exists():
-                _move(qdir / rel, root / rel)
-        audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
-                                            "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
-                                None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
-        ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
-        restored.append(k)
-    return restored, problems
+            if entry.get("status") == "quarantined":
+                try:
+                    _check_restorable(qdir, root, k, entry)
+                except SweepError as exc:
+                    problems.append(str(exc))
+                    continue
+                ledger.append({"key": k, "status": "restoring"})
+            elif entry.get("status") != "restoring":
+                continue
+            for rel in entry["files"]:
+                if (qdir / rel).exists():
+                    _move(qdir / rel, root / rel)
+            audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
+                                                "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
+                                    None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
+            ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
+            restored.append(k)
+        return restored, problems
 
 
 def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
@@ -211,19 +223,20 @@ def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -
 def purge(qdir: Path, screener: Screener, older_than_days: float) -> list[str]:
     """Delete quarantined files older than ``older_than_days`` and audit each takedown."""
     qdir = qdir.resolve()
-    ledger = Ledger(qdir)
-    cutoff = time.time() - older_than_days * 86400
-    purged = []
-    for key, entry in sorted(ledger.state().items()):
-        if entry.get("status") != "quarantined" or entry.get("quarantined_at", time.time()) > cutoff:
-            continue
-        audit_id = screener.audit.append("takedown", {
-            "key": key, "sha256": entry["sha256"], "size": entry["size"], "work_id": entry.get("work_id"),
-            "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
-            "action": "purged",
-        }, None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
-        for rel in entry["files"]:
-            (qdir / rel).unlink(missing_ok=True)
-        ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
-        purged.append(key)
-    return purged
+    with _exclusive(qdir):
+        ledger = Ledger(qdir)
+        cutoff = time.time() - older_than_days * 86400
+        purged = []
+        for key, entry in sorted(ledger.state().items()):
+            if entry.get("status") != "quarantined" or entry.get("quarantined_at", time.time()) > cutoff:
+                continue
+            audit_id = screener.audit.append("takedown", {
+                "key": key, "sha256": entry["sha256"], "size": entry["size"], "work_id": entry.get("work_id"),
+                "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
+                "action": "purged",
+            }, None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
+            for rel in entry["files"]:
+                (qdir / rel).unlink(missing_ok=True)
+            ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
+            purged.append(key)
+        return purged

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from clearance.audit import AuditLog
 from clearance.batch.engines import ENGINES
+from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
 
             try:
                 summary = run_scrub(job, workers=workers, resume=resume, engine=engine, on_shard=on_shard)
-            except ValueError as exc:
+            except (ValueError, JobBusyError) as exc:
                 fail(str(exc))
         _emit("scrub summary", {
             "shards": summary.shards, "shards already done (resumed)": summary.shards_resumed,
@@ -108,7 +109,7 @@ def register(app: typer.Typer) -> None:
             try:
                 summary = sweep(directory, quarantine, screener, include_review=include_review, resume=resume,
                                 on_item=on_item)
-            except SweepError as exc:
+            except (SweepError, JobBusyError) as exc:
                 fail(str(exc))
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
@@ -126,7 +127,7 @@ def register(app: typer.Typer) -> None:
         audit = AuditLog(session_factory(open_home(home, database_url).database_url))
         try:
             restored, problems = restore(quarantine, audit, key)
-        except (SweepError, FileNotFoundError) as exc:
+        except (SweepError, JobBusyError) as exc:
             fail(str(exc))
         _emit("restore", {"restored": len(restored), "keys": ", ".join(restored), "problems": problems}, json_)
         if problems:
@@ -145,5 +146,8 @@ def register(app: typer.Typer) -> None:
             fail(f"not a quarantine folder: {quarantine}")
         if not 0 <= older_than < float("inf"):  # a negative age would delete what was quarantined a moment ago
             fail(f"--older-than must be a number of days, 0 or more, not {older_than}")
-        purged = purge(quarantine, Screener(open_home(home, database_url)), older_than)
+        try:
+            purged = purge(quarantine, Screener(open_home(home, database_url)), older_than)
+        except JobBusyError as exc:
+            fail(str(exc))
         _emit("purge", {"purged": len(purged), "keys": ", ".join(purged)}, json_)
