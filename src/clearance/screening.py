@@ -253,18 +253,22 @@ class Screener:
         return Content(kind=detect_kind(path=path), path=path, name=label)
 
     def _named_works(self, text: str) -> set[tuple[str, str]]:
-        """Works the text names (used on negative prompts, which never block)."""
-        matches, _ = self._run(Content(kind="text", text=text), None)
-        return {(m.owner, m.work_id) for m in matches if m.basis == "name"}
+        """Works the text names (used on negative prompts, which never block): only signals that
+        match names run, so a negative prompt never costs a sentence-model pass."""
+        matches, _ = self._run(Content(kind="text", text=text), None, bases=frozenset({"name"}))
+        return {(m.owner, m.work_id) for m in matches}
 
-    def _run(self, content: Content, tenant: str | None) -> tuple[list[Match], list[str]]:
-        """Matches of the signal types that screen this content, cheapest first (``SIGNAL_TYPES``
-        order), stopping once the caller's verdict is already ``block``: no costlier signal can
-        make it stricter, so most named prompts never pay for the sentence model."""
+    def _run(self, content: Content, tenant: str | None,
+             bases: frozenset[str] | None = None) -> tuple[list[Match], list[str]]:
+        """Matches of the signal types that screen this content (those giving evidence of ``bases``,
+        if given), cheapest first (``SIGNAL_TYPES`` order), stopping once the caller's verdict is
+        already ``block``: no costlier signal can make it stricter, so most named prompts never pay
+        for the sentence model."""
         loaded = self.refresh()
         matches: list[Match] = []
         errors: list[str] = []
-        handlers = [s for s in self.signals if content.kind in s.content_kinds]
+        handlers = [s for s in self.signals
+                    if content.kind in s.content_kinds and (bases is None or s.bases & bases)]
         if not handlers:
             errors.append(f"no signal type screens {content.kind} content")
         for signal in handlers:

@@ -76,6 +76,7 @@ class AudioChromaprint(SignalType):
     name = "audio.chromaprint"
     version = "1"
     content_kinds = frozenset({"audio", "video"})
+    bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         refs, rows = fingerprint_references(snapshot, {"audio", "video"}, self.store_dir / "chromaprint.npz",

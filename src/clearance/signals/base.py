@@ -53,6 +53,9 @@ class SignalType(ABC):
     in every verdict and part of the index file's name and key."""
     content_kinds: ClassVar[frozenset[str]]
     """Which ``Content.kind`` values this signal screens."""
+    bases: ClassVar[frozenset[str]]
+    """Which ``Match.basis`` values its matches have (``name``, ``description``, ``media``), so a
+    caller that needs one kind of evidence runs only the signals that can give it."""
     persist_index: ClassVar[bool] = False
     """Save the built index per registry fingerprint (``clearance.index.persist``), so a new
     process (a server worker, a CLI call) maps it into memory instead of rebuilding it."""

@@ -44,6 +44,7 @@ class ImagePdq(SignalType):
     name = "image.pdq"
     version = "3"
     content_kinds = frozenset({"image"})
+    bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"pdq-v{self.version}.npz",

@@ -56,6 +56,7 @@ class ImageSscd(SignalType):
     name = "image.sscd"
     version = "3"
     content_kinds = frozenset({"image"})
+    bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"{MODEL}-v{self.version}.npz",

@@ -187,6 +187,7 @@ class TextLexical(SignalType):
     name = "text.lexical"
     version = "8"
     content_kinds = frozenset({"text"})
+    bases = frozenset({"name"})
     persist_index = True
 
     def index(self, snapshot: RegistrySnapshot) -> None:

@@ -217,6 +217,7 @@ class TextSemantic(SignalType):
     name = "text.semantic"
     version = "7"
     content_kinds = frozenset({"text"})
+    bases = frozenset({"description"})
 
     persist_index = True
 

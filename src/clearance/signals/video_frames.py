@@ -38,6 +38,7 @@ class VideoFrames(SignalType):
     name = "video.frames"
     version = "1"
     content_kinds = frozenset({"video"})
+    bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
         self.refs, rows = fingerprint_references(snapshot, {"video", "image"}, self.store_dir / f"{MODEL}.npz",
