@@ -3,6 +3,9 @@ for another registry state, rebuilt when damaged."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,10 +19,13 @@ from clearance.home import Home
 from clearance.index import persist
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry, RegistrySnapshot
+from clearance.screening import FRESHNESS_S, Screener
+from clearance.signals import text_semantic
 from clearance.signals.base import SignalType
 from clearance.signals.text_lexical import TextLexical
 from clearance.signals.text_semantic import TextSemantic
-from tests.conftest import WORKS_YAML
+from clearance.verdict import Action
+from tests.conftest import DATA, PROBES, WORKS_YAML
 
 PROMPTS = ["Eleven from Stranger Things riding a bike", "S q u i d  G 4 m e poster", "a Wensday Adams cosplay",
            "a cat on a sofa", "Hermione Granger reading in the Hogwarts library",
@@ -212,3 +218,66 @@ def test_hnsw_graph_opens_in_place_from_a_mapped_file(tmp_path: Path) -> None:
     expected = faiss.deserialize_index(mapped).search(queries, 10)
     found = open_serialised_index(mapped).search(queries, 10)
     assert all(np.array_equal(a, b) for a, b in zip(expected, found, strict=True))
+
+
+def test_a_process_that_lived_through_a_registry_change_answers_like_a_fresh_one(
+        home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The description graph (HNSW, used from ``HNSW_FROM_ROWS`` rows; here from 10 so the dev registry
+    uses it) was opened once and kept across registry changes: the process searched the old graph,
+    over memory the rebuild had freed (a segmentation fault at 10,000 works) or with row numbers of
+    the old registry read as the new one's (76 of 79 dev indirect prompts came out differently)."""
+    monkeypatch.setattr(text_semantic, "HNSW_FROM_ROWS", 10)
+    prompts = [json.loads(line)["prompt"] for line in (DATA / "text" / "prompts_dev.jsonl").open(encoding="utf-8")
+               if json.loads(line)["kind"] == "indirect"][::4]
+    running = Screener(home)
+    running.registry.import_file(WORKS_YAML)
+    running.screen_prompt("a cat on a sofa", audit=False)
+    running.registry.remove("bridgerton")
+
+    def answers(screener: Screener) -> list[tuple]:
+        return [(v.action, [(m.work_id, m.score) for m in v.matches])
+                for v in (screener.screen_prompt(p, audit=False) for p in prompts)]
+
+    lived = answers(running)
+    shutil.rmtree(home.index_dir)
+    assert lived == answers(Screener(home))
+    assert sum(action == Action.BLOCK for action, _ in lived) >= len(prompts) * 0.8
+
+
+def test_a_registry_change_made_elsewhere_is_indexed_while_requests_go_on(home: Home) -> None:
+    """Another process (here another ``Registry`` on the same database) adds a work: the next request
+    is answered at once from the registry as it was, saying so in ``versions``, instead of waiting
+    for the indexes to be rebuilt (~13 s at 10,000 works, for every request in flight); the new
+    view then takes over. A thread's own change is seen at once."""
+    running = Screener(home)
+    running.registry.import_file(WORKS_YAML)
+    prompt = "a grumpy green ogre in a muddy swamp cottage with a talking donkey"
+    before = running.screen_prompt(prompt, audit=False)
+    assert before.action == Action.ALLOW
+    registry_for(home).import_file(PROBES / "works.yaml")
+    time.sleep(FRESHNESS_S)
+    during = running.screen_prompt(prompt, audit=False)
+    assert (during.action, during.versions["registry_revision"]) == (Action.ALLOW,
+                                                                     before.versions["registry_revision"])
+    running.refresh(wait=True)
+    after = running.screen_prompt(prompt, audit=False)
+    assert after.action == Action.BLOCK and after.matches[0].work_id == "shrek"
+    assert int(after.versions["registry_revision"]) > int(before.versions["registry_revision"])
+    running.registry.remove("shrek")
+    assert running.screen_prompt(prompt, audit=False).action == Action.ALLOW
+
+
+def test_a_reindexed_description_signal_searches_its_new_graph(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same ``text.semantic`` instance indexed again for another registry state must search the
+    new description graph, not the one it opened before (whose memory the rebuild freed)."""
+    monkeypatch.setattr(text_semantic, "HNSW_FROM_ROWS", 10)
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    signal = TextSemantic(home.index_dir / "reindexed")
+    signal.ensure_indexed(registry.snapshot())
+    verdicts(signal)  # opens the graph
+    registry.remove("bridgerton")
+    signal.ensure_indexed(registry.snapshot())
+    fresh = TextSemantic(home.index_dir / "fresh")
+    fresh.ensure_indexed(registry.snapshot())
+    assert verdicts(signal) == verdicts(fresh) and works_matched(fresh)

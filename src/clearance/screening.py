@@ -8,6 +8,7 @@ verdict with an ``error``: a check that cannot run never silently allows.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -37,8 +38,10 @@ if TYPE_CHECKING:
     from clearance.audit import PendingEntry
 
 FRESHNESS_S = 0.5
-"""How stale the registry view may be: the revision is read at most this often (a server picks up
-registry changes within this time; changes made through this screener are seen at once)."""
+"""How stale the registry view may be: the revision is read at most this often (a server starts
+switching to a changed registry within this time; a thread sees its own changes at once)."""
+log = logging.getLogger(__name__)
+
 MAX_UNCOMMITTED = 64
 """A batch runs at most this many verdicts ahead of the audit log's commits."""
 MAX_PROMPT_CHARS = 20_000
@@ -47,8 +50,15 @@ MAX_PROMPT_CHARS = 20_000
 
 @dataclass
 class _Loaded:
+    """One registry view: the registry state, and signal instances indexed for it (or indexed on
+    first use, for signals no request has needed yet). Requests take a view once and use it
+    throughout, so a registry change never shows them half-built indexes."""
+
     snapshot: RegistrySnapshot
     policies: dict[tuple[str, str], str]
+    signals: list[SignalType]
+    writes: int
+    """``Registry.writes`` when the view was taken: changes counted after it are not in it."""
 
 
 class Screener:
@@ -62,8 +72,8 @@ class Screener:
     ) -> None:
         self.home = home
         self.allowed_roots = [Path(r).resolve() for r in allowed_roots] if allowed_roots else None
-        self.signals = [t(home.index_dir / t.name) for t in signal_types]
-        for signal in self.signals:
+        self._first_signals = [t(home.index_dir / t.name) for t in signal_types]
+        for signal in self._first_signals:
             threading.Thread(target=signal.preload, name=f"preload-{signal.name}").start()
         # The database layer is imported only now (SQLAlchemy takes ~0.4 s to import): a new process
         # imports it while the models load (~0.5 s, mostly outside the GIL) instead of before.
@@ -74,28 +84,61 @@ class Screener:
         sessions = session_factory(home.database_url)
         self.registry = Registry(sessions, MediaStore(home.media_dir))
         self.audit = AuditLog(sessions)
-        self._lock = threading.Lock()
+        self._switching = threading.Lock()
         self._loaded: _Loaded | None = None
         self._checked_at = 0.0
-        self._writes_seen = -1
         self._licences_read: dict[str, tuple[float, int, frozenset[tuple[str, str]]]] = {}
 
     # -- registry freshness -------------------------------------------------------------
-    def refresh(self) -> _Loaded:
-        """Pick up registry changes (one cheap revision query per ``FRESHNESS_S``)."""
+    @property
+    def signals(self) -> list[SignalType]:
+        """The signal instances of the current registry view."""
+        return self.refresh().signals
+
+    def refresh(self, wait: bool = False) -> _Loaded:
+        """The current registry view (the revision is read at most once per ``FRESHNESS_S``).
+
+        When the registry has changed, a new view is built while requests go on with the old one:
+        rebuilding the indexes of 10,000 works takes ~13 s, which every request used to wait for.
+        Only the first view, a thread's own changes (it reads its writes) and ``wait`` block."""
         loaded = self._loaded
         now = time.monotonic()
-        if loaded is not None and now - self._checked_at < FRESHNESS_S and self.registry.writes == self._writes_seen:
+        own_change = loaded is not None and self.registry.last_write_of_this_thread() > loaded.writes
+        if loaded is not None and not (wait or own_change) and now - self._checked_at < FRESHNESS_S:
             return loaded
-        self._checked_at, self._writes_seen = now, self.registry.writes
-        revision = self.registry.revision()
-        if loaded is not None and loaded.snapshot.revision == revision:
+        self._checked_at = now
+        if loaded is not None and loaded.snapshot.revision == self.registry.revision():
+            loaded.writes = max(loaded.writes, self.registry.last_write_of_this_thread())  # it changed nothing
             return loaded
-        with self._lock:
-            if self._loaded is None or self._loaded.snapshot.revision != revision:
-                snapshot = self.registry.snapshot()
-                self._loaded = _Loaded(snapshot, snapshot.policies)
+        if loaded is None or wait or own_change:
+            return self._switch(blocking=True)
+        threading.Thread(target=self._switch, kwargs={"blocking": False}, name="registry-view", daemon=True).start()
+        return loaded
+
+    def _switch(self, blocking: bool) -> _Loaded:
+        """Build a view of the registry as it is now and make it current. Not ``blocking``: return at
+        once when another thread is already building one (it will be current soon enough)."""
+        if not self._switching.acquire(blocking=blocking):
             return self._loaded
+        try:
+            writes = self.registry.writes  # before the snapshot: later changes may not be in it
+            snapshot = self.registry.snapshot()
+            current = self._loaded
+            if current is not None and current.snapshot.revision == snapshot.revision:
+                current.writes = max(current.writes, writes)
+                return current
+            signals = self._first_signals if current is None else [type(s)(s.store_dir) for s in current.signals]
+            for new, old in zip(signals, current.signals if current else [], strict=False):
+                if old.fingerprint is not None:  # in use: index it now, not in a request
+                    try:
+                        new.ensure_indexed(snapshot)
+                    except Exception:  # left to index on first use, where its error fails that request closed
+                        log.warning("indexing %s for registry revision %s failed", new.name, snapshot.revision,
+                                    exc_info=True)
+            self._loaded = _Loaded(snapshot, snapshot.policies, signals, writes)
+            return self._loaded
+        finally:
+            self._switching.release()
 
     def _licences(self, tenant: str) -> frozenset[tuple[str, str]]:
         """The tenant's licensed works, as fresh as the registry view (re-read after ``FRESHNESS_S``,
@@ -111,8 +154,8 @@ class Screener:
 
     def warm_up(self) -> None:
         """Build indexes and load models now rather than on the first request."""
-        loaded = self.refresh()
-        for signal in self.signals:
+        loaded = self.refresh(wait=True)
+        for signal in loaded.signals:
             signal.ensure_indexed(loaded.snapshot)
         self.screen_prompt("warm up", audit=False)
         wordfreq_zipf()  # words with digits or of other scripts ask wordfreq itself: ~0.5 s to read its list
@@ -267,7 +310,7 @@ class Screener:
         loaded = self.refresh()
         matches: list[Match] = []
         errors: list[str] = []
-        handlers = [s for s in self.signals
+        handlers = [s for s in loaded.signals
                     if content.kind in s.content_kinds and (bases is None or s.bases & bases)]
         if not handlers:
             errors.append(f"no signal type screens {content.kind} content")
@@ -296,12 +339,13 @@ class Screener:
         return Verdict(
             **ident, action=Action.strictest([action, Action.REVIEW]) if errors else action,
             score=round(max((m.score for m in matches), default=0.0), 4), matches=matches,
-            error="; ".join(errors) or None, versions=self._versions(loaded.snapshot.revision),
+            error="; ".join(errors) or None, versions=self._versions(loaded),
         )
 
-    def _versions(self, revision: int) -> dict[str, str]:
-        versions = {"clearance": __version__, "registry_revision": str(revision)}
-        for signal in self.signals:
+    @staticmethod
+    def _versions(loaded: _Loaded) -> dict[str, str]:
+        versions = {"clearance": __version__, "registry_revision": str(loaded.snapshot.revision)}
+        for signal in loaded.signals:
             versions.update(signal.model_versions())
         return versions
 

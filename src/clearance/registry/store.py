@@ -8,6 +8,7 @@ query, and the works themselves are read only when something needs them.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,17 @@ class Registry:
         self.media = media
         self.writes = 0
         """Changes made through this object; readers in the same process use it to skip waiting."""
+        self._last_write: dict[int, int] = {}
+
+    def _wrote(self) -> None:
+        """Count a change, and remember it as the latest of the calling thread."""
+        self.writes += 1
+        self._last_write[threading.get_ident()] = self.writes
+
+    def last_write_of_this_thread(self) -> int:
+        """The ``writes`` count just after this thread's latest change (0: none): a reader that sees
+        a registry view older than that must wait for a newer one (it reads its own writes)."""
+        return self._last_write.get(threading.get_ident(), 0)
 
     # -- writes -------------------------------------------------------------------------
     def import_file(self, path: Path, owner: str | None = None) -> ImportReport:
@@ -81,7 +93,7 @@ class Registry:
                 changed |= outcome != "unchanged"
             if changed:
                 _bump_revision(session)
-        self.writes += 1
+        self._wrote()
         return report
 
     def remove(self, slug: str, owner: str | None = None) -> list[tuple[str, str]]:
@@ -92,7 +104,7 @@ class Registry:
             for work in works:
                 session.delete(work)
             _bump_revision(session)
-        self.writes += 1
+        self._wrote()
         return removed
 
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> None:
@@ -101,13 +113,13 @@ class Registry:
                 exists = session.scalar(select(Licence).where(Licence.tenant == tenant, Licence.work_pk == work.pk))
                 if exists is None:
                     session.add(Licence(tenant=tenant, work_pk=work.pk))
-        self.writes += 1
+        self._wrote()
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> None:
         with self.sessions.begin() as session:
             pks = [w.pk for w in self._require(session, slug, owner)]
             session.execute(delete(Licence).where(Licence.tenant == tenant, Licence.work_pk.in_(pks)))
-        self.writes += 1
+        self._wrote()
 
     # -- reads --------------------------------------------------------------------------
     # Reads go through the tables' Core columns rather than the ORM classes: no ORM compilation

@@ -191,4 +191,5 @@ def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBod
             raise ApiError(403, str(exc).replace(str(path), "request body")) from None
         except RegistryFileError as exc:
             raise ApiError(422, str(exc).replace(str(path), "request body")) from None
+    screener.refresh()  # the importer, not a screening request, waits for the new indexes
     return ImportReportBody(created=report.created, updated=report.updated, unchanged=report.unchanged)

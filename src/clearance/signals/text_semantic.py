@@ -263,11 +263,21 @@ class TextSemantic(SignalType):
             sims = (queries @ self.full_vecs.T).max(axis=0)
             rows = np.argsort(-sims)[:SEARCH_ROWS]
             return sims[rows], rows
-        if getattr(self, "_search", None) is None:
-            self._search = open_serialised_index(self.full_index_bytes)
-            self._search.hnsw.efSearch = 128
-        sims, rows = self._search.search(np.ascontiguousarray(queries), SEARCH_ROWS)
+        _, search = self._opened_search()  # both held until the search returns
+        sims, rows = search.search(np.ascontiguousarray(queries), SEARCH_ROWS)
         return sims.ravel(), rows.ravel()
+
+    def _opened_search(self) -> tuple[np.ndarray, faiss.Index]:
+        """The HNSW index over the current ``full_index_bytes``, with those bytes (it reads them in
+        place), opened on first use and again whenever a rebuild or a load replaced the bytes.
+        Keyed by the bytes object itself: an index kept across a registry change searched memory
+        that had been freed (a segmentation fault, or rows of the old registry read as the new)."""
+        opened = getattr(self, "_search", None)
+        if opened is None or opened[0] is not self.full_index_bytes:
+            search = open_serialised_index(self.full_index_bytes)
+            search.hnsw.efSearch = 128
+            opened = self._search = (self.full_index_bytes, search)
+        return opened
 
     def preload(self) -> None:
         shared_text_embedder()
