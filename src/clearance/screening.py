@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -85,6 +86,7 @@ class Screener:
         self.registry = Registry(sessions, MediaStore(home.media_dir))
         self.audit = AuditLog(sessions)
         self._switching = threading.Lock()
+        self._pinned = threading.local()
         self._loaded: _Loaded | None = None
         self._checked_at = 0.0
         self._licences_read: dict[str, tuple[float, int, frozenset[tuple[str, str]]]] = {}
@@ -100,7 +102,11 @@ class Screener:
 
         When the registry has changed, a new view is built while requests go on with the old one:
         rebuilding the indexes of 10,000 works takes ~13 s, which every request used to wait for.
-        Only the first view, a thread's own changes (it reads its writes) and ``wait`` block."""
+        Only the first view, a thread's own changes (it reads its writes) and ``wait`` block.
+        Inside ``_one_view`` (one verdict being made) it answers that verdict's view."""
+        pinned = getattr(self._pinned, "view", None)
+        if pinned is not None and not wait:
+            return pinned
         loaded = self._loaded
         now = time.monotonic()
         own_change = loaded is not None and self.registry.last_write_of_this_thread() > loaded.writes
@@ -140,6 +146,20 @@ class Screener:
         finally:
             self._switching.release()
 
+    @contextmanager
+    def _one_view(self) -> Iterator[None]:
+        """Make one verdict from one registry view: every ``refresh`` of this thread until the end of
+        the block (nested calls included) answers the view it started with, so a view switch in the
+        middle cannot give a verdict the matches of one registry and the policies of another."""
+        if getattr(self._pinned, "view", None) is not None:
+            yield
+            return
+        self._pinned.view = self.refresh()
+        try:
+            yield
+        finally:
+            self._pinned.view = None
+
     def _licences(self, tenant: str) -> frozenset[tuple[str, str]]:
         """The tenant's licensed works, as fresh as the registry view (re-read after ``FRESHNESS_S``,
         or at once after a change made through this screener): a query per request was ~7% of a
@@ -176,9 +196,15 @@ class Screener:
         The negative prompt is never screened for names: naming a work there is the
         mitigation. It is only echoed back, merged with our suggested negative terms.
         """
+        with self._one_view():
+            return self._finish(self._prompt_verdict(prompt, negative_prompt, item_id, tenant, references),
+                                tenant, audit)
+
+    def _prompt_verdict(self, prompt: str, negative_prompt: str | None, item_id: str | None, tenant: str | None,
+                        references: Sequence[Path | bytes]) -> Verdict:
         errors: list[str] = []
         if not isinstance(prompt, str) or _blank(prompt):
-            return self._finish(Verdict(id=item_id, action=Action.REVIEW, error="empty prompt"), tenant, audit)
+            return Verdict(id=item_id, action=Action.REVIEW, error="empty prompt")
         if len(prompt) > MAX_PROMPT_CHARS:
             errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
             prompt = prompt[:MAX_PROMPT_CHARS]
@@ -197,12 +223,12 @@ class Screener:
             matches += media.matches
             if media.error:
                 errors.append(f"reference {media.path}: {media.error}")
-        verdict = self._verdict(matches, errors, id=item_id)
+        verdict = self._verdict(matches, errors, tenant, id=item_id)
         if verdict.action != Action.ALLOW:
             snapshot = self.refresh().snapshot
             rewrite = rewrite_prompt(prompt, negative_prompt, verdict.matches, snapshot)
             verdict.rewritten_prompt, verdict.negative_prompt = rewrite.prompt, rewrite.negative_prompt
-        return self._finish(verdict, tenant, audit)
+        return verdict
 
     def error_verdict(self, error: str, *, item_id: str | None = None, tenant: str | None = None) -> Verdict:
         """The fail-closed verdict for an item that could not even be read (audited too)."""
@@ -258,13 +284,18 @@ class Screener:
             content = self._media_content(source, label)
         except (MediaError, OSError) as exc:
             return Verdict(path=label, action=Action.REVIEW, error=str(exc))
-        matches, errors = self._run(content, tenant)
-        return self._verdict(matches, errors, path=label)
+        with self._one_view():
+            matches, errors = self._run(content, tenant)
+            return self._verdict(matches, errors, tenant, path=label)
 
     def _item_verdict(self, record: Item, tenant: str | None) -> Verdict:
         """The verdict on one dataset record, before licences and audit (safe to run in threads).
         A caption or a piece of media that already blocks the record spares screening the rest
         (as in ``_run``)."""
+        with self._one_view():
+            return self._record_verdict(record, tenant)
+
+    def _record_verdict(self, record: Item, tenant: str | None) -> Verdict:
         matches: list[Match] = []
         errors = [record.error] if record.error else []
         caption_blocks = False
@@ -281,7 +312,7 @@ class Screener:
                 break
         if record.caption is None and not record.media and not errors:
             errors.append("record has neither media nor caption")
-        return self._verdict(matches, errors, id=record.key)
+        return self._verdict(matches, errors, tenant, id=record.key)
 
     def _media_content(self, source: Path | bytes, label: str) -> Content:
         if isinstance(source, bytes | bytearray):
@@ -332,9 +363,11 @@ class Screener:
             return False
         return tenant is None or decide(matches, loaded.policies, self._licences(tenant)) == Action.BLOCK
 
-    def _verdict(self, matches: list[Match], errors: list[str], **ident: str | None) -> Verdict:
+    def _verdict(self, matches: list[Match], errors: list[str], tenant: str | None, **ident: str | None) -> Verdict:
+        """The verdict on these matches under the work policies and the caller's licences."""
         loaded = self.refresh()
-        action = decide(matches, loaded.policies, set())
+        licensed = self._licences(tenant) if tenant is not None and matches else frozenset()
+        action = decide(matches, loaded.policies, licensed)
         matches.sort(key=lambda m: m.score, reverse=True)
         return Verdict(
             **ident, action=Action.strictest([action, Action.REVIEW]) if errors else action,
@@ -350,7 +383,7 @@ class Screener:
         return versions
 
     def _finish(self, verdict: Verdict, tenant: str | None, audit: bool) -> Verdict:
-        """Apply the tenant's licences, then append to the audit log (returns once it is durable)."""
+        """Append to the audit log (returns once the entry is durable)."""
         return next(self._finish_all([(verdict, audit)], tenant))
 
     def _finish_all(self, decided: Iterable[tuple[Verdict, bool]], tenant: str | None) -> Iterator[Verdict]:
@@ -359,7 +392,7 @@ class Screener:
         queue up and the log's writer commits them together (one transaction for many)."""
         waiting: deque[tuple[Verdict, PendingEntry | None]] = deque()
         for verdict, audit in decided:
-            self._apply_licences(verdict, tenant)
+            verdict.versions = verdict.versions or {"clearance": __version__}
             entry = self.audit.submit(
                 "media" if verdict.path is not None else "prompt", verdict.public(), tenant,
                 [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
@@ -368,16 +401,6 @@ class Screener:
                 yield _settled(*waiting.popleft())
         while waiting:
             yield _settled(*waiting.popleft())
-
-    def _apply_licences(self, verdict: Verdict, tenant: str | None) -> None:
-        if tenant is not None and verdict.matches:
-            loaded = self.refresh()
-            decided = decide(verdict.matches, loaded.policies, self._licences(tenant))
-            verdict.action = Action.strictest([decided, Action.REVIEW]) if verdict.error else decided
-            if verdict.action == Action.ALLOW:
-                verdict.rewritten_prompt = verdict.negative_prompt = None
-        if not verdict.versions:
-            verdict.versions = {"clearance": __version__}
 
 
 def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
