@@ -3,9 +3,11 @@ for another registry state, rebuilt when damaged."""
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -281,3 +283,16 @@ def test_a_reindexed_description_signal_searches_its_new_graph(home: Home, monke
     fresh = TextSemantic(home.index_dir / "fresh")
     fresh.ensure_indexed(registry.snapshot())
     assert verdicts(signal) == verdicts(fresh) and works_matched(fresh)
+
+
+def test_an_old_registry_view_is_freed_after_a_switch(home: Home) -> None:
+    """Each view holds its own indexes; the screener kept the first view's signals for good, so after
+    the first registry change a process held two copies of every index."""
+    screener = Screener(home)
+    screener.registry.import_file(WORKS_YAML)
+    screener.warm_up()
+    first = [weakref.ref(signal) for signal in screener.signals]
+    screener.registry.remove("bridgerton")
+    screener.screen_prompt("a cat on a sofa", audit=False)
+    gc.collect()
+    assert [ref() for ref in first] == [None] * len(first)

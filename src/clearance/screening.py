@@ -133,7 +133,10 @@ class Screener:
             if current is not None and current.snapshot.revision == snapshot.revision:
                 current.writes = max(current.writes, writes)
                 return current
-            signals = self._first_signals if current is None else [type(s)(s.store_dir) for s in current.signals]
+            if current is None:  # the views own their signals from here on, so an old view can be freed
+                signals, self._first_signals = self._first_signals, []
+            else:
+                signals = [type(s)(s.store_dir) for s in current.signals]
             for new, old in zip(signals, current.signals if current else [], strict=False):
                 if old.fingerprint is not None:  # in use: index it now, not in a request
                     try:
