@@ -20,7 +20,7 @@ import sys
 import time
 
 from bench_prompts import generated_registry
-from common import SCRATCH, write_result
+from common import SCRATCH, reuse_prompt_embeddings, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
@@ -43,12 +43,10 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     n_works = 200 if args.smoke else args.works
-    home_dir = SCRATCH / f"registry-change-{time.time_ns()}"
-    cache = SCRATCH / "prompts" / f"generated-{n_works}-home" / "index" / "text.semantic" / "embeddings.npz"
-    if cache.exists():
-        (home_dir / "index" / "text.semantic").mkdir(parents=True)
-        shutil.copy(cache, home_dir / "index" / "text.semantic" / "embeddings.npz")
-    screener = Screener(Home.resolve(home_dir))
+    home = Home.resolve(SCRATCH / f"registry-change-{time.time_ns()}")
+    reuse_prompt_embeddings(home, n_works)
+    home_dir = home.root
+    screener = Screener(home)
     screener.registry.import_file(generated_registry(n_works, SCRATCH / "prompts" / f"generated-{n_works}.yaml"))
     screener.warm_up()
     (home_dir / "new.yaml").write_text(NEW_WORK, encoding="utf-8")

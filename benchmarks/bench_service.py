@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import httpx
 from bench_prompts import generated_registry
-from common import DATA, SCRATCH, percentiles_ms, write_result
+from common import DATA, SCRATCH, percentiles_ms, reuse_prompt_embeddings, write_result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clearance.db.engine import session_factory
@@ -59,10 +58,7 @@ CONNECTIONS_PER_WORKER = 3
 
 def prepare_home(path: Path, registry: Path, database_url: str | None) -> tuple[Home, str]:
     home = Home.resolve(path, database_url)
-    cache = SCRATCH / "prompts" / "generated-10000-home" / "index" / "text.semantic" / "embeddings.npz"
-    if cache.exists():  # reuse embeddings the prompt benchmark computed
-        (home.index_dir / "text.semantic").mkdir(parents=True, exist_ok=True)
-        shutil.copy(cache, home.index_dir / "text.semantic" / "embeddings.npz")
+    reuse_prompt_embeddings(home)
     screener = Screener(home)
     screener.registry.import_file(registry)
     screener.warm_up()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import platform
 import resource
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,15 @@ def dev_home(prefix: str):
     home = Home.resolve(SCRATCH / f"{prefix}-{time.time_ns()}")
     Screener(home).registry.import_file(DATA / "text" / "works.yaml")
     return home
+
+
+def reuse_prompt_embeddings(home: Home, n_works: int = 10_000) -> None:
+    """Seed a new home's description-embedding cache with the one ``bench_prompts.py`` filled for its
+    generated registry of ``n_works`` works (when there is one), so its indexes build in seconds."""
+    cache = SCRATCH / "prompts" / f"generated-{n_works}-home" / "index" / "text.semantic" / "embeddings.npz"
+    if cache.exists():
+        (home.index_dir / "text.semantic").mkdir(parents=True, exist_ok=True)
+        shutil.copy(cache, home.index_dir / "text.semantic" / "embeddings.npz")
 
 
 def percentiles_ms(seconds: list[float]) -> dict[str, float]:

@@ -136,14 +136,7 @@ class Screener:
             if current is None:  # the views own their signals from here on, so an old view can be freed
                 signals, self._first_signals = self._first_signals, []
             else:
-                signals = [type(s)(s.store_dir) for s in current.signals]
-            for new, old in zip(signals, current.signals if current else [], strict=False):
-                if old.fingerprint is not None:  # in use: index it now, not in a request
-                    try:
-                        new.ensure_indexed(snapshot)
-                    except Exception:  # left to index on first use, where its error fails that request closed
-                        log.warning("indexing %s for registry revision %s failed", new.name, snapshot.revision,
-                                    exc_info=True)
+                signals = _indexed_like(current.signals, snapshot)
             self._loaded = _Loaded(snapshot, snapshot.policies, signals, writes)
             return self._loaded
         finally:
@@ -404,6 +397,21 @@ class Screener:
                 yield _settled(*waiting.popleft())
         while waiting:
             yield _settled(*waiting.popleft())
+
+
+def _indexed_like(in_use: list[SignalType], snapshot: RegistrySnapshot) -> list[SignalType]:
+    """New instances of the same signal types for ``snapshot``, those already in use indexed now
+    rather than in a request; one that fails is left to index on first use, where its error fails
+    that request closed."""
+    fresh = [type(signal)(signal.store_dir) for signal in in_use]
+    for new, old in zip(fresh, in_use, strict=True):
+        if old.fingerprint is None:
+            continue
+        try:
+            new.ensure_indexed(snapshot)
+        except Exception:
+            log.warning("indexing %s for registry revision %s failed", new.name, snapshot.revision, exc_info=True)
+    return fresh
 
 
 def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
