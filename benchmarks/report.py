@@ -159,10 +159,19 @@ def text_model(d: dict) -> list[str]:
     return out
 
 
+def prompts_ab(d: dict) -> list[str]:
+    out = [f"Prompt latency at {d['works']:,} works, {d['runs']} alternating runs of each revision on one machine:", "",
+           "| revision | p50 (median of runs) | p99 (median of runs) | p50 of each run |", "|---|---|---|---|"]
+    out += [f"| {name} | {r['p50_ms_median']:.2f} ms | {r['p99_ms_median']:.2f} ms | "
+            f"{', '.join(f'{x:.2f}' for x in r['p50_ms_runs'])} |" for name, r in d["sides"].items()]
+    return out
+
+
 def tables(level: str) -> str:
     out = []
     for name, render in (
         ("prompts", prompts),
+        ("prompts_ab", prompts_ab),
         ("text_model", text_model),
         ("image", image),
         ("video_audio", video_audio),

@@ -57,7 +57,12 @@ CANDIDATES = 8
 SEARCH_ROWS = 64
 """Nearest description rows fetched per prompt window to find candidate works."""
 HNSW_FROM_ROWS = 8_000
-"""Above this many descriptions an HNSW graph replaces the exact scan (0.4 ms vs 2.5 ms at 30k)."""
+"""Above this many descriptions an HNSW graph replaces the exact scan (0.3 ms vs 2.5 ms at 30k)."""
+HNSW_LINKS, HNSW_EF_SEARCH = 16, 144
+"""Graph degree and search breadth. At 10,000 works (30,000 descriptions), over the dev prompts,
+the 8 best works found from the 64 rows fetched agree with an exact scan's 94.5% of the time, as
+with 32 links and breadth 128 (94.4%), in 295 instead of 395-420 us per prompt (2026-12-02,
+one-off in-process comparison); fewer links also build the graph faster."""
 FEATURES = ("full", "trait1", "trait2", "trait3", "margin", "keywords", "shared", "ordinary")
 ORDINARY_TOP = 3
 """The ordinary feature is the mean cosine of the prompt to its this-many nearest ordinary prompts."""
@@ -215,7 +220,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "7"
+    version = "8"
     content_kinds = frozenset({"text"})
     bases = frozenset({"description"})
 
@@ -250,7 +255,7 @@ class TextSemantic(SignalType):
         """A serialised HNSW index for large registries (None: scan exactly)."""
         if len(vectors) < HNSW_FROM_ROWS:
             return None
-        index = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+        index = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_LINKS, faiss.METRIC_INNER_PRODUCT)
         index.add(np.ascontiguousarray(vectors))
         return faiss.serialize_index(index)
 
@@ -275,7 +280,7 @@ class TextSemantic(SignalType):
         opened = getattr(self, "_search", None)
         if opened is None or opened[0] is not self.full_index_bytes:
             search = open_serialised_index(self.full_index_bytes)
-            search.hnsw.efSearch = 128
+            search.hnsw.efSearch = HNSW_EF_SEARCH
             opened = self._search = (self.full_index_bytes, search)
         return opened
 
