@@ -1,7 +1,7 @@
 """Prompt latency at 10,000 works, this checkout against an earlier git revision, in alternating runs.
 
     python benchmarks/bench_prompts_ab.py --base cf3f519   # 5 runs each (after bench_prompts.py)
-    python benchmarks/bench_prompts_ab.py --smoke          # CI smoke: HEAD against itself, 200 works, 1 run
+    python benchmarks/bench_prompts_ab.py --smoke          # CI smoke: HEAD against itself, dev registry, 1 run
 
 The machines here run the same code up to 2x faster or slower from one hour to the next, so a
 latency measured today cannot be compared with one from this morning. This runs both revisions
@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from common import ROOT, SCRATCH, write_result
+from common import ROOT, SCRATCH, dev_home, write_result
 
 MEASURE = """
 import json, sys
@@ -67,16 +67,18 @@ def main() -> int:
     if args.base is None and not args.smoke:
         parser.error("--base is required")
     base = resolve(args.base or "HEAD")
-    works = 200 if args.smoke else 10_000
     runs, rounds = (1, 1) if args.smoke else (args.runs, 2)
-    built = SCRATCH / ("prompts-smoke" if args.smoke else "prompts") / f"generated-{works}-home"
-    if not (built / "clearance.db").exists():
-        raise SystemExit(f"{built} is missing: run benchmarks/bench_prompts.py{' --smoke' if args.smoke else ''} first")
+    if args.smoke:
+        works, built = 9, dev_home("prompts-ab-smoke").root
+    else:
+        works, built = 10_000, SCRATCH / "prompts" / "generated-10000-home"
+        if not (built / "clearance.db").exists():
+            raise SystemExit(f"{built} is missing: run benchmarks/bench_prompts.py first")
     dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "src"],
                            capture_output=True, text=True, check=True).stdout.strip()
     checkout = resolve("HEAD") + (" + uncommitted changes" if dirty else "")
     sides = {f"checkout {checkout}": ROOT, f"base {base}": base_tree(base)}
-    homes = {name: SCRATCH / f"ab-home-{works}-{'checkout' if source == ROOT else base}"
+    homes = {name: built.with_name(f"{built.name}-ab-{'checkout' if source == ROOT else base}")
              for name, source in sides.items()}
     for home in homes.values():
         if not home.exists():
