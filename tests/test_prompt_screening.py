@@ -135,6 +135,10 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("elven archers at the beach", "stranger-things", False),  # a word one typo from "Eleven"
         ("Elevn at the beach", "stranger-things", True),  # no word: a deliberate misspelling
         ("Wensday at the beach", "wednesday", True),  # a misspelling frequent enough to be counted
+        ("stranger things fan art", "stranger-things", True),  # several words, asked for: lower case is how people type
+        ("a stranger things poster for my bedroom", "stranger-things", True),
+        ("stranger things in the attic at night", "stranger-things", False),  # several everyday words, not asked for
+        ("eleven fan art", "stranger-things", False),  # one everyday word needs its capital as well
     ],
 )
 def test_names_that_are_also_words_need_support(screener: Screener, prompt: str, work: str, blocks: bool) -> None:

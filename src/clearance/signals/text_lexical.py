@@ -10,8 +10,10 @@ Names that are ordinary words ("Eleven", "Wednesday", "One") are ambiguous: they
 only with support — the name was disguised or misspelt, another name of the same work
 appears (one that is neither as short as three letters nor among the commonest words: "M" and
 "Q" do not vouch for each other; a name of stopwords only, "It" or "Her", is no name at all),
-or the prompt asks for a character ("fan art", "cosplay") with the name capitalised.
-That is what separates "eLeVeN fan art" from "eleven candles on a cake". Telling description
+a name of several words is written as a title, or the prompt asks for the work ("fan art",
+"cosplay", "poster") and the name is several words in any case (people type "stranger things
+fan art" in lower case) or one capitalised word. That is what separates "eLeVeN fan art" and
+"Eleven fan art" from "eleven candles on a cake" and "eleven fan art". Telling description
 words of the work around the name are weaker support: such a match is reviewed, and the
 description layer decides whether the prompt blocks.
 """
@@ -185,7 +187,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "8"
+    version = "9"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -362,7 +364,7 @@ class TextLexical(SignalType):
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
             NEEDS_SUPPORT: disguised or _misspelt(hit, entry) or other_name
-            or (capitalised and (cue or len(entry.tokens) > 1)),
+            or (len(entry.tokens) > 1 and (capitalised or cue)) or (capitalised and cue),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
         if not (asked_for or context):
