@@ -1,15 +1,17 @@
-"""Prompt latency at 10,000 works, this checkout against an earlier git revision, in alternating runs.
+"""Prompt latency at 10,000 works, this checkout against an earlier git revision, in alternating blocks.
 
-    python benchmarks/bench_prompts_ab.py --base cf3f519   # 5 runs each (after bench_prompts.py)
-    python benchmarks/bench_prompts_ab.py --smoke          # CI smoke: HEAD against itself, dev registry, 1 run
+    python benchmarks/bench_prompts_ab.py --base cf3f519   # 20 blocks each (after bench_prompts.py)
+    python benchmarks/bench_prompts_ab.py --smoke          # CI smoke: HEAD against itself, dev registry
 
-The machines here run the same code up to 2x faster or slower from one hour to the next, so a
-latency measured today cannot be compared with one from this morning. This runs both revisions
-on the same machine in turn, each run a fresh process (``latency`` of ``bench_prompts.py``
-over the dev prompts, after warm-up, without audit), the base revision's source taken from a
-git worktree under ``benchmarks/out`` and imported instead of this checkout's. Each revision
-gets its own copy of ``bench_prompts.py``'s generated home, so the first base run rebuilds the
-indexes its version needs (minutes, once). Figures: each run's p50 and p99, and their medians.
+The machines here run the same code up to 2x faster or slower from one hour to the next, and
+by 30% between runs a minute apart, so a latency measured today cannot be compared with one
+from this morning, nor one run with the next. This keeps one warmed-up process per revision
+and has them take turns: each block is one pass over the dev prompts (``screen_prompt`` after
+warm-up, without audit, timed inside the process), so both revisions see the same moments of
+the machine. The base revision's source is a git worktree under ``benchmarks/out``, imported
+instead of this checkout's; each revision gets its own copy of ``bench_prompts.py``'s
+generated home, so the first base run rebuilds the indexes its version needs (minutes, once).
+Figures: p50 and p99 over all of a revision's prompts, and each block's p50.
 """
 
 from __future__ import annotations
@@ -18,21 +20,31 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 from pathlib import Path
 
-from common import ROOT, SCRATCH, dev_home, write_result
+from common import ROOT, SCRATCH, dev_home, percentiles_ms, write_result
 
-MEASURE = """
-import json, sys
+SIDE = """
+import json, sys, time
 sys.path.insert(0, {bench!r})
-from bench_prompts import DATA, latency
+from bench_prompts import DATA
 from clearance.home import Home
 from clearance.screening import Screener
 prompts = [json.loads(line)["prompt"] for line in (DATA / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
-print(json.dumps(latency(Screener(Home.resolve({home!r})), prompts, {rounds}, audit=False)))
+screener = Screener(Home.resolve({home!r}))
+screener.warm_up()
+for prompt in prompts:
+    screener.screen_prompt(prompt, audit=False)
+print("ready", flush=True)
+for _ in sys.stdin:
+    times = []
+    for prompt in prompts:
+        start = time.perf_counter()
+        screener.screen_prompt(prompt, audit=False)
+        times.append(time.perf_counter() - start)
+    print(json.dumps(times), flush=True)
 """
 
 
@@ -51,23 +63,48 @@ def resolve(revision: str) -> str:
     return out.stdout.strip()
 
 
-def measure(source: Path, home: Path, rounds: int) -> dict:
-    code = MEASURE.format(bench=str(ROOT / "benchmarks"), home=str(home), rounds=rounds)
+def start_side(source: Path, home: Path) -> subprocess.Popen:
+    """A warmed-up process of ``source``'s code on ``home`` that screens the dev prompts once per line read."""
+    code = SIDE.format(bench=str(ROOT / "benchmarks"), home=str(home))
     env = {**os.environ, "PYTHONPATH": str(source / "src")}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=source)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    side = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=source)
+    if side.stdout.readline().strip() != "ready":
+        raise SystemExit(f"the process for {source} did not start")
+    return side
+
+
+def block(side: subprocess.Popen) -> list[float]:
+    side.stdin.write("go\n")
+    side.stdin.flush()
+    return json.loads(side.stdout.readline())
+
+
+def alternate(processes: dict[str, subprocess.Popen], blocks: int) -> dict[str, list[list[float]]]:
+    """Per side, the prompt times of each block, the sides taking turns; the processes are ended."""
+    times: dict[str, list[list[float]]] = {name: [] for name in processes}
+    try:
+        for _ in range(blocks):
+            for name, side in processes.items():
+                times[name].append(block(side))
+                print(f"[{name}] block p50 {percentiles_ms(times[name][-1])['p50_ms']} ms", flush=True)
+    finally:
+        for side in processes.values():
+            side.stdin.close()
+            side.wait()
+    return times
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", help="git revision to compare with (the smoke: HEAD)")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--blocks", type=int, default=20)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.base is None and not args.smoke:
         parser.error("--base is required")
     base = resolve(args.base or "HEAD")
-    runs, rounds = (1, 1) if args.smoke else (args.runs, 2)
+    blocks = 1 if args.smoke else args.blocks
     if args.smoke:
         works, built = 9, dev_home("prompts-ab-smoke").root
     else:
@@ -83,15 +120,11 @@ def main() -> int:
     for home in homes.values():
         if not home.exists():
             shutil.copytree(built, home)
-    figures: dict[str, list[dict]] = {name: [] for name in sides}
-    for _ in range(runs):
-        for name, source in sides.items():
-            figures[name].append(measure(source, homes[name], rounds))
-            print(f"[{name}] {json.dumps(figures[name][-1])}", flush=True)
-    result = {"works": works, "base": base, "runs": runs, "sides": {
-        name: {"p50_ms_median": round(statistics.median(r["p50_ms"] for r in rs), 3),
-               "p99_ms_median": round(statistics.median(r["p99_ms"] for r in rs), 3),
-               "p50_ms_runs": [r["p50_ms"] for r in rs]} for name, rs in figures.items()}}
+    times = alternate({name: start_side(source, homes[name]) for name, source in sides.items()}, blocks)
+    result = {"works": works, "base": base, "blocks": blocks, "prompts_per_block": len(next(iter(times.values()))[0]),
+              "sides": {name: {**percentiles_ms([t for b in by_block for t in b]),
+                               "p50_ms_by_block": [percentiles_ms(b)["p50_ms"] for b in by_block]}
+                        for name, by_block in times.items()}}
     write_result("prompts_ab", result, args.smoke)
     return 0
 

@@ -160,10 +160,13 @@ def text_model(d: dict) -> list[str]:
 
 
 def prompts_ab(d: dict) -> list[str]:
-    out = [f"Prompt latency at {d['works']:,} works, {d['runs']} alternating runs of each revision on one machine:", "",
-           "| revision | p50 (median of runs) | p99 (median of runs) | p50 of each run |", "|---|---|---|---|"]
-    out += [f"| {name} | {r['p50_ms_median']:.2f} ms | {r['p99_ms_median']:.2f} ms | "
-            f"{', '.join(f'{x:.2f}' for x in r['p50_ms_runs'])} |" for name, r in d["sides"].items()]
+    out = [f"Prompt latency at {d['works']:,} works, two warmed-up processes taking turns for {d['blocks']} blocks "
+           f"of {d['prompts_per_block']} dev prompts each:", "",
+           "| revision | p50 | p99 | p50 of each block (min / median / max) |", "|---|---|---|---|"]
+    for name, r in d["sides"].items():
+        blocks = sorted(r["p50_ms_by_block"])
+        out.append(f"| {name} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {blocks[0]:.2f} / "
+                   f"{blocks[len(blocks) // 2]:.2f} / {blocks[-1]:.2f} ms |")
     return out
 
 
