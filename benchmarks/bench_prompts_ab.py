@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from common import ROOT, SCRATCH, dev_home, percentiles_ms, write_result
+from common import ROOT, ab_sides, dev_home, generated_home, percentiles_ms, write_result
 
 SIDE = """
 import json, sys, time
@@ -46,21 +45,6 @@ for _ in sys.stdin:
         times.append(time.perf_counter() - start)
     print(json.dumps(times), flush=True)
 """
-
-
-def base_tree(commit: str) -> Path:
-    """A worktree of ``commit`` under ``benchmarks/out`` (made once)."""
-    tree = SCRATCH / f"ab-tree-{commit}"
-    if not tree.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(tree), commit], check=True,
-                       capture_output=True)
-    return tree
-
-
-def resolve(revision: str) -> str:
-    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", f"{revision}^{{commit}}"],
-                         capture_output=True, text=True, check=True)
-    return out.stdout.strip()
 
 
 def start_side(source: Path, home: Path) -> subprocess.Popen:
@@ -103,25 +87,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.base is None and not args.smoke:
         parser.error("--base is required")
-    base = resolve(args.base or "HEAD")
     blocks = 1 if args.smoke else args.blocks
-    if args.smoke:
-        works, built = 9, dev_home("prompts-ab-smoke").root
-    else:
-        works, built = 10_000, SCRATCH / "prompts" / "generated-10000-home"
-        if not (built / "clearance.db").exists():
-            raise SystemExit(f"{built} is missing: run benchmarks/bench_prompts.py first")
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "src"],
-                           capture_output=True, text=True, check=True).stdout.strip()
-    checkout = resolve("HEAD") + (" + uncommitted changes" if dirty else "")
-    sides = {f"checkout {checkout}": ROOT, f"base {base}": base_tree(base)}
-    homes = {name: built.with_name(f"{built.name}-ab-{'checkout' if source == ROOT else base}")
-             for name, source in sides.items()}
-    for home in homes.values():
-        if not home.exists():
-            shutil.copytree(built, home)
-    times = alternate({name: start_side(source, homes[name]) for name, source in sides.items()}, blocks)
-    result = {"works": works, "base": base, "blocks": blocks, "prompts_per_block": len(next(iter(times.values()))[0]),
+    built = dev_home("prompts-ab-smoke").root if args.smoke else generated_home()
+    sides = ab_sides(args.base or "HEAD", built)
+    times = alternate({name: start_side(source, home) for name, (source, home) in sides.items()}, blocks)
+    per_block = len(next(iter(times.values()))[0])
+    result = {"works": 9 if args.smoke else 10_000, "blocks": blocks, "prompts_per_block": per_block,
               "sides": {name: {**percentiles_ms([t for b in by_block for t in b]),
                                "p50_ms_by_block": [percentiles_ms(b)["p50_ms"] for b in by_block]}
                         for name, by_block in times.items()}}

@@ -177,12 +177,15 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(home: Home, workers: int) -> Iterator[tuple[int, int]]:
-    """A `clearance serve` on a free loopback port, ready (every worker warmed up); yields (port, pid)."""
+def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tuple[int, int]]:
+    """A `clearance serve` on a free loopback port, ready (every worker warmed up); yields (port, pid).
+    ``source``: another source tree of Clearance to run instead of the installed one."""
     port = free_port()
     cmd = [sys.executable, "-m", "clearance.cli.main", "serve", "--host", HOST, "--port", str(port),
            "--workers", str(workers), "--home", str(home.root), "--database-url", home.database_url]
     env = {**os.environ, "CLEARANCE_RATE_PER_S": "100000", "CLEARANCE_RATE_BURST": "100000"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source / "src")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:

@@ -6,6 +6,7 @@ import json
 import platform
 import resource
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,42 @@ def reuse_prompt_embeddings(home: Home, n_works: int = 10_000) -> None:
     if cache.exists():
         (home.index_dir / "text.semantic").mkdir(parents=True, exist_ok=True)
         shutil.copy(cache, home.index_dir / "text.semantic" / "embeddings.npz")
+
+
+def generated_home(n_works: int = 10_000) -> Path:
+    """The home ``bench_prompts.py`` built for its generated registry (it must have run)."""
+    home = SCRATCH / "prompts" / f"generated-{n_works}-home"
+    if not (home / "clearance.db").exists():
+        raise SystemExit(f"{home} is missing: run benchmarks/bench_prompts.py first")
+    return home
+
+
+def resolve(revision: str) -> str:
+    """The abbreviated commit a git revision names."""
+    out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", f"{revision}^{{commit}}"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def ab_sides(base: str, built: Path) -> dict[str, tuple[Path, Path]]:
+    """For a comparison of this checkout with ``base``: per side, (source tree, home). The base's
+    source is a git worktree under ``benchmarks/out``; each side gets its own copy of ``built``
+    (made once), as each version keeps indexes of its own there. Run a side's code with
+    ``PYTHONPATH=<source>/src``."""
+    commit = resolve(base)
+    tree = SCRATCH / f"ab-tree-{commit}"
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-f", str(tree), commit], check=True,
+                       capture_output=True)
+    changed = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no", "src"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    checkout = resolve("HEAD") + (" + uncommitted changes" if changed else "")
+    sides = {f"checkout {checkout}": (ROOT, built.with_name(f"{built.name}-ab-checkout")),
+             f"base {commit}": (tree, built.with_name(f"{built.name}-ab-{commit}"))}
+    for _, home in sides.values():
+        if not home.exists():
+            shutil.copytree(built, home)
+    return sides
 
 
 def percentiles_ms(seconds: list[float]) -> dict[str, float]:

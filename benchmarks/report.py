@@ -170,6 +170,16 @@ def prompts_ab(d: dict) -> list[str]:
     return out
 
 
+def service_ab(d: dict) -> list[str]:
+    out = [f"One SQLite worker at {d['works']:,} works under closed-loop load, the versions taking turns for "
+           f"{d['runs']} runs of {d['seconds_per_run']:g} s each (medians):", "",
+           "| revision | server CPU per request | requests/s | CPU per request, each run |", "|---|---|---|---|"]
+    out += [f"| {name} | {r['server_cpu_ms_per_request_median']:.2f} ms | {r['requests_per_s_median']:.1f} | "
+            f"{', '.join(f'{x['server_cpu_ms_per_request']:.2f}' for x in r['runs'])} ms |"
+            for name, r in d["sides"].items()]
+    return out
+
+
 def tables(level: str) -> str:
     out = []
     for name, render in (
@@ -180,6 +190,7 @@ def tables(level: str) -> str:
         ("video_audio", video_audio),
         ("scrub", scrub),
         ("service", service),
+        ("service_ab", service_ab),
     ):
         data = load(name)
         if data:
