@@ -203,16 +203,22 @@ def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tup
         proc.wait()
 
 
+def closed_loop_cpu(port: int, requests: list[bytes], pids: list[int], connections: int, seconds: float) -> dict:
+    """``closed_loop`` after 3 s of warm-up (every worker's caches), with the server's CPU time per
+    request (all of ``pids``)."""
+    asyncio.run(closed_loop(port, requests, connections, 3))
+    cpu_before = cpu_seconds(pids)
+    load = asyncio.run(closed_loop(port, requests, connections, seconds))
+    load["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - cpu_before) / max(load["n"], 1), 2)
+    return load
+
+
 def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[int, ...],
             prompts: list[str]) -> dict:
     with server(home, workers) as (port, pid):
         requests = requests_for(prompts, key, port)
-        connections = CONNECTIONS_PER_WORKER * workers
-        asyncio.run(closed_loop(port, requests, connections, 3))  # warm every worker's caches
         pids = [pid, *worker_pids(pid, workers)] if workers > 1 else [pid]
-        cpu_before = cpu_seconds(pids)
-        peak = asyncio.run(closed_loop(port, requests, connections, seconds))
-        peak["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - cpu_before) / max(peak["n"], 1), 2)
+        peak = closed_loop_cpu(port, requests, pids, CONNECTIONS_PER_WORKER * workers, seconds)
         steps = []
         for rate in ladder:
             steps.append(asyncio.run(open_loop(port, requests, rate, seconds)))

@@ -18,13 +18,12 @@ import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clear
 # isort: split
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
 from pathlib import Path
 
-from bench_service import CONNECTIONS_PER_WORKER, closed_loop, cpu_seconds, requests_for, server
+from bench_service import CONNECTIONS_PER_WORKER, closed_loop_cpu, requests_for, server
 from common import DATA, ab_sides, dev_home, generated_home, write_result
 
 from clearance.db.engine import session_factory
@@ -35,12 +34,8 @@ from clearance.keys import KeyStore
 def one_run(source: Path, home: Home, key: str, prompts: list[str], seconds: float) -> dict:
     """CPU ms per request and requests/s of one version's server under closed-loop load."""
     with server(home, 1, source) as (port, pid):
-        requests = requests_for(prompts, key, port)
-        asyncio.run(closed_loop(port, requests, CONNECTIONS_PER_WORKER, 3))
-        before = cpu_seconds([pid])
-        load = asyncio.run(closed_loop(port, requests, CONNECTIONS_PER_WORKER, seconds))
-        return {"server_cpu_ms_per_request": round(1000 * (cpu_seconds([pid]) - before) / max(load["n"], 1), 2),
-                "requests_per_s": load["requests_per_s"], "errors": load["errors"]}
+        load = closed_loop_cpu(port, requests_for(prompts, key, port), [pid], CONNECTIONS_PER_WORKER, seconds)
+    return {k: load[k] for k in ("server_cpu_ms_per_request", "requests_per_s", "errors")}
 
 
 def main() -> int:
