@@ -21,6 +21,15 @@ def load(name: str) -> dict:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
+def table(columns: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown table: the header, its separator and a line per row of cells."""
+    return [_line(columns), "|---" * len(columns) + "|", *(_line(row) for row in rows)]
+
+
+def _line(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -114,14 +123,12 @@ def scrub(d: dict) -> list[str]:
         if not extra.name.endswith(".smoke.json"):
             more = json.loads(extra.read_text())
             runs += [(more["when"], more["dataset"], r) for r in more["runs"]]
-    out = ["| dataset | run | items/s | removed | peak RSS (all processes) | first / last quarter | measured |",
-           "|---|---|---|---|---|---|---|"]
-    out += [
-        f"| {ds['items']:,} items ({ds['copies']:,} copies) | {' '.join(r['args'])} | {r['items_per_s']} "
-        f"| {r['removed']} | {r['peak_rss_mb_all_processes']} MB "
-        f"| {r.get('peak_rss_mb_first_quarter', '')} / {r.get('peak_rss_mb_last_quarter', '')} MB | {when[:16]} |"
-        for when, ds, r in runs
-    ]
+    out = table(["dataset", "run", "items/s", "removed", "peak RSS (all processes)", "first / last quarter",
+                 "measured"],
+                [[f"{ds['items']:,} items ({ds['copies']:,} copies)", " ".join(r["args"]), str(r["items_per_s"]),
+                  str(r["removed"]), f"{r['peak_rss_mb_all_processes']} MB",
+                  f"{r.get('peak_rss_mb_first_quarter', '')} / {r.get('peak_rss_mb_last_quarter', '')} MB", when[:16]]
+                 for when, ds, r in runs])
     if "dev_images" in d:
         dev = d["dev_images"]
         out.append(f"\nDev images scrubbed: {dev['copies_removed']} of {dev['copies']} copies removed, "
@@ -135,49 +142,44 @@ def service(d: dict) -> list[str]:
         f"{d['p99_target_ms']:.0f} ms, else its lowest rung), and closed loop with "
         f"{d['connections'].split(' (')[0]} (maximum); {d['seconds_per_run']} s per run:",
         "",
-        "| database | workers | sustained requests/s | p50 | p99 | errors | maximum requests/s "
-        "| server CPU per request | RSS per worker |",
-        "|---|---|---|---|---|---|---|---|---|",
     ]
-    out += [
-        f"| {r['database']} | {r['workers']} | {r['requests_per_s']} | {r['p50_ms']:.0f} ms | {r['p99_ms']:.0f} ms "
-        f"| {r['errors']} | {r['max']['requests_per_s']} | {r['max']['server_cpu_ms_per_request']:.1f} ms "
-        f"| {', '.join(f'{x:.0f}' for x in r['rss_mb_per_worker'] if x > 50)} MB |"
-        for r in d["runs"]
-    ]
-    return out
+    rows = [[r["database"], str(r["workers"]), str(r["requests_per_s"]), f"{r['p50_ms']:.0f} ms",
+             f"{r['p99_ms']:.0f} ms", str(r["errors"]), str(r["max"]["requests_per_s"]),
+             f"{r['max']['server_cpu_ms_per_request']:.1f} ms",
+             ", ".join(f"{x:.0f}" for x in r["rss_mb_per_worker"] if x > 50) + " MB"] for r in d["runs"]]
+    return out + table(["database", "workers", "sustained requests/s", "p50", "p99", "errors", "maximum requests/s",
+                        "server CPU per request", "RSS per worker"], rows)
 
 
 def text_model(d: dict) -> list[str]:
-    out = ["One MiniLM pass per dev prompt (medians of the runs' p50s; best run in brackets):", "",
-           "| model file | 1 thread | 2 threads | cosine to the float graph (mean / worst) |", "|---|---|---|---|"]
-    for m in d["models"].values():
-        cells = [f"{m[f'threads_{t}']['p50_ms_median_of_runs']:.2f} ms ({m[f'threads_{t}']['p50_ms_best_run']:.2f})"
-                 for t in (1, 2)]
-        out.append(f"| `{m['file']}` | {' | '.join(cells)} | {m['cosine_to_float']['mean']:.4f} / "
-                   f"{m['cosine_to_float']['min']:.4f} |")
-    return out
+    def cell(m: dict, threads: int) -> str:
+        runs = m[f"threads_{threads}"]
+        return f"{runs['p50_ms_median_of_runs']:.2f} ms ({runs['p50_ms_best_run']:.2f})"
+
+    rows = [[f"`{m['file']}`", cell(m, 1), cell(m, 2),
+             f"{m['cosine_to_float']['mean']:.4f} / {m['cosine_to_float']['min']:.4f}"] for m in d["models"].values()]
+    return ["One MiniLM pass per dev prompt (medians of the runs' p50s; best run in brackets):", "",
+            *table(["model file", "1 thread", "2 threads", "cosine to the float graph (mean / worst)"], rows)]
 
 
 def prompts_ab(d: dict) -> list[str]:
-    out = [f"Prompt latency at {d['works']:,} works, two warmed-up processes taking turns for {d['blocks']} blocks "
-           f"of {d['prompts_per_block']} dev prompts each:", "",
-           "| revision | p50 | p99 | p50 of each block (min / median / max) |", "|---|---|---|---|"]
+    rows = []
     for name, r in d["sides"].items():
         blocks = sorted(r["p50_ms_by_block"])
-        out.append(f"| {name} | {r['p50_ms']:.2f} ms | {r['p99_ms']:.2f} ms | {blocks[0]:.2f} / "
-                   f"{blocks[len(blocks) // 2]:.2f} / {blocks[-1]:.2f} ms |")
-    return out
+        rows.append([name, f"{r['p50_ms']:.2f} ms", f"{r['p99_ms']:.2f} ms",
+                     f"{blocks[0]:.2f} / {blocks[len(blocks) // 2]:.2f} / {blocks[-1]:.2f} ms"])
+    return [f"Prompt latency at {d['works']:,} works, two warmed-up processes taking turns for {d['blocks']} blocks "
+            f"of {d['prompts_per_block']} dev prompts each:", "",
+            *table(["revision", "p50", "p99", "p50 of each block (min / median / max)"], rows)]
 
 
 def service_ab(d: dict) -> list[str]:
-    out = [f"One SQLite worker at {d['works']:,} works under closed-loop load, the versions taking turns for "
-           f"{d['runs']} runs of {d['seconds_per_run']:g} s each (medians):", "",
-           "| revision | server CPU per request | requests/s | CPU per request, each run |", "|---|---|---|---|"]
-    out += [f"| {name} | {r['server_cpu_ms_per_request_median']:.2f} ms | {r['requests_per_s_median']:.1f} | "
-            f"{', '.join(f'{x['server_cpu_ms_per_request']:.2f}' for x in r['runs'])} ms |"
+    rows = [[name, f"{r['server_cpu_ms_per_request_median']:.2f} ms", f"{r['requests_per_s_median']:.1f}",
+             ", ".join(f"{x['server_cpu_ms_per_request']:.2f}" for x in r["runs"]) + " ms"]
             for name, r in d["sides"].items()]
-    return out
+    return [f"One SQLite worker at {d['works']:,} works under closed-loop load, the versions taking turns for "
+            f"{d['runs']} runs of {d['seconds_per_run']:g} s each (medians):", "",
+            *table(["revision", "server CPU per request", "requests/s", "CPU per request, each run"], rows)]
 
 
 def tables(level: str) -> str:
