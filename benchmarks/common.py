@@ -50,7 +50,9 @@ def generated_home(n_works: int = 10_000) -> Path:
 def resolve(revision: str) -> str:
     """The abbreviated commit a git revision names."""
     out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short=12", f"{revision}^{{commit}}"],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{revision!r} names no commit of {ROOT}")
     return out.stdout.strip()
 
 
