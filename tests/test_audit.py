@@ -89,6 +89,34 @@ def test_concurrent_appends_keep_one_chain(db_home: Home) -> None:
     assert result.ok and result.entries == 60
 
 
+def test_separate_writers_keep_one_chain(db_home: Home) -> None:
+    """Two logs on one database, as two server workers: each has its own writer and connection,
+    and the claimed head row serialises them, from the first entry on."""
+    logs = [AuditLog(session_factory(db_home.database_url)) for _ in range(2)]
+    threads = [threading.Thread(target=lambda log=log: [log.append("prompt", {"n": i}, None, []) for i in range(20)])
+               for log in logs for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = logs[0].verify()
+    assert result.ok and result.entries == 80
+
+
+def test_a_dropped_connection_is_replaced(pg_url: str) -> None:
+    """The writer keeps its connection between groups; when the server drops it (a restart, an
+    idle timeout), the next group is committed on a new one instead of failing."""
+    log = AuditLog(session_factory(pg_url))
+    log.append("prompt", {"n": 1}, None, [])
+    with open_engine(pg_url).connect() as conn:
+        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE datname = current_database() AND pid <> pg_backend_pid()")).scalar()
+    assert killed >= 1
+    log.append("prompt", {"n": 2}, None, [])
+    result = log.verify()
+    assert result.ok and result.entries == 2
+
+
 def test_cli_verify_and_show(home: Home) -> None:
     runner = CliRunner()
     _, ids = filled_log(home)
