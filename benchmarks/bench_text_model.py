@@ -45,7 +45,7 @@ def dev_prompts(limit: int | None = None) -> list[str]:
 def session(model: Path, threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return int8_model.open_session(model, options)
 
 
 def token_states(model: ort.InferenceSession, ids: list[int]) -> np.ndarray:

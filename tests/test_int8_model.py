@@ -47,6 +47,17 @@ def test_an_uncreatable_cache_still_gives_a_model(model_cache: Path, tmp_path: P
     assert path.is_file() and blocker not in path.parents
 
 
+def test_the_serving_session_runs_without_the_skip_layer_norm_fusion(tmp_path: Path) -> None:
+    """``UNFUSED`` names the fusion to leave off; ONNX Runtime ignores a name it does not know, so
+    a renamed fusion would silently bring the slow kernel back: look at the graph it runs."""
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / "as-run.onnx")
+    int8_model.session(options)
+    ops = Counter(node.op_type for node in onnx.load(str(tmp_path / "as-run.onnx")).graph.node)
+    assert ops["SkipLayerNormalization"] == 0 and ops["MultiHeadAttention"] == 6
+    assert ops["LayerNormalization"] >= 12
+
+
 def test_int8_vectors_stay_close_to_the_wheels_float_computation() -> None:
     """The quantisation recipe must not move sentence vectors far: every dev prompt at cosine >= 0.98
     to the vector of the wheel's graph (which computes in float32)."""
