@@ -132,10 +132,10 @@ class AuditLog:
     def _commit(self, connection: Connection | None, batch: list[PendingEntry]) -> Connection:
         """Commit a group on the writer's connection, opened on first use and kept: a pool checkout
         per group (and PostgreSQL's ping with it) was a quarter of an append's CPU on SQLite and
-        ~40% on PostgreSQL. A connection that
-        dropped while idle fails its first statement; the group is then tried once more on a new
-        one (an entry can never be stored twice: ``audit_id`` and ``seq`` are unique). The
-        connection to keep using is returned; after an error it is closed."""
+        ~40% on PostgreSQL. A connection that dropped while idle fails its first statement; the
+        group is then tried once more on a new one (an entry can never be stored twice:
+        ``audit_id`` and ``seq`` are unique). The connection to keep using is returned; after an
+        error it is closed."""
         try:
             if connection is not None:
                 try:

@@ -47,8 +47,8 @@ def normalise_planes(model: onnx.ModelProto) -> bool:
                and transpose.input[0] == div.output[0])
     mean, deviation = constants.get(sub.input[1]), constants.get(div.input[1])
     if not (chained and mean is not None and deviation is not None and list(mean.dims) == [3]
-            and list(deviation.dims) == [3] and _ints(transpose, "perm") == [0, 3, 1, 2]
-            and _ints(cast, "to") == [onnx.TensorProto.FLOAT]):
+            and list(deviation.dims) == [3] and _attributes(transpose).get("perm") == [0, 3, 1, 2]
+            and _attributes(cast).get("to") == onnx.TensorProto.FLOAT):
         return False
     for constant in (mean, deviation):
         constant.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(constant).reshape(1, 3, 1, 1), constant.name))
@@ -65,9 +65,5 @@ def normalise_planes(model: onnx.ModelProto) -> bool:
     return True
 
 
-def _ints(node: onnx.NodeProto, name: str) -> list[int]:
-    """An integer or integer-list attribute, as a list ([] when absent)."""
-    for attribute in node.attribute:
-        if attribute.name == name:
-            return list(attribute.ints) or [attribute.i]
-    return []
+def _attributes(node: onnx.NodeProto) -> dict:
+    return {attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute}
