@@ -407,3 +407,36 @@ def test_screening_unique_prompts_grows_no_cache(screener: Screener) -> None:
     for i in range(200):
         screener.screen_prompt(f"photo {i}: a scenic view of hill number {i * 7919} with soft light", audit=False)
     assert description_words.cache_info().currsize == before
+
+
+
+@pytest.fixture(scope="module")
+def dev_and_probe_works(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    """The dev registry and the probes' six works in one home: more names, more collisions."""
+    screener = Screener(Home.resolve(tmp_path_factory.mktemp("dev-and-probes") / "home"))
+    for registry in (WORKS_YAML, PROBES / "works.yaml"):
+        screener.registry.import_file(registry)
+    return screener
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "blocks"),
+    [("a space station orbiting a ringed planet", "the-lord-of-the-rings", False),  # one typo from "Ringe"
+     ("Der Herr der Ringe poster", "the-lord-of-the-rings", True),
+     ("Frodoo with a walking stick", "the-lord-of-the-rings", True),  # a misspelling that is no word
+     ("Fredo at a family dinner", "the-lord-of-the-rings", False),  # a name of its own, one typo from "Frodo"
+     ("a dark lord costume for my original tabletop game villain with horns", "the-lord-of-the-rings", False),
+     ("The Dark Lord costume", "the-lord-of-the-rings", True),  # the character
+     ("dark lord cosplay", "the-lord-of-the-rings", True),  # no article, asked for: as "stranger things fan art"
+     ("a wizard casting a spell, Dungeons and Dragons style original character", "game-of-thrones", False),
+     ("Dragons character art", "game-of-thrones", True)],  # the element "Dragons", capitalised and asked for
+)
+def test_words_of_their_own_are_not_taken_for_names(dev_and_probe_works: Screener, prompt: str, work: str,
+                                                     blocks: bool) -> None:
+    """Found when the dev prompts were screened with the probes' works registered too: a benign prompt
+    blocked for The Lord of the Rings ("ringed", one typo from a word of its German title), and hard
+    negatives for Sauron ("a dark lord": his alias "The Dark Lord" said as a common noun) and for Game
+    of Thrones ("Dragons", capitalised, in a request for an "original character": the user's own)."""
+    verdict = dev_and_probe_works.screen_prompt(prompt, audit=False)
+    named = any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches)
+    assert named is blocks and (verdict.action == Action.BLOCK) is blocks, verdict.matches

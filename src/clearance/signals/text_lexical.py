@@ -49,12 +49,14 @@ from clearance.verdict import Match
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 CUES = re.compile(
-    r"\b(fan ?art|cosplay|character|official|episode|season|series|movie|film|franchise|poster|wallpaper|"
+    r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|film|franchise|poster|wallpaper|"
     r"plush|figurine|figure|merch|costume|fanfic|crossover|parody|scene from|cartoon|anime|live action)\b"
 )
+"""Words that ask for a work's own material. An "original character" is the user's own, not a cue."""
 QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 ARTICLES = frozenset(("the", "a", "an"))
+INDEFINITE = frozenset(("a", "an"))
 MIN_FUZZY_LEN = 4
 MAX_FUZZY_LEN = 64
 """Longer words are never typos of a name (none is this long): the one-edit candidates of a word
@@ -65,6 +67,10 @@ SHORT_TYPO_MAX_ZIPF = 2.0
 ENGLISH_MIN_ZIPF = 2.0
 """A word this frequent is a word of English ("elven" 2.6), not a misspelling: frequencies also
 count common misspellings, but lower ("wensday" 1.0, "hoper" 1.5)."""
+REAL_WORD_MIN_ZIPF = 2.5
+"""A word this frequent, one typo from a distinctive name, is a word of its own ("ringed" 2.9 is not
+the German "Ringe" of "Der Herr der Ringe", "Fredo" 2.6 is not "Frodo"); the misspellings people
+type for names are rarer ("Bridgeton" 2.3, "Hermoine" 1.6) and still match."""
 TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 MIN_COMPACT_LEN = 5
@@ -187,7 +193,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "9"
+    version = "10"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -356,15 +362,17 @@ class TextLexical(SignalType):
         keywords = self.keywords[entry.work]
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
-        if hit.fuzzy and entry.level == DISTINCTIVE and _edits(hit, entry) >= 2:
-            entry = entry._replace(level=NEEDS_CONTEXT)  # two edits from a name: a real word too ("Geiranger")
+        if hit.fuzzy and entry.level == DISTINCTIVE and (_edits(hit, entry) >= 2 or _real_word(hit)):
+            entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
+        common_noun = hit.start > 0 and words[hit.start - 1] in INDEFINITE and _article_dropped(entry)
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
-            NEEDS_SUPPORT: disguised or _misspelt(hit, entry) or other_name
-            or (len(entry.tokens) > 1 and (capitalised or cue)) or (capitalised and cue),
+            NEEDS_SUPPORT: not common_noun and (disguised or _misspelt(hit, entry) or other_name
+                                                or (len(entry.tokens) > 1 and (capitalised or cue))
+                                                or (capitalised and cue)),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
         if not (asked_for or context):
@@ -389,6 +397,20 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     """A typo of a name that is also an everyday word ("Elevn") is deliberate, so it counts as
     support; a word of English one edit from it is just that word ("elven" is not "Eleven")."""
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
+
+
+def _article_dropped(entry: NameEntry) -> bool:
+    """The entry is a name said without its leading "the". Said after "a" or "an", such a name of
+    everyday words (the only kind that needs support) is a common noun: "a dark lord costume" is
+    any dark lord, "the Dark Lord" one character. Description words of the work may still make it
+    a review."""
+    said = normalise(QUALIFIER.sub(" ", entry.name)).split()
+    return said[0] in ARTICLES and tuple(said[1:]) == entry.tokens
+
+
+def _real_word(hit: _Hit) -> bool:
+    """One word that is English in its own right (``REAL_WORD_MIN_ZIPF``) matched a name by a typo."""
+    return len(hit.tokens) == 1 and zipf(hit.tokens[0].text) >= REAL_WORD_MIN_ZIPF
 
 
 def _edits(hit: _Hit, entry: NameEntry) -> int:
