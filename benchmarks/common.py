@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import resource
 import shutil
@@ -87,11 +88,43 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+VECTOR_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+"""Instruction sets that decide how fast the int8 sentence model runs. The same code took 0.9 ms per
+MiniLM pass on the fastest machine these benchmarks have met and 4-5 ms on an AMD EPYC with AVX2
+alone (2026-12-02): more than a benchmark's run-to-run spread, so each result says which it had."""
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on, so runs on different machines can be told apart: the
+    CPU, its vector instruction sets, and two reference speeds taken now (a MiniLM pass on one
+    thread, for model-bound figures; a fixed pure-Python loop, for the rest)."""
+    from clearance.text.embedder import TextEmbedder
+
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    field = {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in cpuinfo.splitlines()[:40])}
+    flags = set(field.get("flags", "").split())
+    embedder = TextEmbedder(threads=1)
+    sentence = ["a girl in a yellow raincoat walking through a snowy village at dusk"]
+    passes = []
+    for _ in range(35):  # the first five warm up
+        start = time.perf_counter()
+        embedder.embed(sentence)
+        passes.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    total = 0
+    for i in range(1_000_000):
+        total += i
+    return {"cpus": os.cpu_count(), "cpu": field.get("model name", platform.processor()),
+            "vector": [f for f in VECTOR_FEATURES if f in flags], "python": platform.python_version(),
+            "minilm_pass_ms": round(float(np.median(passes[5:])) * 1000, 3),
+            "python_loop_ms": round((time.perf_counter() - start) * 1000, 1)}
+
+
 def write_result(name: str, result: dict[str, Any], smoke: bool) -> Path:
     """Print the figures and write them as JSON (smoke runs to a separate file)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": name, "smoke": smoke, "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()}, **result}
+              "machine": machine(), **result}
     path = RESULTS / f"{name}{'.smoke' if smoke else ''}.json"
     path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

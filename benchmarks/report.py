@@ -38,6 +38,8 @@ def prompts(d: dict) -> list[str]:
     sets = [("dev prompts", d["quality_dev_prompts"])]
     sets += [(f"probes, {part}", d[f"quality_probes_{part}"]) for part in ("calibration", "validation")
              if f"quality_probes_{part}" in d]
+    if "quality_probes_dev" in d:
+        sets.append(("dev prompts, the probes' works registered too", d["quality_probes_dev"]))
     out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
 
     def cell(q: dict, kind: str) -> str:
@@ -182,6 +184,14 @@ def service_ab(d: dict) -> list[str]:
             *table(["revision", "server CPU per request", "requests/s", "CPU per request, each run"], rows)]
 
 
+def machine_line(m: dict) -> list[str]:
+    """The machine a result was measured on (results written before ``common.machine`` have none)."""
+    if "minilm_pass_ms" not in m:
+        return []
+    return [f"Machine: {m['cpu']} ({', '.join(m['vector']) or 'no AVX2'}), {m['cpus']} CPUs; at the end of the run "
+            f"a MiniLM pass took {m['minilm_pass_ms']} ms and the reference Python loop {m['python_loop_ms']} ms.\n"]
+
+
 def tables(level: str) -> str:
     out = []
     for name, render in (
@@ -197,6 +207,7 @@ def tables(level: str) -> str:
         data = load(name)
         if data:
             out.append(f"{level} {name} (`python benchmarks/bench_{name}.py`, {data['when']})\n")
+            out += machine_line(data["machine"])
             out.append("\n".join(render(data)) + "\n")
     return "\n".join(out)
 
