@@ -3,12 +3,14 @@
     python benchmarks/bench_prompts.py            # full: dev registry + generated 10,000-work registry
     python benchmarks/bench_prompts.py --smoke    # CI smoke: dev registry + generated 200-work registry
 
-Quality is measured through the same API the CLI calls (``Screener.screen_prompt``), per
-kind of dev prompt: against the dev registry, and again with the probes' six works registered
-too (``data/probes``, whose own prompts are screened there). Latency is in-process, per prompt, after warm-up, with and without the
-audit append. The generated registry has 6 names or aliases and 3 descriptions per work
-(10,000 works: 60,000 names, 30,000 descriptions), built from a seeded syllable generator so
-runs are comparable; its embeddings are cached in ``benchmarks/out`` after the first run.
+Quality is measured through the same API the CLI calls (``Screener.screen_prompt``), per kind
+of dev prompt: against the dev registry, and again with the probes' six works registered too
+(``data/probes``, whose own prompts are screened there); and a second blind set about works
+whose titles are everyday words (``data/probes2``), with all three registries in one home.
+Latency is in-process, per prompt, after warm-up, with and without the audit append. The
+generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
+names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
+embeddings are cached in ``benchmarks/out`` after the first run.
 Cold start is a fresh process from interpreter start to the first verdict on a built home.
 """
 
@@ -34,6 +36,7 @@ from clearance.home import Home
 from clearance.screening import Screener
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
+EVERYDAY_TITLES = PROBES.with_name("probes2")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -142,6 +145,18 @@ def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[str]
     return result
 
 
+def everyday_titles_quality(scratch: Path) -> dict:
+    """The second blind probe set (``data/probes2``: 22 works whose titles and names are everyday
+    words, "Up", "Joy", "Friends"), with all 37 works registered."""
+    screener = Screener(Home.resolve(scratch / "probes2"))
+    for registry in (DATA / "text" / "works.yaml", PROBES / "works.yaml", EVERYDAY_TITLES / "works.yaml"):
+        screener.registry.import_file(registry)
+    labelled = [json.loads(line) for line in (EVERYDAY_TITLES / "prompts.jsonl").open(encoding="utf-8")]
+    out = {"quality_probes2": quality(screener, labelled)}
+    print(f"[probes2] {json.dumps(out['quality_probes2'])}", flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
@@ -156,7 +171,7 @@ def main() -> int:
     dev_screener = Screener(Home.resolve(scratch / "quality"))
     dev_screener.registry.import_file(DATA / "text" / "works.yaml")
     result = {"quality_dev_prompts": quality(dev_screener, prompts), "dev_registry": dev,
-              **probe_quality(scratch, prompts)}
+              **probe_quality(scratch, prompts), **everyday_titles_quality(scratch)}
     big_yaml = generated_registry(n_works, scratch / f"generated-{n_works}.yaml")
     big_home = scratch / f"generated-{n_works}-home"
     if big_home.exists():

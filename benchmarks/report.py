@@ -40,6 +40,8 @@ def prompts(d: dict) -> list[str]:
              if f"quality_probes_{part}" in d]
     if "quality_probes_dev" in d:
         sets.append(("dev prompts, the probes' works registered too", d["quality_probes_dev"]))
+    if "quality_probes2" in d:
+        sets.append(("probes2: everyday-word titles (blind)", d["quality_probes2"]))
     out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
 
     def cell(q: dict, kind: str) -> str:

@@ -441,3 +441,34 @@ def test_words_of_their_own_are_not_taken_for_names(dev_and_probe_works: Screene
     verdict = dev_and_probe_works.screen_prompt(prompt, audit=False)
     named = any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches)
     assert named is blocks and (verdict.action == Action.BLOCK) is blocks, verdict.matches
+
+
+EVERYDAY_NAMES_YAML = """version: 1
+works:
+  - {id: bluey, title: Bluey, owner: Ludo Studio, policy: block,
+     characters: [{name: Chilli Heeler, description: Mother dog with orange-red fur in a cartoon family},
+                  {name: Bluey Heeler, description: Blue puppy with tan patches playing make-believe}]}
+  - {id: turning-red, title: Turning Red, owner: Pixar, policy: block, aliases: [Red],
+     characters: [{name: Mei Lee, description: Teenage girl who turns into a giant red panda when upset}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "named"),
+    [("a bowl of chilli con carne with sour cream, food photo", "bluey", False),  # a word of the dictionary
+     ("Chilli Heeler and Bluey at the beach", "bluey", True),  # the whole name
+     ("a teenager's face turning red with embarrassment, comic illustration", "turning-red", False),
+     ("Turning Red fan art of Mei Lee", "turning-red", True)],
+)
+def test_everyday_words_of_names_need_support_from_elsewhere(tmp_path: Path, prompt: str, work: str,
+                                                             named: bool) -> None:
+    """From a blind probe set of everyday-word titles (``data/probes2``): a dictionary word of a
+    character's name ("Chilli" Heeler) is no name on its own, and the commonest words ("Red", an
+    alias of Turning Red) are not vouched for by the longer name they are part of ("turning red")."""
+    (tmp_path / "works.yaml").write_text(EVERYDAY_NAMES_YAML)
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(tmp_path / "works.yaml")
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches) is named, verdict.matches
+    if named:
+        assert verdict.action == Action.BLOCK

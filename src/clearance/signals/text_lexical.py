@@ -149,10 +149,11 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
         if len([t for t in tokens if t not in STOPWORDS]) > 1:
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
-            # place or prop may be a real thing ("dalgona coffee", "Namsan"), so it needs support
-            level = NEEDS_SUPPORT if role.startswith("element") else DISTINCTIVE
+            # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
+            # the dictionary ("Chilli" Heeler: "chilli con carne"), so those need support
             for tok in tokens:
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
+                    level = NEEDS_SUPPORT if role.startswith("element") or _ordinary(tok) else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
 
@@ -193,7 +194,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "10"
+    version = "11"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -341,10 +342,10 @@ class TextLexical(SignalType):
             return []
         words = [stem(t.text) for t in tokens]
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
-        works_named = defaultdict(set)  # names that can support another: not the shortest or commonest
+        works_named = defaultdict(list)  # names that can support another: not the shortest or commonest
         for h in hits:
             if h.entry.level < NEEDS_CONTEXT:
-                works_named[h.entry.work].add(h.entry.tokens)
+                works_named[h.entry.work].append((h.entry.tokens, h.start, h.end))
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, text, words, cue, works_named)
@@ -358,7 +359,7 @@ class TextLexical(SignalType):
     def _score(self, hit: _Hit, text: str, words: list[str], cue: bool, named: dict) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
-        other_name = len(named[entry.work] - {entry.tokens}) > 0
+        other_name = _other_name(hit, named[entry.work])
         keywords = self.keywords[entry.work]
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
@@ -397,6 +398,14 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     """A typo of a name that is also an everyday word ("Elevn") is deliberate, so it counts as
     support; a word of English one edit from it is just that word ("elven" is not "Eleven")."""
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
+
+
+def _other_name(hit: _Hit, named: list[tuple[tuple[str, ...], int, int]]) -> bool:
+    """Another name of the hit's work is in the prompt (``named``: words and token span of each).
+    A name among the commonest words ("Red") needs it elsewhere: the longer name it is part of
+    ("turning red", itself unsupported) is no support."""
+    return any(tokens != hit.entry.tokens and (hit.entry.level < NEEDS_CONTEXT or end <= hit.start or start >= hit.end)
+               for tokens, start, end in named)
 
 
 def _article_dropped(entry: NameEntry) -> bool:
