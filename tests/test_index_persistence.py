@@ -296,3 +296,24 @@ def test_an_old_registry_view_is_freed_after_a_switch(home: Home) -> None:
     screener.screen_prompt("a cat on a sofa", audit=False)
     gc.collect()
     assert [ref() for ref in first] == [None] * len(first)
+
+
+def test_an_index_kept_from_other_ordinary_prompts_is_not_used(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ordinary prompts are package data the persisted index holds vectors of, and the calibration
+    was fitted with them: an index kept from before they changed must be rebuilt, not mapped (it was,
+    until their digest keyed the index)."""
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    fingerprint = registry.snapshot().fingerprint
+    TextSemantic(home.index_dir / TextSemantic.name).ensure_indexed(registry.snapshot())
+    assert TextSemantic(home.index_dir / TextSemantic.name)._load_index(fingerprint)
+    fewer = text_semantic.ordinary_prompts()[:-1]
+    monkeypatch.setattr(text_semantic, "ordinary_prompts", lambda: fewer)
+    text_semantic.data_digests.cache_clear()
+    try:
+        signal = TextSemantic(home.index_dir / TextSemantic.name)
+        assert not signal._load_index(fingerprint), "an index of the old ordinary prompts"
+        signal.ensure_indexed(registry.snapshot())
+        assert len(signal.ordinary_vecs) == len(fewer)
+    finally:
+        text_semantic.data_digests.cache_clear()

@@ -124,6 +124,16 @@ def ordinary_prompts() -> tuple[str, ...]:
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
+@cache
+def data_digests() -> dict[str, str]:
+    """Short SHA-256 digests of the ordinary prompts and the calibration, as read."""
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    return {"text.ordinary_prompts": digest("\n".join(ordinary_prompts())),
+            "text.semantic_calibration": digest(json.dumps(calibration(), sort_keys=True))}
+
+
 def open_serialised_index(serialised: np.ndarray) -> faiss.Index:
     """A faiss index over the bytes ``faiss.serialize_index`` gave, reading its vectors where they are
     (in the memory-mapped index file) instead of copying them: 3 ms at 30,000 rows, where
@@ -292,7 +302,10 @@ class TextSemantic(SignalType):
         shared_text_embedder()
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "text.embedding_model": MODEL_ID}
+        """The code's version, the sentence model, and digests of the package data the scores depend
+        on. They key the persisted index too: an index kept from before the ordinary prompts changed
+        held the old ones' vectors, which the new calibration was not fitted on."""
+        return {self.name: self.version, "text.embedding_model": MODEL_ID, **data_digests()}
 
     # -- features -----------------------------------------------------------------------
     def features(self, content: Content) -> Candidates:
