@@ -15,7 +15,9 @@ a name of several words is written as a title, or the prompt asks for the work (
 fan art" in lower case) or one capitalised word. That is what separates "eLeVeN fan art" and
 "Eleven fan art" from "eleven candles on a cake" and "eleven fan art". Telling description
 words of the work around the name are weaker support: such a match is reviewed, and the
-description layer decides whether the prompt blocks.
+description layer decides whether the prompt blocks. A word of English in its own right is no
+typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
+is a common noun ("a dark lord costume").
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "11"
+    version = "12"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -359,12 +361,12 @@ class TextLexical(SignalType):
     def _score(self, hit: _Hit, text: str, words: list[str], cue: bool, named: dict) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
-        other_name = _other_name(hit, named[entry.work])
+        if hit.fuzzy and entry.level == DISTINCTIVE and (_edits(hit, entry) >= 2 or _real_word(hit)):
+            entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
+        other_name = _other_name(hit, entry.level, named[entry.work])
         keywords = self.keywords[entry.work]
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
-        if hit.fuzzy and entry.level == DISTINCTIVE and (_edits(hit, entry) >= 2 or _real_word(hit)):
-            entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
@@ -400,11 +402,12 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
-def _other_name(hit: _Hit, named: list[tuple[tuple[str, ...], int, int]]) -> bool:
+def _other_name(hit: _Hit, level: int, named: list[tuple[tuple[str, ...], int, int]]) -> bool:
     """Another name of the hit's work is in the prompt (``named``: words and token span of each).
-    A name among the commonest words ("Red") needs it elsewhere: the longer name it is part of
-    ("turning red", itself unsupported) is no support."""
-    return any(tokens != hit.entry.tokens and (hit.entry.level < NEEDS_CONTEXT or end <= hit.start or start >= hit.end)
+    A name that needs context (``level``: the commonest words, "Red", or a real word one typo from
+    a name) needs it elsewhere: the longer name it is part of ("turning red", itself unsupported)
+    is no support."""
+    return any(tokens != hit.entry.tokens and (level < NEEDS_CONTEXT or end <= hit.start or start >= hit.end)
                for tokens, start, end in named)
 
 
