@@ -83,6 +83,19 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
     assert rate["hard_negative"] <= 0.05
 
 
+def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
+    """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
+    registered. The bounds are the documented figures (README: 8 of 82 hard negatives block) with a
+    prompt or two of slack."""
+    home = Home.resolve(tmp_path / "home")
+    for registry in (WORKS_YAML, PROBES / "works.yaml", PROBES.with_name("probes2") / "works.yaml"):
+        assert runner.invoke(app, ["registry", "import", str(registry), "--home", str(home.root)]).exit_code == 0
+    rate = rates_through_cli(home, PROBES.with_name("probes2") / "prompts.jsonl", tmp_path / "verdicts.jsonl")
+    assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
+    assert rate["benign"] <= 0.03
+    assert rate["hard_negative"] <= 9 / 82
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "element"),
     [
