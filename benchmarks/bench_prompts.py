@@ -89,21 +89,35 @@ def quality(screener: Screener, prompts: list[dict]) -> dict:
     return out
 
 
+def read_labelled(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.open(encoding="utf-8")]
+
+
+def quality_in_home(home_dir: Path, registries: list[Path], labelled: dict[str, list[dict]]) -> dict:
+    """``quality`` of each labelled set (by result key) in one home holding all of ``registries``."""
+    screener = Screener(Home.resolve(home_dir))
+    for registry in registries:
+        screener.registry.import_file(registry)
+    out = {}
+    for key, prompts in labelled.items():
+        out[key] = quality(screener, prompts)
+        print(f"[{key}] {json.dumps(out[key])}", flush=True)
+    return out
+
+
 def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     """The independent probes (``data/probes``) against the dev registry plus their six works: the
     validation part is about works the calibration never saw. The dev prompts are screened in that
     home too: with more works registered, more everyday words are somebody's name (the dev prompts'
-    false alarms against their own nine works say nothing about those)."""
-    screener = Screener(Home.resolve(scratch / "probes"))
-    screener.registry.import_file(DATA / "text" / "works.yaml")
-    screener.registry.import_file(PROBES / "works.yaml")
-    out = {}
-    for part in ("calibration", "validation", "dev"):
-        labelled = dev_prompts if part == "dev" else [
-            json.loads(line) for line in (PROBES / f"{part}.jsonl").open(encoding="utf-8")]
-        out[f"quality_probes_{part}"] = quality(screener, labelled)
-        print(f"[probes, {part}] {json.dumps(out[f'quality_probes_{part}'])}", flush=True)
-    return out
+    false alarms against their own nine works say nothing about those). Then the second blind set
+    (``data/probes2``: 22 works whose titles and names are everyday words, "Up", "Joy", "Friends"),
+    with all 37 works registered."""
+    registries = [DATA / "text" / "works.yaml", PROBES / "works.yaml"]
+    probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
+              for part in ("calibration", "validation")}
+    return {**quality_in_home(scratch / "probes", registries, {**probes, "quality_probes_dev": dev_prompts}),
+            **quality_in_home(scratch / "probes2", [*registries, EVERYDAY_TITLES / "works.yaml"],
+                              {"quality_probes2": read_labelled(EVERYDAY_TITLES / "prompts.jsonl")})}
 
 
 def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) -> dict:
@@ -145,33 +159,19 @@ def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[str]
     return result
 
 
-def everyday_titles_quality(scratch: Path) -> dict:
-    """The second blind probe set (``data/probes2``: 22 works whose titles and names are everyday
-    words, "Up", "Joy", "Friends"), with all 37 works registered."""
-    screener = Screener(Home.resolve(scratch / "probes2"))
-    for registry in (DATA / "text" / "works.yaml", PROBES / "works.yaml", EVERYDAY_TITLES / "works.yaml"):
-        screener.registry.import_file(registry)
-    labelled = [json.loads(line) for line in (EVERYDAY_TITLES / "prompts.jsonl").open(encoding="utf-8")]
-    out = {"quality_probes2": quality(screener, labelled)}
-    print(f"[probes2] {json.dumps(out['quality_probes2'])}", flush=True)
-    return out
-
-
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     parser.add_argument("--works", type=int, default=10_000)
     args = parser.parse_args()
     n_works = 200 if args.smoke else args.works
-    prompts = [json.loads(line) for line in (DATA / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
+    prompts = read_labelled(DATA / "text" / "prompts_dev.jsonl")
     texts = [p["prompt"] for p in prompts]
     scratch = SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
     dev = run_registry("dev registry", DATA / "text" / "works.yaml", scratch / f"dev-{time.time_ns()}", texts,
                        1 if args.smoke else 3)
-    dev_screener = Screener(Home.resolve(scratch / "quality"))
-    dev_screener.registry.import_file(DATA / "text" / "works.yaml")
-    result = {"quality_dev_prompts": quality(dev_screener, prompts), "dev_registry": dev,
-              **probe_quality(scratch, prompts), **everyday_titles_quality(scratch)}
+    result = {**quality_in_home(scratch / "quality", [DATA / "text" / "works.yaml"], {"quality_dev_prompts": prompts}),
+              "dev_registry": dev, **probe_quality(scratch, prompts)}
     big_yaml = generated_registry(n_works, scratch / f"generated-{n_works}.yaml")
     big_home = scratch / f"generated-{n_works}-home"
     if big_home.exists():

@@ -26,19 +26,25 @@ from clearance.verdict import Action
 from tests.conftest import PROBES, WORKS_YAML
 
 runner = CliRunner()
+PROBES2 = PROBES.with_name("probes2")
 
 
 @pytest.fixture(scope="module")
 def screened_home(tmp_path_factory: pytest.TempPathFactory) -> Home:
-    home = Home.resolve(tmp_path_factory.mktemp("prompts") / "home")
-    result = runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(home.root)])
-    assert result.exit_code == 0, result.output
-    return home
+    return imported_through_cli(tmp_path_factory.mktemp("prompts") / "home", WORKS_YAML)
 
 
 @pytest.fixture(scope="module")
 def screener(screened_home: Home) -> Screener:
     return Screener(screened_home)
+
+
+def imported_through_cli(root: Path, *registries: Path) -> Home:
+    """A home with ``registries`` imported by ``clearance registry import``."""
+    for registry in registries:
+        result = runner.invoke(app, ["registry", "import", str(registry), "--home", str(root)])
+        assert result.exit_code == 0, result.output
+    return Home.resolve(root)
 
 
 def rates_through_cli(home: Home, prompts: Path, out: Path) -> dict[str, float]:
@@ -74,9 +80,7 @@ def test_dev_prompts_through_cli(screened_home: Home, data_dir: Path, tmp_path: 
 def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp_path: Path) -> None:
     """The probes' validation part (``data/probes``): works and prompts the calibration never saw.
     The bounds are the documented figures (README) with a prompt or two of slack, not the targets."""
-    home = Home.resolve(tmp_path / "home")
-    for registry in (WORKS_YAML, PROBES / "works.yaml"):
-        assert runner.invoke(app, ["registry", "import", str(registry), "--home", str(home.root)]).exit_code == 0
+    home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml")
     rate = rates_through_cli(home, PROBES / "validation.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.86
     assert rate["benign"] <= 0.02
@@ -87,10 +91,8 @@ def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> Non
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
     registered. The bounds are the documented figures (README: 8 of 82 hard negatives block) with a
     prompt or two of slack."""
-    home = Home.resolve(tmp_path / "home")
-    for registry in (WORKS_YAML, PROBES / "works.yaml", PROBES.with_name("probes2") / "works.yaml"):
-        assert runner.invoke(app, ["registry", "import", str(registry), "--home", str(home.root)]).exit_code == 0
-    rate = rates_through_cli(home, PROBES.with_name("probes2") / "prompts.jsonl", tmp_path / "verdicts.jsonl")
+    home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
+    rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
     assert rate["hard_negative"] <= 9 / 82
