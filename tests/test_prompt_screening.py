@@ -27,6 +27,7 @@ from tests.conftest import PROBES, WORKS_YAML
 
 runner = CliRunner()
 PROBES2 = PROBES.with_name("probes2")
+PROBES3 = PROBES.with_name("probes3")
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,22 @@ def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> Non
     assert rate["hard_negative"] <= 9 / 82
 
 
+def test_third_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
+    """``data/probes3``: ten more works, written blind after every rule above, among all 47
+    registered; the dev prompts are screened in that home too (more works, more names that are
+    somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
+    of slack: 12 of 80 hard negatives block, most of them one-word names that are words, people
+    or places of their own ("Sakura", "Nairobi", "Captain Nemo")."""
+    home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
+                                PROBES3 / "works.yaml")
+    rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
+    assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
+    assert rate["benign"] <= 0.02
+    assert rate["hard_negative"] <= 13 / 80
+    dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
+    assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "element"),
     [
@@ -147,6 +164,7 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("iced dalgona coffee with whipped foam", "squid-game", False),  # a word of an element's name
         ("dalgona honeycomb candy with an umbrella shape", "squid-game", True),  # the element itself
         ("Bridgertons at a garden party, fan art", "bridgerton", True),  # "The Bridgertons" without "The"
+        ("stranger things kids as lego minifigures", "stranger-things", True),  # merchandise asked for
         ("a duke and a queen at a chess table", "bridgerton", False),  # "the Duke", "the Queen": everyday
         ("elven archers at the beach", "stranger-things", False),  # a word one typo from "Eleven"
         ("Elevn at the beach", "stranger-things", True),  # no word: a deliberate misspelling
@@ -485,5 +503,50 @@ def test_everyday_words_of_names_need_support_from_elsewhere(tmp_path: Path, pro
     screener.registry.import_file(tmp_path / "works.yaml")
     verdict = screener.screen_prompt(prompt, audit=False)
     assert any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches) is named, verdict.matches
+    if named:
+        assert verdict.action == Action.BLOCK
+
+
+EVERYDAY_PROPS_YAML = """version: 1
+works:
+  - {id: tangled, title: Tangled, owner: Disney, policy: block,
+     characters: [{name: Rapunzel, description: Princess with seventy feet of golden hair and a purple dress}],
+     elements: [{name: Frying pan, description: Cast-iron pan swung as a weapon by the princess},
+                {name: Floating lanterns, description: Thousands of paper lanterns rising over a kingdom at night}]}
+  - {id: brave, title: Brave, owner: Pixar, policy: block,
+     characters: [{name: Merida, description: Princess with wild red curls shooting a longbow}],
+     elements: [{name: Archery contest, description: Highland games where suitors shoot at targets}]}
+  - {id: doctor-who, title: Doctor Who, owner: BBC, policy: block,
+     characters: [{name: Weeping Angels, aliases: [Weeping Angel],
+                   description: Stone angel statues covering their faces that move when unseen}]}
+  - {id: finding-nemo, title: Finding Nemo, owner: Pixar, policy: block,
+     characters: [{name: Nemo, aliases: [Nemo the clownfish], description: Small clownfish with a lucky fin}],
+     elements: [{name: Anemone home, description: Purple sea anemone at the drop-off of the reef}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "named"),
+    [("a chef flipping an omelette in a frying pan", "tangled", False),  # the thing itself
+     ("a magical library with floating lanterns and spiral staircases", "tangled", False),
+     ("an archery contest at a medieval fair, photo", "brave", False),  # "archery" does not vouch for itself
+     ("weeping angel statue on a grave in a Victorian cemetery", "doctor-who", False),
+     ("orange clownfish hiding in a sea anemone, macro photo", "finding-nemo", False),  # two words, no name
+     ("Rapunzel swinging her frying pan", "tangled", True),  # another name of the work vouches
+     ("the Archery Contest from Brave", "brave", True),
+     ("a Weeping Angel cosplay", "doctor-who", True)],  # capitalised and asked for
+)
+def test_names_made_of_everyday_words_need_support(tmp_path: Path, prompt: str, work: str, named: bool) -> None:
+    """From a third blind probe set (``data/probes3``) and the dev prompts with more works registered:
+    a prop, place or character named in dictionary words ("Frying pan", "Weeping Angel") was a
+    distinctive name and blocked the everyday thing; a rare word of a name was support for that
+    same name ("archery" for "Archery contest"); and the words of an epithet ("Nemo the clownfish")
+    and of a prop ("Anemone home") vouched for each other though neither names anything alone."""
+    (tmp_path / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(tmp_path / "works.yaml")
+    verdict = screener.screen_prompt(prompt, audit=False)
+    lexical = [m for m in verdict.matches if m.work_id == work and m.signal == "text.lexical"]
+    assert (max((m.score for m in lexical), default=0.0) >= 0.8) is named, verdict.matches
     if named:
         assert verdict.action == Action.BLOCK

@@ -17,7 +17,10 @@ fan art" in lower case) or one capitalised word. That is what separates "eLeVeN 
 words of the work around the name are weaker support: such a match is reviewed, and the
 description layer decides whether the prompt blocks. A word of English in its own right is no
 typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
-is a common noun ("a dark lord costume").
+is a common noun ("a dark lord costume"). A prop, place or character named in dictionary words
+("Frying pan", "Weeping Angel") is the everyday thing unless supported, and a word of a name that
+is no name on its own (a rare word of a prop's name, of an epithet: "Nemo the clownfish") vouches
+for nothing.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ from clearance.verdict import Match
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 CUES = re.compile(
     r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|film|franchise|poster|wallpaper|"
-    r"plush|figurine|figure|merch|costume|fanfic|crossover|parody|scene from|cartoon|anime|live action)\b"
+    r"plush|figurine|figure|minifig(?:ure)?|funko|lego|merch|costume|fanfic|crossover|parody|scene from|cartoon|"
+    r"anime|live action)\b"
 )
 """Words that ask for a work's own material. An "original character" is the user's own, not a cue."""
 QUALIFIER = re.compile(r"\([^)]*\)")
@@ -130,6 +134,16 @@ def _without_article(tokens: tuple[str, ...]) -> int | None:
     return NEEDS_SUPPORT if len(content) > 1 else None
 
 
+def _everyday_phrase(tokens: tuple[str, ...]) -> bool:
+    """Several words, each a word of the dictionary: as the name of a prop, a place or a character
+    ("Frying pan", "Archery contest", "Central Perk", "Weeping Angel") it is also the thing
+    itself, which everyday prompts ask for ("a chef flipping an omelette in a frying pan", "a
+    weeping angel statue on a grave"), so it needs support. A title of such words ("Squid Game")
+    stays a name: that is what titles are for."""
+    content = [t for t in tokens if t not in STOPWORDS]
+    return len(content) > 1 and all(is_ordinary_word(t) or t.isdigit() for t in content)
+
+
 def _names(work: WorkView) -> list[tuple[str | None, str, str]]:
     out: list[tuple[str | None, str, str]] = [(None, "title", work.title)]
     out += [(None, "alias", a) for a in work.aliases]
@@ -146,16 +160,21 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
         if all(t in STOPWORDS for t in tokens):  # "It", "Her", "The": no evidence of anything
             continue
-        entries.append(NameEntry(position, element, role, name, tokens, ambiguity(tokens)))
+        level = ambiguity(tokens)
+        if role not in ("title", "alias") and level == DISTINCTIVE and _everyday_phrase(tokens):
+            level = NEEDS_SUPPORT
+        entries.append(NameEntry(position, element, role, name, tokens, level))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := _without_article(tokens[1:])) is not None:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
         if len([t for t in tokens if t not in STOPWORDS]) > 1:
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
             # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
-            # the dictionary ("Chilli" Heeler: "chilli con carne"), so those need support
-            for tok in tokens:
+            # the dictionary ("Chilli" Heeler: "chilli con carne"), so those need support; so does a
+            # word of an epithet after "the" ("Nemo the clownfish": any clownfish)
+            for i, tok in enumerate(tokens):
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
-                    level = NEEDS_SUPPORT if role.startswith("element") or _ordinary(tok) else DISTINCTIVE
+                    epithet = any(t in ARTICLES for t in tokens[1:i])
+                    level = NEEDS_SUPPORT if role.startswith("element") or _ordinary(tok) or epithet else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
 
@@ -196,7 +215,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "12"
+    version = "13"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -344,10 +363,10 @@ class TextLexical(SignalType):
             return []
         words = [stem(t.text) for t in tokens]
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
-        works_named = defaultdict(list)  # names that can support another: not the shortest or commonest
-        for h in hits:
-            if h.entry.level < NEEDS_CONTEXT:
-                works_named[h.entry.work].append((h.entry.tokens, h.start, h.end))
+        works_named = defaultdict(list)  # names that can support another: not the shortest or commonest,
+        for h in hits:                   # nor a word of a name that is no name on its own ("clownfish")
+            if h.entry.level == DISTINCTIVE or (h.entry.level == NEEDS_SUPPORT and not h.entry.role.endswith("(part)")):
+                works_named[h.entry.work].append((h.entry, h.start, h.end))
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, text, words, cue, works_named)
@@ -402,13 +421,15 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
-def _other_name(hit: _Hit, level: int, named: list[tuple[tuple[str, ...], int, int]]) -> bool:
-    """Another name of the hit's work is in the prompt (``named``: words and token span of each).
-    A name that needs context (``level``: the commonest words, "Red", or a real word one typo from
-    a name) needs it elsewhere: the longer name it is part of ("turning red", itself unsupported)
-    is no support."""
-    return any(tokens != hit.entry.tokens and (level < NEEDS_CONTEXT or end <= hit.start or start >= hit.end)
-               for tokens, start, end in named)
+def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) -> bool:
+    """Another name of the hit's work is in the prompt (``named``: each name found and its token
+    span). A name that needs context (``level``: the commonest words, "Red", or a real word one typo
+    from a name) needs it elsewhere: the longer name it is part of ("turning red", itself
+    unsupported) is no support. Nor is a rare word of the hit's own name read again ("archery" in
+    the element "Archery contest")."""
+    return any(entry.tokens != hit.entry.tokens
+               and ((level < NEEDS_CONTEXT and entry.name != hit.entry.name) or end <= hit.start or start >= hit.end)
+               for entry, start, end in named)
 
 
 def _article_dropped(entry: NameEntry) -> bool:
