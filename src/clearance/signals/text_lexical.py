@@ -17,7 +17,8 @@ fan art" in lower case) or one capitalised word. That is what separates "eLeVeN 
 words of the work around the name are weaker support: such a match is reviewed, and the
 description layer decides whether the prompt blocks. A word of English in its own right is no
 typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
-is a common noun ("a dark lord costume"). A prop, place or character named in dictionary words
+is a common noun ("a dark lord costume"); any name after "named" or "called" is somebody's own
+("a girl named Sakura") unless the work is asked for all the same. A prop, place or character named in dictionary words
 ("Frying pan", "Weeping Angel") is the everyday thing unless supported, and a word of a name that
 is no name on its own (a rare word of a prop's name, of an epithet: "Nemo the clownfish") vouches
 for nothing.
@@ -63,6 +64,8 @@ QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 ARTICLES = frozenset(("the", "a", "an"))
 INDEFINITE = frozenset(("a", "an"))
+GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
+"""Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
 MIN_FUZZY_LEN = 4
 MAX_FUZZY_LEN = 64
 """Longer words are never typos of a name (none is this long): the one-edit candidates of a word
@@ -215,7 +218,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "13"
+    version = "14"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -348,7 +351,8 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], False, True)
                              for e in self._entries_of(self.compact_entries.get(compact))
                              if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]
-            if self._typo_candidate(tok.text) and len(tok.text) >= 5:  # "squidgame", "sqiudgame", "gihun"
+            if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
+                # "squidgame", "sqiudgame", "gihun"; a word that is a name itself is no typo of another
                 exact = {tok.text} if tok.text in self.compact_entries else set()
                 for compact in exact | self._within_one_edit(tok.text, self.fuzzy_compact):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
@@ -397,9 +401,13 @@ class TextLexical(SignalType):
                                                 or (capitalised and cue)),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
+        given = hit.start > 0 and words[hit.start - 1] in GIVEN
+        if given:  # somebody's own name, unless the work is asked for all the same (a name elsewhere)
+            other_name = _other_name(hit, NEEDS_CONTEXT, named[entry.work])
+            asked_for = disguised or other_name or cue
         if not (asked_for or context):
             return None
-        exact = not hit.fuzzy and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
+        exact = not (hit.fuzzy or given) and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
         raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
