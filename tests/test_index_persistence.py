@@ -133,6 +133,22 @@ def test_damaged_or_foreign_index_file_is_rebuilt(home: Home, damage: str) -> No
     assert persist.load(path, signal._index_key(snapshot.fingerprint)), "the rebuilt index replaced the bad file"
 
 
+def test_saving_an_index_drops_those_of_other_states_and_versions(home: Home) -> None:
+    """A version bump of a signal used to leave its older index files in the home for good."""
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    folder = home.index_dir / "text.lexical"
+    folder.mkdir(parents=True)
+    stale = [folder / "index-v1-0123456789abcdef01234567.idx", folder / "index-v1-aaaa.pkl",
+             folder / f"index-v{TextLexical.version}-{'0' * 24}.idx"]
+    for path in stale:
+        path.write_bytes(b"an index of another version or registry state")
+    signal = TextLexical(folder)
+    signal.ensure_indexed(registry.snapshot())
+    assert not any(path.exists() for path in stale)
+    assert [p.name for p in folder.glob("index-*")] == [signal._index_path(registry.snapshot().fingerprint).name]
+
+
 def test_index_built_from_newer_works_is_filed_under_their_state(home: Home, tmp_path: Path) -> None:
     """The registry changes between the light query and reading the works: the index describes the
     newer works, so it must be saved under their fingerprint, never under the older state's."""

@@ -105,11 +105,14 @@ class SignalType(ABC):
         return True
 
     def _save_index(self, fingerprint: str) -> None:
-        """Write atomically; drop this version's indexes of other registry states, and pickled
-        indexes of earlier versions (a format no longer read)."""
+        """Write atomically; drop the indexes of other registry states and of other versions of this
+        signal (no longer read: each version bump used to leave its files behind, 50-230 MB per
+        signal at 10,000 works), and pickled indexes (a format no longer read). A process of the
+        old version that still maps its file keeps reading it: a removed file lives on until it is
+        unmapped."""
         path = self._index_path(fingerprint)
         persist.save(path, self._state(), self._index_key(fingerprint))
-        for old in [*self.store_dir.glob(f"index-v{self.version}-*.idx"), *self.store_dir.glob("index-v*-*.pkl")]:
+        for old in [*self.store_dir.glob("index-v*-*.idx"), *self.store_dir.glob("index-v*-*.pkl")]:
             if old != path:
                 old.unlink(missing_ok=True)
 
