@@ -103,14 +103,14 @@ def test_third_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     """``data/probes3``: ten more works, written blind after every rule above, among all 47
     registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 11 of 80 hard negatives block, most of them one-word names that are words, people
-    or places of their own ("sakura trees", "Nairobi National Park", "Captain Nemo")."""
+    of slack: 9 of 80 hard negatives block: one-word names used in another sense ("naruto fish
+    cake", "Captain Nemo") and single real-world scenes that a registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
-    assert rate["hard_negative"] <= 12 / 80
+    assert rate["hard_negative"] <= 10 / 80
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -189,7 +189,10 @@ def test_names_that_are_also_words_need_support(screener: Screener, prompt: str,
      (("creeper",), NEEDS_SUPPORT),
      (("wednesday",), NEEDS_SUPPORT),  # frequent and a word of English
      (("squid", "game"), DISTINCTIVE),  # everyday words, but a rare phrase
-     (("stranger", "things"), NEEDS_SUPPORT)],
+     (("stranger", "things"), NEEDS_SUPPORT),
+     (("nairobi",), NEEDS_SUPPORT),  # a city of its own (GeoNames), not only a character
+     (("merida",), NEEDS_SUPPORT),
+     (("totoro",), DISTINCTIVE)],
 )
 def test_name_ambiguity_comes_from_a_dictionary_as_well_as_frequency(name: tuple[str, ...], level: int) -> None:
     assert ambiguity(name) == level
@@ -522,6 +525,9 @@ works:
   - {id: finding-nemo, title: Finding Nemo, owner: Pixar, policy: block,
      characters: [{name: Nemo, aliases: [Nemo the clownfish], description: Small clownfish with a lucky fin}],
      elements: [{name: Anemone home, description: Purple sea anemone at the drop-off of the reef}]}
+  - {id: money-heist, title: Money Heist, owner: Netflix, policy: block,
+     characters: [{name: Nairobi, description: Heist member in a red jumpsuit and a Dali mask printing money},
+                  {name: The Professor, description: Bearded mastermind in glasses and a suit}]}
   - {id: my-neighbor-totoro, title: My Neighbor Totoro, owner: Studio Ghibli, policy: block,
      characters: [{name: Totoro, aliases: [O-Totoro], description: Huge grey forest spirit with a white belly}]}
 """
@@ -560,13 +566,16 @@ def test_names_made_of_everyday_words_need_support(tmp_path: Path, prompt: str, 
      ("a cat called Nemo on a windowsill, photo", "finding-nemo", False),
      ("Totoro at a bus stop in the rain", "my-neighbor-totoro", True),
      ("a plush of a fish called Nemo", "finding-nemo", True),  # merchandise asked for
-     ("a clownfish named Nemo from Finding Nemo", "finding-nemo", True)],  # another name, elsewhere
+     ("a clownfish named Nemo from Finding Nemo", "finding-nemo", True),  # another name, elsewhere
+     ("giraffes in Nairobi National Park with the city skyline behind them", "money-heist", False),  # a city
+     ("Nairobi from Money Heist counting cash", "money-heist", True)],
 )
 def test_a_name_given_to_somebody_is_their_own(tmp_path: Path, prompt: str, work: str, named: bool) -> None:
     """Both blind probe authors wrote "a girl named Eleanor" / "a woman named Sakura" hard negatives:
     a name after "named" or "called" is somebody's own unless the work is asked for all the same.
     And a word that is a name itself ("Totoro") is no one-letter typo of a longer name ("O-Totoro"),
-    which had made it a "disguised" name that needed no support."""
+    which had made it a "disguised" name that needed no support. A name that is a city's is the city
+    unless supported likewise (GeoNames, ``clearance.text.gazetteer``)."""
     (tmp_path / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
     screener = Screener(Home.resolve(tmp_path / "home"))
     screener.registry.import_file(tmp_path / "works.yaml")

@@ -6,7 +6,7 @@ Matching is over normalised word tokens (never raw substrings, so "pegboard" can
 dotted letters lose their word boundaries, so inside those runs (and inside CJK text,
 which has none) names are found as substrings of the joined letters.
 
-Names that are ordinary words ("Eleven", "Wednesday", "One") are ambiguous: they count
+Names that are ordinary words ("Eleven", "Wednesday", "One") or places ("Nairobi") are ambiguous: they count
 only with support — the name was disguised or misspelt, another name of the same work
 appears (one that is neither as short as three letters nor among the commonest words: "M" and
 "Q" do not vouch for each other; a name of stopwords only, "It" or "Her", is no name at all),
@@ -41,6 +41,7 @@ from clearance.index.columns import KeyIndex, OneEditIndex, StringColumn, WorkKe
 from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
 from clearance.text.dictionary import is_listed, is_ordinary_word
+from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
     STOPWORDS,
     KeywordTable,
@@ -122,7 +123,7 @@ def ambiguity(tokens: tuple[str, ...]) -> int:
     if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
     if len(content) == 1:
-        return NEEDS_SUPPORT if _ordinary(content[0]) else DISTINCTIVE
+        return NEEDS_SUPPORT if _ordinary(content[0]) or is_place(content[0]) else DISTINCTIVE
     # several words: only a phrase of frequent words is ambiguous ("Stranger Things", not "Squid Game")
     return NEEDS_SUPPORT if all(is_common(t) or t.isdigit() for t in content) else DISTINCTIVE
 
@@ -218,7 +219,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "14"
+    version = "15"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True

