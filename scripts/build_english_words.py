@@ -8,9 +8,10 @@ Keeps every entry of ``/usr/share/dict/american-english`` without an apostrophe,
 
 from __future__ import annotations
 
-import gzip
 import sys
 from pathlib import Path
+
+from word_list import write_word_list
 
 SOURCE = Path("/usr/share/dict/american-english")
 TARGET = Path(__file__).resolve().parents[1] / "src" / "clearance" / "data" / "english_words.txt.gz"
@@ -20,10 +21,7 @@ def main() -> int:
     if not SOURCE.exists():
         print(f"{SOURCE} is missing: apt-get install wamerican", file=sys.stderr)
         return 1
-    words = sorted({w for w in SOURCE.read_text(encoding="utf-8").split() if "'" not in w})
-    with gzip.GzipFile(TARGET, "wb", mtime=0) as out:  # mtime 0: the same bytes on every rebuild
-        out.write(("\n".join(words) + "\n").encode("utf-8"))
-    print(f"{len(words)} words -> {TARGET}")
+    write_word_list(TARGET, (w for w in SOURCE.read_text(encoding="utf-8").split() if "'" not in w))
     return 0
 
 

@@ -8,12 +8,13 @@ folded to lower-case ASCII as registry names are; see ``place_names.md``.
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
 import unicodedata
 from importlib import resources
 from pathlib import Path
+
+from word_list import write_word_list
 
 MIN_POPULATION = 100_000
 TARGET = Path(__file__).resolve().parents[1] / "src" / "clearance" / "data" / "place_names.txt.gz"
@@ -33,10 +34,7 @@ def main() -> int:
     countries = json.loads((data / "countries.json").read_text(encoding="utf-8")).values()
     names = {folded(c["name"]) for c in cities if c["population"] >= MIN_POPULATION}
     names |= {folded(c["name"]) for c in countries}
-    words = sorted(n for n in names if n.isalpha())
-    with gzip.GzipFile(TARGET, "wb", mtime=0) as out:  # mtime 0: the same bytes on every rebuild
-        out.write(("\n".join(words) + "\n").encode("utf-8"))
-    print(f"{len(words)} place names -> {TARGET}")
+    write_word_list(TARGET, (n for n in names if n.isalpha()))
     return 0
 
 

@@ -22,7 +22,7 @@ from clearance.signals.text_lexical import DISTINCTIVE, NEEDS_SUPPORT, _without_
 from clearance.signals.text_semantic import clause_spans
 from clearance.text.embedder import TextEmbedder
 from clearance.text.keywords import description_words
-from clearance.verdict import Action
+from clearance.verdict import Action, Verdict
 from tests.conftest import PROBES, WORKS_YAML
 
 runner = CliRunner()
@@ -533,6 +533,21 @@ works:
 """
 
 
+@pytest.fixture(scope="module")
+def everyday_props(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    root = tmp_path_factory.mktemp("everyday-props")
+    (root / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
+    screener = Screener(Home.resolve(root / "home"))
+    screener.registry.import_file(root / "works.yaml")
+    return screener
+
+
+def blocked_by_name(verdict: Verdict, work: str) -> bool:
+    """A name of ``work`` alone is enough to block (a lexical score at the block threshold)."""
+    return max((m.score for m in verdict.matches if m.work_id == work and m.signal == "text.lexical"),
+               default=0.0) >= 0.8
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "named"),
     [("a chef flipping an omelette in a frying pan", "tangled", False),  # the thing itself
@@ -544,18 +559,15 @@ works:
      ("the Archery Contest from Brave", "brave", True),
      ("a Weeping Angel cosplay", "doctor-who", True)],  # capitalised and asked for
 )
-def test_names_made_of_everyday_words_need_support(tmp_path: Path, prompt: str, work: str, named: bool) -> None:
+def test_names_made_of_everyday_words_need_support(everyday_props: Screener, prompt: str, work: str,
+                                                   named: bool) -> None:
     """From a third blind probe set (``data/probes3``) and the dev prompts with more works registered:
     a prop, place or character named in dictionary words ("Frying pan", "Weeping Angel") was a
     distinctive name and blocked the everyday thing; a rare word of a name was support for that
     same name ("archery" for "Archery contest"); and the words of an epithet ("Nemo the clownfish")
     and of a prop ("Anemone home") vouched for each other though neither names anything alone."""
-    (tmp_path / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
-    screener = Screener(Home.resolve(tmp_path / "home"))
-    screener.registry.import_file(tmp_path / "works.yaml")
-    verdict = screener.screen_prompt(prompt, audit=False)
-    lexical = [m for m in verdict.matches if m.work_id == work and m.signal == "text.lexical"]
-    assert (max((m.score for m in lexical), default=0.0) >= 0.8) is named, verdict.matches
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert blocked_by_name(verdict, work) is named, verdict.matches
     if named:
         assert verdict.action == Action.BLOCK
 
@@ -570,16 +582,12 @@ def test_names_made_of_everyday_words_need_support(tmp_path: Path, prompt: str, 
      ("giraffes in Nairobi National Park with the city skyline behind them", "money-heist", False),  # a city
      ("Nairobi from Money Heist counting cash", "money-heist", True)],
 )
-def test_a_name_given_to_somebody_is_their_own(tmp_path: Path, prompt: str, work: str, named: bool) -> None:
+def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt: str, work: str, named: bool) -> None:
     """Both blind probe authors wrote "a girl named Eleanor" / "a woman named Sakura" hard negatives:
     a name after "named" or "called" is somebody's own unless the work is asked for all the same.
     And a word that is a name itself ("Totoro") is no one-letter typo of a longer name ("O-Totoro"),
     which had made it a "disguised" name that needed no support. A name that is a city's is the city
     unless supported likewise (GeoNames, ``clearance.text.gazetteer``)."""
-    (tmp_path / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
-    screener = Screener(Home.resolve(tmp_path / "home"))
-    screener.registry.import_file(tmp_path / "works.yaml")
-    verdict = screener.screen_prompt(prompt, audit=False)
-    lexical = [m for m in verdict.matches if m.work_id == work and m.signal == "text.lexical"]
-    assert (max((m.score for m in lexical), default=0.0) >= 0.8) is named, verdict.matches
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
