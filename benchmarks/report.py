@@ -44,8 +44,10 @@ def prompts(d: dict) -> list[str]:
         sets.append(("probes2: everyday-word titles (blind)", d["quality_probes2"]))
     if "quality_probes3" in d:
         sets.append(("probes3: ten more works (blind)", d["quality_probes3"]))
+    if "quality_probes4" in d:
+        sets.append(("probes4: eight more works (blind)", d["quality_probes4"]))
     if "quality_all_works_dev" in d:
-        sets.append(("dev prompts, all 47 works registered", d["quality_all_works_dev"]))
+        sets.append(("dev prompts, all 55 works registered", d["quality_all_works_dev"]))
     out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
 
     def cell(q: dict, kind: str) -> str:

@@ -28,6 +28,7 @@ from tests.conftest import PROBES, WORKS_YAML
 runner = CliRunner()
 PROBES2 = PROBES.with_name("probes2")
 PROBES3 = PROBES.with_name("probes3")
+PROBES4 = PROBES.with_name("probes4")
 
 
 @pytest.fixture(scope="module")
@@ -99,18 +100,23 @@ def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> Non
     assert rate["hard_negative"] <= 9 / 82
 
 
-def test_third_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
-    """``data/probes3``: ten more works, written blind after every rule above, among all 47
-    registered; the dev prompts are screened in that home too (more works, more names that are
+def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
+    """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
+    55 registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 9 of 80 hard negatives block: one-word names used in another sense ("naruto fish
-    cake", "Captain Nemo") and single real-world scenes that a registry describes."""
+    of slack: 9 of 80 and 12 of 56 hard negatives block, one-word names used in another sense
+    ("naruto fish cake", "Captain Nemo", the island of Maui) and single real-world scenes that a
+    registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
-                                PROBES3 / "works.yaml")
+                                PROBES3 / "works.yaml", PROBES4 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
     assert rate["hard_negative"] <= 10 / 80
+    rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
+    assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
+    assert rate["benign"] <= 0.03
+    assert rate["hard_negative"] <= 13 / 56
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -528,6 +534,10 @@ works:
   - {id: money-heist, title: Money Heist, owner: Netflix, policy: block,
      characters: [{name: Nairobi, description: Heist member in a red jumpsuit and a Dali mask printing money},
                   {name: The Professor, description: Bearded mastermind in glasses and a suit}]}
+  - {id: legend-of-zelda, title: The Legend of Zelda, owner: Nintendo, policy: block,
+     characters: [{name: Zelda, description: Elven princess in a white and lavender gown}]}
+  - {id: alien, title: Alien, owner: 20th Century Studios, policy: block, aliases: [Aliens],
+     characters: [{name: Xenomorph, description: Black biomechanical creature with an elongated head}]}
   - {id: my-neighbor-totoro, title: My Neighbor Totoro, owner: Studio Ghibli, policy: block,
      characters: [{name: Totoro, aliases: [O-Totoro], description: Huge grey forest spirit with a white belly}]}
 """
@@ -580,14 +590,22 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("a plush of a fish called Nemo", "finding-nemo", True),  # merchandise asked for
      ("a clownfish named Nemo from Finding Nemo", "finding-nemo", True),  # another name, elsewhere
      ("giraffes in Nairobi National Park with the city skyline behind them", "money-heist", False),  # a city
-     ("Nairobi from Money Heist counting cash", "money-heist", True)],
+     ("Nairobi from Money Heist counting cash", "money-heist", True),
+     ("Nairobi at dusk, 35mm film photo", "money-heist", False),  # film as the medium asks for nothing
+     ("Nairobi film still", "money-heist", True),
+     ("my daughter Zelda blowing out candles on her cake", "legend-of-zelda", False),
+     ("portrait of Zelda Fitzgerald in a flapper dress", "legend-of-zelda", False),  # somebody else
+     ("Zelda in her white gown, fan art", "legend-of-zelda", True),
+     ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False)],  # one word, twice
 )
 def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt: str, work: str, named: bool) -> None:
     """Both blind probe authors wrote "a girl named Eleanor" / "a woman named Sakura" hard negatives:
     a name after "named" or "called" is somebody's own unless the work is asked for all the same.
     And a word that is a name itself ("Totoro") is no one-letter typo of a longer name ("O-Totoro"),
     which had made it a "disguised" name that needed no support. A name that is a city's is the city
-    unless supported likewise (GeoNames, ``clearance.text.gazetteer``)."""
+    unless supported likewise (GeoNames, ``clearance.text.gazetteer``). From a fourth blind set
+    (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "a candid film photo" (no request
+    for a film), and "aliens" vouching for "Alien" as if it were another name of the work."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches

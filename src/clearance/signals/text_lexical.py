@@ -17,11 +17,12 @@ fan art" in lower case) or one capitalised word. That is what separates "eLeVeN 
 words of the work around the name are weaker support: such a match is reviewed, and the
 description layer decides whether the prompt blocks. A word of English in its own right is no
 typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
-is a common noun ("a dark lord costume"); any name after "named" or "called" is somebody's own
-("a girl named Sakura") unless the work is asked for all the same. A prop, place or character named in dictionary words
-("Frying pan", "Weeping Angel") is the everyday thing unless supported, and a word of a name that
-is no name on its own (a rare word of a prop's name, of an epithet: "Nemo the clownfish") vouches
-for nothing.
+is a common noun ("a dark lord costume"); any name after "named" or "called" or "my daughter", or
+before a surname ("Zelda Fitzgerald"), is somebody's own ("a girl named Sakura") unless the work
+is asked for all the same. A prop, place
+or character named in dictionary words ("Frying pan", "Weeping Angel") is the everyday thing
+unless supported, and a word of a name that is no name on its own (a rare word of a prop's name,
+of an epithet: "Nemo the clownfish") vouches for nothing.
 """
 
 from __future__ import annotations
@@ -56,17 +57,27 @@ from clearance.verdict import Match
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 CUES = re.compile(
-    r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|film|franchise|poster|wallpaper|"
+    r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|"
+    r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
+    r"franchise|poster|wallpaper|"
     r"plush|figurine|figure|minifig(?:ure)?|funko|lego|merch|costume|fanfic|crossover|parody|scene from|cartoon|"
     r"anime|live action)\b"
 )
-"""Words that ask for a work's own material. An "original character" is the user's own, not a cue."""
+"""Words that ask for a work's own material. An "original character" is the user's own, not a cue,
+and "film" in a photograph's description ("35mm film", "a candid film photo") is the medium."""
 QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 ARTICLES = frozenset(("the", "a", "an"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
 """Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
+POSSESSIVES = frozenset(("my", "our", "his", "her", "their", "your"))
+KIN = frozenset(stem(w) for w in (
+    "daughter son baby kid child friend wife husband partner mom mum mother dad father sister brother niece "
+    "nephew cousin aunt uncle grandma grandpa grandmother grandfather grandson granddaughter boyfriend girlfriend "
+    "fiance fiancee neighbor neighbour colleague coworker boss teacher dog cat puppy kitten pet"
+).split())
+"""After "my" (or "our", ...), these say whose name follows: "my daughter Moana", "my friend Leslie"."""
 MIN_FUZZY_LEN = 4
 MAX_FUZZY_LEN = 64
 """Longer words are never typos of a name (none is this long): the one-edit candidates of a word
@@ -219,7 +230,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "15"
+    version = "16"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -374,7 +385,7 @@ class TextLexical(SignalType):
                 works_named[h.entry.work].append((h.entry, h.start, h.end))
         best: dict[tuple, Match] = {}
         for hit in hits:
-            match = self._score(hit, text, words, cue, works_named)
+            match = self._score(hit, tokens, text, words, cue, works_named)
             if match is None:
                 continue
             key = (hit.entry.work, hit.entry.element)
@@ -382,7 +393,8 @@ class TextLexical(SignalType):
                 best[key] = match
         return list(best.values())
 
-    def _score(self, hit: _Hit, text: str, words: list[str], cue: bool, named: dict) -> Match | None:
+    def _score(self, hit: _Hit, tokens: list[Token], text: str, words: list[str], cue: bool,
+               named: dict) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
         if hit.fuzzy and entry.level == DISTINCTIVE and (_edits(hit, entry) >= 2 or _real_word(hit)):
@@ -402,7 +414,9 @@ class TextLexical(SignalType):
                                                 or (capitalised and cue)),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
-        given = hit.start > 0 and words[hit.start - 1] in GIVEN
+        given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
+                 or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
+                 or _first_name_of_another(hit, tokens, text, named[entry.work]))
         if given:  # somebody's own name, unless the work is asked for all the same (a name elsewhere)
             other_name = _other_name(hit, NEEDS_CONTEXT, named[entry.work])
             asked_for = disguised or other_name or cue
@@ -435,10 +449,29 @@ def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) 
     span). A name that needs context (``level``: the commonest words, "Red", or a real word one typo
     from a name) needs it elsewhere: the longer name it is part of ("turning red", itself
     unsupported) is no support. Nor is a rare word of the hit's own name read again ("archery" in
-    the element "Archery contest")."""
-    return any(entry.tokens != hit.entry.tokens
+    the element "Archery contest"), nor another form of the same words ("Aliens" for "Alien")."""
+    said = tuple(stem(t) for t in hit.entry.tokens)  # "aliens" and "alien" are one word, not two names
+    return any(tuple(stem(t) for t in entry.tokens) != said
                and ((level < NEEDS_CONTEXT and entry.name != hit.entry.name) or end <= hit.start or start >= hit.end)
                for entry, start, end in named)
+
+
+def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
+                           named: list[tuple[NameEntry, int, int]]) -> bool:
+    """A one-word name followed by a surname that no name of the work begins with is somebody else's
+    first name: "Zelda Fitzgerald", "Harry Styles". A surname is a capitalised word that the
+    dictionary lists only as a proper name (not "Kart" of "Mario Kart", nor "Breath" of "Zelda
+    Breath of the Wild")."""
+    if len(hit.entry.tokens) != 1 or hit.end >= len(tokens) or hit.fuzzy:  # a misspelt name is deliberate
+        return False
+    if any(t.disguised or t.collapsed for t in hit.tokens):
+        return False
+    after = tokens[hit.end]
+    if text[hit.tokens[-1].end : after.start].strip() or not text[after.start : after.end][:1].isupper():
+        return False
+    if not is_listed(after.text) or is_ordinary_word(after.text):
+        return False
+    return not any(start == hit.end for _entry, start, _end in named)
 
 
 def _article_dropped(entry: NameEntry) -> bool:
