@@ -104,7 +104,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
     55 registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 9 of 80 and 12 of 56 hard negatives block, one-word names used in another sense
+    of slack: 9 of 80 and 11 of 56 hard negatives block, one-word names used in another sense
     ("naruto fish cake", "Captain Nemo", the island of Maui) and single real-world scenes that a
     registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
@@ -116,7 +116,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 13 / 56
+    assert rate["hard_negative"] <= 12 / 56
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -536,6 +536,8 @@ works:
                   {name: The Professor, description: Bearded mastermind in glasses and a suit}]}
   - {id: legend-of-zelda, title: The Legend of Zelda, owner: Nintendo, policy: block,
      characters: [{name: Zelda, description: Elven princess in a white and lavender gown}]}
+  - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
+     characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
   - {id: alien, title: Alien, owner: 20th Century Studios, policy: block, aliases: [Aliens],
      characters: [{name: Xenomorph, description: Black biomechanical creature with an elongated head}]}
   - {id: my-neighbor-totoro, title: My Neighbor Totoro, owner: Studio Ghibli, policy: block,
@@ -595,6 +597,8 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("Nairobi film still", "money-heist", True),
      ("my daughter Zelda blowing out candles on her cake", "legend-of-zelda", False),
      ("portrait of Zelda Fitzgerald in a flapper dress", "legend-of-zelda", False),  # somebody else
+     ("autumn ginkgo trees on Nami Island, South Korea", "one-piece", False),  # a place's name
+     ("Nami from One Piece with her staff", "one-piece", True),
      ("Zelda in her white gown, fan art", "legend-of-zelda", True),
      ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False)],  # one word, twice
 )
@@ -604,7 +608,7 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     And a word that is a name itself ("Totoro") is no one-letter typo of a longer name ("O-Totoro"),
     which had made it a "disguised" name that needed no support. A name that is a city's is the city
     unless supported likewise (GeoNames, ``clearance.text.gazetteer``). From a fourth blind set
-    (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "a candid film photo" (no request
+    (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "Nami Island", "a candid film photo" (no request
     for a film), and "aliens" vouching for "Alien" as if it were another name of the work."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches

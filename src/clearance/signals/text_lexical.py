@@ -71,6 +71,11 @@ ARTICLES = frozenset(("the", "a", "an"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
 """Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
+PLACE_NOUNS = frozenset(
+    "island islands river lake bay beach park street avenue road valley mountain mountains strait canyon falls "
+    "county province prefecture district city town village harbour harbor peninsula desert forest".split()
+)
+"""Capitalised after a name, these make it a place's name: "Nami Island", "Naruto Strait"."""
 POSSESSIVES = frozenset(("my", "our", "his", "her", "their", "your"))
 KIN = frozenset(stem(w) for w in (
     "daughter son baby kid child friend wife husband partner mom mum mother dad father sister brother niece "
@@ -230,7 +235,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "16"
+    version = "17"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -458,10 +463,10 @@ def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) 
 
 def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
                            named: list[tuple[NameEntry, int, int]]) -> bool:
-    """A one-word name followed by a surname that no name of the work begins with is somebody else's
-    first name: "Zelda Fitzgerald", "Harry Styles". A surname is a capitalised word that the
-    dictionary lists only as a proper name (not "Kart" of "Mario Kart", nor "Breath" of "Zelda
-    Breath of the Wild")."""
+    """A one-word name followed by a surname or a place's noun that no name of the work begins with
+    is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island". A surname
+    is a capitalised word that the dictionary lists only as a proper name (not "Kart" of "Mario
+    Kart", nor "Breath" of "Zelda Breath of the Wild")."""
     if len(hit.entry.tokens) != 1 or hit.end >= len(tokens) or hit.fuzzy:  # a misspelt name is deliberate
         return False
     if any(t.disguised or t.collapsed for t in hit.tokens):
@@ -469,7 +474,8 @@ def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
     after = tokens[hit.end]
     if text[hit.tokens[-1].end : after.start].strip() or not text[after.start : after.end][:1].isupper():
         return False
-    if not is_listed(after.text) or is_ordinary_word(after.text):
+    surname = is_listed(after.text) and not is_ordinary_word(after.text)
+    if not (surname or after.text in PLACE_NOUNS):
         return False
     return not any(start == hit.end for _entry, start, _end in named)
 
