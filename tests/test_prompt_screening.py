@@ -104,9 +104,9 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
     55 registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 9 of 80 and 11 of 56 hard negatives block, one-word names used in another sense
-    ("naruto fish cake", "Captain Nemo", the island of Maui) and single real-world scenes that a
-    registry describes."""
+    of slack: 9 of 80 and 10 of 56 hard negatives block, one-word names used in another sense
+    ("naruto fish cake", "Captain Nemo", the Māori demigod Māui) and single real-world scenes that
+    a registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -116,7 +116,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 12 / 56
+    assert rate["hard_negative"] <= 11 / 56
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -599,6 +599,8 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("portrait of Zelda Fitzgerald in a flapper dress", "legend-of-zelda", False),  # somebody else
      ("autumn ginkgo trees on Nami Island, South Korea", "one-piece", False),  # a place's name
      ("Nami from One Piece with her staff", "one-piece", True),
+     ("black sand beach near Nami, Hawaii, drone shot", "one-piece", False),  # a place and its state
+     ("Nami, Luffy and Zoro on the deck of a pirate ship", "one-piece", True),
      ("Zelda in her white gown, fan art", "legend-of-zelda", True),
      ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False)],  # one word, twice
 )
@@ -608,8 +610,9 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     And a word that is a name itself ("Totoro") is no one-letter typo of a longer name ("O-Totoro"),
     which had made it a "disguised" name that needed no support. A name that is a city's is the city
     unless supported likewise (GeoNames, ``clearance.text.gazetteer``). From a fourth blind set
-    (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "Nami Island", "a candid film photo" (no request
-    for a film), and "aliens" vouching for "Alien" as if it were another name of the work."""
+    (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "Nami Island", "Maui, Hawaii", "a
+    candid film photo" (no request for a film), and "aliens" vouching for "Alien" as if it were
+    another name of the work."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches

@@ -235,7 +235,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "17"
+    version = "18"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -464,20 +464,23 @@ def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) 
 def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
                            named: list[tuple[NameEntry, int, int]]) -> bool:
     """A one-word name followed by a surname or a place's noun that no name of the work begins with
-    is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island". A surname
-    is a capitalised word that the dictionary lists only as a proper name (not "Kart" of "Mario
-    Kart", nor "Breath" of "Zelda Breath of the Wild")."""
+    is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island"; followed by
+    a comma and a place, it is a place ("Maui, Hawaii"). A surname is a capitalised word that the
+    dictionary lists only as a proper name (not "Kart" of "Mario Kart", nor "Breath" of "Zelda
+    Breath of the Wild")."""
     if len(hit.entry.tokens) != 1 or hit.end >= len(tokens) or hit.fuzzy:  # a misspelt name is deliberate
         return False
     if any(t.disguised or t.collapsed for t in hit.tokens):
         return False
     after = tokens[hit.end]
-    if text[hit.tokens[-1].end : after.start].strip() or not text[after.start : after.end][:1].isupper():
+    gap = text[hit.tokens[-1].end : after.start].strip()
+    if gap not in ("", ",") or not text[after.start : after.end][:1].isupper():
         return False
-    surname = is_listed(after.text) and not is_ordinary_word(after.text)
-    if not (surname or after.text in PLACE_NOUNS):
-        return False
-    return not any(start == hit.end for _entry, start, _end in named)
+    if gap == ",":  # "Maui, Hawaii": a place followed by its region or country
+        part_of_another = is_place(after.text)
+    else:
+        part_of_another = (is_listed(after.text) and not is_ordinary_word(after.text)) or after.text in PLACE_NOUNS
+    return part_of_another and not any(start == hit.end for _entry, start, _end in named)
 
 
 def _article_dropped(entry: NameEntry) -> bool:

@@ -1,4 +1,4 @@
-"""Which words are names of places: countries and cities of 100,000 people or more (GeoNames).
+"""Which words are names of places: countries, US states, cities of 100,000 people or more (GeoNames).
 
 Characters are named after places ("Nairobi", "Tokyo" and "Berlin" of a heist series, "Mérida",
 "Sydney"), and prompts name the places themselves ("giraffes in Nairobi National Park"). A
