@@ -4,7 +4,8 @@ Frequency alone cannot tell a registered name that is also an everyday word from
 merely popular: "hopper" (Zipf 3.5) and "creeper" (2.9) are ordinary words ("an Edward Hopper
 painting", "an ivy creeper"), while "minecraft" (3.8) and "pokemon" (4.1) are names used often.
 SCOWL's word list (``data/english_words.md``) spells ordinary words in lower case and proper
-names capitalised, which is the distinction needed. It is read only when a registry is indexed.
+names capitalised, which is the distinction needed. It is read when a registry is indexed or the
+lexical signal preloads.
 """
 
 from __future__ import annotations

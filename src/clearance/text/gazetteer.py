@@ -3,7 +3,7 @@
 Characters are named after places ("Nairobi", "Tokyo" and "Berlin" of a heist series, "Mérida",
 "Sydney"), and prompts name the places themselves ("giraffes in Nairobi National Park"). A
 registered one-word name that is a place's name is therefore ambiguous like an everyday word.
-The list (``data/place_names.md``) is read only when a registry is indexed.
+The list (``data/place_names.md``) is read when a registry is indexed or the lexical signal preloads.
 """
 
 from __future__ import annotations
