@@ -12,11 +12,13 @@ from clearance.home import Home
 from clearance.registry.store import RegistrySnapshot
 from clearance.screening import Screener
 from clearance.signals.text_lexical import DISTINCTIVE, TextLexical, _entries
+from clearance.text.dictionary import is_ordinary_word
 from clearance.text.normalize import normalise, tokenize
 from clearance.verdict import Action
 from tests.conftest import WORKS_YAML
 
-HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і"}
+HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і",  # Cyrillic
+              "H": "Η", "N": "Ν", "M": "Μ", "Y": "Υ", "Z": "Ζ", "B": "Β", "P": "Ρ", "K": "Κ", "T": "Τ"}  # Greek
 LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
 
 
@@ -54,10 +56,15 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
         return "\u200b".join(name)
     if how == "case":
         return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
-    # a single typo inside one word of 5+ letters (shorter words are matched exactly by design)
+    # a single typo inside one word of 5+ letters (shorter words are matched exactly by design),
+    # or a space breaking such a word in two
     words = name.split()
     i = data.draw(st.sampled_from([k for k, w in enumerate(words) if len(w) >= 5]))
     word = words[i]
+    if how == "split":
+        j = data.draw(st.integers(2, len(word) - 2))
+        words[i] = word[:j] + " " + word[j:]
+        return " ".join(words)
     j = data.draw(st.integers(1, max(1, len(word) - 2)))
     kind = data.draw(st.sampled_from(["swap", "drop", "double"]))
     typo = {"swap": word[:j] + word[j + 1 : j + 2] + word[j] + word[j + 2 :], "drop": word[:j] + word[j + 1 :],
@@ -74,12 +81,14 @@ def test_disguised_names_are_caught(
     signal, snapshot, _ = lexical
     name, slug = data.draw(st.sampled_from(distinctive_names(snapshot)))
     kinds = ["homoglyph", "leet", "spacing", "zero_width", "case"]
-    kinds += ["typo"] if any(len(w) >= 5 for w in name.split()) else []
+    kinds += ["typo", "split"] if any(len(w) >= 5 for w in name.split()) else []
     how = data.draw(st.sampled_from(kinds))
     disguised = disguise(name, how, data)
     changed = set(normalise(disguised).split()) - set(normalise(name).split())
     if how == "typo" and not all(TextLexical._typo_candidate(w) for w in changed):
         return  # the typo produced an ordinary or very short word: that is the word, not a disguise
+    if how == "split" and all(is_ordinary_word(w) for w in changed):
+        return  # broken into words of English ("bat man"): those words, not a disguise
     template = data.draw(st.sampled_from(["{} at the beach", "a photo of {}, 4k", "{}", "video: {} dancing"]))
     prompt = template.format(disguised)
     matches = signal.match(Content(kind="text", text=prompt))

@@ -134,6 +134,11 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("Ve-cna in the attic", "stranger-things", "Vecna"),
         ("#SquidGame costume", "squid-game", None),
         ("Gihun in a tracksuit", "squid-game", "Seong Gi-hun"),
+        ("Stran ger Things kids on bikes", "stranger-things", None),  # a word broken by a space
+        ("Squid Ga me doll", "squid-game", None),
+        ("Vec na in the attic", "stranger-things", "Vecna"),
+        ("W e d nesday dancing", "wednesday", None),  # spaced letters, then the rest of the word
+        ("ΗΑRRΥ ΡΟΤΤΕR wand duel", "harry-potter", None),  # Greek capitals: Η is H, though η looks like n
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:
@@ -483,6 +488,44 @@ def test_words_of_their_own_are_not_taken_for_names(dev_and_probe_works: Screene
     verdict = dev_and_probe_works.screen_prompt(prompt, audit=False)
     named = any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches)
     assert named is blocks and (verdict.action == Action.BLOCK) is blocks, verdict.matches
+
+
+def test_names_inside_a_longer_name_are_not_said(screener: Screener) -> None:
+    """Spaced-out letters lose their word boundaries, so names are looked for inside the joined run;
+    one found only within a longer one is not said ("whistledown" of the element "Whistledown
+    pamphlet" inside "Lady Whistledown"; with more works registered, Inside Out's "Anger" inside
+    "Stranger Things")."""
+    verdict = screener.screen_prompt("L.a.d.y.W.h.i.s.t.l.e.d.o.w.n fan art", audit=False)
+    assert verdict.action == Action.BLOCK
+    assert {m.element for m in verdict.matches if m.signal == "text.lexical"} == {"Lady Whistledown"}
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocks"),
+    [("a weaver making kente cloth on a wooden loom in Ghana", False),  # "Mente" with another first letter
+     ("Intensa Mnte poster", True),  # a typo that keeps the first letter
+     ("a cake baked up side down", False),  # words of English broken at another place are those words
+     ("the Upsi de Down", True)],  # "upsi" is no word: the element in disguise
+)
+def test_typos_keep_the_first_letter_and_broken_words_are_not_all_english(tmp_path: Path, prompt: str,
+                                                                           blocks: bool) -> None:
+    """From the ordinary prompts screened with all 55 works registered: "kente" cloth was blocked as
+    a typo of "Mente" (*Intensa-Mente*, Inside Out's Spanish title); no typo in the labelled prompts
+    changes a first letter. A name broken by a space ("Stran ger") is a disguise only where a piece
+    is no word of English, so "up side down" is not the Upside Down."""
+    (tmp_path / "works.yaml").write_text(SPLIT_AND_TYPO_YAML)
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(tmp_path / "works.yaml")
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is blocks, verdict.matches
+
+
+SPLIT_AND_TYPO_YAML = """version: 1
+works:
+  - {id: inside-out, title: Inside Out, owner: Pixar, policy: block, aliases: [Intensa-Mente]}
+  - {id: stranger-things, title: Stranger Things, owner: Netflix, policy: block,
+     elements: [{name: The Upside Down, description: A dark mirror of the town full of floating spores}]}
+"""
 
 
 EVERYDAY_NAMES_YAML = """version: 1

@@ -2,9 +2,10 @@
 
 Matching is over normalised word tokens (never raw substrings, so "pegboard" cannot hit
 "Peg"), with typo tolerance only for words that are not ordinary English (a misspelt
-"Sqiud" is caught; "strange thing" is not turned into "Stranger Things"). Spaced-out or
-dotted letters lose their word boundaries, so inside those runs (and inside CJK text,
-which has none) names are found as substrings of the joined letters.
+"Sqiud" is caught; "strange thing" is not turned into "Stranger Things"), and a typo keeps the
+first letter. Spaced-out or dotted letters lose their word boundaries, so inside those runs
+(and inside CJK text, which has none) names are found as substrings of the joined letters,
+the longest where names overlap; a name broken inside a word ("Stran ger") is joined again.
 
 Names that are ordinary words ("Eleven", "Wednesday", "One") or places ("Nairobi") are ambiguous:
 they count only with support — the name was disguised or misspelt, another name of the same work
@@ -100,9 +101,13 @@ TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 MIN_COMPACT_LEN = 5
 MAX_GLUED_WORDS = 8
-"""Most words a name split by punctuation is looked for across ("Squid_Game", "Ki-hun"): the runs
+"""Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
 combining marks is one run of 5,000 words."""
+GLUED_GAP = re.compile(r"\S{1,3}")
+"""What may join the words of a name without a space ("Squid_Game", "Ki-hun", "Gi.hun")."""
+SPLIT_GAP = re.compile(r"[ _.'’-]{1,3}")
+"""What may break a name inside a word ("Stran ger", "St- ranger"): spaces and a little punctuation."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
@@ -234,7 +239,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "18"
+    version = "19"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -257,11 +262,10 @@ class TextLexical(SignalType):
         name_tokens = sorted({t for e in entries for t in e.tokens})
         self.name_tokens = KeyIndex((t, 0) for t in name_tokens)
         self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
-        long_tokens: dict[str, list[str]] = defaultdict(list)  # first/last letter -> long name words
+        long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
                 long_tokens["^" + tok[0]].append(tok)
-                long_tokens[tok[-1] + "$"].append(tok)
         self.long_tokens = {k: tuple(v) for k, v in long_tokens.items()}
         compact_pairs = [(c, i) for i, e in enumerate(entries) if (c := _compact_form(e)) is not None]
         self.compact_entries = KeyIndex(compact_pairs)
@@ -296,14 +300,17 @@ class TextLexical(SignalType):
         return zipf(word) < (SHORT_TYPO_MAX_ZIPF if len(word) == MIN_FUZZY_LEN else TYPO_MAX_ZIPF)
 
     def _within_two_edits(self, word: str) -> set[str]:
-        """Long name words two edits away, searched among those sharing the first or last letter."""
-        pool = {*self.long_tokens.get("^" + word[0], ()), *self.long_tokens.get(word[-1] + "$", ())}
-        found = process.extract(word, pool, scorer=OSA.distance, score_cutoff=2, limit=None)
+        """Long name words two edits away that begin with the word's first letter (``_within_one_edit``)."""
+        found = process.extract(word, self.long_tokens.get("^" + word[0], ()), scorer=OSA.distance, score_cutoff=2,
+                                limit=None)
         return {name for name, _dist, _ in found if abs(len(name) - len(word)) <= 2}
 
     @staticmethod
     def _within_one_edit(word: str, index: OneEditIndex) -> set[str]:
-        return {c for c in index.candidates(word) if c != word and OSA.distance(c, word) <= 1}
+        """Names one edit away that begin with the same letter: misspellings and deliberate typos keep
+        the first letter (every typo in the labelled prompts does), while a word that differs from a
+        name there is another word ("kente" cloth is not the "Mente" of *Intensa-Mente*)."""
+        return {c for c in index.candidates(word) if c != word and c[:1] == word[:1] and OSA.distance(c, word) <= 1}
 
     def _alternatives(self, word: str) -> set[str]:
         """The word itself plus registered name words within one edit of it."""
@@ -336,26 +343,34 @@ class TextLexical(SignalType):
         return hits
 
     def _glued_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
-        """Names split by punctuation without spaces ("Ve-cna", "Squid_Game", "Gi.hun")."""
+        """Names split by punctuation without spaces ("Ve-cna", "Squid_Game", "Gi.hun"), or broken by a
+        space inside a word ("Stran ger Things", "Squid Ga me", "Vec na"). A space-broken name counts
+        only exactly, and only where a piece is no word of English: "bat man" is two words, and
+        "up side down" does not disguise the Upside Down."""
         hits = []
         for i in range(len(tokens)):
             j, gaps = i + 1, []
             while j < min(len(tokens), i + MAX_GLUED_WORDS):
                 gap = text[tokens[j - 1].end : tokens[j].start]
-                if not gap or len(gap) > 3 or any(c.isspace() for c in gap):
+                if not (GLUED_GAP.fullmatch(gap) or SPLIT_GAP.fullmatch(gap)):
                     break
                 gaps.append(gap)
                 j += 1
-            if j - i < 2:
-                continue
             for end in range(i + 2, j + 1):
-                joined = "".join(t.text for t in tokens[i:end])
+                window = tokens[i:end]
+                joined = "".join(t.text for t in window)
+                if any(" " in g for g in gaps[: end - i - 1]):
+                    said = tuple(t.text for t in window)
+                    if joined in self.compact_entries and not all(is_ordinary_word(w) for w in said):
+                        hits += [_Hit(e, i, end, window, False, True)
+                                 for e in self._entries_of(self.compact_entries.get(joined)) if e.tokens != said]
+                    continue
                 odd = any(g not in ("-", "'", "’") for g in gaps[: end - i - 1])
                 candidates = {joined} if joined in self.compact_entries else set()
                 if self._typo_candidate(joined) and len(joined) >= 6:
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
                 for compact in candidates:
-                    hits += [_Hit(e, i, end, tokens[i:end], compact != joined, odd)
+                    hits += [_Hit(e, i, end, window, compact != joined, odd)
                              for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
 
@@ -366,8 +381,8 @@ class TextLexical(SignalType):
         hits = []
         for i, tok in enumerate(tokens):
             inside = tok.collapsed or CJK.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
-            if inside:  # each name once per token, however often it recurs inside it
-                for compact in dict.fromkeys(self.compacts[found] for _end, found in self.compact.iter(tok.text)):
+            if inside:
+                for compact in self._outermost_inside(tok.text):
                     hits += [_Hit(e, i, i + 1, [tok], False, True)
                              for e in self._entries_of(self.compact_entries.get(compact))
                              if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]
@@ -378,6 +393,14 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
+
+    def _outermost_inside(self, joined: str) -> list[str]:
+        """The names found inside a run of joined letters, each once however often it recurs, less
+        those found only within a longer one: "strangerthings" holds "anger" and "indianajones" holds
+        "jones", and neither is a name said there."""
+        found = {(end + 1 - len(self.compacts[k]), end + 1) for end, k in self.compact.iter(joined)}
+        return list(dict.fromkeys(joined[a:b] for a, b in sorted(found)
+                                  if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)))
 
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""

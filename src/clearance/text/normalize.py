@@ -26,6 +26,9 @@ CONFUSABLES = str.maketrans({
     "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y", "μ": "u", "ѡ": "w",
     "ı": "i", "ȷ": "j", "ℓ": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
 })
+UPPER_CONFUSABLES = str.maketrans({"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z"})
+"""Capitals that look like another Latin letter than their lower case does (Greek Η is H, η is n):
+mapped before case-folding, so "ΗΑRRY" in Greek capitals is "harry", not "narry"."""
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
@@ -86,7 +89,8 @@ def normalise_word(word: str) -> tuple[str, bool]:
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
     without end."""
     folded = word.casefold()
-    mapped = folded if CJK.search(folded) else _strip_accents(folded).translate(CONFUSABLES)
+    mapped = folded if CJK.search(folded) else _strip_accents(word.translate(UPPER_CONFUSABLES).casefold()).translate(
+        CONFUSABLES)
     disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped):
