@@ -20,6 +20,7 @@ from tests.conftest import WORKS_YAML
 HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і",  # Cyrillic
               "H": "Η", "N": "Ν", "M": "Μ", "Y": "Υ", "Z": "Ζ", "B": "Β", "P": "Ρ", "K": "Κ", "T": "Τ"}  # Greek
 LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
+SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,13 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
         return "\u200b".join(name)
     if how == "case":
         return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
+    if how == "small_caps":
+        return "".join(SMALL_CAPS.get(c.lower(), c) for c in name)
+    if how == "symbols":  # negative squared or circled letters, or regional indicators
+        first = data.draw(st.sampled_from([0x1F170, 0x1F150, 0x1F1E6]))
+        return "".join(chr(first + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c for c in name)
+    if how == "strike":
+        return "".join(c + "\u0336" for c in name)
     # a single typo inside one word of 5+ letters (shorter words are matched exactly by design),
     # or a space breaking such a word in two
     words = name.split()
@@ -64,6 +72,13 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
     if how == "split":
         j = data.draw(st.integers(2, len(word) - 2))
         words[i] = word[:j] + " " + word[j:]
+        return " ".join(words)
+    if how == "mask":
+        j = data.draw(st.integers(1, len(word) - 2))
+        words[i] = word[:j] + "*" + word[j + 1 :]
+        return " ".join(words)
+    if how == "vowels":
+        words[i] = word[0] + "".join(c for c in word[1:] if c.lower() not in "aeiou")
         return " ".join(words)
     j = data.draw(st.integers(1, max(1, len(word) - 2)))
     kind = data.draw(st.sampled_from(["swap", "drop", "double"]))
@@ -80,13 +95,15 @@ def test_disguised_names_are_caught(
 ) -> None:
     signal, snapshot, _ = lexical
     name, slug = data.draw(st.sampled_from(distinctive_names(snapshot)))
-    kinds = ["homoglyph", "leet", "spacing", "zero_width", "case"]
-    kinds += ["typo", "split"] if any(len(w) >= 5 for w in name.split()) else []
+    kinds = ["homoglyph", "leet", "spacing", "zero_width", "case", "small_caps", "symbols", "strike"]
+    kinds += ["typo", "split", "mask", "vowels"] if any(len(w) >= 5 for w in name.split()) else []
     how = data.draw(st.sampled_from(kinds))
     disguised = disguise(name, how, data)
     changed = set(normalise(disguised).split()) - set(normalise(name).split())
-    if how == "typo" and not all(TextLexical._typo_candidate(w) for w in changed):
+    if how in ("typo", "mask", "vowels") and not all(TextLexical._typo_candidate(w) for w in changed):
         return  # the typo produced an ordinary or very short word: that is the word, not a disguise
+    if how == "vowels" and (any(len(w) < 4 for w in changed) or not name.isascii()):
+        return  # a skeleton of three letters is too short to tell; accented vowels are vowels too
     if how == "split" and all(is_ordinary_word(w) for w in changed):
         return  # broken into words of English ("bat man"): those words, not a disguise
     template = data.draw(st.sampled_from(["{} at the beach", "a photo of {}, 4k", "{}", "video: {} dancing"]))

@@ -139,6 +139,12 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("Vec na in the attic", "stranger-things", "Vecna"),
         ("W e d nesday dancing", "wednesday", None),  # spaced letters, then the rest of the word
         ("ΗΑRRΥ ΡΟΤΤΕR wand duel", "harry-potter", None),  # Greek capitals: Η is H, though η looks like n
+        ("ꜱᴛʀᴀɴɢᴇʀ ᴛʜɪɴɢꜱ kids on bikes", "stranger-things", None),  # small capitals
+        ("🅢🅠🅤🅘🅓 🅖🅐🅜🅔 doll", "squid-game", None),  # letters drawn as symbols
+        ("S̶q̶u̶i̶d̶ G̶a̶m̶e̶ doll", "squid-game", None),  # struck through
+        ("Str*nger Things kids", "stranger-things", None),  # a masked letter
+        ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
+        ("Elvn with a nosebleed", "stranger-things", "Eleven"),
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

@@ -3,9 +3,10 @@
 Matching is over normalised word tokens (never raw substrings, so "pegboard" cannot hit
 "Peg"), with typo tolerance only for words that are not ordinary English (a misspelt
 "Sqiud" is caught; "strange thing" is not turned into "Stranger Things"), and a typo keeps the
-first letter. Spaced-out or dotted letters lose their word boundaries, so inside those runs
-(and inside CJK text, which has none) names are found as substrings of the joined letters,
-the longest where names overlap; a name broken inside a word ("Stran ger") is joined again.
+first letter; a name typed without its vowels ("Strngr") is caught too. Spaced-out or dotted
+letters lose their word boundaries, so inside those runs (and inside CJK text, which has none)
+names are found as substrings of the joined letters, the longest where names overlap; a name
+broken inside a word ("Stran ger") is joined again.
 
 Names that are ordinary words ("Eleven", "Wednesday", "One") or places ("Nairobi") are ambiguous:
 they count only with support — the name was disguised or misspelt, another name of the same work
@@ -108,6 +109,7 @@ GLUED_GAP = re.compile(r"\S{1,3}")
 """What may join the words of a name without a space ("Squid_Game", "Ki-hun", "Gi.hun")."""
 SPLIT_GAP = re.compile(r"[ _.'’-]{1,3}")
 """What may break a name inside a word ("Stran ger", "St- ranger"): spaces and a little punctuation."""
+VOWELS = re.compile("[aeiou]")
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
@@ -239,7 +241,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "19"
+    version = "20"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -262,6 +264,10 @@ class TextLexical(SignalType):
         name_tokens = sorted({t for e in entries for t in e.tokens})
         self.name_tokens = KeyIndex((t, 0) for t in name_tokens)
         self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
+        skeletal = [t for t in name_tokens if t.isascii() and t.isalpha() and len(skeleton(t)) >= MIN_FUZZY_LEN
+                    and skeleton(t) != t]
+        self.skeleton_words = StringColumn(skeletal)
+        self.skeletons = KeyIndex((skeleton(t), i) for i, t in enumerate(skeletal))
         long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
@@ -313,10 +319,13 @@ class TextLexical(SignalType):
         return {c for c in index.candidates(word) if c != word and c[:1] == word[:1] and OSA.distance(c, word) <= 1}
 
     def _alternatives(self, word: str) -> set[str]:
-        """The word itself plus registered name words within one edit of it."""
+        """The word itself plus registered name words within one edit of it, or that it spells
+        without their vowels ("Strngr Thngs")."""
         if word in self.name_tokens or not self._typo_candidate(word):
             return {word}
         found = {word} | self._within_one_edit(word, self.fuzzy_tokens)
+        if skeleton(word) == word:
+            found |= {self.skeleton_words[i] for i in self.skeletons.get(word)}
         if len(word) >= TWO_EDITS_LEN and len(found) == 1:
             found |= self._within_two_edits(word)
         return found
@@ -524,10 +533,16 @@ def _real_word(hit: _Hit) -> bool:
 
 
 def _edits(hit: _Hit, entry: NameEntry) -> int:
-    """Typos in the worst word of the match ("Sqiud Gaem" has one per word)."""
+    """Typos in the worst word of the match ("Sqiud Gaem" has one per word); a word typed without
+    its vowels is one deliberate change, not several typos that might make another word."""
     said = [t.text for t in hit.tokens]
     if len(said) != len(entry.tokens):  # glued or spaced-out letters: compare the letters
         said, names = ["".join(said)], ["".join(entry.tokens)]
     else:
         names = list(entry.tokens)
-    return max(int(OSA.distance(a, b)) for a, b in zip(said, names, strict=True))
+    return max(1 if a != b and a == skeleton(b) else int(OSA.distance(a, b)) for a, b in zip(said, names, strict=True))
+
+
+def skeleton(word: str) -> str:
+    """The word without its vowels but the first letter ("Elvn" for "Eleven", "Strngr")."""
+    return word[:1] + VOWELS.sub("", word[1:])

@@ -25,7 +25,18 @@ CONFUSABLES = str.maketrans({
     "α": "a", "β": "b", "ϲ": "c", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
     "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y", "μ": "u", "ѡ": "w",
     "ı": "i", "ȷ": "j", "ℓ": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
+    # small capitals, a "font" of text generators that NFKC leaves alone
+    **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True)),
 })
+STYLED_LETTERS = str.maketrans({chr(first + k): chr(ord("a") + k) for first in (0x1F150, 0x1F170, 0x1F1E6)
+                                for k in range(26)})
+"""Letters drawn as symbols, which NFKC leaves alone and are no word characters: negative circled
+(🅢), negative squared (🅰) and regional indicators (🇸, which pairs show as flags)."""
+STRIKE_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+"""Combining marks left over after NFKC (which composes every accent that has a composed letter):
+strike-through, underline and "zalgo" stacks drawn over letters ("S̶q̶u̶i̶d̶")."""
+MASK = "*"
+"""A letter masked inside a word ("Str*nger", "P*kachu") or stars between its letters ("S*q*u*i*d")."""
 UPPER_CONFUSABLES = str.maketrans({"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z"})
 """Capitals that look like another Latin letter than their lower case does (Greek Η is H, η is n):
 mapped before case-folding, so "ΗΑRRY" in Greek capitals is "harry", not "narry"."""
@@ -34,7 +45,7 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
 # A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
-WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*)*|[@$][^\W_]+", re.UNICODE)
+WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*|\*+[^\W_]+)*|[@$][^\W_]+", re.UNICODE)
 RUN_GAP = re.compile(r"[\s.\-_*·•/\\'’]{1,8}")
 """What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N")."""
 CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -53,20 +64,27 @@ class Token:
 
 
 def _clean(text: str) -> tuple[str, list[int], set[int]]:
-    """NFKC, drop zero-width/control characters; return the text, an index map back, and
-    the positions (in the cleaned text) right after a removed invisible character."""
+    """NFKC, letters drawn as symbols read as letters, zero-width/control characters and leftover
+    combining marks dropped; return the text, an index map back, and the positions (in the cleaned
+    text) where such a change was made: a disguise, when inside a word."""
     chars: list[str] = []
     index: list[int] = []
-    after_invisible: set[int] = set()
+    changed: set[int] = set()
     for i, ch in enumerate(text):
         if ZERO_WIDTH.match(ch) or (unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"):
-            after_invisible.add(len(chars))
+            changed.add(len(chars))
             continue
         for c in unicodedata.normalize("NFKC", ch):
-            chars.append(c)
+            if STRIKE_MARKS.match(c):
+                changed.add(len(chars))
+                continue
+            letter = c.translate(STYLED_LETTERS)
+            if letter != c:
+                changed.add(len(chars) + 1)  # inside the word even where it is the first letter
+            chars.append(letter)
             index.append(i)
     index.append(len(text))
-    return "".join(chars), index, after_invisible
+    return "".join(chars), index, changed
 
 
 def _is_mixed_case(word: str) -> bool:
@@ -92,6 +110,8 @@ def normalise_word(word: str) -> tuple[str, bool]:
     mapped = folded if CJK.search(folded) else _strip_accents(word.translate(UPPER_CONFUSABLES).casefold()).translate(
         CONFUSABLES)
     disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
+    if MASK in mapped:
+        mapped, disguised = mapped.replace(MASK, ""), True
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped):
         mapped, disguised = mapped.translate(LEET), True
@@ -130,11 +150,11 @@ def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
 
 def tokenize(text: str) -> list[Token]:
     """Normalised word tokens of ``text`` with spans into the original string."""
-    cleaned, index, after_invisible = _clean(text)
+    cleaned, index, changed = _clean(text)
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
         word, disguised = normalise_word(m.group())
-        if any(m.start() < p < m.end() for p in after_invisible):
+        if any(m.start() < p < m.end() for p in changed):
             disguised = True
         start, end = index[m.start()], index[m.end() - 1] + 1
         tokens.append(Token(word, start, end, disguised, False, text[start:end]))
