@@ -64,6 +64,9 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
         return "".join(chr(first + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c for c in name)
     if how == "strike":
         return "".join(c + "\u0336" for c in name)
+    if how == "stretch":  # a letter typed three times or more
+        i = data.draw(st.sampled_from([k for k, c in enumerate(name) if c.isalpha()]))
+        return name[:i] + name[i] * data.draw(st.integers(3, 6)) + name[i + 1 :]
     # a single typo inside one word of 5+ letters (shorter words are matched exactly by design),
     # or a space breaking such a word in two
     words = name.split()
@@ -95,7 +98,7 @@ def test_disguised_names_are_caught(
 ) -> None:
     signal, snapshot, _ = lexical
     name, slug = data.draw(st.sampled_from(distinctive_names(snapshot)))
-    kinds = ["homoglyph", "leet", "spacing", "zero_width", "case", "small_caps", "symbols", "strike"]
+    kinds = ["homoglyph", "leet", "spacing", "zero_width", "case", "small_caps", "symbols", "strike", "stretch"]
     kinds += ["typo", "split", "mask", "vowels"] if any(len(w) >= 5 for w in name.split()) else []
     how = data.draw(st.sampled_from(kinds))
     disguised = disguise(name, how, data)

@@ -145,6 +145,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("Str*nger Things kids", "stranger-things", None),  # a masked letter
         ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
         ("Elvn with a nosebleed", "stranger-things", "Eleven"),
+        ("Squiiiid Gaaame doll", "squid-game", None),  # stretched letters
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

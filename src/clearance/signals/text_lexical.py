@@ -241,7 +241,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "20"
+    version = "21"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True

@@ -234,7 +234,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "9"
+    version = "10"
     content_kinds = frozenset({"text"})
     bases = frozenset({"description"})
 

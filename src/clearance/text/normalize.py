@@ -35,6 +35,9 @@ STYLED_LETTERS = str.maketrans({chr(first + k): chr(ord("a") + k) for first in (
 STRIKE_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 """Combining marks left over after NFKC (which composes every accent that has a composed letter):
 strike-through, underline and "zalgo" stacks drawn over letters ("S̶q̶u̶i̶d̶")."""
+STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
+"""A letter typed three times or more, which no word of English has ("Squiiiid", "Pikachuuu"): read
+once. Not a disguise, since people stretch everyday words too ("sooo frozennn")."""
 MASK = "*"
 """A letter masked inside a word ("Str*nger", "P*kachu") or stars between its letters ("S*q*u*i*d")."""
 UPPER_CONFUSABLES = str.maketrans({"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z"})
@@ -101,7 +104,7 @@ def _strip_accents(word: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def normalise_word(word: str) -> tuple[str, bool]:
-    """Case-fold, map look-alikes and leetspeak; return (text, was_disguised).
+    """Case-fold, map look-alikes and leetspeak, read stretched letters once; return (text, was_disguised).
 
     Memoised: the same words recur from prompt to prompt, and this was a third of tokenising.
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
@@ -115,6 +118,8 @@ def normalise_word(word: str) -> tuple[str, bool]:
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped):
         mapped, disguised = mapped.translate(LEET), True
+    if not CJK.search(mapped):
+        mapped = STRETCHED.sub(r"\1", mapped)
     return mapped, disguised
 
 
