@@ -17,8 +17,12 @@ from clearance.text.normalize import normalise, tokenize
 from clearance.verdict import Action
 from tests.conftest import WORKS_YAML
 
-HOMOGLYPHS = {"a": "а", "e": "е", "o": "о", "p": "р", "c": "с", "x": "х", "y": "у", "i": "і",  # Cyrillic
-              "H": "Η", "N": "Ν", "M": "Μ", "Y": "Υ", "Z": "Ζ", "B": "Β", "P": "Ρ", "K": "Κ", "T": "Τ"}  # Greek
+HOMOGLYPHS = {  # look-alikes from Cyrillic, Greek (capitals too), Armenian, Cherokee and Latin's own IPA letters
+    "a": "аɑα", "e": "е", "o": "оοօ", "p": "рρ", "c": "с", "x": "х", "y": "уү", "i": "іɩι", "d": "ԁ", "u": "սʋ",
+    "g": "ɡ", "q": "ԛ", "s": "ѕ", "h": "һ", "j": "ј", "w": "ԝ", "v": "ѵν",
+    "H": "ΗНᎻ", "N": "Ν", "M": "ΜМᎷ", "Y": "ΥҮ", "Z": "ΖᏃ", "B": "ΒВᏴ", "P": "ΡРᏢ", "K": "ΚКᏦ", "T": "ΤТᎢ",
+    "S": "ЅՏᏚ", "G": "ᏀԌ", "E": "ΕЕᎬ", "W": "ᏔԜ", "A": "ΑАᎪ", "C": "СᏟ", "O": "ΟОՕ", "X": "ΧХ", "L": "ᏞⅬ",
+}
 LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
 SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
 
@@ -47,7 +51,8 @@ def distinctive_names(snapshot: RegistrySnapshot) -> list[tuple[str, str]]:
 
 def disguise(name: str, how: str, data: st.DataObject) -> str:
     if how == "homoglyph":
-        return "".join(HOMOGLYPHS.get(c, c) if data.draw(st.booleans()) else c for c in name)
+        return "".join(data.draw(st.sampled_from(HOMOGLYPHS[c])) if c in HOMOGLYPHS and data.draw(st.booleans())
+                       else c for c in name)
     if how == "leet":
         return "".join(LEET.get(c.lower(), c) if data.draw(st.booleans()) else c for c in name)
     if how == "spacing":

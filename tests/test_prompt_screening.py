@@ -140,6 +140,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("W e d nesday dancing", "wednesday", None),  # spaced letters, then the rest of the word
         ("ΗΑRRΥ ΡΟΤΤΕR wand duel", "harry-potter", None),  # Greek capitals: Η is H, though η looks like n
         ("ꜱᴛʀᴀɴɢᴇʀ ᴛʜɪɴɢꜱ kids on bikes", "stranger-things", None),  # small capitals
+        ("Ꮪquid Ꮐame doll", "squid-game", None),  # Cherokee letters, from Unicode's confusables
         ("🅢🅠🅤🅘🅓 🅖🅐🅜🅔 doll", "squid-game", None),  # letters drawn as symbols
         ("S̶q̶u̶i̶d̶ G̶a̶m̶e̶ doll", "squid-game", None),  # struck through
         ("Str*nger Things kids", "stranger-things", None),  # a masked letter

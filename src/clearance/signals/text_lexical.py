@@ -42,6 +42,7 @@ from clearance.content import Content
 from clearance.index.columns import KeyIndex, OneEditIndex, StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
+from clearance.text import normalize
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
@@ -284,6 +285,9 @@ class TextLexical(SignalType):
         if len(self.compacts):
             self.compact.make_automaton()
         self.has_compact = bool(len(self.compacts))
+
+    def model_versions(self) -> dict[str, str]:
+        return {self.name: self.version, "text.normalisation": normalize.VERSION}
 
     def preload(self) -> None:
         """Every prompt's words are weighed by their frequency in English: open the frequency table

@@ -39,6 +39,7 @@ from clearance.content import Content
 from clearance.index.columns import StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
+from clearance.text import normalize
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
 from clearance.text.keywords import KeywordTable, content_words, keyword_weights, rarity
 from clearance.text.normalize import content_tokens
@@ -302,10 +303,12 @@ class TextSemantic(SignalType):
         shared_text_embedder()
 
     def model_versions(self) -> dict[str, str]:
-        """The code's version, the sentence model, and digests of the package data the scores depend
-        on. They key the persisted index too: an index kept from before the ordinary prompts changed
-        held the old ones' vectors, which the new calibration was not fitted on."""
-        return {self.name: self.version, "text.embedding_model": MODEL_ID, **data_digests()}
+        """The code's version, the sentence model, the normalisation the description words go through,
+        and digests of the package data the scores depend on. They key the persisted index too: an
+        index kept from before the ordinary prompts changed held the old ones' vectors, which the
+        new calibration was not fitted on."""
+        return {self.name: self.version, "text.embedding_model": MODEL_ID, "text.normalisation": normalize.VERSION,
+                **data_digests()}
 
     # -- features -----------------------------------------------------------------------
     def features(self, content: Content) -> Candidates:

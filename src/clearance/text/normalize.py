@@ -10,22 +10,26 @@ a disguise is itself evidence of intent, which the lexical signal uses for ambig
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 from clearance.content import Content
 
-# Latin look-alikes from Cyrillic, Greek and other scripts (lower-case targets; we case-fold).
+VERSION = "2"
+"""Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
+(``model_versions`` of the text signals), so a change here must bump it."""
+
+# Latin look-alikes that Unicode's confusables (``unicode_confusables``) do not list: lower-case
+# Cyrillic and Greek letters shaped like small capitals or other Latin letters, ligatures, small
+# capitals (a "font" of text generators that NFKC leaves alone). Applied after case-folding.
 CONFUSABLES = str.maketrans({
-    "а": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
-    "к": "k", "ӏ": "l", "м": "m", "н": "h", "о": "o", "р": "p", "ԛ": "q", "г": "r", "ѕ": "s", "т": "t",
-    "и": "u", "ѵ": "v", "ԝ": "w", "х": "x", "у": "y", "з": "3", "ь": "b", "п": "n",
-    "α": "a", "β": "b", "ϲ": "c", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
-    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "γ": "y", "μ": "u", "ѡ": "w",
-    "ı": "i", "ȷ": "j", "ℓ": "l", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
-    # small capitals, a "font" of text generators that NFKC leaves alone
+    "в": "b", "ё": "e", "ї": "i", "к": "k", "м": "m", "н": "h", "т": "t", "и": "u", "з": "3", "ь": "b", "п": "n",
+    "β": "b", "ε": "e", "η": "n", "κ": "k", "τ": "t", "χ": "x", "ω": "w", "μ": "u",
+    "ȷ": "j", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
     **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True)),
 })
 STYLED_LETTERS = str.maketrans({chr(first + k): chr(ord("a") + k) for first in (0x1F150, 0x1F170, 0x1F1E6)
@@ -40,9 +44,6 @@ STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 once. Not a disguise, since people stretch everyday words too ("sooo frozennn")."""
 MASK = "*"
 """A letter masked inside a word ("Str*nger", "P*kachu") or stars between its letters ("S*q*u*i*d")."""
-UPPER_CONFUSABLES = str.maketrans({"Η": "h", "Ν": "n", "Μ": "m", "Υ": "y", "Ζ": "z"})
-"""Capitals that look like another Latin letter than their lower case does (Greek Η is H, η is n):
-mapped before case-folding, so "ΗΑRRY" in Greek capitals is "harry", not "narry"."""
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
@@ -102,6 +103,24 @@ def _strip_accents(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
 
 
+@cache
+def unicode_confusables() -> dict[int, str]:
+    """Every letter of another script that Unicode's confusables data (UTS #39, as shipped in the
+    ``confusable-homoglyphs`` wheel) lists as looking like one Latin letter: Cherokee, Armenian,
+    Coptic, Lisu, Greek and Cyrillic capitals... Applied before case-folding, since a capital may look
+    like another letter than its lower case does (Greek Η is an H, η an n). A capital that looks
+    like "l" is read as an I. Read once per process (~30 ms)."""
+    data = json.loads((resources.files("confusable_homoglyphs") / "confusables.json").read_text(encoding="utf-8"))
+    table: dict[int, str] = {}
+    for key, entries in data.items():
+        for other in (entry["c"] for entry in entries):
+            look, latin = (other, key) if key.isascii() else (key, other)
+            if (len(look) == 1 and len(latin) == 1 and latin.isascii() and latin.isalpha() and not look.isascii()
+                    and unicodedata.category(look).startswith("L") and not CJK.match(look)):
+                table.setdefault(ord(look), "I" if latin == "l" and look.isupper() else latin)
+    return table
+
+
 @lru_cache(maxsize=200_000)
 def normalise_word(word: str) -> tuple[str, bool]:
     """Case-fold, map look-alikes and leetspeak, read stretched letters once; return (text, was_disguised).
@@ -110,8 +129,10 @@ def normalise_word(word: str) -> tuple[str, bool]:
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
     without end."""
     folded = word.casefold()
-    mapped = folded if CJK.search(folded) else _strip_accents(word.translate(UPPER_CONFUSABLES).casefold()).translate(
-        CONFUSABLES)
+    if CJK.search(folded):
+        mapped = folded
+    else:
+        mapped = _strip_accents(word.translate(unicode_confusables()).casefold()).translate(CONFUSABLES)
     disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
     if MASK in mapped:
         mapped, disguised = mapped.replace(MASK, ""), True
