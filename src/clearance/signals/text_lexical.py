@@ -357,9 +357,7 @@ class TextLexical(SignalType):
 
     def _glued_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
         """Names split by punctuation without spaces ("Ve-cna", "Squid_Game", "Gi.hun"), or broken by a
-        space inside a word ("Stran ger Things", "Squid Ga me", "Vec na"). A space-broken name counts
-        only exactly, and only where a piece is no word of English: "bat man" is two words, and
-        "up side down" does not disguise the Upside Down."""
+        space inside a word (``_broken_name_hits``)."""
         hits = []
         for i in range(len(tokens)):
             j, gaps = i + 1, []
@@ -372,11 +370,10 @@ class TextLexical(SignalType):
             for end in range(i + 2, j + 1):
                 window = tokens[i:end]
                 joined = "".join(t.text for t in window)
-                if any(" " in g for g in gaps[: end - i - 1]):
-                    said = tuple(t.text for t in window)
-                    if joined in self.compact_entries and not all(is_ordinary_word(w) for w in said):
-                        hits += [_Hit(e, i, end, window, False, True)
-                                 for e in self._entries_of(self.compact_entries.get(joined)) if e.tokens != said]
+                if any(" " in g for g in gaps[: end - i - 1]):  # so are all longer windows from i
+                    if not (self.has_compact and self.compact.match(joined)):
+                        break  # no name begins with these letters
+                    hits += self._broken_name_hits(window, i, joined)
                     continue
                 odd = any(g not in ("-", "'", "’") for g in gaps[: end - i - 1])
                 candidates = {joined} if joined in self.compact_entries else set()
@@ -386,6 +383,16 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, end, window, compact != joined, odd)
                              for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
+
+    def _broken_name_hits(self, window: list[Token], start: int, joined: str) -> list[_Hit]:
+        """A name broken by a space inside a word ("Stran ger Things", "Squid Ga me", "Vec na"): exactly
+        its letters, split elsewhere than between its words, and a disguise only where a piece is no
+        word of English: "bat man" is two words, and "up side down" is not the Upside Down."""
+        said = tuple(t.text for t in window)
+        if joined not in self.compact_entries or all(is_ordinary_word(w) for w in said):
+            return []
+        return [_Hit(e, start, start + len(window), window, False, True)
+                for e in self._entries_of(self.compact_entries.get(joined)) if e.tokens != said]
 
     def _compact_hits(self, tokens: list[Token]) -> list[_Hit]:
         """Names inside joined letter runs, long unknown words (hashtags) and CJK text."""
