@@ -106,10 +106,9 @@ MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
 combining marks is one run of 5,000 words."""
-GLUED_GAP = re.compile(r"\S{1,3}")
-"""What may join the words of a name without a space ("Squid_Game", "Ki-hun", "Gi.hun")."""
-SPLIT_GAP = re.compile(r"[ _.'’-]{1,3}")
-"""What may break a name inside a word ("Stran ger", "St- ranger"): spaces and a little punctuation."""
+JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}")
+"""What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
+word ("Stran ger", "St- ranger": spaces and a little punctuation)."""
 VOWELS = re.compile("[aeiou]")
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
@@ -357,30 +356,27 @@ class TextLexical(SignalType):
 
     def _glued_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
         """Names split by punctuation without spaces ("Ve-cna", "Squid_Game", "Gi.hun"), or broken by a
-        space inside a word (``_broken_name_hits``)."""
+        space inside a word (``_broken_name_hits``), looked for in runs of words from every start."""
         hits = []
         for i in range(len(tokens)):
-            j, gaps = i + 1, []
-            while j < min(len(tokens), i + MAX_GLUED_WORDS):
+            joined, gaps = tokens[i].text, []
+            for j in range(i + 1, min(len(tokens), i + MAX_GLUED_WORDS)):
                 gap = text[tokens[j - 1].end : tokens[j].start]
-                if not (GLUED_GAP.fullmatch(gap) or SPLIT_GAP.fullmatch(gap)):
+                if not JOIN_GAP.fullmatch(gap):
                     break
                 gaps.append(gap)
-                j += 1
-            for end in range(i + 2, j + 1):
-                window = tokens[i:end]
-                joined = "".join(t.text for t in window)
-                if any(" " in g for g in gaps[: end - i - 1]):  # so are all longer windows from i
+                joined += tokens[j].text
+                if any(" " in g for g in gaps):  # so are all longer runs from i
                     if not (self.has_compact and self.compact.match(joined)):
                         break  # no name begins with these letters
-                    hits += self._broken_name_hits(window, i, joined)
+                    hits += self._broken_name_hits(tokens[i : j + 1], i, joined)
                     continue
-                odd = any(g not in ("-", "'", "’") for g in gaps[: end - i - 1])
+                odd = any(g not in ("-", "'", "’") for g in gaps)
                 candidates = {joined} if joined in self.compact_entries else set()
                 if self._typo_candidate(joined) and len(joined) >= 6:
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
                 for compact in candidates:
-                    hits += [_Hit(e, i, end, window, compact != joined, odd)
+                    hits += [_Hit(e, i, j + 1, tokens[i : j + 1], compact != joined, odd)
                              for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
 

@@ -75,7 +75,11 @@ def _clean(text: str) -> tuple[str, list[int], set[int]]:
     index: list[int] = []
     changed: set[int] = set()
     for i, ch in enumerate(text):
-        if ZERO_WIDTH.match(ch) or (unicodedata.category(ch) in ("Cc", "Cf") and ch not in "\t\n\r"):
+        if " " <= ch <= "~" or ch in "\t\n\r":  # printable ASCII, which none of this changes
+            chars.append(ch)
+            index.append(i)
+            continue
+        if ZERO_WIDTH.match(ch) or unicodedata.category(ch) in ("Cc", "Cf"):
             changed.add(len(chars))
             continue
         for c in unicodedata.normalize("NFKC", ch):
