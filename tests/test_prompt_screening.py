@@ -147,6 +147,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
         ("Elvn with a nosebleed", "stranger-things", "Eleven"),
         ("Squiiiid Gaaame doll", "squid-game", None),  # stretched letters
+        ("kpop deamon hunter concert", "kpop-demon-hunters", None),  # misspelt, then one edit from a word
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

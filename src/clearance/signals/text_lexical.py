@@ -334,6 +334,9 @@ class TextLexical(SignalType):
         return found
 
     def _phrase_hits(self, tokens: list[Token]) -> list[_Hit]:
+        """Names said word by word, each word as typed or one of its ``_alternatives``. Once a name is
+        misspelt, its later words may be one edit off even where that makes a word of English:
+        "micheal scot" misspells "Michael Scott" throughout, while "a stranger thing" is no typo."""
         alternatives = [self._alternatives(t.text) for t in tokens]
         hits = []
         for i in range(len(tokens)):
@@ -341,7 +344,10 @@ class TextLexical(SignalType):
             for j in range(i, len(tokens)):
                 step = []
                 for prefix, fuzzy in frontier:
-                    for alt in alternatives[j]:
+                    options = alternatives[j]
+                    if fuzzy and len(tokens[j].text) >= MIN_FUZZY_LEN:
+                        options = options | self._within_one_edit(tokens[j].text, self.fuzzy_tokens)
+                    for alt in options:
                         phrase = f"{prefix} {alt}" if prefix else alt
                         ids = self.phrases.get(phrase)  # entries of the name, -1 for a prefix of one
                         if ids:
