@@ -56,7 +56,7 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
     if how == "leet":
         return "".join(LEET.get(c.lower(), c) if data.draw(st.booleans()) else c for c in name)
     if how == "spacing":
-        sep = data.draw(st.sampled_from([" ", ".", "-", " . "]))
+        sep = data.draw(st.sampled_from([" ", ".", "-", " . ", "~", ",", "|", "+", "🌟", "][", "\n"]))
         return sep.join(c for c in name if c != " ")
     if how == "zero_width":
         return "\u200b".join(name)

@@ -19,7 +19,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "2"
+VERSION = "3"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -50,8 +50,12 @@ LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
 # A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
 WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*|\*+[^\W_]+)*|[@$][^\W_]+", re.UNICODE)
-RUN_GAP = re.compile(r"[\s.\-_*·•/\\'’]{1,8}")
-"""What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N")."""
+RUN_GAP = re.compile(r"(?:\W|_){1,8}")
+"""What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N",
+"S~q~u~i~d", "[S][q][u][i][d]", "S🌟t🌟r"): anything but letters and digits."""
+SEPARATED = re.compile(r"[^\W_]([|!+])[^\W_](?:\1[^\W_])+")
+"""Single letters separated by a symbol that is also leetspeak ("W|e|d|n|e|s|d|a|y", "S+q+u+i+d"):
+the symbol separates here, it stands for no letter."""
 CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -140,6 +144,8 @@ def normalise_word(word: str) -> tuple[str, bool]:
     disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
     if MASK in mapped:
         mapped, disguised = mapped.replace(MASK, ""), True
+    if separated := SEPARATED.fullmatch(mapped):
+        mapped, disguised = mapped.replace(separated.group(1), ""), True
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped):
         mapped, disguised = mapped.translate(LEET), True
