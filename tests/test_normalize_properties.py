@@ -96,7 +96,7 @@ def disguise(name: str, how: str, data: st.DataObject) -> str:
     return " ".join(words)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_disguised_names_are_caught(
     lexical: tuple[TextLexical, RegistrySnapshot, Screener], data: st.DataObject

@@ -144,6 +144,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("🅢🅠🅤🅘🅓 🅖🅐🅜🅔 doll", "squid-game", None),  # letters drawn as symbols
         ("S̶q̶u̶i̶d̶ G̶a̶m̶e̶ doll", "squid-game", None),  # struck through
         ("Str*nger Things kids", "stranger-things", None),  # a masked letter
+        ("Bridg*rton ball", "bridgerton", None),  # a masked letter in a one-word name
         ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
         ("Elvn with a nosebleed", "stranger-things", "Eleven"),
         ("Squiiiid Gaaame doll", "squid-game", None),  # stretched letters

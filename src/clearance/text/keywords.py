@@ -17,7 +17,7 @@ import numpy as np
 
 from clearance.index.columns import KeyIndex, StringColumn
 from clearance.text.frequencies import FrequencyTable, load_table, save_table
-from clearance.text.normalize import Token, tokenize
+from clearance.text.normalize import MASK, Token, tokenize
 
 STOPWORDS = frozenset(
     (
@@ -76,6 +76,10 @@ def _build_table() -> FrequencyTable:
 
 @lru_cache(maxsize=200_000)
 def zipf(word: str) -> float:
+    """How frequent the word is in English (Zipf scale). A word with a masked letter ("bel*a") is no
+    word at all, though ``wordfreq`` would read it as two that are."""
+    if MASK in word:
+        return 0.0
     value = _table.get(word) if _table is not None else None
     return value if value is not None else wordfreq_zipf()(word, "en")
 

@@ -19,7 +19,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "3"
+VERSION = "4"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -43,7 +43,8 @@ STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 """A letter typed three times or more, which no word of English has ("Squiiiid", "Pikachuuu"): read
 once. Not a disguise, since people stretch everyday words too ("sooo frozennn")."""
 MASK = "*"
-"""A letter masked inside a word ("Str*nger", "P*kachu") or stars between its letters ("S*q*u*i*d")."""
+"""A letter masked inside a word ("Str*nger", "P*kachu"): kept, so the word is one substitution from
+the name; stars between every two letters ("S*q*u*i*d") are ``SEPARATED``."""
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
@@ -53,9 +54,9 @@ WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*|\*+[^\W_]+)*|[@$][^\W_]+", re.UN
 RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 """What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N",
 "S~q~u~i~d", "[S][q][u][i][d]", "S🌟t🌟r"): anything but letters and digits."""
-SEPARATED = re.compile(r"[^\W_]([|!+])[^\W_](?:\1[^\W_])+")
-"""Single letters separated by a symbol that is also leetspeak ("W|e|d|n|e|s|d|a|y", "S+q+u+i+d"):
-the symbol separates here, it stands for no letter."""
+SEPARATED = re.compile(r"[^\W_]([|!+*])[^\W_](?:\1[^\W_])+\1?")
+"""Single letters separated by a symbol that may also stand for a letter ("W|e|d|n|e|s|d|a|y",
+"S+q+u+i+d", "S*q*u*i*d"): here it separates, it stands for no letter."""
 CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
@@ -140,10 +141,8 @@ def normalise_word(word: str) -> tuple[str, bool]:
     if CJK.search(folded):
         mapped = folded
     else:
-        mapped = _strip_accents(word.translate(unicode_confusables()).casefold()).translate(CONFUSABLES)
-    disguised = mapped != _strip_accents(folded) or _is_mixed_case(word)
-    if MASK in mapped:
-        mapped, disguised = mapped.replace(MASK, ""), True
+        mapped = _strip_accents(word.translate(unicode_confusables()).casefold().translate(CONFUSABLES))
+    disguised = mapped != _strip_accents(folded) or _is_mixed_case(word) or MASK in mapped
     if separated := SEPARATED.fullmatch(mapped):
         mapped, disguised = mapped.replace(separated.group(1), ""), True
     has_letters = any(c.isalpha() for c in mapped)
