@@ -192,6 +192,17 @@ def service_ab(d: dict) -> list[str]:
             *table(["revision", "server CPU per request", "requests/s", "CPU per request, each run"], rows)]
 
 
+def disguises(d: dict) -> list[str]:
+    def shown(text: str) -> str:  # a table cell cannot hold a pipe or a line break
+        return f"`{text}`".replace("|", "\\|").replace("\n", "\\n")
+
+    rows = [[how, str(r["n"]), pct(r["caught"]) if r["caught"] is not None else "-",
+             ", ".join(shown(m) for m in r["misses"][:3])] for how, r in d["by_disguise"].items()]
+    return [f"Each of the {d['names']} names that count alone among {d['works']} works, disguised each way of "
+            f"`tests/disguises.py` (seed {d['seed']}) in \"{d['template']}\": share that blocks for its work:", "",
+            *table(["disguise", "names", "caught", "some misses"], rows)]
+
+
 def machine_line(m: dict) -> list[str]:
     """The machine a result was measured on (results written before ``common.machine`` have none)."""
     if "minilm_pass_ms" not in m:
@@ -205,6 +216,7 @@ def tables(level: str) -> str:
     for name, render in (
         ("prompts", prompts),
         ("prompts_ab", prompts_ab),
+        ("disguises", disguises),
         ("text_model", text_model),
         ("image", image),
         ("video_audio", video_audio),

@@ -1,0 +1,135 @@
+"""Ways people disguise a registered name, each a function of the name and a random source.
+
+Shared by the property tests (which pass Hypothesis' ``randoms()``, so a failure shrinks and
+replays) and by ``benchmarks/bench_disguises.py`` (a seeded ``random.Random``, so the battery is
+the same from run to run): both exercise exactly the same disguises.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from clearance.registry.store import RegistrySnapshot
+from clearance.signals.text_lexical import DISTINCTIVE, TextLexical, _entries
+from clearance.text.dictionary import is_ordinary_word
+from clearance.text.normalize import normalise
+
+HOMOGLYPHS = {  # look-alikes from Cyrillic, Greek (capitals too), Armenian, Cherokee and Latin's own IPA letters
+    "a": "аɑα", "e": "е", "o": "оοօ", "p": "рρ", "c": "с", "x": "х", "y": "уү", "i": "іɩι", "d": "ԁ", "u": "սʋ",
+    "g": "ɡ", "q": "ԛ", "s": "ѕ", "h": "һ", "j": "ј", "w": "ԝ", "v": "ѵν",
+    "H": "ΗНᎻ", "N": "Ν", "M": "ΜМᎷ", "Y": "ΥҮ", "Z": "ΖᏃ", "B": "ΒВᏴ", "P": "ΡРᏢ", "K": "ΚКᏦ", "T": "ΤТᎢ",
+    "S": "ЅՏᏚ", "G": "ᏀԌ", "E": "ΕЕᎬ", "W": "ᏔԜ", "A": "ΑАᎪ", "C": "СᏟ", "O": "ΟОՕ", "X": "ΧХ", "L": "ᏞⅬ",
+}
+LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
+SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
+SEPARATORS = [" ", ".", "-", " . ", "~", ",", "|", "+", "🌟", "][", "\n"]
+SYMBOL_ALPHABETS = [0x1F170, 0x1F150, 0x1F1E6]  # negative squared, negative circled, regional indicators
+
+
+def distinctive_names(snapshot: RegistrySnapshot) -> list[tuple[str, str]]:
+    """(name, work slug) for Latin-script names that need no support and are long enough to disguise."""
+    out = []
+    for work in snapshot.works:
+        for entry in _entries(work):
+            compact = "".join(entry.tokens)
+            if entry.level == DISTINCTIVE and len(compact) >= 6 and compact.isascii() and compact.isalpha():
+                out.append((entry.name, work.slug))
+    return sorted(set(out))
+
+
+def homoglyph(name: str, rnd: random.Random) -> str:
+    return "".join(rnd.choice(HOMOGLYPHS[c]) if c in HOMOGLYPHS and rnd.random() < 0.5 else c for c in name)
+
+
+def leet(name: str, rnd: random.Random) -> str:
+    return "".join(LEET.get(c.lower(), c) if rnd.random() < 0.5 else c for c in name)
+
+
+def spacing(name: str, rnd: random.Random) -> str:
+    return rnd.choice(SEPARATORS).join(c for c in name if c != " ")
+
+
+def zero_width(name: str, _rnd: random.Random) -> str:
+    return "\u200b".join(name)
+
+
+def alternating_case(name: str, _rnd: random.Random) -> str:
+    return "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(name))
+
+
+def small_caps(name: str, _rnd: random.Random) -> str:
+    return "".join(SMALL_CAPS.get(c.lower(), c) for c in name)
+
+
+def symbols(name: str, rnd: random.Random) -> str:
+    first = rnd.choice(SYMBOL_ALPHABETS)
+    return "".join(chr(first + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c for c in name)
+
+
+def strike(name: str, _rnd: random.Random) -> str:
+    return "".join(c + "\u0336" for c in name)
+
+
+def stretch(name: str, rnd: random.Random) -> str:
+    i = rnd.choice([k for k, c in enumerate(name) if c.isalpha()])
+    return name[:i] + name[i] * rnd.randint(3, 6) + name[i + 1 :]
+
+
+def _in_a_long_word(change: Callable[[str, random.Random], str]) -> Callable[[str, random.Random], str | None]:
+    """A change to one word of five letters or more (None for a name without one)."""
+    def changed(name: str, rnd: random.Random) -> str | None:
+        words = name.split()
+        long = [k for k, w in enumerate(words) if len(w) >= 5]
+        if not long:
+            return None
+        i = rnd.choice(long)
+        words[i] = change(words[i], rnd)
+        return " ".join(words)
+    return changed
+
+
+@_in_a_long_word
+def typo(word: str, rnd: random.Random) -> str:
+    """A swap, a dropped or a doubled letter, never the first."""
+    j = rnd.randint(1, max(1, len(word) - 2))
+    kind = rnd.choice(["swap", "drop", "double"])
+    return {"swap": word[:j] + word[j + 1 : j + 2] + word[j] + word[j + 2 :], "drop": word[:j] + word[j + 1 :],
+            "double": word[:j] + word[j] + word[j:]}[kind]
+
+
+@_in_a_long_word
+def split(word: str, rnd: random.Random) -> str:
+    j = rnd.randint(2, len(word) - 2)
+    return word[:j] + " " + word[j:]
+
+
+@_in_a_long_word
+def mask(word: str, rnd: random.Random) -> str:
+    j = rnd.randint(1, len(word) - 2)
+    return word[:j] + "*" + word[j + 1 :]
+
+
+@_in_a_long_word
+def vowels(word: str, _rnd: random.Random) -> str:
+    return word[0] + "".join(c for c in word[1:] if c.lower() not in "aeiou")
+
+
+DISGUISES: dict[str, Callable[[str, random.Random], str | None]] = {
+    "homoglyph": homoglyph, "leet": leet, "spacing": spacing, "zero_width": zero_width, "case": alternating_case,
+    "small_caps": small_caps, "symbols": symbols, "strike": strike, "stretch": stretch, "typo": typo,
+    "split": split, "mask": mask, "vowels": vowels,
+}
+
+
+def is_a_disguise(name: str, disguised: str, how: str) -> bool:
+    """Whether the change still disguises the name rather than making other words of it: a typo, a
+    mask or dropped vowels that leave an ordinary or very short word are that word; a name broken
+    into words of English ("bat man") is those words; a skeleton of three letters, or of a name with
+    accented vowels, is too short or too far to tell."""
+    changed = set(normalise(disguised).split()) - set(normalise(name).split())
+    if how in ("typo", "mask", "vowels") and not all(TextLexical._typo_candidate(w) for w in changed):
+        return False
+    if how == "split" and all(is_ordinary_word(w) for w in changed):
+        return False
+    return not (how == "vowels" and (any(len(w) < 4 for w in changed) or not name.isascii()))
