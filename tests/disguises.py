@@ -11,8 +11,9 @@ import random
 from collections.abc import Callable
 
 from clearance.registry.store import RegistrySnapshot
-from clearance.signals.text_lexical import DISTINCTIVE, TextLexical, _entries
+from clearance.signals.text_lexical import DISTINCTIVE, REAL_WORD_MIN_ZIPF, TextLexical, _entries
 from clearance.text.dictionary import is_ordinary_word
+from clearance.text.keywords import zipf
 from clearance.text.normalize import normalise
 
 HOMOGLYPHS = {  # look-alikes from Cyrillic, Greek (capitals too), Armenian, Cherokee and Latin's own IPA letters
@@ -91,8 +92,9 @@ def _in_a_long_word(change: Callable[[str, random.Random], str]) -> Callable[[st
 
 @_in_a_long_word
 def typo(word: str, rnd: random.Random) -> str:
-    """A swap, a dropped or a doubled letter, never the first."""
-    j = rnd.randint(1, max(1, len(word) - 2))
+    """A swap, a dropped or a doubled letter, never the first of the word (nor of the part after an
+    apostrophe or a hyphen: "l'éponge" is two words)."""
+    j = rnd.choice([k for k in range(1, max(2, len(word) - 1)) if word[k - 1].isalpha()] or [1])
     kind = rnd.choice(["swap", "drop", "double"])
     return {"swap": word[:j] + word[j + 1 : j + 2] + word[j] + word[j + 2 :], "drop": word[:j] + word[j + 1 :],
             "double": word[:j] + word[j] + word[j:]}[kind]
@@ -106,7 +108,9 @@ def split(word: str, rnd: random.Random) -> str:
 
 @_in_a_long_word
 def mask(word: str, rnd: random.Random) -> str:
-    j = rnd.randint(1, len(word) - 2)
+    """A letter masked by a star, after another letter: the first letter of a word (or of the part after
+    an apostrophe or a hyphen) is kept, as by a typo."""
+    j = rnd.choice([k for k in range(1, len(word) - 1) if word[k].isalpha() and word[k - 1].isalpha()] or [1])
     return word[:j] + "*" + word[j + 1 :]
 
 
@@ -130,6 +134,8 @@ def is_a_disguise(name: str, disguised: str, how: str) -> bool:
     changed = set(normalise(disguised).split()) - set(normalise(name).split())
     if how in ("typo", "mask", "vowels") and not all(TextLexical._typo_candidate(w) for w in changed):
         return False
+    if how == "typo" and len(name.split()) == 1 and any(zipf(w) >= REAL_WORD_MIN_ZIPF for w in changed):
+        return False  # a name of its own ("Merlina" without its r is "Melina"), as the lexical signal reads it
     if how == "split" and all(is_ordinary_word(w) for w in changed):
         return False
     return not (how == "vowels" and (any(len(w) < 4 for w in changed) or not name.isascii()))
