@@ -110,6 +110,8 @@ JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}")
 """What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
 word ("Stran ger", "St- ranger": spaces and a little punctuation)."""
 VOWELS = re.compile("[aeiou]")
+MAX_SEGMENT = 24
+"""Longest name word a run of spaced-out letters is cut into (``_segment``)."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
@@ -408,6 +410,8 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], False, True)
                              for e in self._entries_of(self.compact_entries.get(compact))
                              if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]
+            if tok.collapsed:
+                hits += self._segmented_hits(tok, i)
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
                 # "squidgame", "sqiudgame", "gihun"; a word that is a name itself is no typo of another
                 exact = {tok.text} if tok.text in self.compact_entries else set()
@@ -415,6 +419,30 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
+
+    def _segmented_hits(self, tok: Token, i: int) -> list[_Hit]:
+        """A run of spaced-out letters that is wholly a sequence of name words names what they name,
+        short names too ("I n d y J o n e s": "Indy", whom no name of five letters or more inside
+        the run finds), the longest where names overlap, as inside any run."""
+        words = self._segment(tok.text)
+        if len(words) < 2:
+            return []
+        said = [Token(w, tok.start, tok.end, True, True, tok.original) for w in words]
+        found = self._phrase_hits(said)
+        return [_Hit(h.entry, i, i + 1, [tok], False, True) for h in found
+                if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
+                           for o in found)]
+
+    def _segment(self, letters: str) -> list[str]:
+        """The fewest registered name words that spell ``letters`` exactly (none if they do not)."""
+        best: list[list[str] | None] = [[]] + [None] * len(letters)
+        for a in range(len(letters)):
+            if best[a] is None:
+                continue
+            for b in range(a + 2, min(len(letters), a + MAX_SEGMENT) + 1):
+                if (best[b] is None or len(best[a]) + 1 < len(best[b])) and letters[a:b] in self.name_tokens:
+                    best[b] = [*best[a], letters[a:b]]
+        return best[-1] or []
 
     def _outermost_inside(self, joined: str) -> list[str]:
         """The names found inside a run of joined letters, each once however often it recurs, less
