@@ -110,8 +110,9 @@ JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}")
 """What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
 word ("Stran ger", "St- ranger": spaces and a little punctuation)."""
 VOWELS = re.compile("[aeiou]")
-MAX_SEGMENT = 24
-"""Longest name word a run of spaced-out letters is cut into (``_segment``)."""
+MAX_SEGMENT, MAX_SEGMENTED_RUN = 24, 64
+"""Longest name word a run of spaced-out letters is cut into (``_segment``), and longest run cut: a
+hostile prompt of 9,000 spaced letters is one run, and names said that way are a few words."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
@@ -424,7 +425,7 @@ class TextLexical(SignalType):
         """A run of spaced-out letters that is wholly a sequence of name words names what they name,
         short names too ("I n d y J o n e s": "Indy", whom no name of five letters or more inside
         the run finds), the longest where names overlap, as inside any run."""
-        words = self._segment(tok.text)
+        words = self._segment(tok.text) if len(tok.text) <= MAX_SEGMENTED_RUN else []
         if len(words) < 2:
             return []
         said = [Token(w, tok.start, tok.end, True, True, tok.original) for w in words]
