@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -42,8 +40,6 @@ def test_disguised_names_are_caught(
     disguised = DISGUISES[how](name, data.draw(st.randoms(use_true_random=False)))
     if disguised is None or not is_a_disguise(name, disguised, how):
         return
-    if how == "stretch" and re.sub(r"(\w)\1{2,}", r"\1", disguised) != name:
-        return  # a known miss: a stretched double letter reads once, "Addddams" as "Adams" (bench_disguises counts it)
     template = data.draw(st.sampled_from(["{} at the beach", "a photo of {}, 4k", "{}", "video: {} dancing"]))
     prompt = template.format(disguised)
     matches = signal.match(Content(kind="text", text=prompt))

@@ -148,6 +148,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
         ("Elvn with a nosebleed", "stranger-things", "Eleven"),
         ("Squiiiid Gaaame doll", "squid-game", None),  # stretched letters
+        ("Wednesday Addddams dancing", "wednesday", None),  # a stretched letter that was doubled
         ("kpop deamon hunter concert", "kpop-demon-hunters", None),  # misspelt, then one edit from a word
         ("W|e|d|n|e|s|d|a|y dancing", "wednesday", None),  # letters separated by a leetspeak symbol
         ("[S][q][u][i][d] Game doll", "squid-game", None),  # or by any other symbols

@@ -54,7 +54,7 @@ from clearance.text.keywords import (
     use_frequency_table,
     zipf,
 )
-from clearance.text.normalize import CJK, Token, content_tokens, normalise
+from clearance.text.normalize import CJK, Token, content_tokens, normalise, undoubled
 from clearance.verdict import Match
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
@@ -244,7 +244,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "21"
+    version = "22"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -271,6 +271,9 @@ class TextLexical(SignalType):
                     and skeleton(t) != t]
         self.skeleton_words = StringColumn(skeletal)
         self.skeletons = KeyIndex((skeleton(t), i) for i, t in enumerate(skeletal))
+        doubled = [t for t in name_tokens if undoubled(t) != t]
+        self.doubled_words = StringColumn(doubled)
+        self.undoubled = KeyIndex((undoubled(t), i) for i, t in enumerate(doubled))
         long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
@@ -336,11 +339,18 @@ class TextLexical(SignalType):
             found |= self._within_two_edits(word)
         return found
 
+    def _doubled_names(self, tok: Token) -> set[str]:
+        """Name words with a doubled letter that a stretched word, read with each letter once, may
+        have had ("Addddams" is read "adams", and may be "addams")."""
+        if not tok.stretched:
+            return set()
+        return {self.doubled_words[i] for i in self.undoubled.get(undoubled(tok.text))}
+
     def _phrase_hits(self, tokens: list[Token]) -> list[_Hit]:
         """Names said word by word, each word as typed or one of its ``_alternatives``. Once a name is
         misspelt, its later words may be one edit off even where that makes a word of English:
         "micheal scot" misspells "Michael Scott" throughout, while "a stranger thing" is no typo."""
-        alternatives = [self._alternatives(t.text) for t in tokens]
+        alternatives = [self._alternatives(t.text) | self._doubled_names(t) for t in tokens]
         hits = []
         for i in range(len(tokens)):
             frontier = [("", False)]

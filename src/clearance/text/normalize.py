@@ -42,6 +42,14 @@ strike-through, underline and "zalgo" stacks drawn over letters ("S̶q̶u̶i̶d�
 STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 """A letter typed three times or more, which no word of English has ("Squiiiid", "Pikachuuu"): read
 once. Not a disguise, since people stretch everyday words too ("sooo frozennn")."""
+DOUBLED = re.compile(r"([^\W\d_])\1+")
+
+
+def undoubled(word: str) -> str:
+    """The word with each doubled letter once: what a stretched word read once may have been."""
+    return DOUBLED.sub(r"\1", word)
+
+
 MASK = "*"
 """A letter masked inside a word ("Str*nger", "P*kachu"): kept, so the word is one substitution from
 the name; stars between every two letters ("S*q*u*i*d") are ``SEPARATED``."""
@@ -70,6 +78,7 @@ class Token:
     disguised: bool = False
     collapsed: bool = False  # joined from spaced/dotted single letters: word boundaries lost
     original: str = ""
+    stretched: bool = False  # a letter typed three times or more, read once: it may have been double
 
 
 def _clean(text: str) -> tuple[str, list[int], set[int]]:
@@ -192,7 +201,8 @@ def tokenize(text: str) -> list[Token]:
         if any(m.start() < p < m.end() for p in changed):
             disguised = True
         start, end = index[m.start()], index[m.end() - 1] + 1
-        tokens.append(Token(word, start, end, disguised, False, text[start:end]))
+        stretched = STRETCHED.search(m.group().casefold()) is not None
+        tokens.append(Token(word, start, end, disguised, False, text[start:end], stretched))
     return _collapse_single_letters(tokens, text)
 
 
