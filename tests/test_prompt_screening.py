@@ -21,7 +21,9 @@ from clearance.screening import Screener
 from clearance.signals.text_lexical import DISTINCTIVE, NEEDS_SUPPORT, _without_article, ambiguity
 from clearance.signals.text_semantic import clause_spans
 from clearance.text.embedder import TextEmbedder
+from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
+from clearance.text.normalize import normalise
 from clearance.verdict import Action, Verdict
 from tests.conftest import PROBES, WORKS_YAML
 
@@ -673,3 +675,10 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
+
+
+@pytest.mark.parametrize("place", ["Wrocław", "Łódź", "Adapazarı", "Diyarbakır", "Nairobi", "Mérida"])
+def test_place_names_are_stored_as_prompt_words_are(place: str) -> None:
+    """The gazetteer holds names normalised as prompt words are: until 2026-12-03 it folded them to
+    ASCII its own way, which dropped ł and ı ("wrocaw", "adapazar"), so such a city was no place."""
+    assert is_place(normalise(place))

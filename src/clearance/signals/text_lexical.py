@@ -244,7 +244,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "22"
+    version = "23"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
