@@ -170,3 +170,17 @@ class OneEditIndex:
 
     def candidates(self, word: str) -> set[str]:
         return {self.words[i] for variant in deletes(word) | {word} for i in self.variants.get(variant)}
+
+
+class FormIndex:
+    """Words looked up by a form derived from each (their letters without vowels, without doubled
+    letters): ``get(form)`` gives the words of that form. Only the forms are given in; the function
+    that makes them stays with the caller, so the index pickles as arrays."""
+
+    def __init__(self, words_and_forms: Iterable[tuple[str, str]]) -> None:
+        pairs = sorted(set(words_and_forms))
+        self.words = StringColumn(word for word, _ in pairs)
+        self.forms = KeyIndex((form, i) for i, (_, form) in enumerate(pairs))
+
+    def get(self, form: str) -> set[str]:
+        return {self.words[i] for i in self.forms.get(form)}

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -39,7 +40,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from clearance.content import Content
-from clearance.index.columns import KeyIndex, OneEditIndex, StringColumn, WorkKeys
+from clearance.index.columns import FormIndex, KeyIndex, OneEditIndex, StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
 from clearance.text import normalize
@@ -244,7 +245,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "23"
+    version = "24"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -267,13 +268,9 @@ class TextLexical(SignalType):
         name_tokens = sorted({t for e in entries for t in e.tokens})
         self.name_tokens = KeyIndex((t, 0) for t in name_tokens)
         self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
-        skeletal = [t for t in name_tokens if t.isascii() and t.isalpha() and len(skeleton(t)) >= MIN_FUZZY_LEN
-                    and skeleton(t) != t]
-        self.skeleton_words = StringColumn(skeletal)
-        self.skeletons = KeyIndex((skeleton(t), i) for i, t in enumerate(skeletal))
-        doubled = [t for t in name_tokens if undoubled(t) != t]
-        self.doubled_words = StringColumn(doubled)
-        self.undoubled = KeyIndex((undoubled(t), i) for i, t in enumerate(doubled))
+        self.skeletons = FormIndex((t, skeleton(t)) for t in name_tokens if t.isascii() and t.isalpha()
+                                   and len(skeleton(t)) >= MIN_FUZZY_LEN and skeleton(t) != t)
+        self.undoubled = FormIndex((t, undoubled(t)) for t in name_tokens if undoubled(t) != t)
         long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
@@ -334,7 +331,7 @@ class TextLexical(SignalType):
             return {word}
         found = {word} | self._within_one_edit(word, self.fuzzy_tokens)
         if skeleton(word) == word:
-            found |= {self.skeleton_words[i] for i in self.skeletons.get(word)}
+            found |= self.skeletons.get(word)
         if len(word) >= TWO_EDITS_LEN and len(found) == 1:
             found |= self._within_two_edits(word)
         return found
@@ -344,7 +341,7 @@ class TextLexical(SignalType):
         have had ("Addddams" is read "adams", and may be "addams")."""
         if not tok.stretched:
             return set()
-        return {self.doubled_words[i] for i in self.undoubled.get(undoubled(tok.text))}
+        return self.undoubled.get(undoubled(tok.text))
 
     def _phrase_hits(self, tokens: list[Token]) -> list[_Hit]:
         """Names said word by word, each word as typed or one of its ``_alternatives``. Once a name is
@@ -378,19 +375,19 @@ class TextLexical(SignalType):
         space inside a word (``_broken_name_hits``), looked for in runs of words from every start."""
         hits = []
         for i in range(len(tokens)):
-            joined, gaps = tokens[i].text, []
+            joined, spaced, odd = tokens[i].text, False, False
             for j in range(i + 1, min(len(tokens), i + MAX_GLUED_WORDS)):
                 gap = text[tokens[j - 1].end : tokens[j].start]
                 if not JOIN_GAP.fullmatch(gap):
                     break
-                gaps.append(gap)
                 joined += tokens[j].text
-                if any(" " in g for g in gaps):  # so are all longer runs from i
+                spaced = spaced or " " in gap  # and so are all longer runs from i
+                if spaced:
                     if not (self.has_compact and self.compact.match(joined)):
                         break  # no name begins with these letters
                     hits += self._broken_name_hits(tokens[i : j + 1], i, joined)
                     continue
-                odd = any(g not in ("-", "'", "’") for g in gaps)
+                odd = odd or gap not in ("-", "'", "’")
                 candidates = {joined} if joined in self.compact_entries else set()
                 if self._typo_candidate(joined) and len(joined) >= 6:
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
@@ -440,9 +437,8 @@ class TextLexical(SignalType):
             return []
         said = [Token(w, tok.start, tok.end, True, True, tok.original) for w in words]
         found = self._phrase_hits(said)
-        return [_Hit(h.entry, i, i + 1, [tok], False, True) for h in found
-                if not any(o.start <= h.start and h.end <= o.end and (o.end - o.start) > (h.end - h.start)
-                           for o in found)]
+        return [_Hit(h.entry, i, i + 1, [tok], False, True)
+                for h in _outermost(found, lambda hit: (hit.start, hit.end))]
 
     def _segment(self, letters: str) -> list[str]:
         """The fewest registered name words that spell ``letters`` exactly (none if they do not)."""
@@ -459,9 +455,8 @@ class TextLexical(SignalType):
         """The names found inside a run of joined letters, each once however often it recurs, less
         those found only within a longer one: "strangerthings" holds "anger" and "indianajones" holds
         "jones", and neither is a name said there."""
-        found = {(end + 1 - len(self.compacts[k]), end + 1) for end, k in self.compact.iter(joined)}
-        return list(dict.fromkeys(joined[a:b] for a, b in sorted(found)
-                                  if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in found)))
+        found = sorted({(end + 1 - len(self.compacts[k]), end + 1) for end, k in self.compact.iter(joined)})
+        return list(dict.fromkeys(joined[a:b] for a, b in _outermost(found, lambda span: span)))
 
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""
@@ -593,6 +588,13 @@ def _edits(hit: _Hit, entry: NameEntry) -> int:
     else:
         names = list(entry.tokens)
     return max(1 if a != b and a == skeleton(b) else int(OSA.distance(a, b)) for a, b in zip(said, names, strict=True))
+
+
+def _outermost[T](items: list[T], span: Callable[[T], tuple[int, int]]) -> list[T]:
+    """The items whose span lies within no other item's longer span, in order."""
+    spans = [span(item) for item in items]
+    return [item for item, (a, b) in zip(items, spans, strict=True)
+            if not any(c <= a and b <= d and (c, d) != (a, b) for c, d in spans)]
 
 
 def skeleton(word: str) -> str:

@@ -20,5 +20,5 @@ def _places() -> frozenset[str]:
 
 
 def is_place(word: str) -> bool:
-    """``word`` (lower case, accents folded as registry names are) names a country or a large city."""
+    """``word`` (normalised as prompt words are: ``clearance.text.normalize``) names a country or a large city."""
     return word in _places()

@@ -43,13 +43,6 @@ STRETCHED = re.compile(r"([^\W\d_])\1{2,}")
 """A letter typed three times or more, which no word of English has ("Squiiiid", "Pikachuuu"): read
 once. Not a disguise, since people stretch everyday words too ("sooo frozennn")."""
 DOUBLED = re.compile(r"([^\W\d_])\1+")
-
-
-def undoubled(word: str) -> str:
-    """The word with each doubled letter once: what a stretched word read once may have been."""
-    return DOUBLED.sub(r"\1", word)
-
-
 MASK = "*"
 """A letter masked inside a word ("Str*nger", "P*kachu"): kept, so the word is one substitution from
 the name; stars between every two letters ("S*q*u*i*d") are ``SEPARATED``."""
@@ -121,6 +114,11 @@ def _strip_accents(word: str) -> str:
     return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))
 
 
+def undoubled(word: str) -> str:
+    """The word with each doubled letter once: what a stretched word read once may have been."""
+    return DOUBLED.sub(r"\1", word)
+
+
 @cache
 def unicode_confusables() -> dict[int, str]:
     """Every letter of another script that Unicode's confusables data (UTS #39, as shipped in the
@@ -140,8 +138,9 @@ def unicode_confusables() -> dict[int, str]:
 
 
 @lru_cache(maxsize=200_000)
-def normalise_word(word: str) -> tuple[str, bool]:
-    """Case-fold, map look-alikes and leetspeak, read stretched letters once; return (text, was_disguised).
+def normalise_word(word: str) -> tuple[str, bool, bool]:
+    """Case-fold, map look-alikes and leetspeak, read stretched letters once; return (text,
+    was_disguised, was_stretched).
 
     Memoised: the same words recur from prompt to prompt, and this was a third of tokenising.
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
@@ -157,13 +156,14 @@ def normalise_word(word: str) -> tuple[str, bool]:
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped):
         mapped, disguised = mapped.translate(LEET), True
-    if not CJK.search(mapped):
+    stretched = not CJK.search(mapped) and STRETCHED.search(mapped) is not None
+    if stretched:
         mapped = STRETCHED.sub(r"\1", mapped)
-    return mapped, disguised
+    return mapped, disguised, stretched
 
 
 def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
-    """Join runs of 3+ single-letter tokens separated only by spaces/dots/dashes ("S q u i d")."""
+    """Join runs of 3+ single-letter tokens separated only by non-letters (``RUN_GAP``: "S q u i d")."""
     out: list[Token] = []
     run: list[Token] = []
 
@@ -197,11 +197,10 @@ def tokenize(text: str) -> list[Token]:
     cleaned, index, changed = _clean(text)
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
-        word, disguised = normalise_word(m.group())
+        word, disguised, stretched = normalise_word(m.group())
         if any(m.start() < p < m.end() for p in changed):
             disguised = True
         start, end = index[m.start()], index[m.end() - 1] + 1
-        stretched = STRETCHED.search(m.group().casefold()) is not None
         tokens.append(Token(word, start, end, disguised, False, text[start:end], stretched))
     return _collapse_single_letters(tokens, text)
 
