@@ -357,7 +357,7 @@ class TextLexical(SignalType):
                     options = alternatives[j]
                     if fuzzy and len(tokens[j].text) >= MIN_FUZZY_LEN:
                         options = options | self._within_one_edit(tokens[j].text, self.fuzzy_tokens)
-                    for alt in options:
+                    for alt in sorted(options):  # sets: in a fixed order, so ties resolve alike in every process
                         phrase = f"{prefix} {alt}" if prefix else alt
                         ids = self.phrases.get(phrase)  # entries of the name, -1 for a prefix of one
                         if ids:
@@ -391,7 +391,7 @@ class TextLexical(SignalType):
                 candidates = {joined} if joined in self.compact_entries else set()
                 if self._typo_candidate(joined) and len(joined) >= 6:
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
-                for compact in candidates:
+                for compact in sorted(candidates):
                     hits += [_Hit(e, i, j + 1, tokens[i : j + 1], compact != joined, odd)
                              for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
@@ -423,7 +423,7 @@ class TextLexical(SignalType):
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
                 # "squidgame", "sqiudgame", "gihun"; a word that is a name itself is no typo of another
                 exact = {tok.text} if tok.text in self.compact_entries else set()
-                for compact in exact | self._within_one_edit(tok.text, self.fuzzy_compact):
+                for compact in sorted(exact | self._within_one_edit(tok.text, self.fuzzy_compact)):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
