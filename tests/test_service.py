@@ -258,6 +258,18 @@ def test_schemathesis_finds_no_server_errors(service: tuple) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
+def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
+    """With two workers a key still gets one bucket: a burst of 6 is 6 answers in all, not 6 per
+    worker. Every request comes on a new connection, so the kernel hands them to both workers."""
+    home = Home.resolve(tmp_path / "home")
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    env = {"CLEARANCE_RATE_PER_S": "0.01", "CLEARANCE_RATE_BURST": "6"}
+    with running_server(home, workers=2, env=env) as url:
+        codes = [httpx.get(f"{url}/v1/audit/x", headers={"Authorization": f"Bearer {key}"}).status_code
+                 for _ in range(30)]
+    assert codes == [404] * 6 + [429] * 24
+
+
 def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:
     home = Home.resolve(tmp_path / "home", pg_url)
     Screener(home).registry.import_file(WORKS_YAML)

@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 
 from clearance.keys import KeyStore, Principal, key_hash
 from clearance.service.errors import ApiError
-from clearance.service.limits import RateLimiter
+from clearance.service.rate_limit import RateLimiter
 
 KEY_CACHE_S = float(os.environ.get("CLEARANCE_KEY_CACHE_S", 2))
 MAX_CACHED_KEYS = 10_000

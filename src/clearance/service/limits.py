@@ -1,10 +1,8 @@
-"""Request limits: body size (checked while the body streams in) and per-key rate limits."""
+"""Request body limits, checked while the body streams in (rate limits: ``rate_limit``)."""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,8 +10,6 @@ from clearance.service.errors import ApiError, error_response
 
 MAX_JSON_BYTES = int(os.environ.get("CLEARANCE_MAX_JSON_BYTES", 1 << 20))
 MAX_UPLOAD_BYTES = int(os.environ.get("CLEARANCE_MAX_UPLOAD_BYTES", 64 << 20))
-RATE_PER_S = float(os.environ.get("CLEARANCE_RATE_PER_S", 200))
-BURST = float(os.environ.get("CLEARANCE_RATE_BURST", 400))
 
 
 class BodyLimit:
@@ -45,21 +41,3 @@ class BodyLimit:
         except ApiError as exc:
             await error_response(exc.status, exc.message)(scope, receive, send)
 
-
-class RateLimiter:
-    """A token bucket per API key (per server worker)."""
-
-    def __init__(self, rate: float = RATE_PER_S, burst: float = BURST) -> None:
-        self.rate, self.burst = rate, burst
-        self.buckets: dict[str, tuple[float, float]] = {}
-        self.lock = threading.Lock()
-
-    def check(self, key_id: str) -> None:
-        now = time.monotonic()
-        with self.lock:
-            tokens, last = self.buckets.get(key_id, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1:
-                self.buckets[key_id] = (tokens, now)
-                raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key")
-            self.buckets[key_id] = (tokens - 1, now)

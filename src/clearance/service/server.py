@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from clearance.db.engine import session_factory
 from clearance.home import Home
+from clearance.service.rate_limit import TABLE_ENV, create_table
 
 APP = "clearance.service.app:create_app"
 
@@ -43,7 +46,13 @@ def serve(home: Home, host: str, port: int, workers: int) -> None:
         os.environ.setdefault(name, "1")
     session_factory(home.database_url)  # migrate once, before workers start
     config = TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
-    if workers > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
-    else:
-        uvicorn.Server(config).run()
+    descriptor, table = tempfile.mkstemp(prefix="clearance-rate-", suffix=".table")
+    os.close(descriptor)
+    os.environ[TABLE_ENV] = str(create_table(Path(table)))  # the workers' shared rate-limit buckets
+    try:
+        if workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            uvicorn.Server(config).run()
+    finally:
+        Path(table).unlink(missing_ok=True)

@@ -1,0 +1,76 @@
+"""Per-key token buckets in a table that several processes share (``clearance.service.rate_limit``)."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import time
+from itertools import count
+from pathlib import Path
+
+import pytest
+
+from clearance.service.errors import ApiError
+from clearance.service.rate_limit import PROBES, SLOTS, RateLimiter, create_table
+
+
+def allowed(limiter: RateLimiter, key_id: str) -> bool:
+    try:
+        limiter.check(key_id)
+    except ApiError as exc:
+        assert exc.status == 429
+        return False
+    return True
+
+
+def take_all(table: Path, key_id: str, tries: int) -> int:
+    """In another process: how many of ``tries`` requests of one key a limiter on ``table`` lets in."""
+    limiter = RateLimiter(table, rate=0.001, burst=5)
+    return sum(allowed(limiter, key_id) for _ in range(tries))
+
+
+def test_processes_on_one_table_share_each_keys_bucket(tmp_path: Path) -> None:
+    table = create_table(tmp_path / "rate.table")
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        let_in = pool.starmap(take_all, [(table, "key-a", 5), (table, "key-a", 5)])
+    assert sum(let_in) == 5  # one bucket of 5 for the key, not one per process
+    here = RateLimiter(table, rate=0.001, burst=5)
+    assert not allowed(here, "key-a") and allowed(here, "key-b")  # another key has its own bucket
+
+
+def test_a_private_table_refills_at_the_rate() -> None:
+    limiter = RateLimiter(rate=50, burst=2)
+    assert [allowed(limiter, "k") for _ in range(3)] == [True, True, False]
+    time.sleep(0.05)  # 2.5 tokens at 50/s, capped at the burst
+    assert [allowed(limiter, "k") for _ in range(3)] == [True, True, False]
+
+
+def colliding_keys(n: int) -> list[str]:
+    """``n`` key ids whose slots all start at the same place (they fight over the same probes)."""
+    def start(key: str) -> int:
+        return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest()[:8], "little") % SLOTS
+
+    wanted = start("key-0")
+    found = ["key-0"]
+    for i in count(1):
+        if start(f"key-{i}") == wanted:
+            found.append(f"key-{i}")
+            if len(found) == n:
+                return found
+    raise AssertionError
+
+
+def test_a_full_neighbourhood_reuses_the_slot_refilled_longest_ago(tmp_path: Path) -> None:
+    limiter = RateLimiter(create_table(tmp_path / "rate.table"), rate=0.001, burst=1)
+    *crowd, newcomer = colliding_keys(PROBES + 1)
+    assert all(allowed(limiter, key) for key in crowd)
+    assert not any(allowed(limiter, key) for key in crowd)  # every probed slot is taken and spent
+    assert allowed(limiter, newcomer)  # a key is never refused for want of a slot
+    assert not allowed(limiter, crowd[1])  # still its own slot, still spent
+    assert allowed(limiter, crowd[0])  # its slot went to the newcomer: it starts again from a full bucket
+
+
+@pytest.mark.parametrize("key_id", ["", "é" * 300, "\x00"])
+def test_any_key_id_gets_a_bucket(key_id: str) -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
+    assert allowed(limiter, key_id) and not allowed(limiter, key_id)
