@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -244,6 +248,45 @@ def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener)
     assert "Eleven" not in blocked.rewritten_prompt and "Stranger Things" not in blocked.rewritten_prompt
     assert blocked.negative_prompt.startswith("blurry, ") and "Stranger Things" in blocked.negative_prompt
     assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action != Action.BLOCK
+
+
+def test_verdicts_do_not_depend_on_the_string_hash_seed(screened_home: Home, tmp_path: Path) -> None:
+    """Which of several equally good names a verdict reports ("strangr things": the title or the
+    alias "Strange Things"), and which telling words it hands on, must not change from process
+    to process: Python salts string hashes per process, and the order of a set follows them."""
+    prompts = tmp_path / "prompts.jsonl"
+    prompts.write_text("".join(json.dumps({"id": str(i), "prompt": p}) + "\n" for i, p in enumerate((
+        "strangr things at the beach", "Str*nger Th!ngs kids on bikes at night", "kpop deamon hunter girls on stage",
+        "a yellow sea sponge in square pants flipping burgers in an undersea diner",
+        "Eleven with a nosebleed in the 1980s", "S q u i d  G a m e doll in a schoolyard"))), encoding="utf-8")
+    runs = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"verdicts-{seed}.jsonl"
+        command = [sys.executable, "-m", "clearance.cli.main", "screen", "prompts", str(prompts), "--out", str(out),
+                   "--home", str(screened_home.root)]
+        subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": seed}, check=True, capture_output=True)
+        runs.append([{k: v for k, v in json.loads(line).items() if k != "audit_id"}
+                     for line in out.read_text(encoding="utf-8").splitlines()])
+    assert len(runs[0]) == 6 and runs[0] == runs[1] == runs[2]
+
+
+def test_negative_prompt_terms_are_words_the_registry_wrote(screener: Screener) -> None:
+    """The telling words handed to a generator are words of the registry's text, not stems
+    ("christma", "noseble") and not digits read as leetspeak ("1980s" was "igbos")."""
+    registry_text = WORKS_YAML.read_text(encoding="utf-8").casefold()
+    for prompt in ("strangr things at the beach", "Eleven from Stranger Things with a nosebleed",
+                   "Wednesday Addams dancing at a school ball"):
+        terms = screener.screen_prompt(prompt, audit=False).negative_prompt.split(", ")
+        assert len(terms) > 3
+        assert all(re.search(rf"\b{re.escape(term.casefold())}\b", registry_text) for term in terms), terms
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("1980s neon, 35mm film, 4K, 3D render, 19th century", "1980s neon 35mm film 4k 3d render 19th century"),
+    ("V3cn4 and 3l3v3n in 5quid G4me, 1n the 90s", "vecna and eleven in squid game in the 90s"),
+])
+def test_numbers_with_units_are_not_leetspeak(text: str, words: str) -> None:
+    assert normalise(text) == words
 
 
 def test_indirect_description_names_element(screener: Screener) -> None:

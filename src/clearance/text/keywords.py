@@ -93,9 +93,27 @@ def stem(word: str) -> str:
     return word
 
 
+def is_content_word(word: str) -> bool:
+    """Not a stopword, not a single character."""
+    return len(word) > 1 and word not in STOPWORDS
+
+
 def content_words(tokens: Iterable[Token]) -> tuple[str, ...]:
-    """Stemmed, normalised content words (no stopwords, no single characters) of a text's tokens."""
-    return tuple(stem(t.text) for t in tokens if len(t.text) > 1 and t.text not in STOPWORDS)
+    """Stemmed, normalised content words of a text's tokens."""
+    return tuple(stem(t.text) for t in tokens if is_content_word(t.text))
+
+
+def telling_words(texts: Iterable[str]) -> list[str]:
+    """The content words of registry texts, rarest first, as written (the first spelling of each
+    stem; ties in order of appearance): words a generator can be told to avoid. Ranked by the
+    word itself, not its stem: "christma" or "noseble" is no word, so as a stem it would rank as
+    rarer than anything."""
+    spelling: dict[str, str] = {}
+    for text in texts:
+        for token in tokenize(text):
+            if is_content_word(token.text):
+                spelling.setdefault(stem(token.text), token.text)
+    return sorted(spelling.values(), key=rarity, reverse=True)
 
 
 @lru_cache(maxsize=100_000)

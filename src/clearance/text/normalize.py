@@ -19,7 +19,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "4"
+VERSION = "5"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -49,6 +49,9 @@ the name; stars between every two letters ("S*q*u*i*d") are ``SEPARATED``."""
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
+NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|am|pm|hz)")
+"""A number with an ordinal or a unit ("1980s", "19th", "35mm", "4k", "3d"): digits, not leetspeak
+(read as leet, "1980s" was "igbos", a "word" rarer than any name, in evidence and shared words)."""
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
 # A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
 WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*|\*+[^\W_]+)*|[@$][^\W_]+", re.UNICODE)
@@ -154,7 +157,7 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     if separated := SEPARATED.fullmatch(mapped):
         mapped, disguised = mapped.replace(separated.group(1), ""), True
     has_letters = any(c.isalpha() for c in mapped)
-    if has_letters and any(c in LEET_CHARS for c in mapped):
+    if has_letters and any(c in LEET_CHARS for c in mapped) and not NUMBER.fullmatch(mapped):
         mapped, disguised = mapped.translate(LEET), True
     stretched = not CJK.search(mapped) and STRETCHED.search(mapped) is not None
     if stretched:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from clearance.registry.views import RegistrySnapshot, description_texts
-from clearance.text.keywords import description_words, rarity
+from clearance.text.keywords import telling_words
 from clearance.verdict import Match
 
 GENERIC = {"title": "an original story", "alias": "an original story", "character": "an original character",
@@ -53,7 +53,7 @@ def _remove_spans(prompt: str, matches: list[Match]) -> str:
 
 
 def _negative_terms(matches: list[Match], snapshot: RegistrySnapshot) -> list[str]:
-    """Titles, matched character/element names and the rarest words of their descriptions."""
+    """Titles, matched character/element names and the rarest words of their descriptions, as written."""
     terms: list[str] = []
     for m in matches:
         work = snapshot.by_key.get((m.owner, m.work_id))
@@ -64,8 +64,7 @@ def _negative_terms(matches: list[Match], snapshot: RegistrySnapshot) -> list[st
             terms.append(m.element)
         element = next((e for e in work.elements if e.name == m.element), None)
         texts = [element.description] if element and element.description else description_texts(work)
-        words = sorted({w for t in texts for w in description_words(t)}, key=rarity, reverse=True)
-        terms += words[:MAX_KEYWORDS]
+        terms += telling_words(texts)[:MAX_KEYWORDS]
     return list(dict.fromkeys(t for t in terms if t))
 
 
