@@ -290,15 +290,16 @@ def test_numbers_with_units_are_not_leetspeak(text: str, words: str) -> None:
 
 
 def test_indirect_description_names_element(screener: Screener) -> None:
-    verdict = screener.screen_prompt(
-        "a huge robotic girl with a black bob and orange pinafore turning her head while players in green tracksuits "
-        "freeze",  # no name or alias ("the giant doll" is one)
-        audit=False,
-    )
+    prompt = ("a huge robotic girl with a black bob and orange pinafore turning her head while players in green "
+              "tracksuits freeze")  # no name or alias ("the giant doll" is one)
+    verdict = screener.screen_prompt(prompt, audit=False)
     assert verdict.action == Action.BLOCK
     semantic = next(m for m in verdict.matches if m.signal == "text.semantic")
     assert semantic.work_id == "squid-game" and semantic.element == "Young-hee"
-    assert semantic.details["shared_words"] and verdict.versions["text.embedding_model"]
+    assert verdict.versions["text.embedding_model"]
+    # shared words as the prompt spells them ("tracksuits", "turning"), not the stems that matched
+    assert "tracksuits" in semantic.details["shared_words"]
+    assert set(semantic.details["shared_words"]) <= set(normalise(prompt).split())
 
 
 def test_everyday_request_sharing_one_trait_is_not_blocked(screener: Screener) -> None:

@@ -41,7 +41,7 @@ from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
 from clearance.text import normalize
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
-from clearance.text.keywords import KeywordTable, content_words, keyword_weights, rarity
+from clearance.text.keywords import KeywordTable, keyword_weights, rarity, spellings
 from clearance.text.normalize import content_tokens
 from clearance.verdict import Match
 
@@ -184,7 +184,7 @@ class Candidates:
     shared: np.ndarray
     """(works x words): which of ``words`` each work's descriptions use."""
     words: list[str]
-    """The prompt's telling words found in any description."""
+    """The prompt's words whose stems some description uses, as the prompt spells them."""
     unread: str | None = None
     """What of the prompt this layer did not read (``MAX_WINDOWS``, ``MAX_CLAUSES``)."""
 
@@ -324,7 +324,8 @@ class TextSemantic(SignalType):
                 work = int(self.full_rows.work[row])
                 nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
-        words = sorted(w for w in set(content_words(content_tokens(content))) if w in self.postings)
+        spelling = spellings(content_tokens(content))
+        words = sorted(w for w in spelling if w in self.postings)
         hits = [self.postings[w] for w in words]  # (works using the word, its weights)
         works = np.array(self._candidates(ranked, hits), dtype=np.int64)
         full = self._full_similarities(works, nearest, win_vecs)
@@ -336,7 +337,7 @@ class TextSemantic(SignalType):
         weights = np.array([rarity(w) for w in words], dtype=np.float64)
         vectors = np.column_stack([full, top, shared @ weights, shared.sum(axis=1),
                                    np.full(len(works), self._ordinary_similarity(win_vecs))])
-        return Candidates(works, vectors, parts, trait_row, best_part, shared, words, unread)
+        return Candidates(works, vectors, parts, trait_row, best_part, shared, [spelling[w] for w in words], unread)
 
     def _full_similarities(self, works: np.ndarray, nearest: dict[int, float], win_vecs: np.ndarray) -> np.ndarray:
         """Best cosine of the prompt to each work's full descriptions: from the search where it found

@@ -103,17 +103,22 @@ def content_words(tokens: Iterable[Token]) -> tuple[str, ...]:
     return tuple(stem(t.text) for t in tokens if is_content_word(t.text))
 
 
+def spellings(tokens: Iterable[Token]) -> dict[str, str]:
+    """The content words of a text by stem, each with the first spelling met: what evidence and
+    negative prompts show a person, while matching compares stems ("waffles", not "waffl")."""
+    found: dict[str, str] = {}
+    for token in tokens:
+        if is_content_word(token.text):
+            found.setdefault(stem(token.text), token.text)
+    return found
+
+
 def telling_words(texts: Iterable[str]) -> list[str]:
-    """The content words of registry texts, rarest first, as written (the first spelling of each
-    stem; ties in order of appearance): words a generator can be told to avoid. Ranked by the
-    word itself, not its stem: "christma" or "noseble" is no word, so as a stem it would rank as
-    rarer than anything."""
-    spelling: dict[str, str] = {}
-    for text in texts:
-        for token in tokenize(text):
-            if is_content_word(token.text):
-                spelling.setdefault(stem(token.text), token.text)
-    return sorted(spelling.values(), key=rarity, reverse=True)
+    """The content words of registry texts, rarest first, as written (ties in order of
+    appearance): words a generator can be told to avoid. Ranked by the word itself, not its stem:
+    "christma" or "noseble" is no word, so as a stem it would rank as rarer than anything."""
+    words = spellings(token for text in texts for token in tokenize(text))
+    return sorted(words.values(), key=rarity, reverse=True)
 
 
 @lru_cache(maxsize=100_000)
