@@ -18,7 +18,7 @@ def allowed(limiter: RateLimiter, key_id: str) -> bool:
     try:
         limiter.check(key_id)
     except ApiError as exc:
-        assert exc.status == 429
+        assert exc.status == 429 and exc.headers and int(exc.headers["Retry-After"]) >= 1
         return False
     return True
 
@@ -74,3 +74,11 @@ def test_a_full_neighbourhood_reuses_the_slot_refilled_longest_ago(tmp_path: Pat
 def test_any_key_id_gets_a_bucket(key_id: str) -> None:
     limiter = RateLimiter(rate=0.001, burst=1)
     assert allowed(limiter, key_id) and not allowed(limiter, key_id)
+
+
+def test_a_refusal_says_when_a_token_is_back() -> None:
+    limiter = RateLimiter(rate=0.25, burst=1)
+    limiter.check("k")
+    with pytest.raises(ApiError) as refused:
+        limiter.check("k")
+    assert refused.value.headers == {"Retry-After": "4"}  # one token every 4 s

@@ -260,14 +260,19 @@ def test_schemathesis_finds_no_server_errors(service: tuple) -> None:
 
 def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
     """With two workers a key still gets one bucket: a burst of 6 is 6 answers in all, not 6 per
-    worker. Every request comes on a new connection, so the kernel hands them to both workers."""
+    worker (every request comes on a new connection, so the kernel hands them to both workers).
+    A refusal says when to try again (``Retry-After``, and the client's ``retry_after``)."""
     home = Home.resolve(tmp_path / "home")
     key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
     env = {"CLEARANCE_RATE_PER_S": "0.01", "CLEARANCE_RATE_BURST": "6"}
     with running_server(home, workers=2, env=env) as url:
-        codes = [httpx.get(f"{url}/v1/audit/x", headers={"Authorization": f"Bearer {key}"}).status_code
-                 for _ in range(30)]
-    assert codes == [404] * 6 + [429] * 24
+        responses = [httpx.get(f"{url}/v1/audit/x", headers={"Authorization": f"Bearer {key}"}) for _ in range(30)]
+        with ClearanceClient(url, key) as client, pytest.raises(ClearanceError) as refused:
+            client.screen_prompt("a cat on a sofa")
+    assert [r.status_code for r in responses] == [404] * 6 + [429] * 24
+    # when to try again: one token comes back after ~100 s at 0.01 requests/s
+    assert all(90 <= int(r.headers["retry-after"]) <= 100 for r in responses[6:])
+    assert refused.value.code == "rate_limited" and 90 <= (refused.value.retry_after or 0) <= 100
 
 
 def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:

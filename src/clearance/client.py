@@ -16,21 +16,24 @@ from clearance.verdict import Verdict
 
 
 class ClearanceError(Exception):
-    """A non-2xx answer: the HTTP status plus the service's stable error code and message."""
+    """A non-2xx answer: the HTTP status plus the service's stable error code and message;
+    ``retry_after`` (seconds) when the service said when to try again (``rate_limited``)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
 def _check(response: httpx.Response) -> Any:
     if response.is_success:
         return response.json()
+    retry_after = response.headers.get("retry-after", "")
+    wait = int(retry_after) if retry_after.isdigit() else None
     try:
         error = response.json()["error"]
-        raise ClearanceError(response.status_code, error["code"], error["message"])
+        raise ClearanceError(response.status_code, error["code"], error["message"], wait)
     except (ValueError, KeyError, TypeError):
-        raise ClearanceError(response.status_code, "http_error", response.text[:200]) from None
+        raise ClearanceError(response.status_code, "http_error", response.text[:200], wait) from None
 
 
 def _media(file: Path | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:

@@ -23,9 +23,11 @@ class ErrorBody(BaseModel):
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+    def __init__(self, status: int, message: str, code: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code or CODES.get(status, "error")
+        self.headers = headers
 
 
 def error_response(status: int, message: str, code: str | None = None, headers: dict | None = None) -> JSONResponse:
@@ -36,7 +38,7 @@ def error_response(status: int, message: str, code: str | None = None, headers: 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.message, exc.code)
+        return error_response(exc.status, exc.message, exc.code, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -52,4 +54,6 @@ def install(app: FastAPI) -> None:
         return error_response(500, f"internal error ({type(exc).__name__})")
 
 
-ERROR_RESPONSES = {status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 429, 500)}
+ERROR_RESPONSES: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 500)}
+ERROR_RESPONSES[429] = {"model": ErrorBody, "headers": {"Retry-After": {
+    "description": "Seconds until the key's bucket lets a request in again", "schema": {"type": "integer"}}}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import math
 import mmap
 import os
 import struct
@@ -70,8 +71,10 @@ class RateLimiter:
             tokens = self.burst if stored != digest else min(self.burst, tokens + (now - last) * self.rate)
             allowed = tokens >= 1
             SLOT.pack_into(self._slots, offset, digest, tokens - 1 if allowed else tokens, now)
-        if not allowed:
-            raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key")
+        if not allowed:  # Retry-After: whole seconds until the bucket holds one token again
+            wait = math.ceil((1 - tokens) / self.rate) if self.rate > 0 else 3600
+            raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key",
+                           headers={"Retry-After": str(max(1, wait))})
 
     def _slot_of(self, digest: bytes) -> int:
         """Offset of the key's slot: its own, else a free one, else the one refilled longest ago."""
