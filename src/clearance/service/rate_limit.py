@@ -2,8 +2,8 @@
 
 Why shared: ``clearance serve --workers N`` runs N processes, and a bucket per process let a key
 make N times its limit, more or less depending on which worker the kernel handed each of its
-connections. The buckets live in a small file that ``serve`` creates before the workers start
-and names in ``CLEARANCE_RATE_TABLE``; every worker maps it into memory. An app started without
+connections. The buckets live in a small file that ``serve`` creates in the home before the
+workers start and names in ``CLEARANCE_RATE_TABLE``; every worker maps it into memory. An app started without
 one (in-process tests) maps an anonymous table of its own, so the same code runs either way.
 
 A slot is (key digest, tokens, time of last refill). The time is ``CLOCK_MONOTONIC``, one clock

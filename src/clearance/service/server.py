@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-import tempfile
-from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -46,13 +44,16 @@ def serve(home: Home, host: str, port: int, workers: int) -> None:
         os.environ.setdefault(name, "1")
     session_factory(home.database_url)  # migrate once, before workers start
     config = TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
-    descriptor, table = tempfile.mkstemp(prefix="clearance-rate-", suffix=".table")
-    os.close(descriptor)
-    os.environ[TABLE_ENV] = str(create_table(Path(table)))  # the workers' shared rate-limit buckets
+    # the workers' shared rate-limit buckets: in the home, where no temp cleaner removes them from
+    # under a server that runs for weeks (a worker uvicorn restarts opens the file again); one per
+    # port, so a server killed without cleaning up leaves one file that its next start reuses
+    home.service_dir.mkdir(exist_ok=True)
+    table = create_table(home.service_dir / f"rate-{port or os.getpid()}.table")
+    os.environ[TABLE_ENV] = str(table)
     try:
         if workers > 1:
             Multiprocess(config, sockets=[config.bind_socket()]).run()
         else:
             uvicorn.Server(config).run()
     finally:
-        Path(table).unlink(missing_ok=True)
+        table.unlink(missing_ok=True)
