@@ -275,6 +275,19 @@ def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
     assert refused.value.code == "rate_limited" and 90 <= (refused.value.retry_after or 0) <= 100
 
 
+def test_a_servers_rate_table_is_its_own_and_goes_with_it(tmp_path: Path) -> None:
+    """Each server maps a table named by its process id in the home; a table left by a server
+    that was killed (no such process now) is removed at the next start, and a server that stops
+    removes its own."""
+    home = Home.resolve(tmp_path / "home")
+    home.service_dir.mkdir()
+    left_behind = home.service_dir / "rate-999999999.table"
+    left_behind.write_bytes(b"")
+    with running_server(home, workers=2):
+        assert not left_behind.exists() and len(list(home.service_dir.glob("rate-*.table"))) == 1
+    assert not list(home.service_dir.glob("rate-*.table"))
+
+
 def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:
     home = Home.resolve(tmp_path / "home", pg_url)
     Screener(home).registry.import_file(WORKS_YAML)

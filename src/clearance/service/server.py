@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -44,11 +45,7 @@ def serve(home: Home, host: str, port: int, workers: int) -> None:
         os.environ.setdefault(name, "1")
     session_factory(home.database_url)  # migrate once, before workers start
     config = TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="warning")
-    # the workers' shared rate-limit buckets: in the home, where no temp cleaner removes them from
-    # under a server that runs for weeks (a worker uvicorn restarts opens the file again); one per
-    # port, so a server killed without cleaning up leaves one file that its next start reuses
-    home.service_dir.mkdir(exist_ok=True)
-    table = create_table(home.service_dir / f"rate-{port or os.getpid()}.table")
+    table = _rate_table(home)
     os.environ[TABLE_ENV] = str(table)
     try:
         if workers > 1:
@@ -57,3 +54,28 @@ def serve(home: Home, host: str, port: int, workers: int) -> None:
             uvicorn.Server(config).run()
     finally:
         table.unlink(missing_ok=True)
+
+
+def _rate_table(home: Home) -> Path:
+    """A new table of the workers' shared rate-limit buckets, named by this server's process id.
+
+    In the home, where no temp cleaner deletes it under a server that runs for weeks (a worker
+    that uvicorn restarts opens it again). One per server, so a second server started by mistake
+    on the same port never resets or deletes the first one's; the tables of servers that died
+    without cleaning up (``kill -9``) are removed here."""
+    home.service_dir.mkdir(exist_ok=True)
+    for stale in home.service_dir.glob("rate-*.table"):
+        owner = stale.stem.removeprefix("rate-")
+        if owner.isdigit() and not _alive(int(owner)):
+            stale.unlink(missing_ok=True)
+    return create_table(home.service_dir / f"rate-{os.getpid()}.table")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
