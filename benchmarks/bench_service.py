@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from bench_prompts import generated_registry
@@ -156,11 +157,33 @@ def worker_pids(server_pid: int, workers: int) -> list[int]:
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of these processes so far (robust to other load on the machine)."""
-    ticks = 0
+    return sum(cpu_by_process(pids).values())
+
+
+def cpu_by_process(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each of these processes that is still running."""
+    seconds = {}
     for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def database_pids(database_url: str) -> list[int]:
+    """The PostgreSQL server processes behind ``database_url`` (postmaster, backends, background
+    workers), found by the port on the postmaster's command line: on this machine a request
+    costs their CPU too, which the server's own processes do not show. Empty for SQLite."""
+    port = urlsplit(database_url).port
+    if not database_url.startswith("postgresql") or port is None:
+        return []
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    rows = [line.split(None, 2) for line in out.splitlines() if len(line.split(None, 2)) == 3]
+    postmasters = [int(pid) for pid, _, args in rows if "postgres" in args and f"-p {port}" in args]
+    children = [int(pid) for pid, ppid, _ in rows if int(ppid) in postmasters]
+    return postmasters + children
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -203,13 +226,19 @@ def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tup
         proc.wait()
 
 
-def closed_loop_cpu(port: int, requests: list[bytes], pids: list[int], connections: int, seconds: float) -> dict:
+def closed_loop_cpu(port: int, requests: list[bytes], pids: list[int], connections: int, seconds: float,
+                    database_url: str = "") -> dict:
     """``closed_loop`` after 3 s of warm-up (every worker's caches), with the server's CPU time per
-    request (all of ``pids``)."""
+    request (all of ``pids``) and, on PostgreSQL, the database server's (``database_pids``)."""
     asyncio.run(closed_loop(port, requests, connections, 3))
     cpu_before = cpu_seconds(pids)
+    database_before = cpu_by_process(database_pids(database_url))
     load = asyncio.run(closed_loop(port, requests, connections, seconds))
     load["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - cpu_before) / max(load["n"], 1), 2)
+    if database_before:
+        after = cpu_by_process(list(database_before))
+        spent = sum(after[pid] - database_before[pid] for pid in after)
+        load["database_cpu_ms_per_request"] = round(1000 * spent / max(load["n"], 1), 2)
     return load
 
 
@@ -218,7 +247,7 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
     with server(home, workers) as (port, pid):
         requests = requests_for(prompts, key, port)
         pids = [pid, *worker_pids(pid, workers)] if workers > 1 else [pid]
-        peak = closed_loop_cpu(port, requests, pids, CONNECTIONS_PER_WORKER * workers, seconds)
+        peak = closed_loop_cpu(port, requests, pids, CONNECTIONS_PER_WORKER * workers, seconds, home.database_url)
         steps = []
         for rate in ladder:
             steps.append(asyncio.run(open_loop(port, requests, rate, seconds)))

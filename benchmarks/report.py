@@ -155,10 +155,12 @@ def service(d: dict) -> list[str]:
     ]
     rows = [[r["database"], str(r["workers"]), str(r["requests_per_s"]), f"{r['p50_ms']:.0f} ms",
              f"{r['p99_ms']:.0f} ms", str(r["errors"]), str(r["max"]["requests_per_s"]),
-             f"{r['max']['server_cpu_ms_per_request']:.1f} ms",
+             f"{r['max']['server_cpu_ms_per_request']:.1f} ms" + (
+                 f" + {r['max']['database_cpu_ms_per_request']:.1f} ms" if "database_cpu_ms_per_request" in r["max"]
+                 else ""),
              ", ".join(f"{x:.0f}" for x in r["rss_mb_per_worker"] if x > 50) + " MB"] for r in d["runs"]]
     return out + table(["database", "workers", "sustained requests/s", "p50", "p99", "errors", "maximum requests/s",
-                        "server CPU per request", "RSS per worker"], rows)
+                        "server CPU per request (+ PostgreSQL's)", "RSS per worker"], rows)
 
 
 def text_model(d: dict) -> list[str]:
