@@ -159,6 +159,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
         ("W|e|d|n|e|s|d|a|y dancing", "wednesday", None),  # letters separated by a leetspeak symbol
         ("[S][q][u][i][d] Game doll", "squid-game", None),  # or by any other symbols
         ("R u m i  Z o e y on stage", "kpop-demon-hunters", "Rumi"),  # spaced letters of two short names
+        ("Demagorgen in the woods at night", "stranger-things", "Demogorgon"),  # two typos, ten letters
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

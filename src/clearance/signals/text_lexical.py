@@ -102,6 +102,10 @@ the German "Ringe" of "Der Herr der Ringe", "Fredo" 2.6 is not "Frodo"); the mis
 type for names are rarer ("Bridgeton" 2.3, "Hermoine" 1.6) and still match."""
 TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
+LONG_NAME_LEN = 10
+"""A name word this long, misspelt twice, is still that name without other support: no word of
+English or place comes within two edits of one ("gisaengchoong" is *Parasite*'s Korean title),
+while shorter names have such neighbours ("Geiranger" fjord is two from "Granger")."""
 MIN_COMPACT_LEN = 5
 MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
@@ -245,7 +249,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "24"
+    version = "25"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -484,7 +488,7 @@ class TextLexical(SignalType):
                named: dict) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
-        if hit.fuzzy and entry.level == DISTINCTIVE and (_edits(hit, entry) >= 2 or _real_word(hit)):
+        if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
@@ -579,15 +583,17 @@ def _real_word(hit: _Hit) -> bool:
     return len(hit.tokens) == 1 and zipf(hit.tokens[0].text) >= REAL_WORD_MIN_ZIPF
 
 
-def _edits(hit: _Hit, entry: NameEntry) -> int:
-    """Typos in the worst word of the match ("Sqiud Gaem" has one per word); a word typed without
-    its vowels is one deliberate change, not several typos that might make another word."""
+def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
+    """Whether some word of the match is two typos from a name word under ``LONG_NAME_LEN``
+    letters ("Sqiud Gaem" has one per word); a word typed without its vowels is one deliberate
+    change, not several typos that might make another word."""
     said = [t.text for t in hit.tokens]
     if len(said) != len(entry.tokens):  # glued or spaced-out letters: compare the letters
         said, names = ["".join(said)], ["".join(entry.tokens)]
     else:
         names = list(entry.tokens)
-    return max(1 if a != b and a == skeleton(b) else int(OSA.distance(a, b)) for a, b in zip(said, names, strict=True))
+    return any(len(b) < LONG_NAME_LEN and a != skeleton(b) and OSA.distance(a, b) >= 2
+               for a, b in zip(said, names, strict=True))
 
 
 def _outermost[T](items: list[T], span: Callable[[T], tuple[int, int]]) -> list[T]:
