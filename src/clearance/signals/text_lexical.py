@@ -352,16 +352,23 @@ class TextLexical(SignalType):
         misspelt, its later words may be one edit off even where that makes a word of English:
         "micheal scot" misspells "Michael Scott" throughout, while "a stranger thing" is no typo."""
         alternatives = [self._alternatives(t.text) | self._doubled_names(t) for t in tokens]
+        # each word's options in a fixed order (so ties resolve alike in every process); after a
+        # misspelt word, those plus the name words one edit off (once per word, when first needed)
+        in_order = [sorted(options) for options in alternatives]
+        after_typo: dict[int, list[str]] = {}
+
+        def loose(j: int) -> list[str]:
+            if j not in after_typo:
+                after_typo[j] = sorted(alternatives[j] | self._within_one_edit(tokens[j].text, self.fuzzy_tokens))
+            return after_typo[j]
+
         hits = []
         for i in range(len(tokens)):
             frontier = [("", False)]
             for j in range(i, len(tokens)):
                 step = []
                 for prefix, fuzzy in frontier:
-                    options = alternatives[j]
-                    if fuzzy and len(tokens[j].text) >= MIN_FUZZY_LEN:
-                        options = options | self._within_one_edit(tokens[j].text, self.fuzzy_tokens)
-                    for alt in sorted(options):  # sets: in a fixed order, so ties resolve alike in every process
+                    for alt in loose(j) if fuzzy and len(tokens[j].text) >= MIN_FUZZY_LEN else in_order[j]:
                         phrase = f"{prefix} {alt}" if prefix else alt
                         ids = self.phrases.get(phrase)  # entries of the name, -1 for a prefix of one
                         if ids:
