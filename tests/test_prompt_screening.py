@@ -27,6 +27,7 @@ from clearance.signals.text_semantic import clause_spans
 from clearance.text.embedder import TextEmbedder
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
+from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import normalise
 from clearance.verdict import Action, Verdict
 from tests.conftest import PROBES, WORKS_YAML
@@ -97,32 +98,32 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
 
 def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
-    registered. The bounds are the documented figures (README: 8 of 82 hard negatives block) with a
+    registered. The bounds are the documented figures (README: 7 of 82 hard negatives block) with a
     prompt or two of slack."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
     rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 9 / 82
+    assert rate["hard_negative"] <= 8 / 82
 
 
 def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
     """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
     55 registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 9 of 80 and 10 of 56 hard negatives block, one-word names used in another sense
-    ("naruto fish cake", "Captain Nemo", the Māori demigod Māui) and single real-world scenes that
-    a registry describes."""
+    of slack: 8 of 80 and 9 of 56 hard negatives block, one-word names used in another sense
+    ("naruto fish cake", a Satsuki azalea, Pandora in a "red-figure" vase painting) and single
+    real-world scenes that a registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
-    assert rate["hard_negative"] <= 10 / 80
+    assert rate["hard_negative"] <= 9 / 80
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 11 / 56
+    assert rate["hard_negative"] <= 10 / 56
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -646,6 +647,13 @@ works:
      characters: [{name: Xenomorph, description: Black biomechanical creature with an elongated head}]}
   - {id: my-neighbor-totoro, title: My Neighbor Totoro, owner: Studio Ghibli, policy: block,
      characters: [{name: Totoro, aliases: [O-Totoro], description: Huge grey forest spirit with a white belly}]}
+  - {id: moana, title: Moana, owner: Disney, policy: block,
+     characters: [{name: Maui, aliases: [shapeshifter demigod],
+                   description: Huge tattooed demigod with a giant bone fish hook}]}
+  - {id: avatar, title: Avatar, owner: 20th Century Studios, policy: block,
+     elements: [{name: Pandora, description: Jungle moon with floating mountains and glowing plants}]}
+  - {id: stranger-things, title: Stranger Things, owner: Netflix, policy: block,
+     characters: [{name: Demogorgon, description: Faceless creature whose head opens like a flower}]}
 """
 
 
@@ -720,6 +728,39 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "action"),
+    [("Captain Nemo at the helm of the Nautilus, Jules Verne engraving", "finding-nemo", Action.REVIEW),
+     ("Pandora opening the jar, ancient Greek vase painting", "avatar", Action.REVIEW),
+     ("the Demogorgon, cinematic still", "stranger-things", Action.REVIEW),
+     ("the Demogorgon from Stranger Things", "stranger-things", Action.BLOCK),  # the work named too
+     ("Maui with his giant fish hook, fan art", "moana", Action.BLOCK),  # capitalised and asked for
+     ("a girl named Pandora reading in a cafe", "avatar", Action.ALLOW),  # somebody's own name
+     ("a shapeshifter prowling a misty forest at night", "moana", Action.ALLOW)],  # a word of an epithet
+)
+def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Screener, prompt: str, work: str,
+                                                               action: Action) -> None:
+    """From the blind probe sets: Jules Verne's Captain Nemo, Pandora of the Greek myth, the Celtic
+    goddess Epona and Grimm's Rapunzel blocked as the characters studios named after them. A name a
+    public-domain figure has too (``data/namesakes.txt``) needs support like an everyday word; said
+    alone it may still mean the work, so it goes to a person instead of being allowed. And a word of
+    an alias the registry wrote in lower case ("shapeshifter demigod") is a description, no name."""
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert verdict.action == action, verdict.matches
+    if action == Action.REVIEW:
+        assert any(m.work_id == work and "public-domain" in m.evidence for m in verdict.matches), verdict.matches
+    if action == Action.ALLOW:
+        assert not any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches), verdict.matches
+
+
+@pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel"])
+def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
+    """The list is written as people spell the figures; it is read through the same normalisation as
+    registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
+    assert is_namesake(normalise(name))
+    assert not is_namesake(normalise("Eleven"))
 
 
 @pytest.mark.parametrize("place", ["Wrocław", "Łódź", "Adapazarı", "Diyarbakır", "Nairobi", "Mérida"])

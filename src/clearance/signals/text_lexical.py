@@ -8,7 +8,8 @@ letters lose their word boundaries, so inside those runs (and inside CJK text, w
 names are found as substrings of the joined letters, the longest where names overlap; a name
 broken inside a word ("Stran ger") is joined again.
 
-Names that are ordinary words ("Eleven", "Wednesday", "One") or places ("Nairobi") are ambiguous:
+Names that are ordinary words ("Eleven", "Wednesday", "One"), places ("Nairobi") or figures of myth
+and public-domain literature ("Pandora", "Rapunzel", "Captain Hook") are ambiguous:
 they count only with support — the name was disguised or misspelt, another name of the same work
 appears (one that is neither as short as three letters nor among the commonest words: "M" and
 "Q" do not vouch for each other; a name of stopwords only, "It" or "Her", is no name at all),
@@ -17,7 +18,8 @@ a name of several words is written as a title, or the prompt asks for the work (
 fan art" in lower case) or one capitalised word. That is what separates "eLeVeN fan art" and
 "Eleven fan art" from "eleven candles on a cake" and "eleven fan art". Telling description
 words of the work around the name are weaker support: such a match is reviewed, and the
-description layer decides whether the prompt blocks. A word of English in its own right is no
+description layer decides whether the prompt blocks. A figure's name said alone is reviewed too,
+since it may mean the work as much as the figure. A word of English in its own right is no
 typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
 is a common noun ("a dark lord costume"); any name after "named" or "called" or "my daughter", or
 before a surname ("Zelda Fitzgerald"), is somebody's own ("a girl named Sakura") unless the work
@@ -43,7 +45,7 @@ from clearance.content import Content
 from clearance.index.columns import FormIndex, KeyIndex, OneEditIndex, StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
 from clearance.signals.base import SignalType, calibrate
-from clearance.text import normalize
+from clearance.text import namesakes, normalize
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
@@ -55,6 +57,7 @@ from clearance.text.keywords import (
     use_frequency_table,
     zipf,
 )
+from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import CJK, Token, content_tokens, normalise, undoubled
 from clearance.verdict import Match
 
@@ -152,10 +155,22 @@ def ambiguity(tokens: tuple[str, ...]) -> int:
     content = [t for t in tokens if t not in STOPWORDS]
     if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
+    return NEEDS_SUPPORT if _everyday(content) or is_namesake(" ".join(tokens)) else DISTINCTIVE
+
+
+def _everyday(content: list[str]) -> bool:
+    """The words of a name (less stopwords) are everyday words: one word of the dictionary or a
+    place's name, or a phrase of frequent words ("Stranger Things", not "Squid Game")."""
     if len(content) == 1:
-        return NEEDS_SUPPORT if _ordinary(content[0]) or is_place(content[0]) else DISTINCTIVE
-    # several words: only a phrase of frequent words is ambiguous ("Stranger Things", not "Squid Game")
-    return NEEDS_SUPPORT if all(is_common(t) or t.isdigit() for t in content) else DISTINCTIVE
+        return _ordinary(content[0]) or is_place(content[0])
+    return all(is_common(t) or t.isdigit() for t in content)
+
+
+def _only_a_namesake(entry: NameEntry) -> bool:
+    """The name needs support only because a public-domain figure has it too ("Pandora",
+    "Demogorgon"): said alone, it may mean the work as well as the figure, so it is reviewed."""
+    content = [t for t in entry.tokens if t not in STOPWORDS]
+    return entry.level == NEEDS_SUPPORT and not _everyday(content) and is_namesake(" ".join(entry.tokens))
 
 
 def _without_article(tokens: tuple[str, ...]) -> int | None:
@@ -200,15 +215,18 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         entries.append(NameEntry(position, element, role, name, tokens, level))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := _without_article(tokens[1:])) is not None:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
-        if len([t for t in tokens if t not in STOPWORDS]) > 1:
+        if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
             # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
             # the dictionary ("Chilli" Heeler: "chilli con carne"), so those need support; so does a
-            # word of an epithet after "the" ("Nemo the clownfish": any clownfish)
+            # word of an epithet after "the" ("Nemo the clownfish": any clownfish). An alias the
+            # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
+            # is a name ("a shapeshifter" is any shapeshifter)
             for i, tok in enumerate(tokens):
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
                     epithet = any(t in ARTICLES for t in tokens[1:i])
-                    level = NEEDS_SUPPORT if role.startswith("element") or _ordinary(tok) or epithet else DISTINCTIVE
+                    other_lives = _ordinary(tok) or is_namesake(tok)
+                    level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
 
@@ -249,7 +267,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "25"
+    version = "26"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -293,7 +311,7 @@ class TextLexical(SignalType):
         self.has_compact = bool(len(self.compacts))
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "text.normalisation": normalize.VERSION}
+        return {self.name: self.version, "text.normalisation": normalize.VERSION, "text.namesakes": namesakes.digest()}
 
     def preload(self) -> None:
         """Every prompt's words are weighed by their frequency in English: open the frequency table
@@ -518,13 +536,14 @@ class TextLexical(SignalType):
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
             asked_for = disguised or other_name or cue
-        if not (asked_for or context):
+        namesake = not (asked_for or context or given or common_noun) and _only_a_namesake(entry)
+        if not (asked_for or context or namesake):
             return None
         exact = not (hit.fuzzy or given) and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
         raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
-                                   ("character request", cue)) if on]
+                                   ("character request", cue), ("also a public-domain figure's", namesake)) if on]
         return Match(
             work_id=self.works[entry.work].slug, owner=self.works[entry.work].owner, element=entry.element,
             signal=self.name, basis="name",
