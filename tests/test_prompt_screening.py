@@ -111,9 +111,9 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
     55 registered; the dev prompts are screened in that home too (more works, more names that are
     somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 8 of 80 and 9 of 56 hard negatives block, one-word names used in another sense
-    ("naruto fish cake", a Satsuki azalea, Pandora in a "red-figure" vase painting) and single
-    real-world scenes that a registry describes."""
+    of slack: 8 of 80 and 8 of 56 hard negatives block, one-word names used in another sense
+    ("naruto fish cake", a Satsuki azalea, a prison shiv) and single real-world scenes that a
+    registry describes."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -123,7 +123,7 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 10 / 56
+    assert rate["hard_negative"] <= 9 / 56
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
 
@@ -753,6 +753,21 @@ def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Scr
         assert any(m.work_id == work and "public-domain" in m.evidence for m in verdict.matches), verdict.matches
     if action == Action.ALLOW:
         assert not any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches), verdict.matches
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "named"),
+    [("a lone figure walking through Nairobi at dusk", "money-heist", False),  # somebody, not a toy
+     ("figure skating at the winter games in Merida", "brave", False),
+     ("Merida figure on a shelf", "brave", True),  # right after the name: the toy
+     ("a Merida action figure in its box", "brave", True)],
+)
+def test_a_figure_is_a_toy_only_when_it_is_one(everyday_props: Screener, prompt: str, work: str, named: bool) -> None:
+    """"figure" counted as a request for merchandise wherever it stood, so a capitalised name that
+    needs support (a city's, a namesake's) blocked in "a lone figure walking through Nairobi" and in
+    the probes4 hard negative "Pandora opening the jar, ancient Greek red-figure vase painting"."""
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is named, verdict.matches
 
 
 @pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel"])

@@ -66,11 +66,14 @@ CUES = re.compile(
     r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|"
     r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
     r"franchise|poster|wallpaper|"
-    r"plush|figurine|figure|minifig(?:ure)?|funko|lego|merch|costume|fanfic|crossover|parody|scene from|cartoon|"
-    r"anime|live action)\b"
+    r"plush|figurine|(?:action|vinyl|collectible|pvc|resin|anime) figure|minifig(?:ure)?|funko|lego|merch|costume|"
+    r"fanfic|crossover|parody|scene from|cartoon|anime|live action)\b"
 )
 """Words that ask for a work's own material. An "original character" is the user's own, not a cue,
-and "film" in a photograph's description ("35mm film", "a candid film photo") is the medium."""
+and "film" in a photograph's description ("35mm film", "a candid film photo") is the medium. A
+"figure" is a toy only as an "action figure" and the like, or right after the name ("Merida
+figure"): "a lone figure walking through Nairobi" is somebody in Nairobi."""
+FIGURE = frozenset(("figure", "figures"))
 QUALIFIER = re.compile(r"\([^)]*\)")
 """A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
 ARTICLES = frozenset(("the", "a", "an"))
@@ -267,7 +270,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "26"
+    version = "27"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -527,6 +530,7 @@ class TextLexical(SignalType):
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
         common_noun = hit.start > 0 and words[hit.start - 1] in INDEFINITE and _article_dropped(entry)
+        cue = cue or (hit.end < len(tokens) and tokens[hit.end].text in FIGURE)  # "Merida figure"
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
             NEEDS_SUPPORT: not common_noun and (disguised or _misspelt(hit, entry) or other_name

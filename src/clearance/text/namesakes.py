@@ -27,6 +27,7 @@ def _namesakes() -> frozenset[str]:
     return frozenset(normalise(line) for line in _text().splitlines() if line.strip() and not line.startswith("#"))
 
 
+@cache
 def digest() -> str:
     """A short SHA-256 of the list: the lexical index is built with it, so it keys the stored index."""
     return hashlib.sha256(_text().encode()).hexdigest()[:12]
