@@ -98,13 +98,13 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
 
 def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
-    registered. The bounds are the documented figures (README: 7 of 82 hard negatives block) with a
+    registered. The bounds are the documented figures (README: 6 of 82 hard negatives block) with a
     prompt or two of slack."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
     rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 8 / 82
+    assert rate["hard_negative"] <= 7 / 82
 
 
 def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
@@ -714,7 +714,10 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("black sand beach near Nami, Hawaii, drone shot", "one-piece", False),  # a place and its state
      ("Nami, Luffy and Zoro on the deck of a pirate ship", "one-piece", True),
      ("Zelda in her white gown, fan art", "legend-of-zelda", True),
-     ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False)],  # one word, twice
+     ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False),  # one word, twice
+     ("Totoro the tabby cat asleep on a windowsill", "my-neighbor-totoro", False),  # somebody's pet
+     ("Totoro the forest spirit at a bus stop", "my-neighbor-totoro", True),  # what the work describes
+     ("Nemo the clownfish hiding in the reef", "finding-nemo", True)],
 )
 def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt: str, work: str, named: bool) -> None:
     """Both blind probe authors wrote "a girl named Eleanor" / "a woman named Sakura" hard negatives:
@@ -724,7 +727,8 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     unless supported likewise (GeoNames, ``clearance.text.gazetteer``). From a fourth blind set
     (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "Nami Island", "Maui, Hawaii", "a
     candid film photo" (no request for a film), and "aliens" vouching for "Alien" as if it were
-    another name of the work."""
+    another name of the work. From the second (``data/probes2``): "coco the poodle", a name
+    followed by what its bearer is, which the work does not describe."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches

@@ -270,7 +270,7 @@ class _Hit:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "27"
+    version = "28"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -520,7 +520,8 @@ class TextLexical(SignalType):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
-                 or _first_name_of_another(hit, tokens, text, named[entry.work]))
+                 or _first_name_of_another(hit, tokens, text, named[entry.work])
+                 or _introduced_as_another(hit, words, self.keywords[entry.work], named[entry.work]))
         # somebody's own name needs another name of the work elsewhere, as a name needing context does
         other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work])
         keywords = self.keywords[entry.work]
@@ -597,6 +598,20 @@ def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
     else:
         part_of_another = (is_listed(after.text) and not is_ordinary_word(after.text)) or after.text in PLACE_NOUNS
     return part_of_another and not any(start == hit.end for _entry, start, _end in named)
+
+
+def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, float],
+                           named: list[tuple[NameEntry, int, int]]) -> bool:
+    """A name followed by "the" and what its bearer is, when the work says no such thing of
+    anything of its own, names somebody else: "Coco the poodle" is a pet, while "Olaf the snowman"
+    and "Crush the sea turtle" are what their works describe (``words`` are stems, as the work's
+    description ``keywords`` are)."""
+    after = hit.end + 1
+    if after >= len(words) or words[hit.end] != "the" or hit.fuzzy:
+        return False
+    if any(t.disguised or t.collapsed for t in hit.tokens):
+        return False
+    return words[after] not in keywords and not any(start <= after < end for _entry, start, end in named)
 
 
 def _article_dropped(entry: NameEntry) -> bool:
