@@ -72,3 +72,18 @@ def test_tokenize_never_crashes_and_spans_are_valid(text: str) -> None:
     for token in tokenize(text):
         assert 0 <= token.start < token.end <= len(text)
         assert token.text
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "disguised"),
+    [("Disney'5 Maui", ["disney", "s", "maui"], True),  # the possessive "'s" in leetspeak
+     ("M03'5 T4v3rn", ["moe", "s", "tavern"], True),
+     ("size 5 shoes", ["size", "5", "shoes"], False),  # a number stays a number
+     ("'5 of them", ["5", "of", "them"], False)],
+)
+def test_a_leet_possessive_is_an_s(text: str, words: list[str], disguised: bool) -> None:
+    """The disguise battery's leet misses were mostly names with a possessive ("Flo's V8 Café",
+    "Moe's Tavern", "Disney's Maui"): "'5" was the number 5, so the name was broken there."""
+    tokens = tokenize(text)
+    assert [t.text for t in tokens] == words
+    assert any(t.disguised for t in tokens) is disguised

@@ -19,7 +19,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "5"
+VERSION = "6"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -195,12 +195,20 @@ def _collapse_single_letters(tokens: list[Token], source: str) -> list[Token]:
     return out
 
 
+def _after_possessive_apostrophe(text: str, at: int) -> bool:
+    """An apostrophe right after a letter or digit just before ``at``: a lone "5" there is the
+    possessive "'s" in leetspeak ("Disney'5 Maui", "M03'5 T4v3rn"), not a number."""
+    return at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum()
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalised word tokens of ``text`` with spans into the original string."""
     cleaned, index, changed = _clean(text)
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
         word, disguised, stretched = normalise_word(m.group())
+        if word == "5" and _after_possessive_apostrophe(cleaned, m.start()):  # "Flo'5": a leet "'s"
+            word, disguised = "s", True
         if any(m.start() < p < m.end() for p in changed):
             disguised = True
         start, end = index[m.start()], index[m.end() - 1] + 1
