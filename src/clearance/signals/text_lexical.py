@@ -548,7 +548,7 @@ class TextLexical(SignalType):
         raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
-                                   ("character request", cue), ("also a public-domain figure's", namesake)) if on]
+                                   ("character request", cue), ("also a public-domain figure's name", namesake)) if on]
         return Match(
             work_id=self.works[entry.work].slug, owner=self.works[entry.work].owner, element=entry.element,
             signal=self.name, basis="name",
