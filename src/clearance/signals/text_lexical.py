@@ -57,7 +57,6 @@ from clearance.text.keywords import (
     use_frequency_table,
     zipf,
 )
-from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import CJK, Token, content_tokens, normalise, undoubled
 from clearance.verdict import Match
 
@@ -158,7 +157,7 @@ def ambiguity(tokens: tuple[str, ...]) -> int:
     content = [t for t in tokens if t not in STOPWORDS]
     if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
-    return NEEDS_SUPPORT if _everyday(content) or is_namesake(" ".join(tokens)) else DISTINCTIVE
+    return NEEDS_SUPPORT if _everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
 
 
 def _everyday(content: list[str]) -> bool:
@@ -173,7 +172,7 @@ def _only_a_namesake(entry: NameEntry) -> bool:
     """The name needs support only because a public-domain figure has it too ("Pandora",
     "Demogorgon"): said alone, it may mean the work as well as the figure, so it is reviewed."""
     content = [t for t in entry.tokens if t not in STOPWORDS]
-    return entry.level == NEEDS_SUPPORT and not _everyday(content) and is_namesake(" ".join(entry.tokens))
+    return entry.level == NEEDS_SUPPORT and not _everyday(content) and namesakes.is_namesake(" ".join(entry.tokens))
 
 
 def _without_article(tokens: tuple[str, ...]) -> int | None:
@@ -228,7 +227,7 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
             for i, tok in enumerate(tokens):
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
                     epithet = any(t in ARTICLES for t in tokens[1:i])
-                    other_lives = _ordinary(tok) or is_namesake(tok)
+                    other_lives = _ordinary(tok) or namesakes.is_namesake(tok)
                     level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
@@ -518,13 +517,14 @@ class TextLexical(SignalType):
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
         if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
+        keywords = self.keywords[entry.work]
+        of_another = _said_as_is(hit) and (_first_name_of_another(hit, tokens, text, named[entry.work])
+                                           or _introduced_as_another(hit, words, keywords, named[entry.work]))
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
-                 or _first_name_of_another(hit, tokens, text, named[entry.work])
-                 or _introduced_as_another(hit, words, self.keywords[entry.work], named[entry.work]))
+                 or of_another)
         # somebody's own name needs another name of the work elsewhere, as a name needing context does
         other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work])
-        keywords = self.keywords[entry.work]
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
@@ -578,6 +578,12 @@ def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) 
                for entry, start, end in named)
 
 
+def _said_as_is(hit: _Hit) -> bool:
+    """Neither misspelt nor disguised: a name typed wrong on purpose is meant, so what follows it
+    cannot make it somebody else's (``_first_name_of_another``, ``_introduced_as_another``)."""
+    return not hit.fuzzy and not any(t.disguised or t.collapsed for t in hit.tokens)
+
+
 def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
                            named: list[tuple[NameEntry, int, int]]) -> bool:
     """A one-word name followed by a surname or a place's noun that no name of the work begins with
@@ -585,9 +591,7 @@ def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
     a comma and a place, it is a place ("Maui, Hawaii"). A surname is a capitalised word that the
     dictionary lists only as a proper name (not "Kart" of "Mario Kart", nor "Breath" of "Zelda
     Breath of the Wild")."""
-    if len(hit.entry.tokens) != 1 or hit.end >= len(tokens) or hit.fuzzy:  # a misspelt name is deliberate
-        return False
-    if any(t.disguised or t.collapsed for t in hit.tokens):
+    if len(hit.entry.tokens) != 1 or hit.end >= len(tokens):
         return False
     after = tokens[hit.end]
     gap = text[hit.tokens[-1].end : after.start].strip()
@@ -607,9 +611,7 @@ def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, floa
     and "Crush the sea turtle" are what their works describe (``words`` are stems, as the work's
     description ``keywords`` are)."""
     after = hit.end + 1
-    if after >= len(words) or words[hit.end] != "the" or hit.fuzzy:
-        return False
-    if any(t.disguised or t.collapsed for t in hit.tokens):
+    if after >= len(words) or words[hit.end] != "the":
         return False
     return words[after] not in keywords and not any(start <= after < end for _entry, start, end in named)
 
