@@ -142,6 +142,21 @@ def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) ->
     return percentiles_ms(times)
 
 
+def longest_prompts(screener: Screener, prompts: list[dict]) -> dict:
+    """CPU seconds to screen a 100 kB prompt (the contract's largest) made of one labelled prompt
+    of each kind said over and over: every name in it recurs thousands of times, which is where
+    work per pair of hits would show."""
+    screener.warm_up()
+    seconds = {}
+    for kind in sorted({p["kind"] for p in prompts}):
+        text = next(p["prompt"] for p in prompts if p["kind"] == kind)
+        long_text = ((text + ". ") * (100_000 // (len(text) + 2) + 1))[:100_000]
+        t = time.process_time()
+        screener.screen_prompt(long_text, audit=False)
+        seconds[kind] = round(time.process_time() - t, 2)
+    return {"cpu_s": seconds, "max_cpu_s": max(seconds.values())}
+
+
 def cold_start(home: Home) -> float:
     code = ("import time; t=time.perf_counter(); from clearance.home import Home; from clearance.screening import "
             f"Screener; s=Screener(Home.resolve({str(home.root)!r})); s.screen_prompt('a cat on a sofa', audit=False);"
@@ -151,7 +166,7 @@ def cold_start(home: Home) -> float:
     return round(time.perf_counter() - start, 3), round(float(out.stdout.strip()), 3)
 
 
-def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[str], rounds: int) -> dict:
+def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[dict], rounds: int) -> dict:
     home = Home.resolve(home_dir)
     screener = Screener(home)
     t = time.perf_counter()
@@ -162,8 +177,9 @@ def run_registry(label: str, yaml_path: Path, home_dir: Path, prompts: list[str]
     indexed = time.perf_counter() - t
     result = {"works": len(screener.registry.snapshot().works), "import_s": round(imported, 2),
               "index_build_s": round(indexed, 2),
-              "latency_screen_only": latency(screener, prompts, rounds, audit=False),
-              "latency_with_audit": latency(screener, prompts[:100], 1, audit=True)}
+              "latency_screen_only": latency(screener, [p["prompt"] for p in prompts], rounds, audit=False),
+              "latency_with_audit": latency(screener, [p["prompt"] for p in prompts[:100]], 1, audit=True),
+              "prompt_of_100_kb": longest_prompts(screener, prompts)}
     wall, in_process = cold_start(home)
     result["cold_start_to_first_verdict_s"] = {"process_wall": wall, "after_interpreter_start": in_process}
     print(f"[{label}] {json.dumps(result)}", flush=True)
@@ -177,9 +193,8 @@ def main() -> int:
     args = parser.parse_args()
     n_works = 200 if args.smoke else args.works
     prompts = read_labelled(DATA / "text" / "prompts_dev.jsonl")
-    texts = [p["prompt"] for p in prompts]
     scratch = SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
-    dev = run_registry("dev registry", DATA / "text" / "works.yaml", scratch / f"dev-{time.time_ns()}", texts,
+    dev = run_registry("dev registry", DATA / "text" / "works.yaml", scratch / f"dev-{time.time_ns()}", prompts,
                        1 if args.smoke else 3)
     result = {**quality_in_home(scratch / "quality", [DATA / "text" / "works.yaml"], {"quality_dev_prompts": prompts}),
               "dev_registry": dev, **probe_quality(scratch, prompts)}
@@ -190,7 +205,7 @@ def main() -> int:
         for item in big_home.iterdir():  # keep the embedding cache, start the database afresh
             if item.name != "index":
                 shutil.rmtree(item) if item.is_dir() else item.unlink()
-    result[f"generated_{n_works}_works"] = run_registry(f"{n_works} works", big_yaml, big_home, texts,
+    result[f"generated_{n_works}_works"] = run_registry(f"{n_works} works", big_yaml, big_home, prompts,
                                                         1 if args.smoke else 2)
     result["peak_rss_mb"] = peak_rss_mb()
     write_result("prompts", result, args.smoke)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -87,3 +89,23 @@ def test_a_leet_possessive_is_an_s(text: str, words: list[str], disguised: bool)
     tokens = tokenize(text)
     assert [t.text for t in tokens] == words
     assert any(t.disguised for t in tokens) is disguised
+
+
+@given(st.text(alphabet="aeiouncsyAEIOUNCSY \u00e9\u00e8\u00ea\u00eb\u00e1\u00e0\u00e2\u00e4\u00e3\u00e5\u0101\u00ed"
+                        "\u00ef\u00f3\u00f6\u00f4\u00f5\u00fa\u00fc\u00f1\u00e7\u00fd\u1ec7\u01d6\u00c9\u00c5\u00d1"
+                        "\uc624\uc9d5\uc5b4\uac8c\uc784\ud55c", max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_decomposed_text_reads_as_composed(text: str) -> None:
+    """NFD text (an accent typed as a letter and a combining mark, Hangul as jamo: macOS file names,
+    some keyboards) has the words and spans of the same text composed, and no disguise: each
+    leftover mark had counted as one, so "Ma\u0304ui" blocked where "Māui" was reviewed."""
+    composed, decomposed = unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)
+    ours = [(t.text, t.disguised) for t in tokenize(decomposed)]
+    assert ours == [(t.text, t.disguised) for t in tokenize(composed)]
+    spelt = [unicodedata.normalize("NFC", t.original) for t in tokenize(decomposed)]
+    assert spelt == [t.original for t in tokenize(composed)]
+
+
+def test_a_mark_that_composes_with_nothing_is_still_a_disguise() -> None:
+    assert all(t.disguised for t in tokenize("S\u0336q\u0336u\u0336i\u0336d\u0336"))
+    assert tokenize("S\u0336q\u0336u\u0336i\u0336d\u0336")[0].original.endswith("\u0336")  # the word's own mark

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import unicodedata
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +24,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.screening import Screener
 from clearance.signals.text_lexical import DISTINCTIVE, NEEDS_SUPPORT, _without_article, ambiguity
-from clearance.signals.text_semantic import clause_spans
+from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
 from clearance.text.embedder import TextEmbedder
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
@@ -171,6 +172,26 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
     lexical = next(m for m in top if m.signal == "text.lexical")
     start, end = lexical.details["span"]
     assert prompt[start:end] == lexical.details["words"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "action"),
+    [("오징어 게임의 인형", Action.BLOCK),  # Korean: a particle attached to the title's last word
+     ("맛있는 오징어 게임을 했다", Action.BLOCK),
+     ("イカゲームの人形", Action.BLOCK),  # Japanese, unspaced
+     ("我想看鱿鱼游戏的视频", Action.BLOCK),  # Chinese, unspaced
+     ("오징어 볶음과 게임기", Action.ALLOW)],  # stir-fried squid and a game console: the words apart
+)
+def test_cjk_titles_are_found_as_people_write_them(screener: Screener, prompt: str, action: Action) -> None:
+    """A registered Korean title was found only when typed exactly as registered: "오징어 게임의 인형"
+    (Squid Game's doll) was allowed, since Korean attaches particles to the last word. Japanese
+    with a voicing mark (ゲ) read as "disguised", as if the mark were an accent to strip."""
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == action, verdict.matches
+    for match in verdict.matches:
+        assert not match.details.get("disguised"), match.evidence
+        start, end = match.details["span"]
+        assert prompt[start:end] == match.details["words"]
 
 
 @pytest.mark.parametrize(
@@ -410,17 +431,24 @@ def test_hostile_long_prompts_cost_bounded_work(screener: Screener) -> None:
     """Prompts at the 20,000-character limit built to blow up the layers: before, spaced letters took
     78 s (one-edit candidates of one 18,000-letter word), accented letters between combining marks
     did not finish in 10 minutes (every run of glued words tried), and short clauses took 35 s (one
-    model pass each). Not a speed target (benchmarks measure speed): a guard against blowups, with
-    room for a slow machine. What the description layer left unread makes the verdict a review."""
+    model pass each). Digits, Hangul and letters drawn as symbols cut every window at the model's 128
+    tokens, three times a window of English, and styled letters were each a "change" every word was
+    checked against (7 s each on 2026-12-03). Not a speed target (benchmarks measure speed): a guard
+    against blowups, with room for a slow machine. What the description layer left unread makes the
+    verdict a review."""
     hostile = {"S q u i d G a m e ": Action.BLOCK, "a\u0301\u0302\u0303": Action.ALLOW, "a a, ": Action.REVIEW,
-               "a ": Action.REVIEW, "\u200bVecna\u200b in the attic ": Action.BLOCK}
+               "a ": Action.REVIEW, "\u200bVecna\u200b in the attic ": Action.BLOCK, "1234567890 ": Action.REVIEW,
+               "사과 나무 ": Action.REVIEW, "🅐🅟🅟🅛🅔 ": Action.REVIEW}
     start = time.perf_counter()
     for unit, action in hostile.items():
         verdict = screener.screen_prompt((unit * 20_000)[:20_000], audit=False)
         assert verdict.action == action, unit
         if action == Action.REVIEW:
-            assert "description layer read the first 100 of" in verdict.error
-    assert time.perf_counter() - start < 90
+            read = re.search(r"description layer read the first (\d+) of \d+ windows", verdict.error)
+            assert read, unit
+            if unit in ("1234567890 ", "사과 나무 "):  # windows cut at 128 tokens: half as many read as of English
+                assert int(read.group(1)) * 100 <= WINDOW_TOKENS, unit
+    assert time.perf_counter() - start < 120
 
 
 def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, tmp_path: Path) -> None:
@@ -717,7 +745,9 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("a tribe of blue aliens riding sea creatures in an alien ocean", "alien", False),  # one word, twice
      ("Totoro the tabby cat asleep on a windowsill", "my-neighbor-totoro", False),  # somebody's pet
      ("Totoro the forest spirit at a bus stop", "my-neighbor-totoro", True),  # what the work describes
-     ("Nemo the clownfish hiding in the reef", "finding-nemo", True)],
+     ("Nemo the clownfish hiding in the reef", "finding-nemo", True),
+     ("a Mérida travel guide, Yucatán street at dusk", "brave", False),  # the city, and a word of
+     (unicodedata.normalize("NFD", "a Mérida travel guide"), "brave", False)],  # "Princess Merida" too
 )
 def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt: str, work: str, named: bool) -> None:
     """Both blind probe authors wrote "a girl named Eleanor" / "a woman named Sakura" hard negatives:
@@ -728,7 +758,8 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     (``data/probes4``): "my daughter Moana", "Zelda Fitzgerald", "Nami Island", "Maui, Hawaii", "a
     candid film photo" (no request for a film), and "aliens" vouching for "Alien" as if it were
     another name of the work. From the second (``data/probes2``): "coco the poodle", a name
-    followed by what its bearer is, which the work does not describe."""
+    followed by what its bearer is, which the work does not describe. A city's name is the city
+    also as a word of a longer name ("Princess Merida"), as it is alone ("Merida")."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
@@ -741,6 +772,7 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
      ("the Demogorgon, cinematic still", "stranger-things", Action.REVIEW),
      ("the Demogorgon from Stranger Things", "stranger-things", Action.BLOCK),  # the work named too
      ("Maui with his giant fish hook, fan art", "moana", Action.BLOCK),  # capitalised and asked for
+     (unicodedata.normalize("NFD", "Māui at sunset"), "moana", Action.REVIEW),  # an accent typed apart
      ("a girl named Pandora reading in a cafe", "avatar", Action.ALLOW),  # somebody's own name
      ("a shapeshifter prowling a misty forest at night", "moana", Action.ALLOW)],  # a word of an epithet
 )
@@ -750,7 +782,9 @@ def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Scr
     goddess Epona and Grimm's Rapunzel blocked as the characters studios named after them. A name a
     public-domain figure has too (``data/namesakes.txt``) needs support like an everyday word; said
     alone it may still mean the work, so it goes to a person instead of being allowed. And a word of
-    an alias the registry wrote in lower case ("shapeshifter demigod") is a description, no name."""
+    an alias the registry wrote in lower case ("shapeshifter demigod") is a description, no name. An
+    accent typed as a letter and a combining mark (NFD, "Ma\u0304ui") is no disguise: it was one, and
+    the disguise alone blocked."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert verdict.action == action, verdict.matches
     if action == Action.REVIEW:

@@ -30,10 +30,13 @@ its own (a rare word of a prop's name, of an epithet: "Nemo the clownfish") vouc
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import ahocorasick
@@ -220,14 +223,15 @@ def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
             # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
-            # the dictionary ("Chilli" Heeler: "chilli con carne"), so those need support; so does a
+            # the dictionary ("Chilli" Heeler: "chilli con carne") or a city's name ("Princess
+            # Merida": Mérida, Yucatán), so those need support, as they would alone; so does a
             # word of an epithet after "the" ("Nemo the clownfish": any clownfish). An alias the
             # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
             # is a name ("a shapeshifter" is any shapeshifter)
             for i, tok in enumerate(tokens):
                 if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
                     epithet = any(t in ARTICLES for t in tokens[1:i])
-                    other_lives = _ordinary(tok) or namesakes.is_namesake(tok)
+                    other_lives = _everyday([tok]) or namesakes.is_namesake(tok)
                     level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
@@ -267,9 +271,40 @@ class _Hit:
     compact: bool
 
 
+@dataclass
+class _SpansOf:
+    """Where the names of one work spelt with the same words were said (``_NamesSaid``)."""
+    names: set[str]
+    first_end: int
+    last_start: int
+
+
+@dataclass
+class _NamesSaid:
+    """The names of one work said in a prompt, summed up once so that each hit's questions (is
+    another name of the work said apart from it? does a name start or sit here?) cost the same
+    however often a name recurs: a 100 kB prompt of one name repeated is one request, not a
+    quadratic walk over every pair of its hits."""
+    by_words: dict[tuple[str, ...], _SpansOf] = field(default_factory=dict)
+    starts: set[int] = field(default_factory=set)
+    covered: set[int] = field(default_factory=set)
+
+    def add(self, hit: _Hit) -> None:
+        spans = self.by_words.setdefault(_stems(hit.entry), _SpansOf(set(), hit.end, hit.start))
+        spans.names.add(hit.entry.name)
+        spans.first_end, spans.last_start = min(spans.first_end, hit.end), max(spans.last_start, hit.start)
+        self.starts.add(hit.start)
+        self.covered.update(range(hit.start, hit.end))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _stems(entry: NameEntry) -> tuple[str, ...]:
+    return tuple(stem(t) for t in entry.tokens)
+
+
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "28"
+    version = "29"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -446,9 +481,10 @@ class TextLexical(SignalType):
             inside = tok.collapsed or CJK.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
             if inside:
                 for compact in self._outermost_inside(tok.text):
-                    hits += [_Hit(e, i, i + 1, [tok], False, True)
+                    cjk = CJK.search(compact) is not None  # unspaced, or a particle attached: as written
+                    hits += [_Hit(e, i, i + 1, [tok], False, not cjk)
                              for e in self._entries_of(self.compact_entries.get(compact))
-                             if len(e.tokens) > 1 or tok.collapsed or CJK.search(compact)]
+                             if len(e.tokens) > 1 or tok.collapsed or cjk]
             if tok.collapsed:
                 hits += self._segmented_hits(tok, i)
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
@@ -458,6 +494,35 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
+
+    def _cjk_run_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
+        """A CJK name of several words found across the words of a run of CJK text as people write it:
+        Korean attaches particles to the last word ("오징어 게임의 인형", Squid Game's doll) and spaces
+        where it likes, so the name's letters are looked for in the run's letters, spaces dropped."""
+        if not self.has_compact:
+            return []
+        runs: list[list[int]] = []  # consecutive CJK words with nothing but spaces between them
+        for i, tok in enumerate(tokens):
+            if not CJK.search(tok.text):
+                continue
+            if runs and runs[-1][-1] == i - 1 and not text[tokens[i - 1].end : tok.start].strip():
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+        return [hit for run in runs if len(run) > 1 for hit in self._across(tokens, run)]
+
+    def _across(self, tokens: list[Token], run: list[int]) -> list[_Hit]:
+        """Names inside the joined letters of the words ``run`` that span more than one of them."""
+        ends = list(itertools.accumulate(len(tokens[i].text) for i in run))
+        found = []
+        for end, k in self.compact.iter("".join(tokens[i].text for i in run)):  # letters start..end
+            first = bisect.bisect_right(ends, end + 1 - len(self.compacts[k]))  # the words holding them
+            last = bisect.bisect_right(ends, end)
+            if last > first:
+                found.append((self.compacts[k], run[first], run[last] + 1))
+        return [_Hit(e, a, b, tokens[a:b], False, False)
+                for compact, a, b in found for e in self._entries_of(self.compact_entries.get(compact))
+                if CJK.search(compact)]
 
     def _segmented_hits(self, tok: Token, i: int) -> list[_Hit]:
         """A run of spaced-out letters that is wholly a sequence of name words names what they name,
@@ -492,15 +557,16 @@ class TextLexical(SignalType):
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""
         tokens = content_tokens(content)
-        hits = self._phrase_hits(tokens) + self._compact_hits(tokens) + self._glued_hits(tokens, text)
+        hits = (self._phrase_hits(tokens) + self._compact_hits(tokens) + self._cjk_run_hits(tokens, text)
+                + self._glued_hits(tokens, text))
         if not hits:
             return []
         words = [stem(t.text) for t in tokens]
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
-        works_named = defaultdict(list)  # names that can support another: not the shortest or commonest,
-        for h in hits:                   # nor a word of a name that is no name on its own ("clownfish")
+        works_named = defaultdict(_NamesSaid)  # names that can support another: not the shortest or
+        for h in hits:                          # commonest, nor a word of a name that is no name on its own
             if h.entry.level == DISTINCTIVE or (h.entry.level == NEEDS_SUPPORT and not h.entry.role.endswith("(part)")):
-                works_named[h.entry.work].append((h.entry, h.start, h.end))
+                works_named[h.entry.work].add(h)  # ("clownfish")
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, tokens, text, words, cue, works_named)
@@ -512,7 +578,7 @@ class TextLexical(SignalType):
         return list(best.values())
 
     def _score(self, hit: _Hit, tokens: list[Token], text: str, words: list[str], cue: bool,
-               named: dict) -> Match | None:
+               named: dict[int, _NamesSaid]) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
         if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
@@ -566,16 +632,16 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
-def _other_name(hit: _Hit, level: int, named: list[tuple[NameEntry, int, int]]) -> bool:
-    """Another name of the hit's work is in the prompt (``named``: each name found and its token
-    span). A name that needs context (``level``: the commonest words, "Red", or a real word one typo
-    from a name) needs it elsewhere: the longer name it is part of ("turning red", itself
-    unsupported) is no support. Nor is a rare word of the hit's own name read again ("archery" in
-    the element "Archery contest"), nor another form of the same words ("Aliens" for "Alien")."""
-    said = tuple(stem(t) for t in hit.entry.tokens)  # "aliens" and "alien" are one word, not two names
-    return any(tuple(stem(t) for t in entry.tokens) != said
-               and ((level < NEEDS_CONTEXT and entry.name != hit.entry.name) or end <= hit.start or start >= hit.end)
-               for entry, start, end in named)
+def _other_name(hit: _Hit, level: int, named: _NamesSaid) -> bool:
+    """Another name of the hit's work is in the prompt (``named``). A name that needs context
+    (``level``: the commonest words, "Red", or a real word one typo from a name) needs it elsewhere:
+    the longer name it is part of ("turning red", itself unsupported) is no support. Nor is a rare
+    word of the hit's own name read again ("archery" in the element "Archery contest"), nor another
+    form of the same words ("Aliens" for "Alien")."""
+    said = _stems(hit.entry)  # "aliens" and "alien" are one word, not two names
+    return any(words != said and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
+                                  or spans.first_end <= hit.start or spans.last_start >= hit.end)
+               for words, spans in named.by_words.items())
 
 
 def _said_as_is(hit: _Hit) -> bool:
@@ -584,8 +650,7 @@ def _said_as_is(hit: _Hit) -> bool:
     return not hit.fuzzy and not any(t.disguised or t.collapsed for t in hit.tokens)
 
 
-def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
-                           named: list[tuple[NameEntry, int, int]]) -> bool:
+def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str, named: _NamesSaid) -> bool:
     """A one-word name followed by a surname or a place's noun that no name of the work begins with
     is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island"; followed by
     a comma and a place, it is a place ("Maui, Hawaii"). A surname is a capitalised word that the
@@ -601,11 +666,10 @@ def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str,
         part_of_another = is_place(after.text)
     else:
         part_of_another = (is_listed(after.text) and not is_ordinary_word(after.text)) or after.text in PLACE_NOUNS
-    return part_of_another and not any(start == hit.end for _entry, start, _end in named)
+    return part_of_another and hit.end not in named.starts
 
 
-def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, float],
-                           named: list[tuple[NameEntry, int, int]]) -> bool:
+def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, float], named: _NamesSaid) -> bool:
     """A name followed by "the" and what its bearer is, when the work says no such thing of
     anything of its own, names somebody else: "Coco the poodle" is a pet, while "Olaf the snowman"
     and "Crush the sea turtle" are what their works describe (``words`` are stems, as the work's
@@ -613,7 +677,7 @@ def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, floa
     after = hit.end + 1
     if after >= len(words) or words[hit.end] != "the":
         return False
-    return words[after] not in keywords and not any(start <= after < end for _entry, start, end in named)
+    return words[after] not in keywords and after not in named.covered
 
 
 def _article_dropped(entry: NameEntry) -> bool:

@@ -49,10 +49,14 @@ CLAUSE_SPLIT = re.compile(
     r"[,;:.!?()\[\]\n]|\b(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)\b", re.I
 )
 WINDOW_WORDS, WINDOW_STRIDE = 40, 20
-MAX_WINDOWS, MAX_CLAUSES = 100, 200
-"""A long prompt costs one model pass per window and per clause, so a hostile one ("a a, a a, ..."
-to the 20,000-character limit) took 35 s of CPU. Past these (about 2,000 words, or 200 clauses:
-four times the longest tag lists of image prompts) this layer reads no further, and says so."""
+WINDOW_TOKENS, CLAUSE_TOKENS = 6_400, 2_000
+"""How many model tokens of windows and of clauses this layer reads; past that it reads no further,
+and says so. A model pass costs in proportion to its tokens, and a window of 40 words is 50-60
+tokens of English but up to 128 (the cut) of digits, Hangul or emoji, so a budget of passes let
+those cost twice what the longest English prompt does (6 s against 2 s of CPU at the 20,000-
+character limit, 2026-12-03): these budgets are what 100 windows and 200 clauses of English
+prompts come to (the dev prompts joined: 6,321 and 1,932 tokens), about 2,000 words, four times
+the longest tag lists of image prompts."""
 CANDIDATES = 8
 SEARCH_ROWS = 64
 """Nearest description rows fetched per prompt window to find candidate works."""
@@ -186,7 +190,7 @@ class Candidates:
     words: list[str]
     """The prompt's words whose stems some description uses, as the prompt spells them."""
     unread: str | None = None
-    """What of the prompt this layer did not read (``MAX_WINDOWS``, ``MAX_CLAUSES``)."""
+    """What of the prompt this layer did not read (``WINDOW_TOKENS``, ``CLAUSE_TOKENS``)."""
 
     @classmethod
     def none(cls) -> Candidates:
@@ -386,10 +390,12 @@ class TextSemantic(SignalType):
             return part_vecs, full[None], [prompt[a:b] for a, b in spans], None
         parts = clauses(prompt) or [prompt]
         unread = None
-        if len(wins) > MAX_WINDOWS or len(parts) > MAX_CLAUSES:
-            unread = (f"the description layer read the first {min(len(wins), MAX_WINDOWS)} of {len(wins)} windows "
-                      f"and {min(len(parts), MAX_CLAUSES)} of {len(parts)} clauses of this long prompt")
-            wins, parts = wins[:MAX_WINDOWS], parts[:MAX_CLAUSES]
+        read_wins = embedder.within_tokens(wins, WINDOW_TOKENS)
+        read_parts = embedder.within_tokens(parts, CLAUSE_TOKENS)
+        if read_wins < len(wins) or read_parts < len(parts):
+            unread = (f"the description layer read the first {read_wins} of {len(wins)} windows "
+                      f"and {read_parts} of {len(parts)} clauses of this long prompt")
+            wins, parts = wins[:read_wins], parts[:read_parts]
         return embedder.embed(parts), embedder.embed(wins), parts, unread
 
     def _candidates(self, ranked: list[int], hits: list[tuple[np.ndarray, np.ndarray]]) -> list[int]:

@@ -53,6 +53,18 @@ class TextEmbedder:
             out[row] = self.embed_with_spans(text, [])[0]
         return out
 
+    def within_tokens(self, texts: list[str], budget: int) -> int:
+        """How many of ``texts``, from the first, fit in ``budget`` model tokens (what their passes
+        cost), counting each as cut to ``MAX_TOKENS``; at least one."""
+        fitting, used = 0, 0
+        for start in range(0, len(texts), 64):  # a 20,000-character prompt has hundreds of clauses
+            for encoding in self.tokenizer.encode_batch(texts[start : start + 64]):
+                used += len(encoding.ids)
+                if used > budget:
+                    return max(fitting, 1)
+                fitting += 1
+        return fitting
+
     def _hidden(self, ids: list[int]) -> np.ndarray:
         """Contextual token states (tokens, 384) of one encoded text."""
         row = np.array([ids], dtype=np.int64)

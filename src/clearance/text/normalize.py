@@ -9,6 +9,7 @@ a disguise is itself evidence of intent, which the lexical signal uses for ambig
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -19,7 +20,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "6"
+VERSION = "7"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -77,10 +78,12 @@ class Token:
     stretched: bool = False  # a letter typed three times or more, read once: it may have been double
 
 
-def _clean(text: str) -> tuple[str, list[int], set[int]]:
+def _clean(text: str) -> tuple[str, list[int], list[int]]:
     """NFKC, letters drawn as symbols read as letters, zero-width/control characters and leftover
     combining marks dropped; return the text, an index map back, and the positions (in the cleaned
-    text) where such a change was made: a disguise, when inside a word."""
+    text) where such a change was made: a disguise, when inside a word. An accent typed as a letter
+    and a combining mark (NFD text, as macOS file names and some keyboards give) is composed with
+    its letter first, so it is no disguise: only a mark that composes with nothing is (a strike-through)."""
     chars: list[str] = []
     index: list[int] = []
     changed: set[int] = set()
@@ -92,6 +95,9 @@ def _clean(text: str) -> tuple[str, list[int], set[int]]:
         if ZERO_WIDTH.match(ch) or unicodedata.category(ch) in ("Cc", "Cf"):
             changed.add(len(chars))
             continue
+        if chars and len(composed := unicodedata.normalize("NFC", chars[-1] + ch)) == 1:
+            chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo): the letter, as if composed
+            continue
         for c in unicodedata.normalize("NFKC", ch):
             if STRIKE_MARKS.match(c):
                 changed.add(len(chars))
@@ -102,7 +108,7 @@ def _clean(text: str) -> tuple[str, list[int], set[int]]:
             chars.append(letter)
             index.append(i)
     index.append(len(text))
-    return "".join(chars), index, changed
+    return "".join(chars), index, sorted(changed)
 
 
 def _is_mixed_case(word: str) -> bool:
@@ -149,11 +155,12 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
     without end."""
     folded = word.casefold()
-    if CJK.search(folded):
-        mapped = folded
+    if CJK.search(folded):  # as written: kana's voicing marks (ゲ) are no accents to strip
+        mapped = plain = folded
     else:
         mapped = _strip_accents(word.translate(unicode_confusables()).casefold().translate(CONFUSABLES))
-    disguised = mapped != _strip_accents(folded) or _is_mixed_case(word) or MASK in mapped
+        plain = _strip_accents(folded)
+    disguised = mapped != plain or _is_mixed_case(word) or MASK in mapped
     if separated := SEPARATED.fullmatch(mapped):
         mapped, disguised = mapped.replace(separated.group(1), ""), True
     has_letters = any(c.isalpha() for c in mapped)
@@ -209,9 +216,12 @@ def tokenize(text: str) -> list[Token]:
         word, disguised, stretched = normalise_word(m.group())
         if word == "5" and _after_possessive_apostrophe(cleaned, m.start()):  # "Flo'5": a leet "'s"
             word, disguised = "s", True
-        if any(m.start() < p < m.end() for p in changed):
+        after = bisect.bisect_right(changed, m.start())  # a change inside the word, found in log time:
+        if after < len(changed) and changed[after] < m.end():  # styled letters change every letter
             disguised = True
-        start, end = index[m.start()], index[m.end() - 1] + 1
+        # up to the next character kept, so a mark dropped or composed at the word's end is the word's;
+        # at least past its last character, which NFKC may have expanded into several ("½": "1⁄2")
+        start, end = index[m.start()], max(index[m.end() - 1] + 1, index[m.end()])
         tokens.append(Token(word, start, end, disguised, False, text[start:end], stretched))
     return _collapse_single_letters(tokens, text)
 
