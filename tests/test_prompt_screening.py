@@ -180,6 +180,7 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
      ("맛있는 오징어 게임을 했다", Action.BLOCK),
      ("イカゲームの人形", Action.BLOCK),  # Japanese, unspaced
      ("我想看鱿鱼游戏的视频", Action.BLOCK),  # Chinese, unspaced
+     ("ｲｶｹﾞｰﾑの人形", Action.BLOCK),  # half-width kana: the voicing mark is a character of its own
      ("오징어 볶음과 게임기", Action.ALLOW)],  # stir-fried squid and a game console: the words apart
 )
 def test_cjk_titles_are_found_as_people_write_them(screener: Screener, prompt: str, action: Action) -> None:
@@ -271,6 +272,19 @@ def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener)
     assert "Eleven" not in blocked.rewritten_prompt and "Stranger Things" not in blocked.rewritten_prompt
     assert blocked.negative_prompt.startswith("blurry, ") and "Stranger Things" in blocked.negative_prompt
     assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action != Action.BLOCK
+
+
+@pytest.mark.parametrize(
+    ("prompt", "rewritten"),
+    [("a Demogorgon plush on a bed", "an original character plush on a bed"),  # not "a an original ..."
+     ("the Demogorgon from Stranger Things", "an original character from an original story"),
+     ("오징어 게임의 인형 사진", "an original story의 인형 사진"),  # the title, not the words it is in
+     ("我想看鱿鱼游戏的视频", "我想看an original story的视频")],
+)
+def test_the_rewrite_replaces_the_name_and_keeps_the_rest(screener: Screener, prompt: str, rewritten: str) -> None:
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == Action.BLOCK
+    assert verdict.rewritten_prompt == rewritten
 
 
 def test_verdicts_do_not_depend_on_the_string_hash_seed(screened_home: Home, tmp_path: Path) -> None:

@@ -297,6 +297,16 @@ class _NamesSaid:
         self.covered.update(range(hit.start, hit.end))
 
 
+def _piece(tok: Token, at: int, length: int) -> Token:
+    """The letters ``at``..``at + length`` of a CJK word as a word of their own, with their own span,
+    so evidence and the rewrite name the title and not the sentence around it ("我想看鱿鱼游戏的视频");
+    the whole word where normalising changed its length (half-width kana)."""
+    if len(tok.original) != len(tok.text) or (at, length) == (0, len(tok.text)):
+        return tok
+    return Token(tok.text[at : at + length], tok.start + at, tok.start + at + length, tok.disguised, tok.collapsed,
+                 tok.original[at : at + length], tok.stretched)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _stems(entry: NameEntry) -> tuple[str, ...]:
     return tuple(stem(t) for t in entry.tokens)
@@ -482,7 +492,8 @@ class TextLexical(SignalType):
             if inside:
                 for compact in self._outermost_inside(tok.text):
                     cjk = CJK.search(compact) is not None  # unspaced, or a particle attached: as written
-                    hits += [_Hit(e, i, i + 1, [tok], False, not cjk)
+                    said = _piece(tok, tok.text.find(compact), len(compact)) if cjk else tok
+                    hits += [_Hit(e, i, i + 1, [said], False, not cjk)
                              for e in self._entries_of(self.compact_entries.get(compact))
                              if len(e.tokens) > 1 or tok.collapsed or cjk]
             if tok.collapsed:
@@ -514,15 +525,19 @@ class TextLexical(SignalType):
     def _across(self, tokens: list[Token], run: list[int]) -> list[_Hit]:
         """Names inside the joined letters of the words ``run`` that span more than one of them."""
         ends = list(itertools.accumulate(len(tokens[i].text) for i in run))
-        found = []
+        hits = []
         for end, k in self.compact.iter("".join(tokens[i].text for i in run)):  # letters start..end
-            first = bisect.bisect_right(ends, end + 1 - len(self.compacts[k]))  # the words holding them
-            last = bisect.bisect_right(ends, end)
-            if last > first:
-                found.append((self.compacts[k], run[first], run[last] + 1))
-        return [_Hit(e, a, b, tokens[a:b], False, False)
-                for compact, a, b in found for e in self._entries_of(self.compact_entries.get(compact))
-                if CJK.search(compact)]
+            compact, start = self.compacts[k], end + 1 - len(self.compacts[k])
+            first, last = bisect.bisect_right(ends, start), bisect.bisect_right(ends, end)  # the words holding them
+            if last == first or not CJK.search(compact):
+                continue
+            head, tail = tokens[run[first]], tokens[run[last]]
+            skip = start - (ends[first - 1] if first else 0)
+            said = [_piece(head, skip, len(head.text) - skip), *tokens[run[first] + 1 : run[last]],
+                    _piece(tail, 0, end + 1 - ends[last - 1])]
+            hits += [_Hit(e, run[first], run[last] + 1, said, False, False)
+                     for e in self._entries_of(self.compact_entries.get(compact))]
+        return hits
 
     def _segmented_hits(self, tok: Token, i: int) -> list[_Hit]:
         """A run of spaced-out letters that is wholly a sequence of name words names what they name,

@@ -95,8 +95,8 @@ def _clean(text: str) -> tuple[str, list[int], list[int]]:
         if ZERO_WIDTH.match(ch) or unicodedata.category(ch) in ("Cc", "Cf"):
             changed.add(len(chars))
             continue
-        if chars and len(composed := unicodedata.normalize("NFC", chars[-1] + ch)) == 1:
-            chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo): the letter, as if composed
+        if chars and len(composed := unicodedata.normalize("NFKC", chars[-1] + ch)) == 1:
+            chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo, half-width "ｹﾞ"): one letter
             continue
         for c in unicodedata.normalize("NFKC", ch):
             if STRIKE_MARKS.match(c):

@@ -20,6 +20,8 @@ GENERIC = {"title": "an original story", "alias": "an original story", "characte
            "character alias": "an original character", "element": "an original design",
            "element alias": "an original design"}
 MAX_KEYWORDS = 6
+ARTICLE_BEFORE = re.compile(r"\b(?:an?|the)\s+$", re.IGNORECASE)
+"""An article before a replaced name, which the replacement brings its own of."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ def _remove_spans(prompt: str, matches: list[Match]) -> str:
     for m in matches:
         span = m.details.get("span")
         if span:
-            edits.append((span[0], span[1], GENERIC.get(m.details.get("role", ""), "an original character")))
+            article = ARTICLE_BEFORE.search(prompt[: span[0]])  # "a Pikachu plush": not "a an original..."
+            start = article.start() if article else span[0]
+            edits.append((start, span[1], GENERIC.get(m.details.get("role", ""), "an original character")))
         clause = m.details.get("prompt_clause")
         if clause and clause in prompt:
             start = prompt.index(clause)
