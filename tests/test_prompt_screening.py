@@ -696,6 +696,9 @@ works:
      elements: [{name: Pandora, description: Jungle moon with floating mountains and glowing plants}]}
   - {id: stranger-things, title: Stranger Things, owner: Netflix, policy: block,
      characters: [{name: Demogorgon, description: Faceless creature whose head opens like a flower}]}
+  - {id: inside-out, title: Inside Out, owner: Pixar, policy: block,
+     characters: [{name: Joy, description: Glowing yellow emotion with blue hair},
+                  {name: Sadness, description: Short blue emotion with round glasses}]}
 """
 
 
@@ -805,6 +808,19 @@ def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Scr
         assert any(m.work_id == work and "public-domain" in m.evidence for m in verdict.matches), verdict.matches
     if action == Action.ALLOW:
         assert not any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches), verdict.matches
+
+
+@pytest.mark.parametrize(
+    ("prompt", "named"),
+    [("joy and sadness in an abstract painting, swirling yellow and blue", False),  # two feelings
+     ("joy and sadness from inside out hugging", True),  # the title vouches for them, they for it
+     ("Joy and Sadness hugging at headquarters", True)],  # capitalised: two names
+)
+def test_two_everyday_words_do_not_vouch_for_each_other(everyday_props: Screener, prompt: str, named: bool) -> None:
+    """From the blind probes2 set: two character names that are everyday words, typed as such
+    ("joy and sadness"), counted as two names of *Inside Out* supporting each other."""
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert blocked_by_name(verdict, "inside-out") is named, verdict.matches
 
 
 @pytest.mark.parametrize(

@@ -277,6 +277,8 @@ class _SpansOf:
     names: set[str]
     first_end: int
     last_start: int
+    only_as_words: bool
+    """Each time, a one-word name said as the everyday word it also is (``_an_everyday_word``)."""
 
 
 @dataclass
@@ -289,9 +291,10 @@ class _NamesSaid:
     starts: set[int] = field(default_factory=set)
     covered: set[int] = field(default_factory=set)
 
-    def add(self, hit: _Hit) -> None:
-        spans = self.by_words.setdefault(_stems(hit.entry), _SpansOf(set(), hit.end, hit.start))
+    def add(self, hit: _Hit, as_a_word: bool) -> None:
+        spans = self.by_words.setdefault(_stems(hit.entry), _SpansOf(set(), hit.end, hit.start, True))
         spans.names.add(hit.entry.name)
+        spans.only_as_words = spans.only_as_words and as_a_word
         spans.first_end, spans.last_start = min(spans.first_end, hit.end), max(spans.last_start, hit.start)
         self.starts.add(hit.start)
         self.covered.update(range(hit.start, hit.end))
@@ -581,7 +584,7 @@ class TextLexical(SignalType):
         works_named = defaultdict(_NamesSaid)  # names that can support another: not the shortest or
         for h in hits:                          # commonest, nor a word of a name that is no name on its own
             if h.entry.level == DISTINCTIVE or (h.entry.level == NEEDS_SUPPORT and not h.entry.role.endswith("(part)")):
-                works_named[h.entry.work].add(h)  # ("clownfish")
+                works_named[h.entry.work].add(h, _an_everyday_word(h, text))  # ("clownfish")
         best: dict[tuple, Match] = {}
         for hit in hits:
             match = self._score(hit, tokens, text, words, cue, works_named)
@@ -605,7 +608,8 @@ class TextLexical(SignalType):
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)
         # somebody's own name needs another name of the work elsewhere, as a name needing context does
-        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work])
+        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work],
+                                 _an_everyday_word(hit, text))
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
@@ -647,16 +651,27 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
-def _other_name(hit: _Hit, level: int, named: _NamesSaid) -> bool:
+def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool) -> bool:
     """Another name of the hit's work is in the prompt (``named``). A name that needs context
     (``level``: the commonest words, "Red", or a real word one typo from a name) needs it elsewhere:
     the longer name it is part of ("turning red", itself unsupported) is no support. Nor is a rare
     word of the hit's own name read again ("archery" in the element "Archery contest"), nor another
-    form of the same words ("Aliens" for "Alien")."""
+    form of the same words ("Aliens" for "Alien"). Nor do two everyday words typed as such vouch for
+    each other (``as_a_word``: "joy and sadness in an abstract painting" is about two feelings, "joy
+    and sadness from inside out" about *Inside Out*)."""
     said = _stems(hit.entry)  # "aliens" and "alien" are one word, not two names
-    return any(words != said and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
-                                  or spans.first_end <= hit.start or spans.last_start >= hit.end)
+    return any(words != said and not (as_a_word and spans.only_as_words)
+               and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
+                    or spans.first_end <= hit.start or spans.last_start >= hit.end)
                for words, spans in named.by_words.items())
+
+
+def _an_everyday_word(hit: _Hit, text: str) -> bool:
+    """A one-word name that is an everyday word, typed as is and in lower case ("joy and sadness"): it
+    is most likely the word, so it vouches for no other name of the work."""
+    said = text[hit.tokens[0].start : hit.tokens[-1].end]
+    return (len(hit.entry.tokens) == 1 and _said_as_is(hit) and said.islower()
+            and _everyday([t for t in hit.entry.tokens if t not in STOPWORDS]))
 
 
 def _said_as_is(hit: _Hit) -> bool:
