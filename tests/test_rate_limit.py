@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clearance.service.errors import ApiError
-from clearance.service.rate_limit import PROBES, SLOTS, RateLimiter, create_table
+from clearance.service.rate_limit import PROBES, SLOTS, RateLimiter, create_table, prompt_cost
 
 
 def allowed(limiter: RateLimiter, key_id: str) -> bool:
@@ -82,3 +82,18 @@ def test_a_refusal_says_when_a_token_is_back() -> None:
     with pytest.raises(ApiError) as refused:
         limiter.check("k")
     assert refused.value.headers == {"Retry-After": "4"}  # one token every 4 s
+
+
+def test_a_long_prompt_costs_in_proportion_to_its_length() -> None:
+    """One token per request, plus one per 100 characters of prompt past the first 500; a cost above
+    the burst is the burst (a full bucket always lets one request in)."""
+    assert [prompt_cost("a" * n) for n in (0, 500, 501, 600, 20_000)] == [0, 0, 1, 1, 195]
+    assert prompt_cost("a" * 400, "b" * 400) == 3 and prompt_cost("a" * 400, None) == 0  # negative prompt too
+    limiter = RateLimiter(rate=0.001, burst=10)
+    limiter.check("k", 8)
+    with pytest.raises(ApiError) as refused:
+        limiter.check("k", 3)
+    assert refused.value.status == 429 and "costs 3" in refused.value.message
+    assert allowed(limiter, "k") and allowed(limiter, "k") and not allowed(limiter, "k")
+    limiter.check("fresh", 1_000)  # capped at the burst
+    assert not allowed(limiter, "fresh")

@@ -275,6 +275,21 @@ def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
     assert refused.value.code == "rate_limited" and 90 <= (refused.value.retry_after or 0) <= 100
 
 
+def test_a_long_prompt_costs_a_key_more_of_its_rate(tmp_path: Path) -> None:
+    """A 2,000-character prompt costs 16 tokens (1 + 15 per 100 characters past 500), so a key with a
+    burst of 20 is refused a second one and still let in with a short one."""
+    home = Home.resolve(tmp_path / "home")
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    long_prompt = ("a cat on a sofa " * 125)[:2000]
+    env = {"CLEARANCE_RATE_PER_S": "0.01", "CLEARANCE_RATE_BURST": "20"}
+    with running_server(home, env=env) as url, ClearanceClient(url, key) as client:
+        assert client.screen_prompt(long_prompt).action == "allow"
+        with pytest.raises(ClearanceError) as refused:
+            client.screen_prompt(long_prompt)
+        assert refused.value.code == "rate_limited" and "costs 15" in str(refused.value)
+        assert client.screen_prompt("a cat on a sofa").action == "allow"
+
+
 def test_a_servers_rate_table_is_its_own_and_goes_with_it(tmp_path: Path) -> None:
     """Each server maps a table named by its process id in the home; a table left by a server
     that was killed (no such process now) is removed at the next start, and a server that stops

@@ -41,6 +41,7 @@ from clearance.service import errors
 from clearance.service.auth import Auth, KeyCache
 from clearance.service.errors import ERROR_RESPONSES, ApiError
 from clearance.service.limits import BodyLimit
+from clearance.service.rate_limit import prompt_cost
 from clearance.verdict import Action, Verdict
 
 SCREEN_TIMEOUT_S = float(os.environ.get("CLEARANCE_SCREEN_TIMEOUT_S", 30))
@@ -95,6 +96,8 @@ def create_app(home: Home | None = None) -> FastAPI:
               responses=ERROR_RESPONSES, tags=["screening"])
     async def screen_prompt(body: PromptRequest,
                             who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
+        if surcharge := prompt_cost(body.prompt, body.negative_prompt):  # the request itself took one token
+            auth.rate.check(who.key_id, surcharge)
         screener: Screener = state["screener"]
         return await _screen(lambda: screener.screen_prompt(body.prompt, body.negative_prompt, tenant=who.tenant))
 

@@ -40,6 +40,19 @@ SLOT = struct.Struct("<16sdd")
 TABLE_BYTES = SLOTS * SLOT.size
 
 
+FREE_PROMPT_CHARS, PROMPT_CHARS_PER_TOKEN = 500, 100
+"""A prompt up to 500 characters is one request; each 100 characters more cost a token more. A
+screening's work grows with its length (the description layer reads a long prompt in windows),
+so a 20,000-character prompt, ~1-2 s of CPU against ~5 ms for a usual one, costs 196 tokens,
+not one: a key cannot buy hundreds of times its share of the cores at its request rate."""
+
+
+def prompt_cost(*texts: str | None) -> float:
+    """Tokens a prompt screening costs beyond the request's own (``FREE_PROMPT_CHARS``)."""
+    chars = sum(len(t) for t in texts if t)
+    return max(0, math.ceil((chars - FREE_PROMPT_CHARS) / PROMPT_CHARS_PER_TOKEN))
+
+
 def create_table(path: Path) -> Path:
     """Write an empty table (every slot free) for the workers to share."""
     path.write_bytes(bytes(TABLE_BYTES))
@@ -61,19 +74,23 @@ class RateLimiter:
             self._fd = os.open(table, os.O_RDWR)
             self._slots = mmap.mmap(self._fd, TABLE_BYTES)
 
-    def check(self, key_id: str) -> None:
-        """Take one token from the key's bucket, or refuse the request with 429."""
+    def check(self, key_id: str, cost: float = 1.0) -> None:
+        """Take ``cost`` tokens (one per request, more for a long prompt: ``prompt_cost``) from the
+        key's bucket, or refuse the request with 429. A cost above the burst is the burst, so a
+        full bucket always lets one request in."""
+        cost = min(cost, self.burst)
         digest = hashlib.blake2b(key_id.encode(), digest_size=16).digest()
         with self._locked():
             offset = self._slot_of(digest)
             stored, tokens, last = SLOT.unpack_from(self._slots, offset)
             now = time.monotonic()
             tokens = self.burst if stored != digest else min(self.burst, tokens + (now - last) * self.rate)
-            allowed = tokens >= 1
-            SLOT.pack_into(self._slots, offset, digest, tokens - 1 if allowed else tokens, now)
-        if not allowed:  # Retry-After: whole seconds until the bucket holds one token again
-            wait = math.ceil((1 - tokens) / self.rate) if self.rate > 0 else 3600
-            raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key",
+            allowed = tokens >= cost
+            SLOT.pack_into(self._slots, offset, digest, tokens - cost if allowed else tokens, now)
+        if not allowed:  # Retry-After: whole seconds until the bucket holds the cost again
+            wait = math.ceil((cost - tokens) / self.rate) if self.rate > 0 else 3600
+            costs = f" (this request costs {cost:g}: a long prompt counts as several)" if cost > 1 else ""
+            raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key{costs}",
                            headers={"Retry-After": str(max(1, wait))})
 
     def _slot_of(self, digest: bytes) -> int:
