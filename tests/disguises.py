@@ -11,7 +11,8 @@ import random
 from collections.abc import Callable
 
 from clearance.registry.store import RegistrySnapshot
-from clearance.signals.text_lexical import DISTINCTIVE, REAL_WORD_MIN_ZIPF, TextLexical, _entries
+from clearance.signals.name_entries import DISTINCTIVE, work_entries
+from clearance.signals.text_lexical import REAL_WORD_MIN_ZIPF, TextLexical
 from clearance.text.dictionary import is_ordinary_word
 from clearance.text.keywords import zipf
 from clearance.text.normalize import normalise
@@ -32,7 +33,7 @@ def distinctive_names(snapshot: RegistrySnapshot) -> list[tuple[str, str]]:
     """(name, work slug) for Latin-script names that need no support and are long enough to disguise."""
     out = []
     for work in snapshot.works:
-        for entry in _entries(work):
+        for entry in work_entries(work):
             compact = "".join(entry.tokens)
             if entry.level == DISTINCTIVE and len(compact) >= 6 and compact.isascii() and compact.isalpha():
                 out.append((entry.name, work.slug))

@@ -13,7 +13,8 @@ from clearance.content import Content
 from clearance.home import Home
 from clearance.registry.store import RegistrySnapshot
 from clearance.screening import Screener
-from clearance.signals.text_lexical import TextLexical, _entries
+from clearance.signals.name_entries import work_entries
+from clearance.signals.text_lexical import TextLexical
 from clearance.text.normalize import tokenize
 from clearance.verdict import Action
 from tests.conftest import WORKS_YAML
@@ -52,7 +53,7 @@ def test_disguised_names_are_caught(
 def ordinary_words(lexical: tuple[TextLexical, RegistrySnapshot, Screener]) -> list[str]:
     """Common English words that are not themselves words of any registered name."""
     _, snapshot, _ = lexical
-    name_words = {t for w in snapshot.works for e in _entries(w) for t in e.tokens}
+    name_words = {t for w in snapshot.works for e in work_entries(w) for t in e.tokens}
     return [w for w in top_n_list("en", 3000) if w.isalpha() and len(w) > 2 and w not in name_words]
 
 

@@ -23,7 +23,7 @@ from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.screening import Screener
-from clearance.signals.text_lexical import DISTINCTIVE, NEEDS_SUPPORT, _without_article, ambiguity
+from clearance.signals.name_entries import DISTINCTIVE, NEEDS_SUPPORT, ambiguity, without_article
 from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
 from clearance.text.embedder import TextEmbedder
 from clearance.text.gazetteer import is_place
@@ -261,7 +261,7 @@ def test_name_ambiguity_comes_from_a_dictionary_as_well_as_frequency(name: tuple
 def test_a_name_said_without_its_article_is_more_ambiguous(name: tuple[str, ...], level: int | None) -> None:
     """ "The Simpsons" is "Simpsons" too, but "the snowy owl" (a character) is not any snowy owl,
     and "the Duke" is no name without its article."""
-    assert _without_article(name) == level
+    assert without_article(name) == level
 
 
 def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener) -> None:

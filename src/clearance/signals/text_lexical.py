@@ -37,24 +37,34 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import ahocorasick
-import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from clearance.content import Content
 from clearance.index.columns import FormIndex, KeyIndex, OneEditIndex, StringColumn, WorkKeys
-from clearance.registry.views import RegistrySnapshot, WorkView, description_texts
+from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
+from clearance.signals.name_entries import (
+    ARTICLES,
+    DISTINCTIVE,
+    NEEDS_CONTEXT,
+    NEEDS_SUPPORT,
+    QUALIFIER,
+    EntryTable,
+    NameEntry,
+    compact_form,
+    everyday,
+    only_a_namesake,
+    work_entries,
+)
 from clearance.text import namesakes, normalize
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
     STOPWORDS,
     KeywordTable,
-    is_common,
     keyword_weights,
     stem,
     use_frequency_table,
@@ -63,7 +73,6 @@ from clearance.text.keywords import (
 from clearance.text.normalize import CJK, Token, content_tokens, normalise, undoubled
 from clearance.verdict import Match
 
-DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 CUES = re.compile(
     r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|"
     r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
@@ -76,9 +85,6 @@ and "film" in a photograph's description ("35mm film", "a candid film photo") is
 "figure" is a toy only as an "action figure" and the like, or right after the name ("Merida
 figure"): "a lone figure walking through Nairobi" is somebody in Nairobi."""
 FIGURE = frozenset(("figure", "figures"))
-QUALIFIER = re.compile(r"\([^)]*\)")
-"""A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
-ARTICLES = frozenset(("the", "a", "an"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
 """Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
@@ -114,7 +120,6 @@ LONG_NAME_LEN = 10
 """A name word this long, misspelt twice, is still that name without other support: no word of
 English or place comes within two edits of one ("gisaengchoong" is *Parasite*'s Korean title),
 while shorter names have such neighbours ("Geiranger" fjord is two from "Granger")."""
-MIN_COMPACT_LEN = 5
 MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
@@ -126,8 +131,6 @@ VOWELS = re.compile("[aeiou]")
 MAX_SEGMENT, MAX_SEGMENTED_RUN = 24, 64
 """Longest name word a run of spaced-out letters is cut into (``_segment``), and longest run cut: a
 hostile prompt of 9,000 spaced letters is one run, and names said that way are a few words."""
-PART_MAX_ZIPF = 3.3
-"""A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
 KEYWORD_SUPPORT = 4.0
 """Summed rarity of a work's description words in a prompt that counts as context."""
 CONTEXT_ONLY_RAW = 0.7
@@ -135,130 +138,6 @@ CONTEXT_ONLY_RAW = 0.7
 like snow" near "fire" and "dragon" is not Ash Ketchum, "dungeons and dragons" is not a Game of
 Thrones element. Review leaves the decision to the description layer, which runs next
 (cheapest-first screening stops only at a block) and blocks when the prompt describes the work."""
-
-
-class NameEntry(NamedTuple):
-    """One matchable name of the work at position ``work`` of the index."""
-
-    work: int
-    element: str | None
-    role: str  # title | alias | character | character alias | element | element alias
-    name: str
-    tokens: tuple[str, ...]
-    level: int
-
-
-def _ordinary(word: str) -> bool:
-    """An everyday word ("hopper", "eleven") or a frequent name that is also a word of English
-    ("wednesday", "steve"); a frequent name known only as a name ("minecraft") is not one."""
-    return is_ordinary_word(word) or (is_common(word) and is_listed(word))
-
-
-def ambiguity(tokens: tuple[str, ...]) -> int:
-    """How much support a name needs before it counts (see module docstring)."""
-    compact = "".join(tokens)
-    content = [t for t in tokens if t not in STOPWORDS]
-    if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
-        return NEEDS_CONTEXT
-    return NEEDS_SUPPORT if _everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
-
-
-def _everyday(content: list[str]) -> bool:
-    """The words of a name (less stopwords) are everyday words: one word of the dictionary or a
-    place's name, or a phrase of frequent words ("Stranger Things", not "Squid Game")."""
-    if len(content) == 1:
-        return _ordinary(content[0]) or is_place(content[0])
-    return all(is_common(t) or t.isdigit() for t in content)
-
-
-def _only_a_namesake(entry: NameEntry) -> bool:
-    """The name needs support only because a public-domain figure has it too ("Pandora",
-    "Demogorgon"): said alone, it may mean the work as well as the figure, so it is reviewed."""
-    content = [t for t in entry.tokens if t not in STOPWORDS]
-    return entry.level == NEEDS_SUPPORT and not _everyday(content) and namesakes.is_namesake(" ".join(entry.tokens))
-
-
-def _without_article(tokens: tuple[str, ...]) -> int | None:
-    """How ambiguous a name is said without its article ("Lord of the Rings", "Simpsons"), or None
-    when it is no name at all that way: "the snowy owl" is a character, "snowy owl" a bird, so a
-    phrase of everyday words needs support, and one everyday word ("the Duke") is not a name."""
-    content = [t for t in tokens if t not in STOPWORDS]
-    if not all(_ordinary(t) for t in content):
-        return ambiguity(tokens)
-    return NEEDS_SUPPORT if len(content) > 1 else None
-
-
-def _everyday_phrase(tokens: tuple[str, ...]) -> bool:
-    """Several words, each a word of the dictionary: as the name of a prop, a place or a character
-    ("Frying pan", "Archery contest", "Central Perk", "Weeping Angel") it is also the thing
-    itself, which everyday prompts ask for ("a chef flipping an omelette in a frying pan", "a
-    weeping angel statue on a grave"), so it needs support. A title of such words ("Squid Game")
-    stays a name: that is what titles are for."""
-    content = [t for t in tokens if t not in STOPWORDS]
-    return len(content) > 1 and all(is_ordinary_word(t) or t.isdigit() for t in content)
-
-
-def _names(work: WorkView) -> list[tuple[str | None, str, str]]:
-    out: list[tuple[str | None, str, str]] = [(None, "title", work.title)]
-    out += [(None, "alias", a) for a in work.aliases]
-    for e in work.elements:
-        out.append((e.name, e.role, e.name))
-        out += [(e.name, f"{e.role} alias", a) for a in e.aliases]
-    return out
-
-
-def _entries(work: WorkView, position: int = 0) -> list[NameEntry]:
-    """Every name of a work, plus the rare words of multi-word names as names of their own."""
-    entries: list[NameEntry] = []
-    for element, role, name in _names(work):
-        tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
-        if all(t in STOPWORDS for t in tokens):  # "It", "Her", "The": no evidence of anything
-            continue
-        level = ambiguity(tokens)
-        if role not in ("title", "alias") and level == DISTINCTIVE and _everyday_phrase(tokens):
-            level = NEEDS_SUPPORT
-        entries.append(NameEntry(position, element, role, name, tokens, level))
-        if tokens[0] in ARTICLES and len(tokens) > 1 and (level := _without_article(tokens[1:])) is not None:
-            entries.append(NameEntry(position, element, role, name, tokens[1:], level))
-        if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
-            # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
-            # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
-            # the dictionary ("Chilli" Heeler: "chilli con carne") or a city's name ("Princess
-            # Merida": Mérida, Yucatán), so those need support, as they would alone; so does a
-            # word of an epithet after "the" ("Nemo the clownfish": any clownfish). An alias the
-            # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
-            # is a name ("a shapeshifter" is any shapeshifter)
-            for i, tok in enumerate(tokens):
-                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
-                    epithet = any(t in ARTICLES for t in tokens[1:i])
-                    other_lives = _everyday([tok]) or namesakes.is_namesake(tok)
-                    level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
-                    entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
-    return entries
-
-
-def _compact_form(entry: NameEntry) -> str | None:
-    """The name's letters without spaces, when long enough (or CJK) to be looked for inside words."""
-    compact = "".join(entry.tokens)
-    return compact if len(compact) >= MIN_COMPACT_LEN or CJK.search(compact) else None
-
-
-class _EntryTable:
-    """All ``NameEntry`` rows as columns (``clearance.index.columns``); a row is rebuilt when a
-    prompt hits it. An element of ``""`` stands for the work itself (names are never empty)."""
-
-    def __init__(self, entries: list[NameEntry]) -> None:
-        self.roles = sorted({e.role for e in entries})
-        self.work = np.array([e.work for e in entries], np.int64)
-        self.element = StringColumn(e.element or "" for e in entries)
-        self.role = np.array([self.roles.index(e.role) for e in entries], np.int8)
-        self.name = StringColumn(e.name for e in entries)
-        self.tokens = StringColumn(" ".join(e.tokens) for e in entries)
-        self.level = np.array([e.level for e in entries], np.int8)
-
-    def __getitem__(self, i: int) -> NameEntry:
-        return NameEntry(int(self.work[i]), self.element[i] or None, self.roles[self.role[i]], self.name[i],
-                         tuple(self.tokens[i].split(" ")), int(self.level[i]))
 
 
 @dataclass
@@ -331,10 +210,10 @@ class TextLexical(SignalType):
         """
         use_frequency_table(self.store_dir)
         works = snapshot.works
-        entries = [e for position, work in enumerate(works) for e in _entries(work, position)]
+        entries = [e for position, work in enumerate(works) for e in work_entries(work, position)]
         self.works = WorkKeys(w.key for w in works)
         self.keywords = KeywordTable([keyword_weights(description_texts(w)) for w in works])
-        self.entries = _EntryTable(entries)
+        self.entries = EntryTable(entries)
         prefixes = sorted({" ".join(e.tokens[:k]) for e in entries for k in range(1, len(e.tokens))})
         self.phrases = KeyIndex([(" ".join(e.tokens), i) for i, e in enumerate(entries)] + [(p, -1) for p in prefixes])
         name_tokens = sorted({t for e in entries for t in e.tokens})
@@ -348,7 +227,7 @@ class TextLexical(SignalType):
             if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
                 long_tokens["^" + tok[0]].append(tok)
         self.long_tokens = {k: tuple(v) for k, v in long_tokens.items()}
-        compact_pairs = [(c, i) for i, e in enumerate(entries) if (c := _compact_form(e)) is not None]
+        compact_pairs = [(c, i) for i, e in enumerate(entries) if (c := compact_form(e)) is not None]
         self.compact_entries = KeyIndex(compact_pairs)
         self.compacts = StringColumn(dict.fromkeys(c for c, _ in compact_pairs))
         self.fuzzy_compact = OneEditIndex(c for c, i in compact_pairs
@@ -626,7 +505,7 @@ class TextLexical(SignalType):
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
             asked_for = disguised or other_name or cue
-        namesake = not (asked_for or context or given or common_noun) and _only_a_namesake(entry)
+        namesake = not (asked_for or context or given or common_noun) and only_a_namesake(entry)
         if not (asked_for or context or namesake):
             return None
         exact = not (hit.fuzzy or given) and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
@@ -671,7 +550,7 @@ def _an_everyday_word(hit: _Hit, text: str) -> bool:
     is most likely the word, so it vouches for no other name of the work."""
     said = text[hit.tokens[0].start : hit.tokens[-1].end]
     return (len(hit.entry.tokens) == 1 and _said_as_is(hit) and said.islower()
-            and _everyday([t for t in hit.entry.tokens if t not in STOPWORDS]))
+            and everyday([t for t in hit.entry.tokens if t not in STOPWORDS]))
 
 
 def _said_as_is(hit: _Hit) -> bool:

@@ -1,0 +1,157 @@
+"""Every name of a registered work, and how much support it needs before it counts.
+
+A registered name is a title, an alias, a character's or element's name, or a rare word of one of
+those ("Weasley"). Its level says how much else the prompt must say before the name alone is
+evidence: none for a name only a name (``DISTINCTIVE``: "Demogorgon"), support for one that is also
+an everyday word, a place or a public-domain figure (``NEEDS_SUPPORT``: "Eleven", "Nairobi",
+"Pandora"), and another name of the work elsewhere for the shortest and commonest (``NEEDS_CONTEXT``:
+"M", "Red"). ``text.lexical`` finds the names in prompts and decides whether the support is there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+
+from clearance.index.columns import StringColumn
+from clearance.registry.views import WorkView
+from clearance.text import namesakes
+from clearance.text.dictionary import is_listed, is_ordinary_word
+from clearance.text.gazetteer import is_place
+from clearance.text.keywords import STOPWORDS, is_common, zipf
+from clearance.text.normalize import CJK, normalise
+
+DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
+QUALIFIER = re.compile(r"\([^)]*\)")
+"""A parenthetical in a registered name ("Kpop Demon Hunters (2025)") disambiguates; it is not said."""
+ARTICLES = frozenset(("the", "a", "an"))
+MIN_COMPACT_LEN = 5
+"""Names this long (or CJK) are looked for inside runs of joined letters."""
+PART_MAX_ZIPF = 3.3
+"""A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
+
+
+class NameEntry(NamedTuple):
+    """One matchable name of the work at position ``work`` of the index."""
+
+    work: int
+    element: str | None
+    role: str  # title | alias | character | character alias | element | element alias
+    name: str
+    tokens: tuple[str, ...]
+    level: int
+
+
+def ordinary(word: str) -> bool:
+    """An everyday word ("hopper", "eleven") or a frequent name that is also a word of English
+    ("wednesday", "steve"); a frequent name known only as a name ("minecraft") is not one."""
+    return is_ordinary_word(word) or (is_common(word) and is_listed(word))
+
+
+def ambiguity(tokens: tuple[str, ...]) -> int:
+    """How much support a name needs before it counts (see module docstring)."""
+    compact = "".join(tokens)
+    content = [t for t in tokens if t not in STOPWORDS]
+    if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
+        return NEEDS_CONTEXT
+    return NEEDS_SUPPORT if everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
+
+
+def everyday(content: list[str]) -> bool:
+    """The words of a name (less stopwords) are everyday words: one word of the dictionary or a
+    place's name, or a phrase of frequent words ("Stranger Things", not "Squid Game")."""
+    if len(content) == 1:
+        return ordinary(content[0]) or is_place(content[0])
+    return all(is_common(t) or t.isdigit() for t in content)
+
+
+def only_a_namesake(entry: NameEntry) -> bool:
+    """The name needs support only because a public-domain figure has it too ("Pandora",
+    "Demogorgon"): said alone, it may mean the work as well as the figure, so it is reviewed."""
+    content = [t for t in entry.tokens if t not in STOPWORDS]
+    return entry.level == NEEDS_SUPPORT and not everyday(content) and namesakes.is_namesake(" ".join(entry.tokens))
+
+
+def without_article(tokens: tuple[str, ...]) -> int | None:
+    """How ambiguous a name is said without its article ("Lord of the Rings", "Simpsons"), or None
+    when it is no name at all that way: "the snowy owl" is a character, "snowy owl" a bird, so a
+    phrase of everyday words needs support, and one everyday word ("the Duke") is not a name."""
+    content = [t for t in tokens if t not in STOPWORDS]
+    if not all(ordinary(t) for t in content):
+        return ambiguity(tokens)
+    return NEEDS_SUPPORT if len(content) > 1 else None
+
+
+def everyday_phrase(tokens: tuple[str, ...]) -> bool:
+    """Several words, each a word of the dictionary: as the name of a prop, a place or a character
+    ("Frying pan", "Archery contest", "Central Perk", "Weeping Angel") it is also the thing
+    itself, which everyday prompts ask for ("a chef flipping an omelette in a frying pan", "a
+    weeping angel statue on a grave"), so it needs support. A title of such words ("Squid Game")
+    stays a name: that is what titles are for."""
+    content = [t for t in tokens if t not in STOPWORDS]
+    return len(content) > 1 and all(is_ordinary_word(t) or t.isdigit() for t in content)
+
+
+def names_of(work: WorkView) -> list[tuple[str | None, str, str]]:
+    out: list[tuple[str | None, str, str]] = [(None, "title", work.title)]
+    out += [(None, "alias", a) for a in work.aliases]
+    for e in work.elements:
+        out.append((e.name, e.role, e.name))
+        out += [(e.name, f"{e.role} alias", a) for a in e.aliases]
+    return out
+
+
+def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
+    """Every name of a work, plus the rare words of multi-word names as names of their own."""
+    entries: list[NameEntry] = []
+    for element, role, name in names_of(work):
+        tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
+        if all(t in STOPWORDS for t in tokens):  # "It", "Her", "The": no evidence of anything
+            continue
+        level = ambiguity(tokens)
+        if role not in ("title", "alias") and level == DISTINCTIVE and everyday_phrase(tokens):
+            level = NEEDS_SUPPORT
+        entries.append(NameEntry(position, element, role, name, tokens, level))
+        if tokens[0] in ARTICLES and len(tokens) > 1 and (level := without_article(tokens[1:])) is not None:
+            entries.append(NameEntry(position, element, role, name, tokens[1:], level))
+        if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
+            # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
+            # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
+            # the dictionary ("Chilli" Heeler: "chilli con carne") or a city's name ("Princess
+            # Merida": Mérida, Yucatán), so those need support, as they would alone; so does a
+            # word of an epithet after "the" ("Nemo the clownfish": any clownfish). An alias the
+            # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
+            # is a name ("a shapeshifter" is any shapeshifter)
+            for i, tok in enumerate(tokens):
+                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
+                    epithet = any(t in ARTICLES for t in tokens[1:i])
+                    other_lives = everyday([tok]) or namesakes.is_namesake(tok)
+                    level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
+                    entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
+    return entries
+
+
+def compact_form(entry: NameEntry) -> str | None:
+    """The name's letters without spaces, when long enough (or CJK) to be looked for inside words."""
+    compact = "".join(entry.tokens)
+    return compact if len(compact) >= MIN_COMPACT_LEN or CJK.search(compact) else None
+
+
+class EntryTable:
+    """All ``NameEntry`` rows as columns (``clearance.index.columns``); a row is rebuilt when a
+    prompt hits it. An element of ``""`` stands for the work itself (names are never empty)."""
+
+    def __init__(self, entries: list[NameEntry]) -> None:
+        self.roles = sorted({e.role for e in entries})
+        self.work = np.array([e.work for e in entries], np.int64)
+        self.element = StringColumn(e.element or "" for e in entries)
+        self.role = np.array([self.roles.index(e.role) for e in entries], np.int8)
+        self.name = StringColumn(e.name for e in entries)
+        self.tokens = StringColumn(" ".join(e.tokens) for e in entries)
+        self.level = np.array([e.level for e in entries], np.int8)
+
+    def __getitem__(self, i: int) -> NameEntry:
+        return NameEntry(int(self.work[i]), self.element[i] or None, self.roles[self.role[i]], self.name[i],
+                         tuple(self.tokens[i].split(" ")), int(self.level[i]))
