@@ -43,8 +43,9 @@ TABLE_BYTES = SLOTS * SLOT.size
 FREE_PROMPT_CHARS, PROMPT_CHARS_PER_TOKEN = 500, 100
 """A prompt up to 500 characters is one request; each 100 characters more cost a token more. A
 screening's work grows with its length (the description layer reads a long prompt in windows),
-so a 20,000-character prompt, ~1-2 s of CPU against ~5 ms for a usual one, costs 196 tokens,
-not one: a key cannot buy hundreds of times its share of the cores at its request rate."""
+so a 20,000-character prompt, up to 6 s of CPU in a slow hour (``bench_prompts.py``) against
+~5-10 ms for a usual one, costs 196 tokens, not one: a key cannot buy hundreds of times its
+share of the cores at its request rate."""
 
 
 def prompt_cost(*texts: str | None) -> float:
