@@ -274,6 +274,19 @@ def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener)
     assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action != Action.BLOCK
 
 
+def test_a_thai_title_is_found_inside_unspaced_text(tmp_path: Path) -> None:
+    """Thai is written without spaces, and its vowel signs and tone marks are combining marks, which
+    split a Thai word into pieces at every one of them: "ฉันอยากดูสควิดเกมตอนใหม่" ("I want to watch
+    the new Squid Game episode") was allowed though "สควิดเกม" was registered."""
+    (tmp_path / "works.yaml").write_text("version: 1\nworks:\n  - {id: squid-game, title: Squid Game, "
+                                         "owner: Netflix, policy: block, aliases: [สควิดเกม]}\n")
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(tmp_path / "works.yaml")
+    verdict = screener.screen_prompt("ฉันอยากดูสควิดเกมตอนใหม่", audit=False)
+    assert verdict.action == Action.BLOCK and verdict.rewritten_prompt == "ฉันอยากดูan original storyตอนใหม่"
+    assert screener.screen_prompt("ฉันอยากกินข้าวผัด", audit=False).action == Action.ALLOW  # fried rice
+
+
 @pytest.mark.parametrize(
     ("prompt", "rewritten"),
     [("a Demogorgon plush on a bed", "an original character plush on a bed"),  # not "a an original ..."

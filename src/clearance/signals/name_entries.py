@@ -21,7 +21,7 @@ from clearance.text import namesakes
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import STOPWORDS, is_common, zipf
-from clearance.text.normalize import CJK, normalise
+from clearance.text.normalize import UNSPACED, normalise
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 QUALIFIER = re.compile(r"\([^)]*\)")
@@ -125,7 +125,7 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
             # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
             # is a name ("a shapeshifter" is any shapeshifter)
             for i, tok in enumerate(tokens):
-                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not CJK.search(tok):
+                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not UNSPACED.search(tok):
                     epithet = any(t in ARTICLES for t in tokens[1:i])
                     other_lives = everyday([tok]) or namesakes.is_namesake(tok)
                     level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
@@ -136,7 +136,7 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
 def compact_form(entry: NameEntry) -> str | None:
     """The name's letters without spaces, when long enough (or CJK) to be looked for inside words."""
     compact = "".join(entry.tokens)
-    return compact if len(compact) >= MIN_COMPACT_LEN or CJK.search(compact) else None
+    return compact if len(compact) >= MIN_COMPACT_LEN or UNSPACED.search(compact) else None
 
 
 class EntryTable:

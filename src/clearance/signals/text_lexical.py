@@ -70,7 +70,7 @@ from clearance.text.keywords import (
     use_frequency_table,
     zipf,
 )
-from clearance.text.normalize import CJK, Token, content_tokens, normalise, undoubled
+from clearance.text.normalize import UNSPACED, Token, content_tokens, normalise, undoubled
 from clearance.verdict import Match
 
 CUES = re.compile(
@@ -224,14 +224,14 @@ class TextLexical(SignalType):
         self.undoubled = FormIndex((t, undoubled(t)) for t in name_tokens if undoubled(t) != t)
         long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
-            if len(tok) >= TWO_EDITS_LEN and not CJK.search(tok):
+            if len(tok) >= TWO_EDITS_LEN and not UNSPACED.search(tok):
                 long_tokens["^" + tok[0]].append(tok)
         self.long_tokens = {k: tuple(v) for k, v in long_tokens.items()}
         compact_pairs = [(c, i) for i, e in enumerate(entries) if (c := compact_form(e)) is not None]
         self.compact_entries = KeyIndex(compact_pairs)
         self.compacts = StringColumn(dict.fromkeys(c for c, _ in compact_pairs))
         self.fuzzy_compact = OneEditIndex(c for c, i in compact_pairs
-                                          if len(entries[i].tokens) > 1 and not CJK.search(c))
+                                          if len(entries[i].tokens) > 1 and not UNSPACED.search(c))
         self.compact = ahocorasick.Automaton(ahocorasick.STORE_INTS)  # value: position in ``compacts``
         for i, compact in enumerate(self.compacts):
             self.compact.add_word(compact, i)
@@ -258,7 +258,7 @@ class TextLexical(SignalType):
     @staticmethod
     def _typo_candidate(word: str) -> bool:
         """Only words that are not ordinary English may be typos of a name."""
-        if not MIN_FUZZY_LEN <= len(word) <= MAX_FUZZY_LEN or word.isdigit() or CJK.search(word):
+        if not MIN_FUZZY_LEN <= len(word) <= MAX_FUZZY_LEN or word.isdigit() or UNSPACED.search(word):
             return False
         return zipf(word) < (SHORT_TYPO_MAX_ZIPF if len(word) == MIN_FUZZY_LEN else TYPO_MAX_ZIPF)
 
@@ -370,10 +370,10 @@ class TextLexical(SignalType):
             return []
         hits = []
         for i, tok in enumerate(tokens):
-            inside = tok.collapsed or CJK.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
+            inside = tok.collapsed or UNSPACED.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
             if inside:
                 for compact in self._outermost_inside(tok.text):
-                    cjk = CJK.search(compact) is not None  # unspaced, or a particle attached: as written
+                    cjk = UNSPACED.search(compact) is not None  # unspaced, or a particle attached: as written
                     said = _piece(tok, tok.text.find(compact), len(compact)) if cjk else tok
                     hits += [_Hit(e, i, i + 1, [said], False, not cjk)
                              for e in self._entries_of(self.compact_entries.get(compact))
@@ -396,7 +396,7 @@ class TextLexical(SignalType):
             return []
         runs: list[list[int]] = []  # consecutive CJK words with nothing but spaces between them
         for i, tok in enumerate(tokens):
-            if not CJK.search(tok.text):
+            if not UNSPACED.search(tok.text):
                 continue
             if runs and runs[-1][-1] == i - 1 and not text[tokens[i - 1].end : tok.start].strip():
                 runs[-1].append(i)
@@ -411,7 +411,7 @@ class TextLexical(SignalType):
         for end, k in self.compact.iter("".join(tokens[i].text for i in run)):  # letters start..end
             compact, start = self.compacts[k], end + 1 - len(self.compacts[k])
             first, last = bisect.bisect_right(ends, start), bisect.bisect_right(ends, end)  # the words holding them
-            if last == first or not CJK.search(compact):
+            if last == first or not UNSPACED.search(compact):
                 continue
             head, tail = tokens[run[first]], tokens[run[last]]
             skip = start - (ends[first - 1] if first else 0)

@@ -54,15 +54,22 @@ NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|am|pm|hz)
 """A number with an ordinal or a unit ("1980s", "19th", "35mm", "4k", "3d"): digits, not leetspeak
 (read as leet, "1980s" was "igbos", a "word" rarer than any name, in evidence and shared words)."""
 ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
-# A "word" is a run of letters/digits (plus leet symbols inside it); CJK scripts are kept as runs.
-WORD = re.compile(r"[^\W_]+(?:[@$!|€+][^\W_]*|\*+[^\W_]+)*|[@$][^\W_]+", re.UNICODE)
+LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
+"""A letter or digit, or any character of Thai, Lao, Myanmar and Khmer, whose vowel signs and tone
+marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
+# A "word" is a run of letters/digits (plus leet symbols inside it); unspaced scripts are kept as runs.
+WORD = re.compile(rf"{LETTER}+(?:[@$!|€+]{LETTER}*|\*+{LETTER}+)*|[@$]{LETTER}+", re.UNICODE)
 RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 """What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N",
 "S~q~u~i~d", "[S][q][u][i][d]", "S🌟t🌟r"): anything but letters and digits."""
 SEPARATED = re.compile(r"[^\W_]([|!+*])[^\W_](?:\1[^\W_])+\1?")
 """Single letters separated by a symbol that may also stand for a letter ("W|e|d|n|e|s|d|a|y",
 "S+q+u+i+d", "S*q*u*i*d"): here it separates, it stands for no letter."""
-CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
+                      r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+"""Letters of the scripts written without spaces between words, or with particles attached to them:
+Chinese, Japanese and Korean (CJK), Thai, Lao, Myanmar and Khmer. A word of these is kept as written
+(their marks are no accents to strip) and names are looked for inside its runs."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ def unicode_confusables() -> dict[int, str]:
         for other in (entry["c"] for entry in entries):
             look, latin = (other, key) if key.isascii() else (key, other)
             if (len(look) == 1 and len(latin) == 1 and latin.isascii() and latin.isalpha() and not look.isascii()
-                    and unicodedata.category(look).startswith("L") and not CJK.match(look)):
+                    and unicodedata.category(look).startswith("L") and not UNSPACED.match(look)):
                 table.setdefault(ord(look), "I" if latin == "l" and look.isupper() else latin)
     return table
 
@@ -155,7 +162,7 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     Bounded like the other word memos, so unique words (record numbers in a scrub) cannot grow it
     without end."""
     folded = word.casefold()
-    if CJK.search(folded):  # as written: kana's voicing marks (ゲ) are no accents to strip
+    if UNSPACED.search(folded):  # as written: kana's voicing marks (ゲ) are no accents to strip
         mapped = plain = folded
     else:
         mapped = _strip_accents(word.translate(unicode_confusables()).casefold().translate(CONFUSABLES))
@@ -166,7 +173,7 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     has_letters = any(c.isalpha() for c in mapped)
     if has_letters and any(c in LEET_CHARS for c in mapped) and not NUMBER.fullmatch(mapped):
         mapped, disguised = mapped.translate(LEET), True
-    stretched = not CJK.search(mapped) and STRETCHED.search(mapped) is not None
+    stretched = not UNSPACED.search(mapped) and STRETCHED.search(mapped) is not None
     if stretched:
         mapped = STRETCHED.sub(r"\1", mapped)
     return mapped, disguised, stretched
