@@ -99,13 +99,13 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
 
 def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
-    registered. The bounds are the documented figures (README: 6 of 82 hard negatives block) with a
+    registered. The bounds are the documented figures (README: 5 of 82 hard negatives block) with a
     prompt or two of slack."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
     rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 7 / 82
+    assert rate["hard_negative"] <= 6 / 82
 
 
 def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
