@@ -180,7 +180,7 @@ class _NamesSaid:
 
 
 def _piece(tok: Token, at: int, length: int) -> Token:
-    """The letters ``at``..``at + length`` of a CJK word as a word of their own, with their own span,
+    """The letters ``at``..``at + length`` of an unspaced-script word as a word of their own, with their own span,
     so evidence and the rewrite name the title and not the sentence around it ("我想看鱿鱼游戏的视频");
     the whole word where normalising changed its length (half-width kana)."""
     if len(tok.original) != len(tok.text) or (at, length) == (0, len(tok.text)):
@@ -373,11 +373,11 @@ class TextLexical(SignalType):
             inside = tok.collapsed or UNSPACED.search(tok.text) or (len(tok.text) >= 10 and zipf(tok.text) == 0)
             if inside:
                 for compact in self._outermost_inside(tok.text):
-                    cjk = UNSPACED.search(compact) is not None  # unspaced, or a particle attached: as written
-                    said = _piece(tok, tok.text.find(compact), len(compact)) if cjk else tok
-                    hits += [_Hit(e, i, i + 1, [said], False, not cjk)
+                    unspaced = UNSPACED.search(compact) is not None  # written so, or a particle attached
+                    said = _piece(tok, tok.text.find(compact), len(compact)) if unspaced else tok
+                    hits += [_Hit(e, i, i + 1, [said], False, not unspaced)
                              for e in self._entries_of(self.compact_entries.get(compact))
-                             if len(e.tokens) > 1 or tok.collapsed or cjk]
+                             if len(e.tokens) > 1 or tok.collapsed or unspaced]
             if tok.collapsed:
                 hits += self._segmented_hits(tok, i)
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
@@ -388,13 +388,13 @@ class TextLexical(SignalType):
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
 
-    def _cjk_run_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
-        """A CJK name of several words found across the words of a run of CJK text as people write it:
+    def _unspaced_run_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
+        """A CJK (or Thai...) name of several words found across the words of a run of such text as people write it:
         Korean attaches particles to the last word ("오징어 게임의 인형", Squid Game's doll) and spaces
         where it likes, so the name's letters are looked for in the run's letters, spaces dropped."""
         if not self.has_compact:
             return []
-        runs: list[list[int]] = []  # consecutive CJK words with nothing but spaces between them
+        runs: list[list[int]] = []  # consecutive unspaced-script words with nothing but spaces between them
         for i, tok in enumerate(tokens):
             if not UNSPACED.search(tok.text):
                 continue
@@ -454,7 +454,7 @@ class TextLexical(SignalType):
     def match(self, content: Content) -> list[Match]:
         text = content.text or ""
         tokens = content_tokens(content)
-        hits = (self._phrase_hits(tokens) + self._compact_hits(tokens) + self._cjk_run_hits(tokens, text)
+        hits = (self._phrase_hits(tokens) + self._compact_hits(tokens) + self._unspaced_run_hits(tokens, text)
                 + self._glued_hits(tokens, text))
         if not hits:
             return []

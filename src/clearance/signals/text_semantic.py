@@ -52,11 +52,11 @@ WINDOW_WORDS, WINDOW_STRIDE = 40, 20
 WINDOW_TOKENS, CLAUSE_TOKENS = 6_400, 2_000
 """How many model tokens of windows and of clauses this layer reads; past that it reads no further,
 and says so. A model pass costs in proportion to its tokens, and a window of 40 words is 50-60
-tokens of English but up to 128 (the cut) of digits, Hangul or emoji, so a budget of passes let
-those cost twice what the longest English prompt does (6 s against 2 s of CPU at the 20,000-
-character limit, 2026-12-03): these budgets are what 100 windows and 200 clauses of English
-prompts come to (the dev prompts joined: 6,321 and 1,932 tokens), about 2,000 words, four times
-the longest tag lists of image prompts."""
+tokens of English but up to 128 (the cut) of digits or Hangul, so a budget of passes let those
+cost over twice what English does (digits at the 20,000-character limit: 5.7 s of CPU before,
+2.3 s after, one-off runs on 2026-12-03): these budgets are what 100 windows and 200 clauses of
+English prompts come to (the dev prompts joined: 6,321 and 1,932 tokens), about 2,000 words,
+four times the longest tag lists of image prompts."""
 CANDIDATES = 8
 SEARCH_ROWS = 64
 """Nearest description rows fetched per prompt window to find candidate works."""
