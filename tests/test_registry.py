@@ -174,3 +174,28 @@ def test_head_revision_constant_is_the_newest_migration() -> None:
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("clearance") / "migrations"))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION
+
+
+def test_home_may_come_before_the_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``clearance --home DIR registry ...`` uses DIR like ``registry ... --home DIR``; an option after
+    the command wins, and nothing lands in the default ``./.clearance``."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    for name in ("CLEARANCE_HOME", "CLEARANCE_DATABASE_URL"):  # restored after the test, whatever the CLI sets
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert runner.invoke(app, ["--home", str(first), "registry", "import", str(WORKS_YAML)]).exit_code == 0
+    listed = runner.invoke(app, ["--home", str(first), "registry", "list", "--json"])
+    assert listed.exit_code == 0 and len(json.loads(listed.output)) == 9
+    overridden = runner.invoke(app, ["--home", str(first), "registry", "list", "--json", "--home", str(second)])
+    assert overridden.exit_code == 0 and json.loads(overridden.output) == []
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    by_url = runner.invoke(app, ["--home", str(second), "--database-url", url, "registry", "list", "--json"])
+    assert by_url.exit_code == 0 and json.loads(by_url.output) == [] and (tmp_path / "elsewhere.db").exists()
+    assert not (tmp_path / ".clearance").exists()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds, service_cmds
+from clearance.cli.common import DatabaseOption, HomeOption
 
 app = typer.Typer(
     name="clearance",
@@ -13,6 +16,20 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+@app.callback()
+def before_any_command(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+    """``--home`` and ``--database-url`` may come before the command too (``clearance --home DIR
+    screen prompt ...``), as CONTRACT.md allows them "on any command": they stand for
+    ``$CLEARANCE_HOME`` and ``$CLEARANCE_DATABASE_URL`` for this run (and the worker processes it
+    starts), so the same option given after the command still wins."""
+    if home is not None:
+        os.environ["CLEARANCE_HOME"] = home
+    if database_url is not None:
+        os.environ["CLEARANCE_DATABASE_URL"] = database_url
+
+
 app.add_typer(registry_cmds.app, name="registry")
 app.add_typer(screen_cmds.app, name="screen")
 app.add_typer(audit_cmds.app, name="audit")
