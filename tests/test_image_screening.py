@@ -121,6 +121,9 @@ def test_bad_images_give_review_with_error(screener: Screener, tmp_path: Path) -
         verdict = screener.screen_media(data, name=name)
         assert verdict.action == Action.REVIEW and verdict.error, name
         assert verdict.audit_id
+        if name == "truncated":  # decoded once: one error, naming every signal it stopped
+            assert verdict.error.startswith("image.pdq, image.sscd: truncated or corrupt image"), verdict.error
+            assert verdict.error.count("image file is truncated") == 1, verdict.error
     missing = screener.screen_media(tmp_path / "nope.png")
     assert missing.action == Action.REVIEW and "not found" in (missing.error or "")
 

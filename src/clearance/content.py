@@ -20,6 +20,11 @@ class Decoded(Protocol):
 D = TypeVar("D", bound=Decoded)
 
 
+@dataclass(frozen=True)
+class _Failed:
+    error: ValueError
+
+
 @dataclass
 class Content:
     """One thing to screen: a prompt, or a media file given by path or bytes.
@@ -39,9 +44,17 @@ class Content:
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, compute):
+        """``compute()`` once per key. A failure is remembered too: a corrupt file is decoded once,
+        and every signal that needs it gets the same error (reported once, naming them all)."""
         if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+            try:
+                self._memo[key] = compute()
+            except ValueError as exc:  # MediaError and the decoders' own (not worth trying twice)
+                self._memo[key] = _Failed(exc)
+        value = self._memo[key]
+        if isinstance(value, _Failed):
+            raise value.error
+        return value
 
     def decoded(self, key: str, decode: Callable[[], D | None], what: str) -> D | None:
         """``memo`` of a decoder that stops at a cap: what it left out is noted in ``unscreened``."""

@@ -337,6 +337,7 @@ class Screener:
         loaded = self.refresh()
         matches: list[Match] = []
         errors: list[str] = []
+        unreadable: dict[str, list[str]] = {}  # one decoding error, the signals it stopped
         handlers = [s for s in loaded.signals
                     if content.kind in s.content_kinds and (bases is None or s.bases & bases)]
         if not handlers:
@@ -346,11 +347,12 @@ class Screener:
                 signal.ensure_indexed(loaded.snapshot)
                 matches += signal.match(content)
             except MediaError as exc:
-                errors.append(f"{signal.name}: {exc}")
+                unreadable.setdefault(str(exc), []).append(signal.name)
             except Exception as exc:
                 errors.append(f"{signal.name} failed: {type(exc).__name__}: {exc}")
             if matches and self._blocks(matches, loaded, tenant):
                 break
+        errors += [f"{', '.join(names)}: {message}" for message, names in unreadable.items()]
         return matches, errors + content.unscreened
 
     def _blocks(self, matches: list[Match], loaded: _Loaded, tenant: str | None) -> bool:
