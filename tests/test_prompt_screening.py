@@ -30,6 +30,7 @@ from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
 from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import normalise
+from clearance.text.rewrite import FALLBACK
 from clearance.verdict import Action, Verdict
 from tests.conftest import PROBES, WORKS_YAML
 
@@ -271,7 +272,37 @@ def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener)
     assert blocked.action == Action.BLOCK
     assert "Eleven" not in blocked.rewritten_prompt and "Stranger Things" not in blocked.rewritten_prompt
     assert blocked.negative_prompt.startswith("blurry, ") and "Stranger Things" in blocked.negative_prompt
-    assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action != Action.BLOCK
+    assert screener.screen_prompt(blocked.rewritten_prompt, audit=False).action == Action.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("prompt", "gone"),
+    [("Squid Game doll in a field, 오징어 게임 style", ("Squid", "오징어")),  # named twice, in two scripts
+     ("skinny boy with round glasses, messy black hair and a lightning-shaped scar on his forehead, "
+      "red and gold scarf", ("glasses", "scar", " with,", " and,"))],  # every trait clause, and its joining word
+)
+def test_the_rewrite_leaves_out_everything_screening_finds(screener: Screener, prompt: str,
+                                                           gone: tuple[str, ...]) -> None:
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == Action.BLOCK
+    assert not any(word in verdict.rewritten_prompt for word in gone), verdict.rewritten_prompt
+    assert screener.screen_prompt(verdict.rewritten_prompt, audit=False).action == Action.ALLOW
+
+
+def test_every_rewrite_offered_screens_clean(screener: Screener, data_dir: Path) -> None:
+    """What a platform may regenerate with must pass: every blocked or reviewed dev prompt's rewrite
+    screens ``allow``, and named prompts keep their own words (the generic fallback is rare)."""
+    rows = [json.loads(line) for line in (data_dir / "text" / "prompts_dev.jsonl").open()]
+    offered, fallbacks = 0, 0
+    for row in rows[::2]:
+        verdict = screener.screen_prompt(row["prompt"], audit=False)
+        if verdict.action == Action.ALLOW:
+            continue
+        offered += 1
+        assert verdict.rewritten_prompt and verdict.negative_prompt, row
+        assert screener.screen_prompt(verdict.rewritten_prompt, audit=False).action == Action.ALLOW, row
+        fallbacks += row["kind"] in ("direct", "obfuscated") and verdict.rewritten_prompt == FALLBACK
+    assert offered > 100 and fallbacks <= 4, (offered, fallbacks)
 
 
 def test_a_thai_title_is_found_inside_unspaced_text(tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from clearance.safe_text import screenable
 from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
 from clearance.text.keywords import wordfreq_zipf
-from clearance.text.rewrite import rewrite_prompt
+from clearance.text.rewrite import FALLBACK, negative_prompt_for, remove_matched, too_little_left
 from clearance.verdict import Action, Match, Verdict
 
 if TYPE_CHECKING:
@@ -47,6 +47,9 @@ MAX_UNCOMMITTED = 64
 """A batch runs at most this many verdicts ahead of the audit log's commits."""
 MAX_PROMPT_CHARS = 20_000
 """Longer prompts are screened on their first this-many characters and flagged for review."""
+REWRITE_ROUNDS = 3
+"""Rewrites screened again before a blocked or reviewed prompt is offered the generic fallback:
+each round costs a screening, paid only by prompts that are not allowed."""
 
 
 @dataclass
@@ -197,7 +200,7 @@ class Screener:
                                 tenant, audit)
 
     def _prompt_verdict(self, prompt: str, negative_prompt: str | None, item_id: str | None, tenant: str | None,
-                        references: Sequence[Path | bytes]) -> Verdict:
+                        references: Sequence[Path | bytes], rewrite: bool = True) -> Verdict:
         errors: list[str] = []
         if not isinstance(prompt, str) or _blank(prompt):
             return Verdict(id=item_id, action=Action.REVIEW, error="empty prompt")
@@ -220,11 +223,26 @@ class Screener:
             if media.error:
                 errors.append(f"reference {media.path}: {media.error}")
         verdict = self._verdict(matches, errors, tenant, id=item_id)
-        if verdict.action != Action.ALLOW:
-            snapshot = self.refresh().snapshot
-            rewrite = rewrite_prompt(prompt, negative_prompt, verdict.matches, snapshot)
-            verdict.rewritten_prompt, verdict.negative_prompt = rewrite.prompt, rewrite.negative_prompt
+        if verdict.action != Action.ALLOW and rewrite:
+            verdict.rewritten_prompt, found = self._safe_rewrite(prompt, verdict.matches, tenant)
+            verdict.negative_prompt = negative_prompt_for(negative_prompt, found, self.refresh().snapshot)
         return verdict
+
+    def _safe_rewrite(self, prompt: str, matches: list[Match], tenant: str | None) -> tuple[str, list[Match]]:
+        """A rewrite of the prompt that screens ``allow`` for this caller, and every match met on the
+        way (for the negative prompt). Each round removes what screening the last rewrite still
+        found (a second mention of a name, a trait the score did not rest on); after
+        ``REWRITE_ROUNDS`` the generic ``FALLBACK``, so what is offered as safe always is."""
+        found, text, latest = list(matches), prompt, matches
+        for _ in range(REWRITE_ROUNDS):
+            text = remove_matched(text, [m for m in latest if not m.licensed])
+            if too_little_left(text):
+                break
+            latest, errors = self._run(Content(kind="text", text=text), tenant)
+            if self._verdict(latest, errors, tenant).action == Action.ALLOW:
+                return text, found
+            found += latest
+        return FALLBACK, found
 
     def error_verdict(self, error: str, *, item_id: str | None = None, tenant: str | None = None) -> Verdict:
         """The fail-closed verdict for an item that could not even be read (audited too)."""
@@ -296,7 +314,7 @@ class Screener:
         errors = [record.error] if record.error else []
         caption_blocks = False
         if record.caption is not None and not _blank(record.caption):
-            text = self.screen_prompt(record.caption, tenant=tenant, audit=False)  # the tenant's licences applied
+            text = self._prompt_verdict(record.caption, None, None, tenant, (), rewrite=False)  # no one reads a rewrite
             matches += text.matches
             errors += [text.error] if text.error else []
             caption_blocks = text.action == Action.BLOCK

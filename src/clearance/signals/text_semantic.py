@@ -75,6 +75,8 @@ negatives (``scripts/calibrate_semantic.py``). A prompt's verdict on a work depe
 descriptions, the prompt and the fixed ordinary prompts only."""
 ORDINARY_TOP = 3
 """The ordinary feature is the mean cosine of the prompt to its this-many nearest ordinary prompts."""
+REWRITE_SIMILARITY = 0.5
+"""A clause this close to one of a matched work's traits is left out of the rewritten prompt."""
 MIN_TRAIT_SIMILARITY = 0.35
 """A work none of whose traits any clause resembles this much is not described by the prompt,
 whatever words it shares (random strings of everyday words share a few with any description)."""
@@ -189,13 +191,16 @@ class Candidates:
     """(works x words): which of ``words`` each work's descriptions use."""
     words: list[str]
     """The prompt's words whose stems some description uses, as the prompt spells them."""
+    part_vecs: np.ndarray
+    """The clauses' vectors, for the evidence of the few works that match."""
     unread: str | None = None
     """What of the prompt this layer did not read (``WINDOW_TOKENS``, ``CLAUSE_TOKENS``)."""
 
     @classmethod
     def none(cls) -> Candidates:
         empty = np.zeros(0, dtype=np.int64)
-        return cls(empty, np.zeros((0, len(FEATURES))), [], empty, empty, np.zeros((0, 0), bool), [])
+        return cls(empty, np.zeros((0, len(FEATURES))), [], empty, empty, np.zeros((0, 0), bool), [],
+                   np.zeros((0, 384), np.float32))
 
 
 def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +346,8 @@ class TextSemantic(SignalType):
         weights = np.array([rarity(w) for w in words], dtype=np.float64)
         vectors = np.column_stack([full, top, shared @ weights, shared.sum(axis=1),
                                    np.full(len(works), self._ordinary_similarity(win_vecs))])
-        return Candidates(works, vectors, parts, trait_row, best_part, shared, [spelling[w] for w in words], unread)
+        return Candidates(works, vectors, parts, trait_row, best_part, shared, [spelling[w] for w in words],
+                          part_vecs, unread)
 
     def _full_similarities(self, works: np.ndarray, nearest: dict[int, float], win_vecs: np.ndarray) -> np.ndarray:
         """Best cosine of the prompt to each work's full descriptions: from the search where it found
@@ -416,12 +422,22 @@ class TextSemantic(SignalType):
         return {
             "element": trait.element if trait else None,
             "prompt_clause": candidates.parts[int(candidates.best_part[i])] if candidates.parts else "",
+            "prompt_clauses": self._clauses_like(candidates, int(candidates.works[i])),
             "trait": trait.text if trait else "",
             "trait_similarity": round(float(vector[1]), 4),
             "description_similarity": round(float(vector[0]), 4),
             "shared_words": [w for w, s in zip(candidates.words, candidates.shared[i], strict=True) if s],
             "ordinary_similarity": round(float(vector[-1]), 4),
         }
+
+    def _clauses_like(self, candidates: Candidates, work: int) -> list[str]:
+        """Every clause of the prompt that resembles one of the work's traits (``REWRITE_SIMILARITY``):
+        what a rewrite must leave out, not only the best clause the score rests on."""
+        traits = self.trait_vecs[self.trait_bounds[work] : self.trait_bounds[work + 1]]
+        if not len(traits) or not candidates.parts:
+            return []
+        best = (candidates.part_vecs @ traits.T).max(axis=1)
+        return [part for part, sim in zip(candidates.parts, best.tolist(), strict=True) if sim >= REWRITE_SIMILARITY]
 
     # -- matching -----------------------------------------------------------------------
     def match(self, content: Content) -> list[Match]:

@@ -3,14 +3,15 @@
 The CopyCat paper measured that adding the work's name and identifying keywords to the
 negative prompt cuts reproductions from ~30% to ~4%; removing the names and the clauses
 that carry the identifying traits gives the user something generatable instead of a bare
-refusal. Spans come from the matches' evidence, so the rewrite removes exactly what was
-matched.
+refusal. Spans come from the matches' evidence, so a rewrite removes exactly what was
+matched: every matched name, and every clause that resembles a trait of a matched work. The
+screener screens each rewrite again and rewrites what is still found (``Screener``), since a
+prompt can name a work twice or describe it in more clauses than the score rested on.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.text.keywords import telling_words
@@ -19,19 +20,21 @@ from clearance.verdict import Match
 GENERIC = {"title": "an original story", "alias": "an original story", "character": "an original character",
            "character alias": "an original character", "element": "an original design",
            "element alias": "an original design"}
+FALLBACK = "an original character"
+"""What is offered when no rewrite of the prompt itself screens clean."""
 MAX_KEYWORDS = 6
 ARTICLE_BEFORE = re.compile(r"\b(?:an?|the)\s+$", re.IGNORECASE)
 """An article before a replaced name, which the replacement brings its own of."""
+_CONNECTORS = r"(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)"
+CONNECTOR_BEFORE = re.compile(rf"\b{_CONNECTORS}\s*$", re.IGNORECASE)
+"""The word that joined a removed clause to the one before it (``text_semantic.CLAUSE_SPLIT``'s
+words): "a boy with round glasses" without its glasses is "a boy", not "a boy with"."""
+LEADING_CONNECTORS = re.compile(rf"^(?:{_CONNECTORS}\b[\s,;:]*)+", re.IGNORECASE)
+REPEATED_GENERIC = re.compile(r"\b(an original \w+)(?:[\s,]+\1\b)+")
 
 
-@dataclass(frozen=True)
-class Rewrite:
-    prompt: str
-    negative_prompt: str
-
-
-def _remove_spans(prompt: str, matches: list[Match]) -> str:
-    """Replace matched names with generic words and drop matched description clauses."""
+def remove_matched(prompt: str, matches: list[Match]) -> str:
+    """Replace matched names with generic words and drop the clauses that matched descriptions."""
     edits: list[tuple[int, int, str]] = []
     for m in matches:
         span = m.details.get("span")
@@ -39,10 +42,11 @@ def _remove_spans(prompt: str, matches: list[Match]) -> str:
             article = ARTICLE_BEFORE.search(prompt[: span[0]])  # "a Pikachu plush": not "a an original..."
             start = article.start() if article else span[0]
             edits.append((start, span[1], GENERIC.get(m.details.get("role", ""), "an original character")))
-        clause = m.details.get("prompt_clause")
-        if clause and clause in prompt:
-            start = prompt.index(clause)
-            edits.append((start, start + len(clause), ""))
+        for clause in m.details.get("prompt_clauses") or [m.details.get("prompt_clause")]:
+            if clause and clause in prompt:
+                start = prompt.index(clause)
+                joined = CONNECTOR_BEFORE.search(prompt[:start])
+                edits.append((joined.start() if joined else start, start + len(clause), ""))
     text = prompt
     taken: list[tuple[int, int]] = []
     for start, end, replacement in sorted(edits, key=lambda e: (e[0], -(e[1] - e[0])), reverse=True):
@@ -51,17 +55,25 @@ def _remove_spans(prompt: str, matches: list[Match]) -> str:
         text = text[:start] + replacement + text[end:]
         taken.append((start, end))
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
-    text = re.sub(r"([,;:])\s*(?=[,;:])", "", text)
+    text = re.sub(r"([,;:])\s*(?=[,;:.!?])", "", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-")
-    return text
+    text = LEADING_CONNECTORS.sub("", text)
+    return REPEATED_GENERIC.sub(r"\1", text).strip(" ,;:-")
 
 
-def _negative_terms(matches: list[Match], snapshot: RegistrySnapshot) -> list[str]:
-    """Titles, matched character/element names and the rarest words of their descriptions, as written."""
-    terms: list[str] = []
+def too_little_left(text: str) -> bool:
+    """Whether a rewrite is a stray word of the prompt ("red", of a boy wizard's whole description,
+    or nothing), with no generic stand-in either: the generic ``FALLBACK`` reads better."""
+    return not any(g in text for g in GENERIC.values()) and len(re.findall(r"\w+", text)) < 2
+
+
+def negative_prompt_for(negative_prompt: str | None, matches: list[Match], snapshot: RegistrySnapshot) -> str:
+    """The caller's negative prompt, then titles, matched character/element names and the rarest
+    words of their descriptions, as written."""
+    terms = [negative_prompt.strip()] if negative_prompt and negative_prompt.strip() else []
     for m in matches:
         work = snapshot.by_key.get((m.owner, m.work_id))
-        if work is None:
+        if work is None or m.licensed:
             continue
         terms.append(work.title)
         if m.element:
@@ -69,14 +81,4 @@ def _negative_terms(matches: list[Match], snapshot: RegistrySnapshot) -> list[st
         element = next((e for e in work.elements if e.name == m.element), None)
         texts = [element.description] if element and element.description else description_texts(work)
         terms += telling_words(texts)[:MAX_KEYWORDS]
-    return list(dict.fromkeys(t for t in terms if t))
-
-
-def rewrite_prompt(
-    prompt: str, negative_prompt: str | None, matches: list[Match], snapshot: RegistrySnapshot
-) -> Rewrite:
-    relevant = [m for m in matches if not m.licensed]
-    rewritten = _remove_spans(prompt, relevant)
-    negatives = ([negative_prompt.strip()] if negative_prompt and negative_prompt.strip() else [])
-    negatives += _negative_terms(relevant, snapshot)
-    return Rewrite(prompt=rewritten, negative_prompt=", ".join(dict.fromkeys(negatives)))
+    return ", ".join(dict.fromkeys(t for t in terms if t))
