@@ -493,7 +493,7 @@ def test_hostile_long_prompts_cost_bounded_work(screener: Screener) -> None:
     tokens, three times a window of English, and styled letters were each a "change" every word was
     checked against (7 s each on 2026-12-03). Not a speed target (benchmarks measure speed): a guard
     against blowups, with room for a slow machine. What the description layer left unread makes the
-    verdict a review."""
+    verdict a review, and a rewrite is not screened again (each round would cost as much again)."""
     hostile = {"S q u i d G a m e ": Action.BLOCK, "a\u0301\u0302\u0303": Action.ALLOW, "a a, ": Action.REVIEW,
                "a ": Action.REVIEW, "\u200bVecna\u200b in the attic ": Action.BLOCK, "1234567890 ": Action.REVIEW,
                "사과 나무 ": Action.REVIEW, "🅐🅟🅟🅛🅔 ": Action.REVIEW}
@@ -501,6 +501,7 @@ def test_hostile_long_prompts_cost_bounded_work(screener: Screener) -> None:
     for unit, action in hostile.items():
         verdict = screener.screen_prompt((unit * 20_000)[:20_000], audit=False)
         assert verdict.action == action, unit
+        assert verdict.rewritten_prompt == (None if action == Action.ALLOW else FALLBACK), unit  # no rounds
         if action == Action.REVIEW:
             read = re.search(r"description layer read the first (\d+) of \d+ windows", verdict.error)
             assert read, unit

@@ -50,6 +50,10 @@ MAX_PROMPT_CHARS = 20_000
 REWRITE_ROUNDS = 3
 """Rewrites screened again before a blocked or reviewed prompt is offered the generic fallback:
 each round costs a screening, paid only by prompts that are not allowed."""
+REWRITE_MAX_CHARS = 2_000
+"""A longer prompt is offered the fallback at once: a round over a 20,000-character prompt is
+seconds of CPU (three rounds took a flagged 100 kB prompt from 1.9 to 8.6 s, 2026-12-04), which the
+rate limit's charge for long prompts (``service.rate_limit.prompt_cost``) does not cover."""
 
 
 @dataclass
@@ -232,9 +236,10 @@ class Screener:
         """A rewrite of the prompt that screens ``allow`` for this caller, and every match met on the
         way (for the negative prompt). Each round removes what screening the last rewrite still
         found (a second mention of a name, a trait the score did not rest on); after
-        ``REWRITE_ROUNDS`` the generic ``FALLBACK``, so what is offered as safe always is."""
+        ``REWRITE_ROUNDS`` (at once past ``REWRITE_MAX_CHARS``) the generic ``FALLBACK``, so what
+        is offered as safe always is."""
         found, text, latest = list(matches), prompt, matches
-        for _ in range(REWRITE_ROUNDS):
+        for _ in range(REWRITE_ROUNDS if len(prompt) <= REWRITE_MAX_CHARS else 0):
             text = remove_matched(text, [m for m in latest if not m.licensed])
             if too_little_left(text):
                 break
