@@ -45,9 +45,9 @@ from clearance.text.keywords import KeywordTable, keyword_weights, rarity, spell
 from clearance.text.normalize import content_tokens
 from clearance.verdict import Match
 
-CLAUSE_SPLIT = re.compile(
-    r"[,;:.!?()\[\]\n]|\b(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)\b", re.I
-)
+CLAUSE_WORDS = r"(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)"
+"""Words that begin a new clause (as punctuation does); a rewrite drops the one before a clause it drops."""
+CLAUSE_SPLIT = re.compile(rf"[,;:.!?()\[\]\n]|\b{CLAUSE_WORDS}\b", re.I)
 WINDOW_WORDS, WINDOW_STRIDE = 40, 20
 WINDOW_TOKENS, CLAUSE_TOKENS = 6_400, 2_000
 """How many model tokens of windows and of clauses this layer reads; past that it reads no further,

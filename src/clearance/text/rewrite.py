@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from clearance.registry.views import RegistrySnapshot, description_texts
+from clearance.signals.text_semantic import CLAUSE_WORDS
 from clearance.text.keywords import telling_words
 from clearance.verdict import Match
 
@@ -25,11 +26,10 @@ FALLBACK = "an original character"
 MAX_KEYWORDS = 6
 ARTICLE_BEFORE = re.compile(r"\b(?:an?|the)\s+$", re.IGNORECASE)
 """An article before a replaced name, which the replacement brings its own of."""
-_CONNECTORS = r"(?:and|with|while|where|whose|under|over|holding|wearing|beside|behind)"
-CONNECTOR_BEFORE = re.compile(rf"\b{_CONNECTORS}\s*$", re.IGNORECASE)
-"""The word that joined a removed clause to the one before it (``text_semantic.CLAUSE_SPLIT``'s
-words): "a boy with round glasses" without its glasses is "a boy", not "a boy with"."""
-LEADING_CONNECTORS = re.compile(rf"^(?:{_CONNECTORS}\b[\s,;:]*)+", re.IGNORECASE)
+CONNECTOR_BEFORE = re.compile(rf"\b{CLAUSE_WORDS}\s*$", re.IGNORECASE)
+"""The word that joined a removed clause to the one before it: "a boy with round glasses" without
+its glasses is "a boy", not "a boy with"."""
+LEADING_CONNECTORS = re.compile(rf"^(?:{CLAUSE_WORDS}\b[\s,;:]*)+", re.IGNORECASE)
 REPEATED_GENERIC = re.compile(r"\b(an original \w+)(?:[\s,]+\1\b)+")
 
 
