@@ -7,6 +7,7 @@ them, and a silent skip would hide a whole backend from CI.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,18 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WORKS_YAML = DATA / "text" / "works.yaml"
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 """Independent prompt probes and six more works (data/probes/README.md)."""
+
+
+@pytest.fixture(autouse=True)
+def clearance_environment() -> Iterator[None]:
+    """Each test leaves the ``CLEARANCE_*`` environment as it found it: the CLI sets
+    ``$CLEARANCE_HOME`` and ``$CLEARANCE_DATABASE_URL`` from options given before the command,
+    and a test driving it in process would otherwise point every later test at its home."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith("CLEARANCE_")}
+    yield
+    for name in [name for name in os.environ if name.startswith("CLEARANCE_") and name not in saved]:
+        del os.environ[name]
+    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session")

@@ -185,7 +185,7 @@ def test_home_may_come_before_the_command(tmp_path: Path, monkeypatch: pytest.Mo
 
     from clearance.cli import app
 
-    for name in ("CLEARANCE_HOME", "CLEARANCE_DATABASE_URL"):  # restored after the test, whatever the CLI sets
+    for name in ("CLEARANCE_HOME", "CLEARANCE_DATABASE_URL"):  # the CLI sets them (conftest restores them)
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
