@@ -278,6 +278,7 @@ def test_negative_prompt_never_blocks_and_rewrite_is_offered(screener: Screener)
 @pytest.mark.parametrize(
     ("prompt", "gone"),
     [("Squid Game doll in a field, 오징어 게임 style", ("Squid", "오징어")),  # named twice, in two scripts
+     ("Harry Potter and Hermione studying in the Hogwarts library", ("Harry", "Potter", "Hogwarts")),  # the longest
      ("skinny boy with round glasses, messy black hair and a lightning-shaped scar on his forehead, "
       "red and gold scarf", ("glasses", "scar", " with,", " and,"))],  # every trait clause, and its joining word
 )

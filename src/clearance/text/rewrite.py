@@ -19,8 +19,8 @@ from clearance.text.keywords import telling_words
 from clearance.verdict import Match
 
 GENERIC = {"title": "an original story", "alias": "an original story", "character": "an original character",
-           "character alias": "an original character", "element": "an original design",
-           "element alias": "an original design"}
+           "element": "an original design"}
+"""What stands in for a matched name, by the first word of its role ("element alias", "character (part)")."""
 FALLBACK = "an original character"
 """What is offered when no rewrite of the prompt itself screens clean."""
 MAX_KEYWORDS = 6
@@ -41,19 +41,20 @@ def remove_matched(prompt: str, matches: list[Match]) -> str:
         if span:
             article = ARTICLE_BEFORE.search(prompt[: span[0]])  # "a Pikachu plush": not "a an original..."
             start = article.start() if article else span[0]
-            edits.append((start, span[1], GENERIC.get(m.details.get("role", ""), "an original character")))
+            role = (m.details.get("role") or "character").split()[0]
+            edits.append((start, span[1], GENERIC.get(role, "an original character")))
         for clause in m.details.get("prompt_clauses") or [m.details.get("prompt_clause")]:
             if clause and clause in prompt:
                 start = prompt.index(clause)
                 joined = CONNECTOR_BEFORE.search(prompt[:start])
                 edits.append((joined.start() if joined else start, start + len(clause), ""))
+    kept: list[tuple[int, int, str]] = []
+    for edit in sorted(edits, key=lambda e: (e[0] - e[1], e[0])):  # the longest of overlapping edits wins
+        if not any(edit[0] < end and start < edit[1] for start, end, _ in kept):  # "Harry Potter", not "Harry"
+            kept.append(edit)
     text = prompt
-    taken: list[tuple[int, int]] = []
-    for start, end, replacement in sorted(edits, key=lambda e: (e[0], -(e[1] - e[0])), reverse=True):
-        if any(start < e and s < end for s, e in taken):
-            continue
+    for start, end, replacement in sorted(kept, reverse=True):  # from the end: earlier offsets stay valid
         text = text[:start] + replacement + text[end:]
-        taken.append((start, end))
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;:])\s*(?=[,;:.!?])", "", text)
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-")
