@@ -199,3 +199,25 @@ def test_home_may_come_before_the_command(tmp_path: Path, monkeypatch: pytest.Mo
     by_url = runner.invoke(app, ["--home", str(second), "--database-url", url, "registry", "list", "--json"])
     assert by_url.exit_code == 0 and json.loads(by_url.output) == [] and (tmp_path / "elsewhere.db").exists()
     assert not (tmp_path / ".clearance").exists()
+
+
+def test_the_quick_start_demo_screens_its_examples(tmp_path: Path) -> None:
+    """``clearance demo``, the quick start's main job: the bundled registry goes in, every example is
+    judged as its label says, and each flagged one is offered a rewrite that screens clean."""
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+    from clearance.cli.demo_cmds import EXAMPLES
+    from clearance.screening import Screener
+
+    shown = CliRunner().invoke(app, ["demo", "--home", str(tmp_path / "home")])
+    assert shown.exit_code == 0, shown.output
+    assert "demo registry: 9 created" in shown.output and "Rewrites offered" in shown.output
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    for label, prompt, negative in EXAMPLES:
+        verdict = screener.screen_prompt(prompt, negative, audit=False)
+        flagged = label in ("direct", "obfuscated", "homoglyph", "indirect")
+        assert (verdict.action == "block") == flagged, (label, prompt, verdict.action)
+        if flagged:
+            assert f"{label}: {verdict.rewritten_prompt}" in " ".join(shown.output.split()), verdict.rewritten_prompt
+            assert screener.screen_prompt(verdict.rewritten_prompt, audit=False).action == "allow"

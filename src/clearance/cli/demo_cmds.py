@@ -42,4 +42,8 @@ def register(app: typer.Typer) -> None:
             verdict.id = f"{label}: {prompt[:60]}"
             verdicts.append(verdict)
         print_table(verdicts, "Clearance demo: prompt screening")
+        console.print("Rewrites offered (each screened again before it is offered: allowed as written):")
+        for (label, _, _), verdict in zip(EXAMPLES, verdicts, strict=True):
+            if verdict.rewritten_prompt:
+                console.print(f"  {label}: {verdict.rewritten_prompt}", highlight=False, markup=False)
         console.print("Audit log: run `clearance audit verify` to check the hash chain.")
