@@ -36,6 +36,7 @@ from common import DATA, SCRATCH, peak_rss_mb, percentiles_ms, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
+from clearance.text.rewrite import FALLBACK
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 EVERYDAY_TITLES = PROBES.with_name("probes2")
@@ -79,16 +80,24 @@ def generated_registry(n_works: int, path: Path, seed: int = 7) -> Path:
 
 
 def quality(screener: Screener, prompts: list[dict]) -> dict:
+    """Per kind, the share blocked (for the right work, where there is one); and of the rewrites
+    offered for blocked or reviewed prompts, how many screen ``allow`` and how many are the fallback."""
     hits: dict[str, list[bool]] = defaultdict(list)
+    rewrites = {"offered": 0, "screen_allow": 0, "fallback": 0}
     for p in prompts:
         v = screener.screen_prompt(p["prompt"], p.get("negative_prompt"), audit=False)
         if p["label"] == "block":
             hits[p["kind"]].append(v.action.value == "block" and p["work_id"] in {m.work_id for m in v.matches})
         else:
             hits[p["kind"]].append(v.action.value == "block")
+        if v.rewritten_prompt is not None:
+            rewrites["offered"] += 1
+            rewrites["fallback"] += v.rewritten_prompt == FALLBACK
+            rewrites["screen_allow"] += screener.screen_prompt(v.rewritten_prompt, audit=False).action.value == "allow"
     out = {kind: {"n": len(v), "rate": round(sum(v) / len(v), 4)} for kind, v in hits.items()}
     caught = [x for k in ("direct", "obfuscated", "indirect") for x in hits[k]]
     out["tpr_named_obfuscated_indirect"] = round(sum(caught) / len(caught), 4)
+    out["rewrites"] = rewrites
     out["note"] = "rate = share blocked for the right work (block kinds) or share blocked (allow kinds)"
     return out
 

@@ -59,6 +59,10 @@ def prompts(d: dict) -> list[str]:
                + " | ".join(pct(q["tpr_named_obfuscated_indirect"]) for _, q in sets) + " |")
     for kind in ("benign", "hard_negative", "negative_only"):
         out.append(f"| {kind}: false blocks | " + " | ".join(cell(q, kind) for _, q in sets) + " |")
+    if all("rewrites" in q for _, q in sets):
+        counts = [q["rewrites"] for _, q in sets]
+        out.append("| rewrites offered: screen allow / generic fallback | " + " | ".join(
+            f"{r['screen_allow']} / {r['fallback']} of {r['offered']}" for r in counts) + " |")
     out += [
         "",
         "| registry | p50 | p99 | p50 with audit | cold start to first verdict (after interpreter start) "
