@@ -151,7 +151,7 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, second
 def worker_pids(server_pid: int, workers: int) -> list[int]:
     if workers == 1:
         return [server_pid]
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(server_pid)], capture_output=True, text=True)
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server_pid)], capture_output=True, text=True)
     return [int(line.split()[0]) for line in out.stdout.splitlines() if "spawn_main" in line]
 
 

@@ -49,6 +49,14 @@ def _free_port() -> int:
 
 @contextmanager
 def running_server(home: Home, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    with serving(home, workers, env) as (url, _):
+        yield url
+
+
+@contextmanager
+def serving(home: Home, workers: int = 1,
+            env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A `clearance serve` answering on a free loopback port: (its url, the supervisor process)."""
     port = _free_port()
     cmd = [sys.executable, "-m", "clearance.cli.main", "serve", "--port", str(port), "--workers", str(workers),
            "--home", str(home.root), "--database-url", home.database_url]
@@ -65,7 +73,7 @@ def running_server(home: Home, workers: int = 1, env: dict[str, str] | None = No
                 time.sleep(0.2)
         else:
             pytest.fail(f"server did not start: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
-        yield url
+        yield url, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -316,7 +324,49 @@ def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: P
             c.health()
             keep_alive.append(time.perf_counter() - start)
     assert actions.count("block") == 20
-    # workers share a pre-bound socket; without TCP_NODELAY each keep-alive answer waits ~40 ms
+    # without TCP_NODELAY on the accepted connections each keep-alive answer waits ~40 ms
     assert sorted(keep_alive)[10] < 0.02, sorted(keep_alive)
     result = AuditLog(session_factory(home.database_url)).verify()
     assert result.ok and result.entries == len(prompts)
+
+
+def _listening(port: int) -> int:
+    """How many sockets listen on this loopback TCP port (from /proc/net/tcp; state 0A is LISTEN)."""
+    rows = [line.split() for line in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return sum(row[1] == f"0100007F:{port:04X}" and row[3] == "0A" for row in rows)
+
+
+def _workers_of(supervisor: int) -> list[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(supervisor)], capture_output=True, text=True)
+    return [int(line.split()[0]) for line in out.stdout.splitlines() if "spawn_main" in line]
+
+
+def test_each_worker_listens_on_its_own_socket_and_the_port_is_not_shared_by_mistake(tmp_path: Path) -> None:
+    """With one shared socket, whichever worker woke first took each keep-alive connection, and one
+    worker ended up with twice the other's load (bench_service). Each worker now has its own
+    SO_REUSEPORT socket, which the kernel fills evenly; a second server on the same port is refused
+    instead of silently joining the group."""
+    home = Home.resolve(tmp_path / "home")
+    with running_server(home, workers=2) as url:
+        port = int(url.rsplit(":", 1)[1])
+        assert _listening(port) == 2
+        second = subprocess.run([sys.executable, "-m", "clearance.cli.main", "serve", "--port", str(port),
+                                 "--workers", "2", "--home", str(home.root)], capture_output=True, text=True,
+                                timeout=120)
+        assert second.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
+        assert _listening(port) == 2 and httpx.get(f"{url}/healthz").status_code == 200
+
+
+def test_a_worker_that_dies_is_replaced_on_its_socket(tmp_path: Path) -> None:
+    """kill -9 of a worker: a new one takes over its socket, and every new connection is answered
+    (those hashed to the dead worker's socket wait in its queue rather than being refused)."""
+    home = Home.resolve(tmp_path / "home")
+    with serving(home, workers=2) as (url, supervisor):
+        first = _workers_of(supervisor.pid)
+        assert len(first) == 2
+        os.kill(first[0], signal.SIGKILL)
+        answers = [httpx.get(f"{url}/healthz", timeout=60).status_code for _ in range(16)]
+        workers = _workers_of(supervisor.pid)
+    assert answers == [200] * 16
+    assert len(workers) == 2 and first[1] in workers and first[0] not in workers
