@@ -185,22 +185,19 @@ class Candidates:
     """The prompt's clauses."""
     trait_row: np.ndarray
     """Per work, the row of its trait most like a clause (-1: the work has no traits)."""
-    best_part: np.ndarray
-    """Per work, the clause that trait matched best."""
+    clause_sims: np.ndarray
+    """(works x clauses): each clause's similarity to the work's trait most like it (-1: no traits)."""
     shared: np.ndarray
     """(works x words): which of ``words`` each work's descriptions use."""
     words: list[str]
     """The prompt's words whose stems some description uses, as the prompt spells them."""
-    part_vecs: np.ndarray
-    """The clauses' vectors, for the evidence of the few works that match."""
     unread: str | None = None
     """What of the prompt this layer did not read (``WINDOW_TOKENS``, ``CLAUSE_TOKENS``)."""
 
     @classmethod
     def none(cls) -> Candidates:
         empty = np.zeros(0, dtype=np.int64)
-        return cls(empty, np.zeros((0, len(FEATURES))), [], empty, empty, np.zeros((0, 0), bool), [],
-                   np.zeros((0, 384), np.float32))
+        return cls(empty, np.zeros((0, len(FEATURES))), [], empty, np.zeros((0, 0)), np.zeros((0, 0), bool), [])
 
 
 def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -338,7 +335,7 @@ class TextSemantic(SignalType):
         hits = [self.postings[w] for w in words]  # (works using the word, its weights)
         works = np.array(self._candidates(ranked, hits), dtype=np.int64)
         full = self._full_similarities(works, nearest, win_vecs)
-        top, trait_row, best_part = self._trait_similarities(works, part_vecs)
+        top, trait_row, clause_sims = self._trait_similarities(works, part_vecs)
         shared = np.zeros((len(works), len(words)), dtype=bool)
         for j, (using, _) in enumerate(hits):
             found = np.minimum(np.searchsorted(using, works), len(using) - 1)
@@ -346,8 +343,7 @@ class TextSemantic(SignalType):
         weights = np.array([rarity(w) for w in words], dtype=np.float64)
         vectors = np.column_stack([full, top, shared @ weights, shared.sum(axis=1),
                                    np.full(len(works), self._ordinary_similarity(win_vecs))])
-        return Candidates(works, vectors, parts, trait_row, best_part, shared, [spelling[w] for w in words],
-                          part_vecs, unread)
+        return Candidates(works, vectors, parts, trait_row, clause_sims, shared, [spelling[w] for w in words], unread)
 
     def _full_similarities(self, works: np.ndarray, nearest: dict[int, float], win_vecs: np.ndarray) -> np.ndarray:
         """Best cosine of the prompt to each work's full descriptions: from the search where it found
@@ -362,7 +358,8 @@ class TextSemantic(SignalType):
 
     def _trait_similarities(self, works: np.ndarray, part_vecs: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per work: the best three traits' similarity to any clause (0 where a work has fewer), the
-        best trait's row (-1 for none) and the clause it matched best."""
+        best trait's row (-1 for none), and each clause's similarity to the work's trait most like it
+        (-1 for a work without traits): the clause the evidence names, and the clauses a rewrite drops."""
         lo, hi = self.trait_bounds[works], self.trait_bounds[works + 1]
         rows, segment = _segments(lo, hi)
         sims = part_vecs @ self.trait_vecs[rows].T  # clauses x traits of every candidate
@@ -375,10 +372,12 @@ class TextSemantic(SignalType):
             has = np.flatnonzero(counts > k)
             top[has, k] = best[order[first[has] + k]]
         has = np.flatnonzero(counts > 0)
-        trait_row, best_part = np.full(len(works), -1), np.zeros(len(works), dtype=np.int64)
+        trait_row = np.full(len(works), -1)
         trait_row[has] = rows[order[first[has]]]
-        best_part[has] = sims[:, order[first[has]]].argmax(axis=0)
-        return top, trait_row, best_part
+        clause_sims = np.full((len(works), len(part_vecs)), -1.0)
+        if len(has):  # rows are grouped by work, so each work's traits are one run of columns
+            clause_sims[has] = np.maximum.reduceat(sims, first[has], axis=1).T
+        return top, trait_row, clause_sims
 
     def _ordinary_similarity(self, win_vecs: np.ndarray) -> float:
         """How much the prompt reads like an everyday request (see module docstring)."""
@@ -421,23 +420,15 @@ class TextSemantic(SignalType):
         vector = candidates.vectors[i]
         return {
             "element": trait.element if trait else None,
-            "prompt_clause": candidates.parts[int(candidates.best_part[i])] if candidates.parts else "",
-            "prompt_clauses": self._clauses_like(candidates, int(candidates.works[i])),
+            "prompt_clause": candidates.parts[int(candidates.clause_sims[i].argmax())] if candidates.parts else "",
+            "prompt_clauses": [part for part, sim in zip(candidates.parts, candidates.clause_sims[i].tolist(),
+                                                         strict=True) if sim >= REWRITE_SIMILARITY],
             "trait": trait.text if trait else "",
             "trait_similarity": round(float(vector[1]), 4),
             "description_similarity": round(float(vector[0]), 4),
             "shared_words": [w for w, s in zip(candidates.words, candidates.shared[i], strict=True) if s],
             "ordinary_similarity": round(float(vector[-1]), 4),
         }
-
-    def _clauses_like(self, candidates: Candidates, work: int) -> list[str]:
-        """Every clause of the prompt that resembles one of the work's traits (``REWRITE_SIMILARITY``):
-        what a rewrite must leave out, not only the best clause the score rests on."""
-        traits = self.trait_vecs[self.trait_bounds[work] : self.trait_bounds[work + 1]]
-        if not len(traits) or not candidates.parts:
-            return []
-        best = (candidates.part_vecs @ traits.T).max(axis=1)
-        return [part for part, sim in zip(candidates.parts, best.tolist(), strict=True) if sim >= REWRITE_SIMILARITY]
 
     # -- matching -----------------------------------------------------------------------
     def match(self, content: Content) -> list[Match]:
