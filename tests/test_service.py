@@ -370,3 +370,19 @@ def test_a_worker_that_dies_is_replaced_on_its_socket(tmp_path: Path) -> None:
         workers = _workers_of(supervisor.pid)
     assert answers == [200] * 16
     assert len(workers) == 2 and first[1] in workers and first[0] not in workers
+
+
+def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: Path) -> None:
+    """The usual reload signal: each worker is replaced by a new one on its socket, the new one
+    serving before the old one stops, so requests during the reload are all answered."""
+    home = Home.resolve(tmp_path / "home")
+    with serving(home, workers=2) as (url, supervisor):
+        before = set(_workers_of(supervisor.pid))
+        os.kill(supervisor.pid, signal.SIGHUP)
+        answers, deadline = [], time.time() + 60
+        while time.time() < deadline and not (after := set(_workers_of(supervisor.pid))).isdisjoint(before):
+            answers.append(httpx.get(f"{url}/healthz", timeout=30).status_code)
+            time.sleep(0.05)
+        assert supervisor.poll() is None
+    assert len(after) == 2 and after.isdisjoint(before)
+    assert answers and set(answers) == {200}

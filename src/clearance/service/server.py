@@ -94,21 +94,27 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
 
 class Workers:
     """One uvicorn worker process per socket. A worker that dies, or stops answering the
-    supervisor's pings, is replaced on its own socket; SIGINT or SIGTERM stops them all."""
+    supervisor's pings, is replaced on its own socket; SIGHUP replaces every worker one at a time
+    (each new one serving before the old one stops, as uvicorn does); SIGINT or SIGTERM stops them all."""
 
     def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
         self.config = config
         self.sockets = sockets
         self.stop = threading.Event()
+        self.reload = threading.Event()
 
     def run(self) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload.set())
         processes = [self._start(sock) for sock in self.sockets]
         while not self.stop.wait(0.5):
             for slot, process in enumerate(processes):
-                if not process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                if self.reload.is_set():
+                    processes[slot] = self._relieve(process, self.sockets[slot])
+                elif not process.is_alive(timeout=self.config.timeout_worker_healthcheck):
                     processes[slot] = self._replace(process, self.sockets[slot])
+            self.reload.clear()
         for process in processes:
             process.terminate()
         for process in processes:
@@ -130,6 +136,19 @@ class Workers:
             return process
         log.warning("worker [%s] died; starting another on its socket", process.pid)
         return self._start(sock)
+
+    def _relieve(self, process: Process, sock: socket.socket) -> Process:
+        """A new worker on this socket once it serves, then the old one stopped; the old one stays
+        if the new one does not come up in time."""
+        fresh = self._start(sock)
+        if not fresh.wait_until_ready(self.config.timeout_worker_healthcheck, self.stop):
+            fresh.kill()
+            fresh.join()
+            log.error("a new worker was not ready in time; keeping worker [%s]", process.pid)
+            return process
+        process.terminate()
+        process.join()
+        return fresh
 
 
 def _rate_table(home: Home) -> Path:
