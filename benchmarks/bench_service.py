@@ -11,6 +11,7 @@ client cost more CPU per request than the server's own HTTP layer, on the same t
   answers come back) and each latency is measured from its *scheduled* send time, so a stalled
   server cannot hide queueing (no coordinated omission). R climbs a ladder; the sustained rate
   is the highest R whose p99 stays within the latency target with 0 errors.
+  Each rung records every worker's CPU seconds per second, which shows how evenly they share it.
 - **max**: closed loop, a few connections per worker sending back to back: peak throughput,
   and the server's CPU time per request (all its processes), which other load on a shared
   machine disturbs far less than throughput: 2 cores / that time bounds what the server can do.
@@ -172,6 +173,13 @@ def cpu_by_process(pids: list[int]) -> dict[int, float]:
     return seconds
 
 
+def worker_load(before: dict[int, float], seconds: float) -> list[float]:
+    """CPU seconds per second each worker spent since ``before``: how evenly the workers share the
+    load (connections stay with the worker that accepted them)."""
+    after = cpu_by_process(list(before))
+    return [round((after[pid] - before[pid]) / seconds, 2) for pid in before if pid in after]
+
+
 def database_pids(database_url: str) -> list[int]:
     """The PostgreSQL server processes behind ``database_url`` (postmaster, backends, background
     workers), found by the port on the postmaster's command line: on this machine a request
@@ -250,9 +258,11 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
         peak = closed_loop_cpu(port, requests, pids, CONNECTIONS_PER_WORKER * workers, seconds, home.database_url)
         steps = []
         for rate in ladder:
+            before = cpu_by_process(pids[-workers:])
             steps.append(asyncio.run(open_loop(port, requests, rate, seconds)))
+            steps[-1]["cpu_s_per_s_by_worker"] = worker_load(before, seconds)
             print(f"  {workers} worker(s) at {rate}/s: p50 {steps[-1]['p50_ms']} ms, p99 {steps[-1]['p99_ms']} ms, "
-                  f"{steps[-1]['errors']} errors", flush=True)
+                  f"{steps[-1]['errors']} errors, CPU s/s by worker {steps[-1]['cpu_s_per_s_by_worker']}", flush=True)
             if steps[-1]["p99_ms"] > 4 * P99_TARGET_MS:
                 break  # well past saturation: higher rates only queue
         rss = [peak_rss_mb(p) for p in pids[-workers:]]
