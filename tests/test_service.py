@@ -386,3 +386,9 @@ def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: P
         assert supervisor.poll() is None
     assert len(after) == 2 and after.isdisjoint(before)
     assert answers and set(answers) == {200}
+
+
+def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
+    """``--workers 0`` once started a server that listened on nothing and hung there."""
+    result = CliRunner().invoke(app, ["serve", "--workers", "0", "--home", str(tmp_path / "home")])
+    assert result.exit_code == 2 and "--workers" in result.output
