@@ -356,6 +356,8 @@ def test_each_worker_listens_on_its_own_socket_and_the_port_is_not_shared_by_mis
                                 timeout=120)
         assert second.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
         assert _listening(port) == 2 and httpx.get(f"{url}/healthz").status_code == 200
+    unknown = CliRunner().invoke(app, ["serve", "--host", "no-such-host.invalid", "--home", str(home.root)])
+    assert unknown.exit_code == 2 and "cannot listen on no-such-host.invalid:8000" in unknown.output
 
 
 def test_a_worker_that_dies_is_replaced_on_its_socket(tmp_path: Path) -> None:

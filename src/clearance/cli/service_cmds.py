@@ -65,10 +65,10 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
     ) -> None:
         """Start the HTTP API (OpenAPI at /openapi.json, docs at /docs)."""
-        from clearance.service.server import AddressInUseError
+        from clearance.service.server import CannotListenError
         from clearance.service.server import serve as run_server
 
         try:
             run_server(open_home(home, database_url), host, port, workers)
-        except AddressInUseError as exc:
+        except CannotListenError as exc:
             fail(str(exc))

@@ -36,8 +36,9 @@ APP = "clearance.service.app:create_app"
 log = logging.getLogger("uvicorn.error")
 
 
-class AddressInUseError(OSError):
-    """Something already listens on the address (another ``clearance serve`` included)."""
+class CannotListenError(OSError):
+    """The address cannot be listened on: unknown host, no permission, or something already
+    listens there (another ``clearance serve`` included)."""
 
 
 def serve(home: Home, host: str, port: int, workers: int) -> None:
@@ -70,15 +71,15 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
     The address is first bound once without ``SO_REUSEPORT``, which fails if anything listens
     there: otherwise a second server started by mistake on the same port would silently join
     this one's sockets and take a share of its connections. Port 0 picks a free port."""
-    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                                         proto=socket.IPPROTO_TCP)[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             proto=socket.IPPROTO_TCP)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(address)
-        except OSError as exc:
-            raise AddressInUseError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
-        address = probe.getsockname()
+            address = probe.getsockname()
+    except OSError as exc:
+        raise CannotListenError(exc.errno, f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sockets = []
     for _ in range(count):
         sock = socket.socket(family, kind, proto)
