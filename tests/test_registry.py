@@ -221,3 +221,26 @@ def test_the_quick_start_demo_screens_its_examples(tmp_path: Path) -> None:
         if flagged:
             assert f"{label}: {verdict.rewritten_prompt}" in " ".join(shown.output.split()), verdict.rewritten_prompt
             assert screener.screen_prompt(verdict.rewritten_prompt, audit=False).action == "allow"
+
+
+def test_screening_against_an_empty_registry_warns(tmp_path: Path) -> None:
+    """A mistyped --home opens a new, empty registry, against which everything is allowed: the
+    screening, scrub and sweep commands say so on stderr (the verdicts themselves are unchanged)."""
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    runner, empty, full = CliRunner(), tmp_path / "empty", tmp_path / "full"
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    warned = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(empty)])
+    assert warned.exit_code == 0 and '"action": "allow"' in warned.stdout
+    assert f"the registry in {empty} has no works" in " ".join(warned.stderr.split())
+    (outputs / "a.txt").write_text("Vecna in the rain", encoding="utf-8")
+    swept = runner.invoke(app, ["sweep", str(outputs), "--quarantine", str(tmp_path / "q"), "--home", str(empty)])
+    scrubbed = runner.invoke(app, ["scrub", str(outputs), "--out", str(tmp_path / "clean"), "--manifest",
+                                   str(tmp_path / "removed.parquet"), "--json", "--home", str(empty)])
+    assert "has no works" in swept.stderr and "has no works" in scrubbed.stderr
+    assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(full)]).exit_code == 0
+    quiet = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(full)])
+    assert '"action": "block"' in quiet.stdout and "has no works" not in quiet.stderr

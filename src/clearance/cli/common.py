@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
 from clearance.home import Home
+
+if TYPE_CHECKING:
+    from clearance.registry.store import Registry
 
 HomeOption = Annotated[
     str | None, typer.Option("--home", help="Home directory (default: $CLEARANCE_HOME or ./.clearance).")
@@ -24,6 +27,15 @@ errors = Console(stderr=True, soft_wrap=True)
 
 def open_home(home: str | None, database_url: str | None) -> Home:
     return Home.resolve(home, database_url)
+
+
+def warn_if_empty(registry: Registry, home: Home) -> None:
+    """Screening against an empty registry allows everything, and the usual cause is a home that
+    is not the intended one (a missing or mistyped ``--home`` opens a new, empty one): say so."""
+    if registry.is_empty():
+        errors.print(f"[bold yellow]warning:[/] the registry in {home.root} has no works, so every verdict is "
+                     "allow (import works with `clearance registry import`, or pass the right --home)",
+                     highlight=False, markup=True)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

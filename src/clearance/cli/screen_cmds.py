@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn_if_empty
 from clearance.screening import Screener
 from clearance.verdict import Action, Verdict
 
@@ -31,7 +31,9 @@ PROMPT_FIELDS = {"id", "prompt", "negative_prompt"}
 
 def screener(home: str | None, database_url: str | None, allow_root: list[Path] | None = None) -> Screener:
     roots = allow_root or [Path(p) for p in os.environ.get("CLEARANCE_ALLOWED_ROOTS", "").split(os.pathsep) if p]
-    return Screener(open_home(home, database_url), allowed_roots=roots or None)
+    opened = Screener(open_home(home, database_url), allowed_roots=roots or None)
+    warn_if_empty(opened.registry, opened.home)
+    return opened
 
 
 def print_table(verdicts: list[Verdict], title: str) -> None:

@@ -128,6 +128,11 @@ class Registry:
         with self.sessions() as session:
             return session.scalar(select(_REVISION.revision)) or 0
 
+    def is_empty(self) -> bool:
+        """No work registered: every verdict against this registry is ``allow``."""
+        with self.sessions() as session:
+            return session.scalar(select(_WORK.pk).limit(1)) is None
+
     def snapshot(self) -> RegistrySnapshot:
         """The current registry state: revision, fingerprint and policies now, works on first use."""
         with self.sessions() as session:
