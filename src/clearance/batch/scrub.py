@@ -143,12 +143,9 @@ def _check_paths(job: ScrubJob, resume: bool) -> None:
 
 def _job_identity(job: ScrubJob, format_name: str) -> dict[str, str]:
     """What must not change between a killed run and its resume."""
-    from clearance.db.engine import session_factory
-    from clearance.registry.media_store import MediaStore
     from clearance.registry.store import Registry
 
-    home = Home.resolve(job.home_root, job.database_url)
-    registry = Registry(session_factory(home.database_url), MediaStore(home.media_dir))
+    registry = Registry.of(Home.resolve(job.home_root, job.database_url))
     return {"src": str(job.src), "dst": str(job.dst), "review": job.review, "format": format_name,
             "registry": registry.snapshot().fingerprint}
 

@@ -17,7 +17,6 @@ from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_sc
 from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn_if_empty
 from clearance.db.engine import session_factory
-from clearance.registry.media_store import MediaStore
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
 from clearance.screening import Screener
@@ -58,7 +57,7 @@ def register(app: typer.Typer) -> None:
             fail(f"--review must be one of {', '.join(REVIEW_POLICIES)}; --engine one of {', '.join(ENGINES)}; "
                  "--workers at least 1")
         h = open_home(home, database_url)
-        warn_if_empty(Registry(session_factory(h.database_url), MediaStore(h.media_dir)), h)
+        warn_if_empty(Registry.of(h), h)
         job = ScrubJob(src.resolve(), out.resolve(), manifest.resolve(), str(h.root), h.database_url, review)
         columns = (TextColumn("[bold]scrub[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("shards to do"),
                    TextColumn("{task.fields[items]} items, {task.fields[rate]:.0f} items/s, "

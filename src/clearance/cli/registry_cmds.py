@@ -10,17 +10,14 @@ import typer
 from rich.table import Table
 
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
-from clearance.db.engine import session_factory
 from clearance.registry.document import RegistryFileError
-from clearance.registry.media_store import MediaStore
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 
 app = typer.Typer(help="Manage the registry of protected works.", no_args_is_help=True)
 
 
 def _registry(home: str | None, database_url: str | None) -> Registry:
-    h = open_home(home, database_url)
-    return Registry(session_factory(h.database_url), MediaStore(h.media_dir))
+    return Registry.of(open_home(home, database_url))
 
 
 @app.command("import")

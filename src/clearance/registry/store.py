@@ -29,6 +29,7 @@ from clearance.registry.views import (
 )
 
 if TYPE_CHECKING:
+    from clearance.home import Home
     from clearance.registry.document import WorkSpec
 
 
@@ -56,6 +57,13 @@ class Registry:
         self.writes = 0
         """Changes made through this object; readers in the same process use it to skip waiting."""
         self._last_write: dict[int, int] = {}
+
+    @classmethod
+    def of(cls, home: Home) -> Registry:
+        """The registry of ``home``: its database and its media store."""
+        from clearance.db.engine import session_factory
+
+        return cls(session_factory(home.database_url), MediaStore(home.media_dir))
 
     def _wrote(self) -> None:
         """Count a change, and remember it as the latest of the calling thread."""
