@@ -6,8 +6,8 @@ that split is the split of the load for as long as they stay open, and it was lo
 measured with 2 workers at 200 prompt requests/s over 64 keep-alive connections, one worker
 did 0.75 s of CPU per second and the other 0.36, and the busy one's queue made p99 44-170 ms.
 Here each worker listens on its own ``SO_REUSEPORT`` socket for the same address, so the kernel
-spreads connections over the workers by a hash of each connection (0.50-0.53 vs 0.63-0.69,
-p99 37-50 ms in the same test). The sockets belong to this supervisor: connections that arrive
+spreads connections over the workers by a hash of each connection (0.48-0.61 s/s each,
+p99 28-37 ms in the same test minutes later). The sockets belong to this supervisor: connections that arrive
 while a worker is being restarted wait in its socket's queue instead of being refused.
 
 The sockets are made with ``IPPROTO_TCP`` as their protocol, so asyncio turns on ``TCP_NODELAY``
