@@ -60,8 +60,9 @@ def serving(home: Home, workers: int = 1,
     port = _free_port()
     cmd = [sys.executable, "-m", "clearance.cli.main", "serve", "--port", str(port), "--workers", str(workers),
            "--home", str(home.root), "--database-url", home.database_url]
-    proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    with server_log(home).open("wb") as log:  # a file, not a pipe no one reads while it runs
+        proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log,
+                                start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 90
@@ -72,7 +73,7 @@ def serving(home: Home, workers: int = 1,
             except httpx.HTTPError:
                 time.sleep(0.2)
         else:
-            pytest.fail(f"server did not start: {proc.stderr.read().decode() if proc.poll() is not None else ''}")
+            pytest.fail(f"server did not start: {server_log(home).read_text()}")
         yield url, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -81,6 +82,11 @@ def serving(home: Home, workers: int = 1,
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def server_log(home: Home) -> Path:
+    """Where `serving` writes the server's stderr (its warnings and errors), beside the home."""
+    return home.root.with_name(f"{home.root.name}-serve.log")
 
 
 def keys_for(home: Home) -> dict[str, str]:
@@ -386,7 +392,7 @@ def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: P
             answers.append(httpx.get(f"{url}/healthz", timeout=30).status_code)
             time.sleep(0.05)
         assert supervisor.poll() is None
-    assert len(after) == 2 and after.isdisjoint(before)
+    assert len(after) == 2 and after.isdisjoint(before), server_log(home).read_text()
     assert answers and set(answers) == {200}
 
 

@@ -33,6 +33,11 @@ from clearance.home import Home
 from clearance.service.rate_limit import TABLE_ENV, create_table
 
 APP = "clearance.service.app:create_app"
+# How long a new worker may take to import the app and open its home before a reload gives up
+# on it and keeps the old one. uvicorn uses its 5 s health-check timeout for this, and in CI (a
+# fresh clone, cold disk cache, the other worker warming its models on the same two cores) a new
+# worker took longer: the reload kept an old worker although nothing was wrong.
+STARTUP_TIMEOUT_S = 60.0
 log = logging.getLogger("uvicorn.error")
 
 
@@ -142,7 +147,7 @@ class Workers:
         """A new worker on this socket once it serves, then the old one stopped; the old one stays
         if the new one does not come up in time."""
         fresh = self._start(sock)
-        if not fresh.wait_until_ready(self.config.timeout_worker_healthcheck, self.stop):
+        if not fresh.wait_until_ready(STARTUP_TIMEOUT_S, self.stop):
             fresh.kill()
             fresh.join()
             log.error("a new worker was not ready in time; keeping worker [%s]", process.pid)
