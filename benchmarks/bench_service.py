@@ -11,13 +11,14 @@ client cost more CPU per request than the server's own HTTP layer, on the same t
   answers come back) and each latency is measured from its *scheduled* send time, so a stalled
   server cannot hide queueing (no coordinated omission). R climbs a ladder; the sustained rate
   is the highest R whose p99 stays within the latency target with 0 errors.
-  Each rung records every worker's CPU seconds per second, which shows how evenly they share it.
-- **max**: closed loop, a few connections per worker sending back to back: peak throughput,
+  Each rung records the CPU seconds per second of the HTTP process and of each screening process.
+- **max**: closed loop, a few connections per screening process sending back to back: peak throughput,
   and the server's CPU time per request (all its processes), which other load on a shared
   machine disturbs far less than throughput: 2 cores / that time bounds what the server can do.
 
-Every request is audited, as in production. The dev prompts are sent in a loop. Peak RSS per
-worker is read from /proc (VmHWM) at the end of each configuration. Only 127.0.0.1 is targeted
+Every request is audited, as in production. The dev prompts are sent in a loop. "Workers" are the
+server's screening processes (``--workers``), behind its one HTTP process. Peak RSS of each
+process is read from /proc (VmHWM) at the end of each configuration. Only 127.0.0.1 is targeted
 and every run stops after a fixed time.
 """
 
@@ -149,9 +150,8 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, second
             "errors": sum(not 200 <= s < 300 for s in statuses), **percentiles_ms(latencies)}
 
 
-def worker_pids(server_pid: int, workers: int) -> list[int]:
-    if workers == 1:
-        return [server_pid]
+def screening_pids(server_pid: int) -> list[int]:
+    """The server's screening processes (its children started by multiprocessing's spawn)."""
     out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server_pid)], capture_output=True, text=True)
     return [int(line.split()[0]) for line in out.stdout.splitlines() if "spawn_main" in line]
 
@@ -173,9 +173,8 @@ def cpu_by_process(pids: list[int]) -> dict[int, float]:
     return seconds
 
 
-def worker_load(before: dict[int, float], seconds: float) -> list[float]:
-    """CPU seconds per second each worker spent since ``before``: how evenly the workers share the
-    load (connections stay with the worker that accepted them)."""
+def process_load(before: dict[int, float], seconds: float) -> list[float]:
+    """CPU seconds per second each process spent since ``before``."""
     after = cpu_by_process(list(before))
     return [round((after[pid] - before[pid]) / seconds, 2) for pid in before if pid in after]
 
@@ -209,7 +208,8 @@ def free_port() -> int:
 
 @contextmanager
 def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tuple[int, int]]:
-    """A `clearance serve` on a free loopback port, ready (every worker warmed up); yields (port, pid).
+    """A `clearance serve` on a free loopback port, ready (every screening process warmed up); yields
+    (port, pid of its HTTP process).
     ``source``: another source tree of Clearance to run instead of the installed one."""
     port = free_port()
     cmd = [sys.executable, "-m", "clearance.cli.main", "serve", "--host", HOST, "--port", str(port),
@@ -220,13 +220,13 @@ def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tup
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
-        ready_in_a_row, deadline = 0, time.time() + 300
-        while ready_in_a_row < 10 * workers and time.time() < deadline:
-            try:  # a fresh connection each time, so every worker gets asked
-                ready = httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).json()["ready"]
+        deadline = time.time() + 300
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"http://{HOST}:{port}/healthz", timeout=1).json()["ready"]:
+                    break
             except (httpx.HTTPError, ValueError, KeyError):
-                ready = False
-            ready_in_a_row = ready_in_a_row + 1 if ready else 0
+                pass
             time.sleep(0.1)
         yield port, proc.pid
     finally:
@@ -236,7 +236,7 @@ def server(home: Home, workers: int, source: Path | None = None) -> Iterator[tup
 
 def closed_loop_cpu(port: int, requests: list[bytes], pids: list[int], connections: int, seconds: float,
                     database_url: str = "") -> dict:
-    """``closed_loop`` after 3 s of warm-up (every worker's caches), with the server's CPU time per
+    """``closed_loop`` after 3 s of warm-up (every process's caches), with the server's CPU time per
     request (all of ``pids``) and, on PostgreSQL, the database server's (``database_pids``)."""
     asyncio.run(closed_loop(port, requests, connections, 3))
     cpu_before = cpu_seconds(pids)
@@ -254,22 +254,24 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
             prompts: list[str]) -> dict:
     with server(home, workers) as (port, pid):
         requests = requests_for(prompts, key, port)
-        pids = [pid, *worker_pids(pid, workers)] if workers > 1 else [pid]
+        pids = [pid, *screening_pids(pid)]
         peak = closed_loop_cpu(port, requests, pids, CONNECTIONS_PER_WORKER * workers, seconds, home.database_url)
         steps = []
         for rate in ladder:
-            before = cpu_by_process(pids[-workers:])
+            before = cpu_by_process(pids)
             steps.append(asyncio.run(open_loop(port, requests, rate, seconds)))
-            steps[-1]["cpu_s_per_s_by_worker"] = worker_load(before, seconds)
+            http, *screening = process_load(before, seconds)
+            steps[-1]["cpu_s_per_s"] = {"http": http, "screening": screening}
             print(f"  {workers} worker(s) at {rate}/s: p50 {steps[-1]['p50_ms']} ms, p99 {steps[-1]['p99_ms']} ms, "
-                  f"{steps[-1]['errors']} errors, CPU s/s by worker {steps[-1]['cpu_s_per_s_by_worker']}", flush=True)
+                  f"{steps[-1]['errors']} errors, CPU s/s {steps[-1]['cpu_s_per_s']}", flush=True)
             if steps[-1]["p99_ms"] > 4 * P99_TARGET_MS:
                 break  # well past saturation: higher rates only queue
-        rss = [peak_rss_mb(p) for p in pids[-workers:]]
+        http_rss, *screening_rss = (peak_rss_mb(p) for p in pids)
     within = [s for s in steps if s["p99_ms"] <= P99_TARGET_MS and s["errors"] == 0]
     sustained = max(within, key=lambda s: s["offered_per_s"]) if within else steps[0]
     return {"workers": workers, **{k: sustained[k] for k in ("requests_per_s", "errors", "p50_ms", "p99_ms")},
-            "sustained_within_target": bool(within), "max": peak, "ladder": steps, "rss_mb_per_worker": rss}
+            "sustained_within_target": bool(within), "max": peak, "ladder": steps,
+            "rss_mb": {"http": http_rss, "screening": screening_rss}}
 
 
 def main() -> int:
@@ -293,7 +295,7 @@ def main() -> int:
             for workers in (1, 2):
                 runs.append({"database": "postgresql", **measure(home, key, workers, seconds, ladder, prompts)})
     write_result("service", {"works": n_works, "p99_target_ms": P99_TARGET_MS, "ladder_per_s": list(ladder),
-                             "connections": f"{CONNECTIONS_PER_WORKER} per worker (max); open loop (sustained)",
+                             "connections": f"{CONNECTIONS_PER_WORKER} per screening process (max); 64 (sustained)",
                              "seconds_per_run": seconds, "runs": runs}, args.smoke)
     return 0
 

@@ -155,7 +155,8 @@ def service(d: dict) -> list[str]:
     out = [
         f"{d['works']:,} works; open loop at the ladder's rates (sustained: the highest with p99 within "
         f"{d['p99_target_ms']:.0f} ms, else its lowest rung), and closed loop with "
-        f"{d['connections'].split(' (')[0]} (maximum); {d['seconds_per_run']} s per run:",
+        f"{d['connections'].split(' (')[0]} (maximum); {d['seconds_per_run']} s per run. One HTTP process "
+        "hands the screenings to the screening processes:",
         "",
     ]
     rows = [[r["database"], str(r["workers"]), str(r["requests_per_s"]), f"{r['p50_ms']:.0f} ms",
@@ -163,9 +164,11 @@ def service(d: dict) -> list[str]:
              f"{r['max']['server_cpu_ms_per_request']:.1f} ms" + (
                  f" + {r['max']['database_cpu_ms_per_request']:.1f} ms" if "database_cpu_ms_per_request" in r["max"]
                  else ""),
-             ", ".join(f"{x:.0f}" for x in r["rss_mb_per_worker"] if x > 50) + " MB"] for r in d["runs"]]
-    return out + table(["database", "workers", "sustained requests/s", "p50", "p99", "errors", "maximum requests/s",
-                        "server CPU per request (+ PostgreSQL's)", "RSS per worker"], rows)
+             f"{r['rss_mb']['http']:.0f} MB + " + ", ".join(f"{x:.0f}" for x in r["rss_mb"]["screening"]) + " MB"]
+            for r in d["runs"]]
+    return out + table(["database", "screening processes", "sustained requests/s", "p50", "p99", "errors",
+                        "maximum requests/s", "server CPU per request (+ PostgreSQL's)",
+                        "peak RSS: HTTP process + each screening process"], rows)
 
 
 def text_model(d: dict) -> list[str]:

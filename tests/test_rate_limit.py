@@ -1,17 +1,15 @@
-"""Per-key token buckets in a table that several processes share (``clearance.service.rate_limit``)."""
+"""Per-key token buckets (``clearance.service.rate_limit``)."""
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
 from itertools import count
-from pathlib import Path
 
 import pytest
 
 from clearance.service.errors import ApiError
-from clearance.service.rate_limit import PROBES, SLOTS, RateLimiter, create_table, prompt_cost
+from clearance.service.rate_limit import PROBES, SLOTS, RateLimiter, prompt_cost
 
 
 def allowed(limiter: RateLimiter, key_id: str) -> bool:
@@ -23,22 +21,7 @@ def allowed(limiter: RateLimiter, key_id: str) -> bool:
     return True
 
 
-def take_all(table: Path, key_id: str, tries: int) -> int:
-    """In another process: how many of ``tries`` requests of one key a limiter on ``table`` lets in."""
-    limiter = RateLimiter(table, rate=0.001, burst=5)
-    return sum(allowed(limiter, key_id) for _ in range(tries))
-
-
-def test_processes_on_one_table_share_each_keys_bucket(tmp_path: Path) -> None:
-    table = create_table(tmp_path / "rate.table")
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        let_in = pool.starmap(take_all, [(table, "key-a", 5), (table, "key-a", 5)])
-    assert sum(let_in) == 5  # one bucket of 5 for the key, not one per process
-    here = RateLimiter(table, rate=0.001, burst=5)
-    assert not allowed(here, "key-a") and allowed(here, "key-b")  # another key has its own bucket
-
-
-def test_a_private_table_refills_at_the_rate() -> None:
+def test_a_bucket_refills_at_the_rate() -> None:
     limiter = RateLimiter(rate=50, burst=2)
     assert [allowed(limiter, "k") for _ in range(3)] == [True, True, False]
     time.sleep(0.05)  # 2.5 tokens at 50/s, capped at the burst
@@ -60,8 +43,8 @@ def colliding_keys(n: int) -> list[str]:
     raise AssertionError
 
 
-def test_a_full_neighbourhood_reuses_the_slot_refilled_longest_ago(tmp_path: Path) -> None:
-    limiter = RateLimiter(create_table(tmp_path / "rate.table"), rate=0.001, burst=1)
+def test_a_full_neighbourhood_reuses_the_slot_refilled_longest_ago() -> None:
+    limiter = RateLimiter(rate=0.001, burst=1)
     *crowd, newcomer = colliding_keys(PROBES + 1)
     assert all(allowed(limiter, key) for key in crowd)
     assert not any(allowed(limiter, key) for key in crowd)  # every probed slot is taken and spent

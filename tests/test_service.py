@@ -26,6 +26,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore
 from clearance.screening import FRESHNESS_S, Screener
+from clearance.service.pool import IN_FLIGHT, ScreeningPool
 from tests.conftest import DATA, WORKS_YAML
 from tests.pg_cluster import create_database
 
@@ -273,8 +274,7 @@ def test_schemathesis_finds_no_server_errors(service: tuple) -> None:
 
 
 def test_workers_share_each_keys_rate_limit(tmp_path: Path) -> None:
-    """With two workers a key still gets one bucket: a burst of 6 is 6 answers in all, not 6 per
-    worker (every request comes on a new connection, so the kernel hands them to both workers).
+    """With two screening processes a key still gets one bucket: a burst of 6 is 6 answers in all.
     A refusal says when to try again (``Retry-After``, and the client's ``retry_after``)."""
     home = Home.resolve(tmp_path / "home")
     key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
@@ -304,19 +304,6 @@ def test_a_long_prompt_costs_a_key_more_of_its_rate(tmp_path: Path) -> None:
         assert client.screen_prompt("a cat on a sofa").action == "allow"
 
 
-def test_a_servers_rate_table_is_its_own_and_goes_with_it(tmp_path: Path) -> None:
-    """Each server maps a table named by its process id in the home; a table left by a server
-    that was killed (no such process now) is removed at the next start, and a server that stops
-    removes its own."""
-    home = Home.resolve(tmp_path / "home")
-    home.service_dir.mkdir()
-    left_behind = home.service_dir / "rate-999999999.table"
-    left_behind.write_bytes(b"")
-    with running_server(home, workers=2):
-        assert not left_behind.exists() and len(list(home.service_dir.glob("rate-*.table"))) == 1
-    assert not list(home.service_dir.glob("rate-*.table"))
-
-
 def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:
     home = Home.resolve(tmp_path / "home", pg_url)
     Screener(home).registry.import_file(WORKS_YAML)
@@ -342,42 +329,77 @@ def _listening(port: int) -> int:
     return sum(row[1] == f"0100007F:{port:04X}" and row[3] == "0A" for row in rows)
 
 
-def _workers_of(supervisor: int) -> list[int]:
-    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
-    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(supervisor)], capture_output=True, text=True)
+def _workers_of(server: int) -> list[int]:
+    """The server's screening processes (not multiprocessing's resource tracker)."""
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server)], capture_output=True, text=True)
     return [int(line.split()[0]) for line in out.stdout.splitlines() if "spawn_main" in line]
 
 
-def test_each_worker_listens_on_its_own_socket_and_the_port_is_not_shared_by_mistake(tmp_path: Path) -> None:
-    """With one shared socket, whichever worker woke first took each keep-alive connection, and one
-    worker ended up with twice the other's load (bench_service). Each worker now has its own
-    SO_REUSEPORT socket, which the kernel fills evenly; a second server on the same port is refused
-    instead of silently joining the group."""
+def test_a_second_server_on_the_port_is_refused(tmp_path: Path) -> None:
+    """One process listens (screening runs in its pool); a second `clearance serve` on the port
+    is a clear error, and an unknown host too."""
     home = Home.resolve(tmp_path / "home")
     with running_server(home, workers=2) as url:
         port = int(url.rsplit(":", 1)[1])
-        assert _listening(port) == 2
+        assert _listening(port) == 1
         second = subprocess.run([sys.executable, "-m", "clearance.cli.main", "serve", "--port", str(port),
                                  "--workers", "2", "--home", str(home.root)], capture_output=True, text=True,
                                 timeout=120)
         assert second.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in second.stderr
-        assert _listening(port) == 2 and httpx.get(f"{url}/healthz").status_code == 200
+        assert _listening(port) == 1 and httpx.get(f"{url}/healthz").status_code == 200
     unknown = CliRunner().invoke(app, ["serve", "--host", "no-such-host.invalid", "--home", str(home.root)])
     assert unknown.exit_code == 2 and "cannot listen on no-such-host.invalid:8000" in unknown.output
 
 
-def test_a_worker_that_dies_is_replaced_on_its_socket(tmp_path: Path) -> None:
-    """kill -9 of a worker: a new one takes over its socket, and every new connection is answered
-    (those hashed to the dead worker's socket wait in its queue rather than being refused)."""
+def test_a_screening_process_that_dies_is_replaced_and_what_it_held_fails_closed(tmp_path: Path) -> None:
+    """kill -9 of the screening processes while one screens a long prompt: that request answers
+    `review` with the reason (never `allow`), new processes take over, and later requests are
+    screened as before."""
     home = Home.resolve(tmp_path / "home")
-    with serving(home, workers=2) as (url, supervisor):
-        first = _workers_of(supervisor.pid)
-        assert len(first) == 2
-        os.kill(first[0], signal.SIGKILL)
-        answers = [httpx.get(f"{url}/healthz", timeout=60).status_code for _ in range(16)]
-        workers = _workers_of(supervisor.pid)
-    assert answers == [200] * 16
-    assert len(workers) == 2 and first[1] in workers and first[0] not in workers
+    Screener(home).registry.import_file(WORKS_YAML)
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    long_prompt = ("a quiet walk through an old forest at dawn with mist over the river " * 300)[:19_000]
+    with serving(home, workers=2) as (url, server), ClearanceClient(url, key) as c, ThreadPoolExecutor(1) as side:
+        first = _workers_of(server.pid)
+        held = side.submit(c.screen_prompt, long_prompt)
+        time.sleep(0.3)
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        lost = held.result(timeout=60)
+        deadline = time.time() + 120
+        while time.time() < deadline and not c.health()["ready"]:
+            time.sleep(0.2)
+        later = [c.screen_prompt("Vecna in the attic").action for _ in range(8)]
+        now = _workers_of(server.pid)
+    assert lost.action == "review" and "exited" in (lost.error or ""), lost
+    assert later == ["block"] * 8
+    assert len(now) == 2 and not set(now) & set(first)
+
+
+def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Path) -> None:
+    """A burst wider than the processes' slots waits in the HTTP process (so whichever screening
+    process comes free takes the next request) rather than piling up inside one process; every
+    request is answered, in its own verdict."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    prompts = ["Vecna in the attic", "a cat on a sofa"] * 6
+
+    async def burst() -> tuple[list[str], int, int]:
+        pool = ScreeningPool(home, 2)
+        pool.start()
+        try:
+            await asyncio.gather(*(p.ready for p in pool.processes))
+            calls = [asyncio.ensure_future(pool.call("screen_prompt", p)) for p in prompts]
+            await asyncio.sleep(0)  # every call has taken a slot or joined the queue
+            most_held = max(len(p.waiting) for p in pool.processes)
+            queued = pool.queued
+            return [v.action for v in await asyncio.gather(*calls)], most_held, queued
+        finally:
+            pool.close()
+
+    actions, most_held, queued = asyncio.run(burst())
+    assert actions == ["block", "allow"] * 6
+    assert most_held == IN_FLIGHT and queued == len(prompts) - 2 * IN_FLIGHT
 
 
 def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: Path) -> None:

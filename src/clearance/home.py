@@ -35,8 +35,3 @@ class Home:
     def index_dir(self) -> Path:
         """Per-signal persisted fingerprints and indexes."""
         return self.root / "index"
-
-    @property
-    def service_dir(self) -> Path:
-        """What a running server shares between its worker processes (its rate-limit table)."""
-        return self.root / "service"

@@ -175,6 +175,12 @@ class Screener:
         self._licences_read[tenant] = (now, writes, licensed)
         return licensed
 
+    def catch_up(self) -> None:
+        """See every registry change committed so far, another process's included, before
+        returning (the service's screening processes, after an import through the API)."""
+        self._licences_read.clear()
+        self.refresh(wait=True)
+
     def warm_up(self) -> None:
         """Build indexes and load models now rather than on the first request."""
         loaded = self.refresh(wait=True)

@@ -28,7 +28,7 @@ _worker: Worker | None = None
 _worker_error: BaseException | None = None
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Linux: a worker is killed with its parent, so a ``kill -9`` of the job leaves no worker
     writing into the checkpoint folder while a resumed run starts."""
     if sys.platform.startswith("linux"):
@@ -48,7 +48,7 @@ def _init_worker(make_worker: Callable[[], Worker]) -> None:
     """Build the worker; a failure is kept and raised by the first task, because a pool whose
     initializer raises respawns workers forever instead of failing."""
     global _worker, _worker_error
-    _die_with_parent()
+    die_with_parent()
     _one_thread()
     try:
         _worker = make_worker()

@@ -60,7 +60,8 @@ def register(app: typer.Typer) -> None:
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-        workers: Annotated[int, typer.Option(help="Server worker processes.", min=1)] = 1,
+        workers: Annotated[int, typer.Option(help="Screening processes behind the one HTTP process (each loads "
+                                                  "the models).", min=1)] = 1,
         home: HomeOption = None,
         database_url: DatabaseOption = None,
     ) -> None:

@@ -16,10 +16,10 @@ answered 404, not 403, so ids of other tenants' works and verdicts do not leak.
 import asyncio
 import json
 import os
+import signal
 import tempfile
-import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,10 +41,13 @@ from clearance.service import errors
 from clearance.service.auth import Auth, KeyCache
 from clearance.service.errors import ERROR_RESPONSES, ApiError
 from clearance.service.limits import BodyLimit
+from clearance.service.pool import ScreeningPool
 from clearance.service.rate_limit import prompt_cost
 from clearance.verdict import Action, Verdict
 
 SCREEN_TIMEOUT_S = float(os.environ.get("CLEARANCE_SCREEN_TIMEOUT_S", 30))
+PROCESSES_ENV = "CLEARANCE_SCREENING_PROCESSES"
+"""How many screening processes the app starts (``clearance serve --workers``); default 1."""
 MAX_PAGE = 10_000
 
 
@@ -67,21 +70,25 @@ class Health(BaseModel):
 
 
 def create_app(home: Home | None = None) -> FastAPI:
-    """The app for one home (default: resolved from the environment, as the CLI does)."""
-    home = home or Home.resolve()
-    state: dict[str, Any] = {"ready": False}
-    auth = Auth()
+    """The app for one home (default: resolved from the environment, as the CLI does).
 
-    def warm_up(screener: Screener) -> None:
-        screener.warm_up()
-        state["ready"] = True
+    Screening runs in a pool of processes (``service.pool``); this process keeps a registry-only
+    ``Screener`` (no signal types, so no models) for registry and audit reads and for imports."""
+    home = home or Home.resolve()
+    state: dict[str, Any] = {}
+    auth = Auth()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state["screener"] = Screener(home)
+        pool = state["pool"] = ScreeningPool(home, int(os.environ.get(PROCESSES_ENV) or 1))
+        pool.start()
+        state["screener"] = Screener(home, signal_types=())
         auth.keys = KeyCache(KeyStore(session_factory(home.database_url)))
-        threading.Thread(target=warm_up, args=(state["screener"],), daemon=True).start()
-        yield
+        _on_sighup(lambda: asyncio.ensure_future(pool.reload()))
+        try:
+            yield
+        finally:
+            pool.close()
 
     app = FastAPI(title="Clearance", version=__version__, lifespan=lifespan,
                   description="Rights-clearance screening of prompts and media against a registry of protected works.")
@@ -90,7 +97,7 @@ def create_app(home: Home | None = None) -> FastAPI:
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
-        return Health(status="ok", version=__version__, ready=state["ready"])
+        return Health(status="ok", version=__version__, ready=state["pool"].ready)
 
     @app.post("/v1/screen/prompt", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
@@ -98,8 +105,7 @@ def create_app(home: Home | None = None) -> FastAPI:
                             who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
         if surcharge := prompt_cost(body.prompt, body.negative_prompt):  # the request itself took one token
             auth.rate.check(who.key_id, surcharge)
-        screener: Screener = state["screener"]
-        return await _screen(lambda: screener.screen_prompt(body.prompt, body.negative_prompt, tenant=who.tenant))
+        return await _screen(state["pool"].call("screen_prompt", body.prompt, body.negative_prompt, tenant=who.tenant))
 
     @app.post("/v1/screen/media", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
@@ -107,7 +113,7 @@ def create_app(home: Home | None = None) -> FastAPI:
                            who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
         data = await file.read()
         name = file.filename or "upload"
-        return await _screen(lambda: state["screener"].screen_media(data, name=name, tenant=who.tenant))
+        return await _screen(state["pool"].call("screen_media", data, name=name, tenant=who.tenant))
 
     @app.post("/v1/registry/import", response_model=ImportReportBody, responses=ERROR_RESPONSES, tags=["registry"],
               openapi_extra={"requestBody": {"required": True,
@@ -116,7 +122,9 @@ def create_app(home: Home | None = None) -> FastAPI:
                               who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder"))]
                               ) -> ImportReportBody:
         text = (await request.body()).decode("utf-8", errors="replace")
-        return await run_in_threadpool(_import, state["screener"], text, None if who.role == "admin" else who.tenant)
+        report = await run_in_threadpool(_import, state["screener"], text, None if who.role == "admin" else who.tenant)
+        await state["pool"].broadcast("catch_up")  # the importer, not a screening request, waits for the new indexes
+        return report
 
     @app.get("/v1/works", responses=ERROR_RESPONSES, tags=["registry"])
     def works(who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder", "auditor"))],
@@ -149,16 +157,23 @@ def create_app(home: Home | None = None) -> FastAPI:
     return app
 
 
-async def _screen(check: Callable[[], Verdict]) -> JSONResponse:
-    """Run a check off the event loop. Fail closed: a check that errors or does not finish in
-    time answers ``review`` with the reason (not audited: the audit write may be what failed)."""
+async def _screen(check: Awaitable[Verdict]) -> JSONResponse:
+    """Await a screening. Fail closed: one that errors or does not finish in time answers
+    ``review`` with the reason (not audited: the audit write may be what failed)."""
     try:
-        verdict = await asyncio.wait_for(run_in_threadpool(check), SCREEN_TIMEOUT_S)
+        verdict = await asyncio.wait_for(check, SCREEN_TIMEOUT_S)
     except TimeoutError:
         verdict = Verdict(action=Action.REVIEW, error=f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
     except Exception as exc:
         verdict = Verdict(action=Action.REVIEW, error=f"screening failed: {type(exc).__name__}: {exc}")
     return JSONResponse(verdict.public())  # already validated: skip FastAPI's second serialisation
+
+
+def _on_sighup(reload: Callable[[], object]) -> None:
+    """``kill -HUP`` replaces the screening processes (new models or indexes on disk), one at a
+    time. Only the main thread of a server can take signals; elsewhere there is nothing to do."""
+    with suppress(RuntimeError, ValueError, NotImplementedError):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
 
 
 def _owner_scope(who: Principal) -> str | None:
@@ -194,5 +209,4 @@ def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBod
             raise ApiError(403, str(exc).replace(str(path), "request body")) from None
         except RegistryFileError as exc:
             raise ApiError(422, str(exc).replace(str(path), "request body")) from None
-    screener.refresh()  # the importer, not a screening request, waits for the new indexes
     return ImportReportBody(created=report.created, updated=report.updated, unchanged=report.unchanged)

@@ -1,37 +1,26 @@
-"""Per-key rate limits (token buckets) shared by every worker process of one server.
+"""Per-key rate limits (token buckets), kept by the server's one HTTP process.
 
-Why shared: ``clearance serve --workers N`` runs N processes, and a bucket per process let a key
-make N times its limit, more or less depending on which worker the kernel handed each of its
-connections. The buckets live in a small file that ``serve`` creates in the home before the
-workers start and names in ``CLEARANCE_RATE_TABLE``; every worker maps it into memory. An app started without
-one (in-process tests) maps an anonymous table of its own, so the same code runs either way.
+Every request passes through that process (screening runs in its pool, ``service.pool``), so one
+table of buckets sees all of a key's requests, however many screening processes there are. The
+table has a fixed number of slots, so its memory does not grow with the number of keys.
 
-A slot is (key digest, tokens, time of last refill). The time is ``CLOCK_MONOTONIC``, one clock
-for every process of the machine. A slot is read, refilled and written under an exclusive
-``flock`` on the file, which orders the workers, and a thread lock, which orders one worker's
-threads (they share the file description, so ``flock`` alone would not).
+A slot is (key digest, tokens, time of last refill), read, refilled and written under a lock
+(auth runs on the request threads).
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import math
-import mmap
 import os
 import struct
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from clearance.service.errors import ApiError
 
 RATE_PER_S = float(os.environ.get("CLEARANCE_RATE_PER_S", 200))
 BURST = float(os.environ.get("CLEARANCE_RATE_BURST", 400))
-TABLE_ENV = "CLEARANCE_RATE_TABLE"
-"""Path of the shared table, set by ``serve`` for its workers."""
 SLOTS = 4096
 PROBES = 8
 """Slots looked at for a key (open addressing). With more live keys than fit, the probed slot
@@ -54,26 +43,13 @@ def prompt_cost(*texts: str | None) -> float:
     return max(0, math.ceil((chars - FREE_PROMPT_CHARS) / PROMPT_CHARS_PER_TOKEN))
 
 
-def create_table(path: Path) -> Path:
-    """Write an empty table (every slot free) for the workers to share."""
-    path.write_bytes(bytes(TABLE_BYTES))
-    return path
-
-
 class RateLimiter:
     """A token bucket per API key: ``rate`` requests/s on average, bursts of up to ``burst``."""
 
-    def __init__(self, table: Path | None = None, rate: float = RATE_PER_S, burst: float = BURST) -> None:
+    def __init__(self, rate: float = RATE_PER_S, burst: float = BURST) -> None:
         self.rate, self.burst = rate, burst
-        self._thread_lock = threading.Lock()
-        if table is None and os.environ.get(TABLE_ENV):
-            table = Path(os.environ[TABLE_ENV])
-        self._fd: int | None = None
-        if table is None:
-            self._slots = mmap.mmap(-1, TABLE_BYTES)
-        else:
-            self._fd = os.open(table, os.O_RDWR)
-            self._slots = mmap.mmap(self._fd, TABLE_BYTES)
+        self._lock = threading.Lock()
+        self._slots = bytearray(TABLE_BYTES)
 
     def check(self, key_id: str, cost: float = 1.0) -> None:
         """Take ``cost`` tokens (one per request, more for a long prompt: ``prompt_cost``) from the
@@ -81,7 +57,7 @@ class RateLimiter:
         full bucket always lets one request in."""
         cost = min(cost, self.burst)
         digest = hashlib.blake2b(key_id.encode(), digest_size=16).digest()
-        with self._locked():
+        with self._lock:
             offset = self._slot_of(digest)
             stored, tokens, last = SLOT.unpack_from(self._slots, offset)
             now = time.monotonic()
@@ -106,15 +82,3 @@ class RateLimiter:
             if last < oldest_time:
                 oldest, oldest_time = offset, last
         return oldest
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with self._thread_lock:
-            if self._fd is None:
-                yield
-                return
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)

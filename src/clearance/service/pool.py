@@ -1,0 +1,285 @@
+"""The service's screening processes: one queue in front of N processes, each with its own models.
+
+Why not N uvicorn workers: each worker had its own queue, fed by whichever keep-alive connections
+the kernel gave it, so one worker queued while the other idled. Measured at 200 prompt requests/s
+over 64 connections with two workers, the busier worker's queue set the p99 (see the README).
+Here the one HTTP process (auth, limits, JSON) hands every screening to the screening process
+with the fewest in flight, so no request waits while a process is free.
+
+Each screening process builds one ``Screener`` (models, indexes, its own audit writer) and runs
+``IN_FLIGHT`` requests at once on threads. Messages are pickled over a pipe per process. A process
+that dies is replaced; the requests it held answer ``review`` (fail closed), as does a request
+that finds no process to run on. Each process loads its models with one thread per model call:
+the processes, not the threads of one call, fill the cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import itertools
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
+from typing import Any
+
+from clearance.batch.engines import die_with_parent
+from clearance.home import Home
+
+IN_FLIGHT = 2
+"""Requests one screening process runs at once: two, so that one request's audit commit overlaps
+the next one's screening, and a burst queues in the HTTP process, where whichever process comes
+free first takes it. Measured at 200 requests/s with two processes (10,000 works, SQLite,
+alternating runs): p99 148 and 88 ms with one, 25 and 34 ms with two, 31 and 38 ms with three."""
+INLINE_BYTES = 16_384
+"""Requests this small are written to the pipe from the event loop (the pipe takes 64 kB without
+blocking); larger ones from a thread. A thread hop per request cost ~10% of the HTTP process's CPU."""
+STARTUP_TIMEOUT_S = 300.0
+"""How long a reload waits for a new process to load its models and indexes (10,000 works: ~15 s
+from the index cache) before it gives up on it and keeps the old one."""
+METHODS = frozenset({"screen_prompt", "screen_media", "catch_up"})
+"""The ``Screener`` methods the HTTP process may call."""
+log = logging.getLogger("uvicorn.error")
+
+
+class ScreeningUnavailableError(RuntimeError):
+    """No screening process could run the request (it died, or none could start)."""
+
+
+@dataclass(eq=False)
+class _Process:
+    """One screening process as the HTTP process sees it: its pipe and the requests it holds."""
+
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    ready: asyncio.Future[None]
+    waiting: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    draining: bool = False
+
+
+class ScreeningPool:
+    """N screening processes for one home. Use from the event loop of the HTTP process."""
+
+    def __init__(self, home: Home, size: int) -> None:
+        self.home = home
+        self.size = size
+        self.processes: list[_Process] = []
+        self._ids = itertools.count()
+        self._context = multiprocessing.get_context("spawn")
+        self._closing = False
+        self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
+        """Requests waiting for a free slot, in arrival order."""
+
+    @property
+    def ready(self) -> bool:
+        """Every process has loaded its models and indexes."""
+        return all(p.ready.done() and not p.ready.exception() for p in self.processes)
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for a free slot."""
+        return sum(not turn.done() for turn in self._queue)
+
+    def start(self) -> None:
+        self.processes = [self._spawn() for _ in range(self.size)]
+
+    async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """``Screener.<method>(*args, **kwargs)`` in the process with the fewest requests in flight,
+        once one has fewer than ``IN_FLIGHT`` (until then the request waits here, in the one queue):
+        what it returns, or the error it raised (``ScreeningUnavailableError`` if the process died)."""
+        woken = False
+        while True:
+            live = [p for p in self.processes if p.process.is_alive() and not p.draining]
+            if not live:
+                raise ScreeningUnavailableError("no screening process is running")
+            target = min(live, key=lambda p: (not p.ready.done(), len(p.waiting)))
+            if len(target.waiting) < IN_FLIGHT:
+                return await self._call_on(target, method, *args, **kwargs)
+            turn = asyncio.get_running_loop().create_future()
+            if woken:  # a newcomer took the slot it was woken for: it keeps its place at the front
+                self._queue.appendleft(turn)
+            else:
+                self._queue.append(turn)
+            await turn
+            woken = True
+
+    async def broadcast(self, method: str, *args: Any) -> None:
+        """Run ``method`` in every running process (one still loading runs it once loaded), e.g. to
+        catch up with a registry change at once. A process that dies meanwhile is skipped: its
+        successor loads the registry as it is then."""
+        live = [p for p in self.processes if p.process.is_alive()]
+        await asyncio.gather(*(self._call_on(p, method, *args) for p in live), return_exceptions=True)
+
+    async def reload(self) -> None:
+        """Replace every process, one at a time: each new one serves before the old one is
+        stopped (once its requests are answered); an old one stays if its successor fails."""
+        for old in list(self.processes):
+            fresh = self._spawn()
+            try:
+                await asyncio.wait_for(asyncio.shield(fresh.ready), STARTUP_TIMEOUT_S)
+            except (ScreeningUnavailableError, TimeoutError):
+                log.error("a new screening process did not start; keeping [%s]", old.process.pid)
+                fresh.draining = True
+                await asyncio.to_thread(self._stop, fresh)
+                continue
+            self.processes[self.processes.index(old)] = fresh
+            self._next_in_queue(everyone=True)
+            old.draining = True
+            while old.waiting:
+                await asyncio.sleep(0.05)
+            await asyncio.to_thread(self._stop, old)
+
+    def close(self) -> None:
+        self._closing = True
+        for process in self.processes:
+            self._stop(process)
+
+    # -- internals ----------------------------------------------------------------------
+    def _spawn(self) -> _Process:
+        parent, child = self._context.Pipe()
+        process = self._context.Process(target=_serve, args=(self.home, child), name="clearance-screening",
+                                        daemon=True)
+        process.start()
+        child.close()
+        loop = asyncio.get_running_loop()
+        entry = _Process(process, parent, loop.create_future())
+        entry.ready.add_done_callback(_retrieved)  # a failed start is shown by ``ready``, not logged as unseen
+        loop.add_reader(parent.fileno(), self._on_message, entry)
+        return entry
+
+    async def _call_on(self, process: _Process, method: str, *args: Any, **kwargs: Any) -> Any:
+        request = next(self._ids)
+        answer = asyncio.get_running_loop().create_future()
+        process.waiting[request] = answer
+        message = ForkingPickler.dumps((request, method, args, kwargs))
+        try:
+            if len(message) <= INLINE_BYTES and process.send_lock.acquire(blocking=False):
+                try:
+                    process.conn.send_bytes(message)
+                finally:
+                    process.send_lock.release()
+            else:  # a large upload fills the pipe faster than the process drains it: not on the loop
+                await asyncio.to_thread(self._send, process, message)
+        except OSError:
+            process.waiting.pop(request, None)
+            raise ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited") from None
+        return await answer
+
+    @staticmethod
+    def _send(process: _Process, message: bytes | memoryview) -> None:
+        with process.send_lock:
+            process.conn.send_bytes(message)
+
+    def _on_message(self, process: _Process) -> None:
+        try:
+            request, ok, value = process.conn.recv()
+        except (EOFError, OSError):
+            self._lost(process)
+            return
+        if request is None:  # the process is ready (ok), or could not start
+            _settle(process.ready, ok, value)
+            return
+        answer = process.waiting.pop(request, None)
+        if answer is not None and not answer.done():
+            _settle(answer, ok, value)
+        self._next_in_queue()
+
+    def _next_in_queue(self, everyone: bool = False) -> None:
+        """A slot came free: the longest-waiting request looks again (every request, when
+        processes came or went)."""
+        while self._queue:
+            turn = self._queue.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                if not everyone:
+                    return
+
+    def _lost(self, process: _Process) -> None:
+        """The process exited: fail what it held, and start another in its place, unless it
+        reported that it could not start (it would fail again: its error stays in ``ready``)."""
+        asyncio.get_running_loop().remove_reader(process.conn.fileno())
+        could_not_start = process.ready.done() and process.ready.exception() is not None
+        gone = ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited")
+        for answer in [process.ready, *process.waiting.values()]:
+            if not answer.done():
+                answer.set_exception(gone)
+        process.waiting.clear()
+        process.process.join(timeout=1)  # it closed its pipe: it has exited or is exiting
+        if process in self.processes and not (self._closing or process.draining or could_not_start):
+            log.warning("screening process [%s] exited; starting another", process.process.pid)
+            self.processes[self.processes.index(process)] = self._spawn()
+        self._next_in_queue(everyone=True)
+
+    @staticmethod
+    def _stop(process: _Process) -> None:
+        if process.process.is_alive():
+            process.process.terminate()
+        process.process.join(timeout=10)
+        if process.process.is_alive():
+            process.process.kill()
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a future's error as seen (asyncio logs unseen ones when they are collected)."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value if isinstance(value, BaseException) else RuntimeError(str(value)))
+
+
+def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in the screening process
+    """A screening process: load, say ready, then answer requests until the pipe closes."""
+    die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the HTTP process stops us
+    os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
+    os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
+    lock = threading.Lock()
+
+    def reply(request: int | None, ok: bool, value: Any) -> None:
+        with lock:
+            conn.send((request, ok, value))
+
+    try:
+        from clearance.screening import Screener
+
+        screener = Screener(home)
+        screener.warm_up()
+    except Exception as exc:  # reported to the HTTP process, which fails closed
+        reply(None, False, ScreeningUnavailableError(f"screening could not start: {type(exc).__name__}: {exc}"))
+        return
+    reply(None, True, None)
+    with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="screen") as threads:
+        while True:
+            try:
+                request, method, args, kwargs = conn.recv()
+            except (EOFError, OSError):
+                return
+            threads.submit(_answer, getattr(screener, method) if method in METHODS else None, args, kwargs,
+                           lambda ok, value, r=request: reply(r, ok, value))
+
+
+def _answer(call: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any],
+            reply: Callable[[bool, Any], None]) -> None:
+    try:
+        if call is None:
+            raise ValueError("not a screening method")
+        value = call(*args, **kwargs)
+    except Exception as exc:  # the caller turns it into a fail-closed verdict
+        reply(False, RuntimeError(f"{type(exc).__name__}: {exc}"))
+        return
+    reply(True, value)
