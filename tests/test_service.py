@@ -26,7 +26,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore
 from clearance.screening import FRESHNESS_S, Screener
-from clearance.service.pool import IN_FLIGHT, ScreeningPool
+from clearance.service.pool import IN_FLIGHT, MAX_EARLY_DEATHS, ScreeningPool, ScreeningUnavailableError
 from tests.conftest import DATA, WORKS_YAML
 from tests.pg_cluster import create_database
 
@@ -400,6 +400,56 @@ def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Pat
     actions, most_held, queued = asyncio.run(burst())
     assert actions == ["block", "allow"] * 6
     assert most_held == IN_FLIGHT and queued == len(prompts) - 2 * IN_FLIGHT
+
+
+def test_a_pool_that_cannot_start_fails_closed_and_does_not_respawn_forever(tmp_path: Path) -> None:
+    """A screening process that reports it cannot start (here: its database refuses connections)
+    is not restarted; processes killed again and again before they are ready are restarted only
+    ``MAX_EARLY_DEATHS`` times. Either way a request then fails with a clear error, which the
+    route answers as `review`."""
+    broken = Home.resolve(tmp_path / "broken", f"postgresql://nobody@127.0.0.1:{_free_port()}/none")
+
+    async def cannot_start() -> tuple[str, bool, str]:
+        pool = ScreeningPool(broken, 1)
+        pool.start()
+        first = pool.processes[0]
+        try:
+            with pytest.raises(ScreeningUnavailableError) as started:
+                await first.ready
+            await asyncio.sleep(1)
+            with pytest.raises(ScreeningUnavailableError) as refused:
+                await pool.call("screen_prompt", "a cat")
+            return str(started.value), pool.processes[0] is first, str(refused.value)
+        finally:
+            pool.close()
+
+    started, same, refused = asyncio.run(cannot_start())
+    assert "screening could not start" in started and same and "no screening process" in refused
+
+    home = Home.resolve(tmp_path / "home")
+    home.root.mkdir(parents=True, exist_ok=True)
+
+    async def killed_while_loading() -> tuple[int, bool]:
+        pool = ScreeningPool(home, 1)
+        pool.start()
+        killed: set[int] = set()
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(killed) < MAX_EARLY_DEATHS + 1:
+                current = pool.processes[0].process
+                if current.pid not in killed and current.is_alive():
+                    os.kill(current.pid, signal.SIGKILL)
+                    killed.add(current.pid)
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(2)  # time enough to start another, were it going to
+            with pytest.raises(ScreeningUnavailableError):
+                await pool.call("screen_prompt", "a cat")
+            return len(killed), pool.processes[0].process.pid not in killed
+        finally:
+            pool.close()
+
+    deaths, restarted = asyncio.run(killed_while_loading())
+    assert deaths == MAX_EARLY_DEATHS + 1 and not restarted
 
 
 def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: Path) -> None:

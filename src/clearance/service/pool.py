@@ -34,16 +34,21 @@ from clearance.batch.engines import die_with_parent
 from clearance.home import Home
 
 IN_FLIGHT = 2
-"""Requests one screening process runs at once: two, so that one request's audit commit overlaps
+"""Requests a screening process holds at once: two, so that one request's audit commit overlaps
 the next one's screening, and a burst queues in the HTTP process, where whichever process comes
 free first takes it. Measured at 200 requests/s with two processes (10,000 works, SQLite,
-alternating runs): p99 148 and 88 ms with one, 25 and 34 ms with two, 31 and 38 ms with three."""
+alternating runs): p99 148 and 88 ms with one, 25 and 34 ms with two, 31 and 38 ms with three.
+Screening one request at a time and replying from a second thread once its audit entry is
+committed (the same overlap without two screening threads) was no better: p99 132, 100 and 109
+ms against 56, 101 and 76 (alternating runs, 21:58-22:04)."""
 INLINE_BYTES = 16_384
 """Requests this small are written to the pipe from the event loop (the pipe takes 64 kB without
 blocking); larger ones from a thread. A thread hop per request cost ~10% of the HTTP process's CPU."""
 STARTUP_TIMEOUT_S = 300.0
 """How long a reload waits for a new process to load its models and indexes (10,000 works: ~15 s
 from the index cache) before it gives up on it and keeps the old one."""
+MAX_EARLY_DEATHS = 3
+"""After this many processes in a row die before they are ready, none is started in their place."""
 METHODS = frozenset({"screen_prompt", "screen_media", "catch_up"})
 """The ``Screener`` methods the HTTP process may call."""
 log = logging.getLogger("uvicorn.error")
@@ -64,6 +69,12 @@ class _Process:
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     draining: bool = False
 
+    @property
+    def takes_requests(self) -> bool:
+        """Running, not being replaced, and not one that reported it could not start."""
+        failed = self.ready.done() and self.ready.exception() is not None
+        return self.process.is_alive() and not (self.draining or failed)
+
 
 class ScreeningPool:
     """N screening processes for one home. Use from the event loop of the HTTP process."""
@@ -75,6 +86,8 @@ class ScreeningPool:
         self._ids = itertools.count()
         self._context = multiprocessing.get_context("spawn")
         self._closing = False
+        self._early_deaths = 0
+        """Processes that died before they were ready, since one last became ready."""
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         """Requests waiting for a free slot, in arrival order."""
 
@@ -97,7 +110,7 @@ class ScreeningPool:
         what it returns, or the error it raised (``ScreeningUnavailableError`` if the process died)."""
         woken = False
         while True:
-            live = [p for p in self.processes if p.process.is_alive() and not p.draining]
+            live = [p for p in self.processes if p.takes_requests]
             if not live:
                 raise ScreeningUnavailableError("no screening process is running")
             target = min(live, key=lambda p: (not p.ready.done(), len(p.waiting)))
@@ -186,6 +199,7 @@ class ScreeningPool:
             return
         if request is None:  # the process is ready (ok), or could not start
             _settle(process.ready, ok, value)
+            self._early_deaths = 0 if ok else self._early_deaths
             return
         answer = process.waiting.pop(request, None)
         if answer is not None and not answer.done():
@@ -204,9 +218,12 @@ class ScreeningPool:
 
     def _lost(self, process: _Process) -> None:
         """The process exited: fail what it held, and start another in its place, unless it
-        reported that it could not start (it would fail again: its error stays in ``ready``)."""
+        reported that it could not start, or processes keep dying before they are ready (either
+        would happen again: the error stays in ``ready`` and the log)."""
         asyncio.get_running_loop().remove_reader(process.conn.fileno())
         could_not_start = process.ready.done() and process.ready.exception() is not None
+        if not process.ready.done():
+            self._early_deaths += 1
         gone = ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited")
         for answer in [process.ready, *process.waiting.values()]:
             if not answer.done():
@@ -214,8 +231,11 @@ class ScreeningPool:
         process.waiting.clear()
         process.process.join(timeout=1)  # it closed its pipe: it has exited or is exiting
         if process in self.processes and not (self._closing or process.draining or could_not_start):
-            log.warning("screening process [%s] exited; starting another", process.process.pid)
-            self.processes[self.processes.index(process)] = self._spawn()
+            if self._early_deaths > MAX_EARLY_DEATHS:
+                log.error("screening processes keep exiting before they are ready; not starting more")
+            else:
+                log.warning("screening process [%s] exited; starting another", process.process.pid)
+                self.processes[self.processes.index(process)] = self._spawn()
         self._next_in_queue(everyone=True)
 
     @staticmethod
