@@ -366,9 +366,7 @@ def test_a_screening_process_that_dies_is_replaced_and_what_it_held_fails_closed
         for pid in first:
             os.kill(pid, signal.SIGKILL)
         lost = held.result(timeout=60)
-        deadline = time.time() + 120
-        while time.time() < deadline and not c.health()["ready"]:
-            time.sleep(0.2)
+        _wait_until_ready(c)
         later = [c.screen_prompt("Vecna in the attic").action for _ in range(8)]
         now = _workers_of(server.pid)
     assert lost.action == "review" and "exited" in (lost.error or ""), lost
@@ -385,7 +383,7 @@ def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Pat
     prompts = ["Vecna in the attic", "a cat on a sofa"] * 6
 
     async def burst() -> tuple[list[str], int, int]:
-        pool = ScreeningPool(home, 2)
+        pool = ScreeningPool(home, 2, 30)
         pool.start()
         try:
             await asyncio.gather(*(p.ready for p in pool.processes))
@@ -402,6 +400,37 @@ def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Pat
     assert most_held == IN_FLIGHT and queued == len(prompts) - 2 * IN_FLIGHT
 
 
+def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_process_is_replaced(
+        tmp_path: Path) -> None:
+    """A request still unanswered after the screening time limit answers `review`, and the process
+    working on it is taken for stuck and replaced, so it cannot hold its slots for good."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    slow = ("a quiet walk through an old forest at dawn with mist over the river " * 300)[:19_000]  # ~1-2 s
+    with serving(home, workers=1, env={"CLEARANCE_SCREEN_TIMEOUT_S": "0.3"}) as (url, server), \
+            ClearanceClient(url, key) as c:
+        _wait_until_ready(c)
+        first = _workers_of(server.pid)
+        late = c.screen_prompt(slow)
+        deadline = time.time() + 60
+        while time.time() < deadline and _workers_of(server.pid) in ([], first):
+            time.sleep(0.2)
+        replaced = _workers_of(server.pid)
+        _wait_until_ready(c)
+        after = c.screen_prompt("Vecna in the attic")
+    assert late.action == "review" and "timed out" in (late.error or "")
+    assert len(replaced) == 1 and replaced != first
+    assert after.action == "block"
+    assert "did not answer in 0.3 s; replacing it" in server_log(home).read_text()
+
+
+def _wait_until_ready(client: ClearanceClient) -> None:
+    deadline = time.time() + 120
+    while time.time() < deadline and not client.health()["ready"]:
+        time.sleep(0.2)
+
+
 def test_a_pool_that_cannot_start_fails_closed_and_does_not_respawn_forever(tmp_path: Path) -> None:
     """A screening process that reports it cannot start (here: its database refuses connections)
     is not restarted; processes killed again and again before they are ready are restarted only
@@ -410,7 +439,7 @@ def test_a_pool_that_cannot_start_fails_closed_and_does_not_respawn_forever(tmp_
     broken = Home.resolve(tmp_path / "broken", f"postgresql://nobody@127.0.0.1:{_free_port()}/none")
 
     async def cannot_start() -> tuple[str, bool, str]:
-        pool = ScreeningPool(broken, 1)
+        pool = ScreeningPool(broken, 1, 30)
         pool.start()
         first = pool.processes[0]
         try:
@@ -430,7 +459,7 @@ def test_a_pool_that_cannot_start_fails_closed_and_does_not_respawn_forever(tmp_
     home.root.mkdir(parents=True, exist_ok=True)
 
     async def killed_while_loading() -> tuple[int, bool]:
-        pool = ScreeningPool(home, 1)
+        pool = ScreeningPool(home, 1, 30)
         pool.start()
         killed: set[int] = set()
         try:

@@ -80,7 +80,7 @@ def create_app(home: Home | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        pool = state["pool"] = ScreeningPool(home, int(os.environ.get(PROCESSES_ENV) or 1))
+        pool = state["pool"] = ScreeningPool(home, int(os.environ.get(PROCESSES_ENV) or 1), SCREEN_TIMEOUT_S)
         pool.start()
         state["screener"] = Screener(home, signal_types=())
         auth.keys = KeyCache(KeyStore(session_factory(home.database_url)))

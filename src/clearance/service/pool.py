@@ -40,7 +40,7 @@ free first takes it. Measured at 200 requests/s with two processes (10,000 works
 alternating runs): p99 148 and 88 ms with one, 25 and 34 ms with two, 31 and 38 ms with three.
 Screening one request at a time and replying from a second thread once its audit entry is
 committed (the same overlap without two screening threads) was no better: p99 132, 100 and 109
-ms against 56, 101 and 76 (alternating runs, 21:58-22:04)."""
+ms against 56, 101 and 76 (alternating runs, 2026-12-04 21:44-21:49)."""
 INLINE_BYTES = 16_384
 """Requests this small are written to the pipe from the event loop (the pipe takes 64 kB without
 blocking); larger ones from a thread. A thread hop per request cost ~10% of the HTTP process's CPU."""
@@ -79,9 +79,11 @@ class _Process:
 class ScreeningPool:
     """N screening processes for one home. Use from the event loop of the HTTP process."""
 
-    def __init__(self, home: Home, size: int) -> None:
+    def __init__(self, home: Home, size: int, overdue_s: float) -> None:
         self.home = home
         self.size = size
+        self.overdue_s = overdue_s
+        """A process still working on a request this long after it took it is stuck: it is replaced."""
         self.processes: list[_Process] = []
         self._ids = itertools.count()
         self._context = multiprocessing.get_context("spawn")
@@ -115,7 +117,7 @@ class ScreeningPool:
                 raise ScreeningUnavailableError("no screening process is running")
             target = min(live, key=lambda p: (not p.ready.done(), len(p.waiting)))
             if len(target.waiting) < IN_FLIGHT:
-                return await self._call_on(target, method, *args, **kwargs)
+                return await self._call_on(target, (method, args, kwargs), watched=True)
             turn = asyncio.get_running_loop().create_future()
             if woken:  # a newcomer took the slot it was woken for: it keeps its place at the front
                 self._queue.appendleft(turn)
@@ -129,7 +131,8 @@ class ScreeningPool:
         catch up with a registry change at once. A process that dies meanwhile is skipped: its
         successor loads the registry as it is then."""
         live = [p for p in self.processes if p.process.is_alive()]
-        await asyncio.gather(*(self._call_on(p, method, *args) for p in live), return_exceptions=True)
+        await asyncio.gather(*(self._call_on(p, (method, args, {}), watched=False) for p in live),
+                             return_exceptions=True)
 
     async def reload(self) -> None:
         """Replace every process, one at a time: each new one serves before the old one is
@@ -164,15 +167,20 @@ class ScreeningPool:
         child.close()
         loop = asyncio.get_running_loop()
         entry = _Process(process, parent, loop.create_future())
-        entry.ready.add_done_callback(_retrieved)  # a failed start is shown by ``ready``, not logged as unseen
+        entry.ready.add_done_callback(_retrieved)  # a failed start is shown by ``ready`` and the log
         loop.add_reader(parent.fileno(), self._on_message, entry)
         return entry
 
-    async def _call_on(self, process: _Process, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def _call_on(self, process: _Process, call: tuple[str, tuple[Any, ...], dict[str, Any]],
+                       watched: bool) -> Any:
+        """Send (method, args, kwargs) to ``process`` and await its answer; ``watched``: replace the
+        process if it does not answer within ``overdue_s`` (not for a registry catch-up, which
+        may rebuild indexes for longer than any screening takes)."""
         request = next(self._ids)
         answer = asyncio.get_running_loop().create_future()
+        answer.add_done_callback(_retrieved)  # its caller may have given up (time limit) before it came
         process.waiting[request] = answer
-        message = ForkingPickler.dumps((request, method, args, kwargs))
+        message = ForkingPickler.dumps((request, *call))
         try:
             if len(message) <= INLINE_BYTES and process.send_lock.acquire(blocking=False):
                 try:
@@ -184,7 +192,19 @@ class ScreeningPool:
         except OSError:
             process.waiting.pop(request, None)
             raise ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited") from None
-        return await answer
+        if watched and process.ready.done():  # one still loading is not stuck, only busy
+            watchdog = asyncio.get_running_loop().call_later(self.overdue_s, self._overdue, process, request)
+            answer.add_done_callback(lambda _: watchdog.cancel())
+        return await asyncio.shield(answer)  # a caller that gives up leaves it to the process (and watchdog)
+
+    def _overdue(self, process: _Process, request: int) -> None:
+        """A request took longer than any screening should: the process is stuck (or pathologically
+        slow), and would hold its slots for good. Kill it; ``_lost`` fails what it held closed and
+        starts another."""
+        if request in process.waiting and process.process.is_alive():
+            log.error("screening process [%s] did not answer in %g s; replacing it", process.process.pid,
+                      self.overdue_s)
+            process.process.kill()
 
     @staticmethod
     def _send(process: _Process, message: bytes | memoryview) -> None:
