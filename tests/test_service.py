@@ -188,6 +188,23 @@ def test_registry_import_is_picked_up_without_restart(service: tuple) -> None:
         assert err.value.status == 422 and "works[0].id" in err.value.message
 
 
+def test_an_import_through_the_api_is_enforced_by_every_screening_process_once_it_returns(tmp_path: Path) -> None:
+    """No waiting for the registry revision to be re-read: the import answers only after every
+    screening process has caught up, so the next screenings, whichever process takes them, block."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    keys = keys_for(home)
+    with running_server(home, workers=2) as url, ClearanceClient(url, keys["netflix"]) as netflix, \
+            ClearanceClient(url, keys["acme"]) as acme, ThreadPoolExecutor(4) as side:
+        deadline = time.time() + 120
+        while time.time() < deadline and not acme.health()["ready"]:
+            time.sleep(0.2)
+        assert set(side.map(lambda _: acme.screen_prompt("Captain Zorblax waving").action, range(8))) == {"allow"}
+        assert netflix.import_registry(NEW_WORK)["created"] == 1
+        after = list(side.map(lambda _: acme.screen_prompt("Captain Zorblax waving").action, range(8)))
+    assert after == ["block"] * 8
+
+
 def test_an_owner_whose_name_starts_like_a_tenants_stays_apart(service: tuple) -> None:
     """Audit entries name works as ``owner/slug``; owner names are free text and may hold a slash, so
     a rights holder's entries are those whose owner is exactly its tenant, not a prefix of it."""
