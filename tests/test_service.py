@@ -498,20 +498,34 @@ def test_a_pool_that_cannot_start_fails_closed_and_does_not_respawn_forever(tmp_
     assert deaths == MAX_EARLY_DEATHS + 1 and not restarted
 
 
-def test_sighup_replaces_every_worker_and_the_server_keeps_answering(tmp_path: Path) -> None:
-    """The usual reload signal: each worker is replaced by a new one on its socket, the new one
-    serving before the old one stops, so requests during the reload are all answered."""
+def test_sighup_replaces_every_screening_process_and_no_request_fails(tmp_path: Path) -> None:
+    """`kill -HUP`, twice in a row as an impatient operator would: the screening processes are
+    replaced one at a time, each new one loaded before the old one stops taking requests, so every
+    screening meanwhile is answered normally; the reloads run one after the other and leave
+    exactly the configured number of processes."""
     home = Home.resolve(tmp_path / "home")
-    with serving(home, workers=2) as (url, supervisor):
-        before = set(_workers_of(supervisor.pid))
-        os.kill(supervisor.pid, signal.SIGHUP)
-        answers, deadline = [], time.time() + 60
-        while time.time() < deadline and not (after := set(_workers_of(supervisor.pid))).isdisjoint(before):
-            answers.append(httpx.get(f"{url}/healthz", timeout=30).status_code)
+    Screener(home).registry.import_file(WORKS_YAML)
+    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    with serving(home, workers=2) as (url, server), ClearanceClient(url, key) as c:
+        _wait_until_ready(c)
+        before = set(_workers_of(server.pid))
+        os.kill(server.pid, signal.SIGHUP)
+        time.sleep(0.1)
+        os.kill(server.pid, signal.SIGHUP)
+        verdicts, settled_since, deadline = [], None, time.time() + 180
+        while time.time() < deadline:
+            verdicts.append(c.screen_prompt("Vecna in the attic"))
+            now = set(_workers_of(server.pid))
+            if now.isdisjoint(before) and len(now) == 2:
+                settled_since = settled_since or time.time()
+                if time.time() - settled_since > 5:
+                    break
+            else:
+                settled_since = None
             time.sleep(0.05)
-        assert supervisor.poll() is None
-    assert len(after) == 2 and after.isdisjoint(before), server_log(home).read_text()
-    assert answers and set(answers) == {200}
+        assert server.poll() is None
+    assert len(now) == 2 and now.isdisjoint(before), server_log(home).read_text()
+    assert {(v.action, v.error) for v in verdicts} == {("block", None)}
 
 
 def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ class ScreeningPool:
         self._context = multiprocessing.get_context("spawn")
         self._closing = False
         self._early_deaths = 0
+        self._reloading = asyncio.Lock()
         """Processes that died before they were ready, since one last became ready."""
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         """Requests waiting for a free slot, in arrival order."""
@@ -136,22 +137,11 @@ class ScreeningPool:
 
     async def reload(self) -> None:
         """Replace every process, one at a time: each new one serves before the old one is
-        stopped (once its requests are answered); an old one stays if its successor fails."""
-        for old in list(self.processes):
-            fresh = self._spawn()
-            try:
-                await asyncio.wait_for(asyncio.shield(fresh.ready), STARTUP_TIMEOUT_S)
-            except (ScreeningUnavailableError, TimeoutError):
-                log.error("a new screening process did not start; keeping [%s]", old.process.pid)
-                fresh.draining = True
-                await asyncio.to_thread(self._stop, fresh)
-                continue
-            self.processes[self.processes.index(old)] = fresh
-            self._next_in_queue(everyone=True)
-            old.draining = True
-            while old.waiting:
-                await asyncio.sleep(0.05)
-            await asyncio.to_thread(self._stop, old)
+        stopped (once its requests are answered); an old one stays if its successor fails.
+        Reloads run one after another, so each ends with processes started after it began."""
+        async with self._reloading:
+            for old in list(self.processes):
+                await self._relieve(old)
 
     def close(self) -> None:
         self._closing = True
@@ -159,6 +149,26 @@ class ScreeningPool:
             self._stop(process)
 
     # -- internals ----------------------------------------------------------------------
+    async def _relieve(self, old: _Process) -> None:
+        """Replace one process for ``reload``."""
+        fresh = self._spawn()
+        try:
+            await asyncio.wait_for(asyncio.shield(fresh.ready), STARTUP_TIMEOUT_S)
+            started = True
+        except (ScreeningUnavailableError, TimeoutError):
+            log.error("a new screening process did not start; keeping [%s]", old.process.pid)
+            started = False
+        if not started or old not in self.processes:  # (the old one died meanwhile and was replaced)
+            fresh.draining = True
+            await asyncio.to_thread(self._stop, fresh)
+            return
+        self.processes[self.processes.index(old)] = fresh
+        self._next_in_queue(everyone=True)
+        old.draining = True
+        while old.waiting:
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(self._stop, old)
+
     def _spawn(self) -> _Process:
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_serve, args=(self.home, child), name="clearance-screening",
