@@ -66,7 +66,8 @@ class ImportReportBody(BaseModel):
 class Health(BaseModel):
     status: str
     version: str
-    ready: bool = Field(description="models and indexes are loaded (requests before that are slower, not refused)")
+    ready: bool = Field(description="every screening process has loaded its models and indexes (requests before "
+                                    "that wait for one; they are not refused)")
 
 
 def create_app(home: Home | None = None) -> FastAPI:
