@@ -90,6 +90,13 @@ def server_log(home: Home) -> Path:
     return home.root.with_name(f"{home.root.name}-serve.log")
 
 
+def works_and_key(root: Path, database_url: str | None = None) -> tuple[Home, str]:
+    """A home with the test works registered, and a screener key for tenant acme."""
+    home = Home.resolve(root, database_url)
+    Screener(home).registry.import_file(WORKS_YAML)
+    return home, KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+
+
 def keys_for(home: Home) -> dict[str, str]:
     store = KeyStore(session_factory(home.database_url))
     made = {name: store.create(tenant, role)[1] for name, (tenant, role) in {
@@ -196,9 +203,7 @@ def test_an_import_through_the_api_is_enforced_by_every_screening_process_once_i
     keys = keys_for(home)
     with running_server(home, workers=2) as url, ClearanceClient(url, keys["netflix"]) as netflix, \
             ClearanceClient(url, keys["acme"]) as acme, ThreadPoolExecutor(4) as side:
-        deadline = time.time() + 120
-        while time.time() < deadline and not acme.health()["ready"]:
-            time.sleep(0.2)
+        _wait_until_ready(acme)
         assert set(side.map(lambda _: acme.screen_prompt("Captain Zorblax waving").action, range(8))) == {"allow"}
         assert netflix.import_registry(NEW_WORK)["created"] == 1
         after = list(side.map(lambda _: acme.screen_prompt("Captain Zorblax waving").action, range(8)))
@@ -322,9 +327,7 @@ def test_a_long_prompt_costs_a_key_more_of_its_rate(tmp_path: Path) -> None:
 
 
 def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: Path) -> None:
-    home = Home.resolve(tmp_path / "home", pg_url)
-    Screener(home).registry.import_file(WORKS_YAML)
-    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    home, key = works_and_key(tmp_path / "home", pg_url)
     prompts = ["Vecna in the attic", "a cat on a sofa", "Squid Game doll", "a red traffic light"] * 10
     with running_server(home, workers=2) as url, ClearanceClient(url, key) as c, ThreadPoolExecutor(8) as pool:
         actions = list(pool.map(lambda p: c.screen_prompt(p).action, prompts))
@@ -372,9 +375,7 @@ def test_a_screening_process_that_dies_is_replaced_and_what_it_held_fails_closed
     """kill -9 of the screening processes while one screens a long prompt: that request answers
     `review` with the reason (never `allow`), new processes take over, and later requests are
     screened as before."""
-    home = Home.resolve(tmp_path / "home")
-    Screener(home).registry.import_file(WORKS_YAML)
-    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    home, key = works_and_key(tmp_path / "home")
     long_prompt = ("a quiet walk through an old forest at dawn with mist over the river " * 300)[:19_000]
     with serving(home, workers=2) as (url, server), ClearanceClient(url, key) as c, ThreadPoolExecutor(1) as side:
         first = _workers_of(server.pid)
@@ -421,9 +422,7 @@ def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_proces
         tmp_path: Path) -> None:
     """A request still unanswered after the screening time limit answers `review`, and the process
     working on it is taken for stuck and replaced, so it cannot hold its slots for good."""
-    home = Home.resolve(tmp_path / "home")
-    Screener(home).registry.import_file(WORKS_YAML)
-    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    home, key = works_and_key(tmp_path / "home")
     slow = ("a quiet walk through an old forest at dawn with mist over the river " * 300)[:19_000]  # ~1-2 s
     with serving(home, workers=1, env={"CLEARANCE_SCREEN_TIMEOUT_S": "0.3"}) as (url, server), \
             ClearanceClient(url, key) as c:
@@ -503,9 +502,7 @@ def test_sighup_replaces_every_screening_process_and_no_request_fails(tmp_path: 
     replaced one at a time, each new one loaded before the old one stops taking requests, so every
     screening meanwhile is answered normally; the reloads run one after the other and leave
     exactly the configured number of processes."""
-    home = Home.resolve(tmp_path / "home")
-    Screener(home).registry.import_file(WORKS_YAML)
-    key = KeyStore(session_factory(home.database_url)).create("acme", "screener")[1]
+    home, key = works_and_key(tmp_path / "home")
     with serving(home, workers=2) as (url, server), ClearanceClient(url, key) as c:
         _wait_until_ready(c)
         before = set(_workers_of(server.pid))

@@ -85,7 +85,7 @@ def create_app(home: Home | None = None) -> FastAPI:
         pool.start()
         state["screener"] = Screener(home, signal_types=())
         auth.keys = KeyCache(KeyStore(session_factory(home.database_url)))
-        _on_sighup(lambda: asyncio.ensure_future(pool.reload()))
+        _on_sighup(pool.reload_soon)
         try:
             yield
         finally:

@@ -70,10 +70,19 @@ class _Process:
     draining: bool = False
 
     @property
+    def loaded(self) -> bool:
+        """It reported that its models and indexes are loaded."""
+        return self.ready.done() and self.ready.exception() is None
+
+    @property
+    def failed_to_start(self) -> bool:
+        """It reported that it could not start (it would fail again if restarted)."""
+        return self.ready.done() and self.ready.exception() is not None
+
+    @property
     def takes_requests(self) -> bool:
-        """Running, not being replaced, and not one that reported it could not start."""
-        failed = self.ready.done() and self.ready.exception() is not None
-        return self.process.is_alive() and not (self.draining or failed)
+        """Running, not being replaced, and not one that could not start."""
+        return self.process.is_alive() and not (self.draining or self.failed_to_start)
 
 
 class ScreeningPool:
@@ -89,15 +98,17 @@ class ScreeningPool:
         self._context = multiprocessing.get_context("spawn")
         self._closing = False
         self._early_deaths = 0
-        self._reloading = asyncio.Lock()
         """Processes that died before they were ready, since one last became ready."""
+        self._reloading = asyncio.Lock()
+        self._reloads: set[asyncio.Task[None]] = set()
+        """Reloads under way (the loop keeps only weak references to tasks)."""
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         """Requests waiting for a free slot, in arrival order."""
 
     @property
     def ready(self) -> bool:
         """Every process has loaded its models and indexes."""
-        return all(p.ready.done() and not p.ready.exception() for p in self.processes)
+        return all(p.loaded for p in self.processes)
 
     @property
     def queued(self) -> int:
@@ -116,7 +127,7 @@ class ScreeningPool:
             live = [p for p in self.processes if p.takes_requests]
             if not live:
                 raise ScreeningUnavailableError("no screening process is running")
-            target = min(live, key=lambda p: (not p.ready.done(), len(p.waiting)))
+            target = min(live, key=lambda p: (not p.loaded, len(p.waiting)))
             if len(target.waiting) < IN_FLIGHT:
                 return await self._call_on(target, (method, args, kwargs), watched=True)
             turn = asyncio.get_running_loop().create_future()
@@ -134,6 +145,12 @@ class ScreeningPool:
         live = [p for p in self.processes if p.process.is_alive()]
         await asyncio.gather(*(self._call_on(p, (method, args, {}), watched=False) for p in live),
                              return_exceptions=True)
+
+    def reload_soon(self) -> None:
+        """Start a ``reload`` from a signal handler (which cannot await)."""
+        task = asyncio.ensure_future(self.reload())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
 
     async def reload(self) -> None:
         """Replace every process, one at a time: each new one serves before the old one is
@@ -202,7 +219,7 @@ class ScreeningPool:
         except OSError:
             process.waiting.pop(request, None)
             raise ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited") from None
-        if watched and process.ready.done():  # one still loading is not stuck, only busy
+        if watched and process.loaded:  # one still loading is not stuck, only busy
             watchdog = asyncio.get_running_loop().call_later(self.overdue_s, self._overdue, process, request)
             answer.add_done_callback(lambda _: watchdog.cancel())
         return await asyncio.shield(answer)  # a caller that gives up leaves it to the process (and watchdog)
@@ -251,7 +268,7 @@ class ScreeningPool:
         reported that it could not start, or processes keep dying before they are ready (either
         would happen again: the error stays in ``ready`` and the log)."""
         asyncio.get_running_loop().remove_reader(process.conn.fileno())
-        could_not_start = process.ready.done() and process.ready.exception() is not None
+        could_not_start = process.failed_to_start
         if not process.ready.done():
             self._early_deaths += 1
         gone = ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited")
