@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -38,13 +41,21 @@ def test_the_model_is_built_once_into_the_cache_and_a_damaged_copy_is_rebuilt(mo
     assert path.read_bytes() == built  # the build is deterministic
 
 
-def test_an_uncreatable_cache_still_gives_a_model(model_cache: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    blocker = tmp_path / "a-file"
+def test_an_uncreatable_cache_still_gives_a_model_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """A process that cannot write the cache builds the model into its own temporary directory,
+    once, and removes it when it exits (each such directory holds a 25 MB model)."""
+    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
     blocker.write_text("not a directory")
-    monkeypatch.setenv("CLEARANCE_MODEL_CACHE", str(blocker / "cache"))
-    path = int8_model.model_path()
-    assert path.is_file() and blocker not in path.parents
+    scratch.mkdir()
+    script = ("from clearance.text import int8_model\n"
+              "path = int8_model.model_path()\n"
+              "assert path.is_file() and int8_model.model_path() == path, path\n"
+              "print(path)\n")
+    env = {**os.environ, "CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert Path(done.stdout.strip()).parent.parent == scratch  # it was built there
+    assert list(scratch.glob("clearance-model-*")) == []  # and removed at exit
 
 
 def test_the_serving_session_runs_without_the_skip_layer_norm_fusion(tmp_path: Path) -> None:

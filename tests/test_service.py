@@ -392,6 +392,22 @@ def test_a_screening_process_that_dies_is_replaced_and_what_it_held_fails_closed
     assert len(now) == 2 and not set(now) & set(first)
 
 
+def test_a_server_stopped_with_sigterm_leaves_no_model_in_the_temporary_directory(tmp_path: Path) -> None:
+    """With the model cache unwritable (a read-only home), each screening process builds its models
+    into a temporary directory of its own; SIGTERM to the server's group (how `serving` and
+    service managers stop it) lets every process remove its directory."""
+    home, key = works_and_key(tmp_path / "home")
+    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
+    blocker.write_text("not a directory")
+    scratch.mkdir()
+    env = {"CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}
+    with serving(home, workers=1, env=env) as (url, _), ClearanceClient(url, key) as c:
+        _wait_until_ready(c)
+        assert c.screen_prompt("Vecna in the attic").action == "block"
+        assert list(scratch.glob("clearance-model-*"))  # it did build there
+    assert list(scratch.glob("clearance-model-*")) == []
+
+
 def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Path) -> None:
     """A burst wider than the processes' slots waits in the HTTP process (so whichever screening
     process comes free takes the next request) rather than piling up inside one process; every

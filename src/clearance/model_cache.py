@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
+from functools import cache
+from multiprocessing import util as multiprocessing_util
 from pathlib import Path
 
 import onnxruntime as ort
@@ -46,10 +49,24 @@ def cached_model(name: str, build: Build) -> Path:
         _build_into(target, build)
         return target
     except OSError as exc:
-        log.warning("model cache %s not writable (%s); building %s in a temporary directory", target.parent, exc, name)
-        fallback = Path(tempfile.mkdtemp(prefix="clearance-model-")) / name
-        _build_into(fallback, build)
+        fallback = _process_scratch() / name
+        if not fallback.is_file():
+            log.warning("model cache %s not writable (%s); building %s in %s", target.parent, exc, name,
+                        fallback.parent)
+            _build_into(fallback, build)
         return fallback
+
+
+@cache
+def _process_scratch() -> Path:
+    """This process's directory for the models it could not cache, removed when the process exits:
+    each such directory holds a 25 MB model, and before they were removed every process that found
+    the cache unwritable left one in the temporary directory for good. Registered with
+    multiprocessing's finalizers rather than ``atexit`` because those also run when a spawned child
+    (a service screening process, a scrub worker) exits, where ``atexit`` handlers do not."""
+    path = Path(tempfile.mkdtemp(prefix="clearance-model-"))
+    multiprocessing_util.Finalize(None, shutil.rmtree, args=(path,), kwargs={"ignore_errors": True}, exitpriority=0)
+    return path
 
 
 def cached_session(name: str, build: Build, options: ort.SessionOptions,

@@ -313,6 +313,7 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
     """A screening process: load, say ready, then answer requests until the pipe closes."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the HTTP process stops us
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
     os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
     lock = threading.Lock()
@@ -338,6 +339,14 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
                 return
             threads.submit(_answer, getattr(screener, method) if method in METHODS else None, args, kwargs,
                            lambda ok, value, r=request: reply(r, ok, value))
+
+
+def _exit_cleanly(*_: object) -> None:  # pragma: no cover - runs in the screening process
+    """SIGTERM (how the HTTP process stops us, and a whole group is stopped) finishes the requests
+    in hand and exits the way a returning process does, so its exit hooks run: killed outright, it
+    left behind the model it had built in a temporary directory when the model cache was not
+    writable (``clearance.model_cache``), 25 MB a process."""
+    raise SystemExit(0)
 
 
 def _answer(call: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any],
