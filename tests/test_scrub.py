@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
@@ -241,6 +242,22 @@ def test_workers_and_ray_agree(registered_home: Home, tmp_path: Path) -> None:
         outputs[name] = ({p.name: p.read_bytes() for p in (tmp_path / name).glob("*.tar")},
                          [(r["key"], r["action"], r["work_id"]) for r in manifest_rows(tmp_path / f"{name}.parquet")])
     assert outputs["one"] == outputs["two"] == outputs["ray"]
+
+
+def test_scrub_workers_leave_no_model_in_the_temporary_directory(registered_home: Home, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch,
+                                                                 capfd: pytest.CaptureFixture[str]) -> None:
+    """Workers that cannot write the model cache build their models in temporary directories of
+    their own; at the end of the job they exit on their own and remove them."""
+    write_webdataset(tmp_path / "wds", dataset_items(2, 3), per_shard=3)
+    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
+    blocker.write_text("not a directory")
+    scratch.mkdir()
+    monkeypatch.setenv("CLEARANCE_MODEL_CACHE", str(blocker / "cache"))
+    monkeypatch.setenv("TMPDIR", str(scratch))  # read by the spawned workers
+    scrub(registered_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", "--workers", "2")
+    assert f"in {scratch}/clearance-model-" in capfd.readouterr().err  # the workers did build there
+    assert list(scratch.glob("clearance-model-*")) == []
 
 
 def test_unreadable_shard_and_separate_review(registered_home: Home, tmp_path: Path) -> None:

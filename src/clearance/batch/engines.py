@@ -73,6 +73,8 @@ def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: i
     context = multiprocessing.get_context("spawn")
     with context.Pool(min(workers, len(shards)), initializer=_init_worker, initargs=(make_worker,)) as pool:
         yield from pool.imap_unordered(_run_in_worker, shards)
+        pool.close()  # let the workers exit on their own, running their exit hooks (``model_cache``): leaving
+        pool.join()   # the block terminates them, which is only for a job that stopped early
 
 
 def _ray_init(workers: int) -> None:
