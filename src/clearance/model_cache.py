@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 Build = Callable[[Path], None]
 """Writes the derived model to the path it is given."""
+SCRATCH_PREFIX = "clearance-model-"
+"""Name prefix of a process's temporary model directory (when the cache cannot be written)."""
 
 
 def cache_dir() -> Path:
@@ -64,7 +66,7 @@ def _process_scratch() -> Path:
     the cache unwritable left one in the temporary directory for good. Registered with
     multiprocessing's finalizers rather than ``atexit`` because those also run when a spawned child
     (a service screening process, a scrub worker) exits, where ``atexit`` handlers do not."""
-    path = Path(tempfile.mkdtemp(prefix="clearance-model-"))
+    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     multiprocessing_util.Finalize(None, shutil.rmtree, args=(path,), kwargs={"ignore_errors": True}, exitpriority=0)
     return path
 
