@@ -4,11 +4,13 @@ for another registry state, rebuilt when damaged."""
 from __future__ import annotations
 
 import gc
+import gzip
 import json
 import shutil
 import time
 import weakref
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from clearance.signals import text_semantic
 from clearance.signals.base import SignalType
 from clearance.signals.text_lexical import TextLexical
 from clearance.signals.text_semantic import TextSemantic
+from clearance.text import dictionary, package_data
 from clearance.verdict import Action
 from tests.conftest import DATA, PROBES, WORKS_YAML
 
@@ -333,3 +336,35 @@ def test_an_index_kept_from_other_ordinary_prompts_is_not_used(home: Home, monke
         assert len(signal.ordinary_vecs) == len(fewer)
     finally:
         text_semantic.data_digests.cache_clear()
+
+
+def test_an_index_judged_with_another_word_list_is_not_used(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which registered names are ordinary words is decided when the lexical index is built, from the
+    packaged word list. An index kept from before an upgrade that changed the list went on deciding
+    with the old one (only the namesakes' digest keyed it); now each list's digest keys the index
+    and is cited in the verdict."""
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    fingerprint = registry.snapshot().fingerprint
+    prompt = Content(kind="text", text="Vecna looming over a red sky")
+    signal = TextLexical(home.index_dir / TextLexical.name)
+    signal.ensure_indexed(registry.snapshot())
+    assert {m.work_id for m in signal.match(prompt) if m.score >= 0.8} == {"stranger-things"}
+    assert signal.model_versions()["text.english_words"] == package_data.short_digest(
+        (resources.files("clearance") / "data" / dictionary.FILE).read_bytes())
+
+    read = package_data.read_bytes
+    upgraded = gzip.compress(gzip.decompress(read(dictionary.FILE)) + b"\nvecna\n")  # a release whose list has it
+    monkeypatch.setattr(package_data, "read_bytes", lambda name: upgraded if name == dictionary.FILE else read(name))
+    package_data.digest.cache_clear()
+    dictionary._entries.cache_clear()
+    try:
+        assert dictionary.is_ordinary_word("vecna")
+        fresh = TextLexical(home.index_dir / TextLexical.name)
+        assert not fresh._load_index(fingerprint), "an index judged with the old word list"
+        fresh.ensure_indexed(registry.snapshot())
+        assert not [m for m in fresh.match(prompt) if m.score >= 0.8], "an ordinary word alone is not the name"
+    finally:
+        monkeypatch.undo()
+        package_data.digest.cache_clear()
+        dictionary._entries.cache_clear()

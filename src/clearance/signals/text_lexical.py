@@ -59,7 +59,7 @@ from clearance.signals.name_entries import (
     only_a_namesake,
     work_entries,
 )
-from clearance.text import namesakes, normalize
+from clearance.text import dictionary, gazetteer, keywords, namesakes, package_data
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
@@ -240,7 +240,11 @@ class TextLexical(SignalType):
         self.has_compact = bool(len(self.compacts))
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "text.normalisation": normalize.VERSION, "text.namesakes": namesakes.digest()}
+        """The code's version, what words depend on (``keywords.versions``) and digests of the word
+        lists the index's entries were judged with (``clearance.text.package_data``)."""
+        return {self.name: self.version, **keywords.versions(),
+                **{f"text.{name.split('.')[0]}": package_data.digest(name)
+                   for name in (dictionary.FILE, gazetteer.FILE, namesakes.FILE)}}
 
     def preload(self) -> None:
         """Every prompt's words are weighed by their frequency in English: open the frequency table

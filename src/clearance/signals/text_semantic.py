@@ -28,7 +28,6 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 
 import faiss
@@ -39,7 +38,7 @@ from clearance.content import Content
 from clearance.index.columns import StringColumn, WorkKeys
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import SignalType, calibrate
-from clearance.text import normalize
+from clearance.text import keywords, package_data
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
 from clearance.text.keywords import KeywordTable, keyword_weights, rarity, spellings
 from clearance.text.normalize import content_tokens
@@ -109,8 +108,7 @@ def windows(text: str) -> list[str]:
 
 @cache
 def calibration() -> dict:
-    path = resources.files("clearance") / "data" / "semantic_calibration.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(package_data.read_bytes("semantic_calibration.json").decode("utf-8"))
 
 
 def probability(features: np.ndarray, model: dict) -> np.ndarray:
@@ -126,19 +124,16 @@ def probability(features: np.ndarray, model: dict) -> np.ndarray:
 
 @cache
 def ordinary_prompts() -> tuple[str, ...]:
-    path = resources.files("clearance") / "data" / "ordinary_prompts.txt"
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    lines = (line.strip() for line in package_data.read_bytes("ordinary_prompts.txt").decode("utf-8").splitlines())
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
 @cache
 def data_digests() -> dict[str, str]:
-    """Short SHA-256 digests of the ordinary prompts and the calibration, as read."""
-    def digest(text: str) -> str:
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-    return {"text.ordinary_prompts": digest("\n".join(ordinary_prompts())),
-            "text.semantic_calibration": digest(json.dumps(calibration(), sort_keys=True))}
+    """Short SHA-256 digests of the ordinary prompts and the calibration, as read (comments and key
+    order aside)."""
+    return {"text.ordinary_prompts": package_data.short_digest("\n".join(ordinary_prompts()).encode()),
+            "text.semantic_calibration": package_data.short_digest(json.dumps(calibration(), sort_keys=True).encode())}
 
 
 def open_serialised_index(serialised: np.ndarray) -> faiss.Index:
@@ -313,7 +308,7 @@ class TextSemantic(SignalType):
         and digests of the package data the scores depend on. They key the persisted index too: an
         index kept from before the ordinary prompts changed held the old ones' vectors, which the
         new calibration was not fitted on."""
-        return {self.name: self.version, "text.embedding_model": MODEL_ID, "text.normalisation": normalize.VERSION,
+        return {self.name: self.version, "text.embedding_model": MODEL_ID, **keywords.versions(),
                 **data_digests()}
 
     # -- features -----------------------------------------------------------------------

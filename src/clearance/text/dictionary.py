@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import gzip
 from functools import cache
-from importlib import resources
+
+from clearance.text import package_data
+
+FILE = "english_words.txt.gz"
 
 
 @cache
 def _entries() -> tuple[frozenset[str], frozenset[str]]:
     """(ordinary words, every entry in lower case)."""
-    raw = (resources.files("clearance") / "data" / "english_words.txt.gz").read_bytes()
-    words = gzip.decompress(raw).decode("utf-8").split()
+    words = gzip.decompress(package_data.read_bytes(FILE)).decode("utf-8").split()
     return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -52,8 +53,14 @@ class FrequencyTable:
         return 0.0 if PLAIN.fullmatch(word) else None
 
 
+@cache
+def wordfreq_version() -> str:
+    """The installed wordfreq's version: its lists are what every Zipf value comes from."""
+    return version("wordfreq")
+
+
 def _path_and_key(folder: Path) -> tuple[Path, str]:
-    wordfreq = version("wordfreq")
+    wordfreq = wordfreq_version()
     return (folder / f"english-frequencies-v{FORMAT}-wordfreq-{wordfreq}.idx",
             f"english zipf frequencies v{FORMAT}, wordfreq {wordfreq}")
 

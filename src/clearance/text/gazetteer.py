@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import gzip
 from functools import cache
-from importlib import resources
+
+from clearance.text import package_data
+
+FILE = "place_names.txt.gz"
 
 
 @cache
 def _places() -> frozenset[str]:
-    raw = (resources.files("clearance") / "data" / "place_names.txt.gz").read_bytes()
-    return frozenset(gzip.decompress(raw).decode("utf-8").split())
+    return frozenset(gzip.decompress(package_data.read_bytes(FILE)).decode("utf-8").split())
 
 
 def is_place(word: str) -> bool:

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from clearance.index.columns import KeyIndex, StringColumn
-from clearance.text.frequencies import FrequencyTable, load_table, save_table
+from clearance.text import normalize
+from clearance.text.frequencies import FrequencyTable, load_table, save_table, wordfreq_version
 from clearance.text.normalize import MASK, Token, tokenize
 
 STOPWORDS = frozenset(
@@ -72,6 +73,12 @@ def _build_table() -> FrequencyTable:
     from wordfreq import get_frequency_list
 
     return FrequencyTable(get_frequency_list("en"), wordfreq_zipf())
+
+
+def versions() -> dict[str, str]:
+    """What words and their weights depend on, for the keys of indexes built from them and for
+    verdicts: the normalisation that spells them and the wordfreq lists that weigh them."""
+    return {"text.normalisation": normalize.VERSION, "text.wordfreq": wordfreq_version()}
 
 
 @lru_cache(maxsize=200_000)

@@ -10,27 +10,18 @@ The list (``data/namesakes.md``) is read when a registry is indexed or the lexic
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
-from importlib import resources
 
+from clearance.text import package_data
 from clearance.text.normalize import normalise
 
-
-@cache
-def _text() -> str:
-    return (resources.files("clearance") / "data" / "namesakes.txt").read_text(encoding="utf-8")
+FILE = "namesakes.txt"
 
 
 @cache
 def _namesakes() -> frozenset[str]:
-    return frozenset(normalise(line) for line in _text().splitlines() if line.strip() and not line.startswith("#"))
-
-
-@cache
-def digest() -> str:
-    """A short SHA-256 of the list: the lexical index is built with it, so it keys the stored index."""
-    return hashlib.sha256(_text().encode()).hexdigest()[:12]
+    lines = package_data.read_bytes(FILE).decode("utf-8").splitlines()
+    return frozenset(normalise(line) for line in lines if line.strip() and not line.startswith("#"))
 
 
 def is_namesake(name: str) -> bool:
