@@ -870,6 +870,23 @@ def test_two_everyday_words_do_not_vouch_for_each_other(everyday_props: Screener
 
 
 @pytest.mark.parametrize(
+    ("prompt", "named"),
+    [("merida from brave shooting arrows at a fair", True),  # where she comes from
+     ("merida from brave", True),
+     ("a brave girl visiting merida in yucatan", False),  # the same two words, a city and a word
+     ("fresh courage from brave volunteers in merida", False)],  # "from", but no title: a word
+)
+def test_a_title_said_after_from_is_the_title(everyday_props: Screener, prompt: str, named: bool) -> None:
+    """A one-word title that is an everyday word, typed in lower case after "from", says where the
+    other names come from ("doc from cars", "merida from brave"), as a title of several words does
+    ("joy and sadness from inside out"); both were allowed, since two everyday words typed as such
+    vouch for nothing. Here the title vouches for the name and the name for the title, only when the
+    title follows "from" and another name of the work is said."""
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert blocked_by_name(verdict, "brave") is named, verdict.matches
+
+
+@pytest.mark.parametrize(
     ("prompt", "work", "named"),
     [("a lone figure walking through Nairobi at dusk", "money-heist", False),  # somebody, not a toy
      ("figure skating at the winter games in Merida", "brave", False),

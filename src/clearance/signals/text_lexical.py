@@ -464,13 +464,15 @@ class TextLexical(SignalType):
             return []
         words = [stem(t.text) for t in tokens]
         cue = CUES.search(" ".join(t.text for t in tokens)) is not None
+        sources = _sources(hits, words)
+        as_words = [_an_everyday_word(h, text) and i not in sources for i, h in enumerate(hits)]
         works_named = defaultdict(_NamesSaid)  # names that can support another: not the shortest or
-        for h in hits:                          # commonest, nor a word of a name that is no name on its own
+        for h, as_a_word in zip(hits, as_words, strict=True):  # commonest, nor a word of a name that is
             if h.entry.level == DISTINCTIVE or (h.entry.level == NEEDS_SUPPORT and not h.entry.role.endswith("(part)")):
-                works_named[h.entry.work].add(h, _an_everyday_word(h, text))  # ("clownfish")
+                works_named[h.entry.work].add(h, as_a_word)  # no name on its own ("clownfish")
         best: dict[tuple, Match] = {}
-        for hit in hits:
-            match = self._score(hit, tokens, text, words, cue, works_named)
+        for hit, as_a_word in zip(hits, as_words, strict=True):
+            match = self._score(hit, tokens, text, words, cue, works_named, as_a_word)
             if match is None:
                 continue
             key = (hit.entry.work, hit.entry.element)
@@ -479,7 +481,7 @@ class TextLexical(SignalType):
         return list(best.values())
 
     def _score(self, hit: _Hit, tokens: list[Token], text: str, words: list[str], cue: bool,
-               named: dict[int, _NamesSaid]) -> Match | None:
+               named: dict[int, _NamesSaid], as_a_word: bool) -> Match | None:
         entry = hit.entry
         disguised = any(t.disguised or t.collapsed for t in hit.tokens) or hit.compact
         if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
@@ -491,8 +493,7 @@ class TextLexical(SignalType):
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)
         # somebody's own name needs another name of the work elsewhere, as a name needing context does
-        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work],
-                                 _an_everyday_word(hit, text))
+        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work], as_a_word)
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
@@ -555,6 +556,19 @@ def _an_everyday_word(hit: _Hit, text: str) -> bool:
     said = text[hit.tokens[0].start : hit.tokens[-1].end]
     return (len(hit.entry.tokens) == 1 and _said_as_is(hit) and said.islower()
             and everyday([t for t in hit.entry.tokens if t not in STOPWORDS]))
+
+
+def _sources(hits: list[_Hit], words: list[str]) -> set[int]:
+    """The hits that are a title said after "from" with another name of its work before it ("mater the
+    tow truck from cars", "merida from brave"): where that name comes from, so the title even in
+    lower case, as a title of several words is ("joy and sadness from inside out"). Not "courage from
+    brave volunteers in merida": nothing of the work is said before it. (``words``: the prompt's stems.)"""
+    first = {}
+    for h in hits:
+        first[h.entry.work] = min(first.get(h.entry.work, h.start), h.start)
+    return {i for i, h in enumerate(hits)
+            if h.entry.role in ("title", "alias") and h.start > 0 and words[h.start - 1] == "from"
+            and first[h.entry.work] < h.start - 1}
 
 
 def _said_as_is(hit: _Hit) -> bool:
