@@ -8,7 +8,8 @@ of dev prompt: against the dev registry, and again with the probes' six works re
 (``data/probes``, whose own prompts are screened there); and a second blind set about works
 whose titles are everyday words (``data/probes2``), with all three registries in one home; and a
 third blind set (``data/probes3``: ten more works, their names often words or places of their
-own) and a fourth (``data/probes4``) with all five registries, the dev prompts screened there too.
+own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
+all six registries, the dev prompts screened there too.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
 names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
@@ -42,6 +43,7 @@ PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
 EVERYDAY_TITLES = PROBES.with_name("probes2")
 THIRD_BLIND = PROBES.with_name("probes3")
 FOURTH_BLIND = PROBES.with_name("probes4")
+FIFTH_BLIND = PROBES.with_name("probes5")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -126,7 +128,9 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     (``data/probes2``: 22 works whose titles and names are everyday words, "Up", "Joy", "Friends"),
     with all 37 works registered; and the third (``data/probes3``: ten works whose names are often
     words, people or places of their own, "Sakura", "Nairobi") and the fourth (``data/probes4``:
-    eight more), with all 55 works, where the dev prompts are screened again."""
+    eight more) and the fifth (``data/probes5``: eight works whose names are dictionary words, slang or
+    jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
+    again."""
     registries = [DATA / "text" / "works.yaml", PROBES / "works.yaml"]
     probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
               for part in ("calibration", "validation")}
@@ -134,9 +138,11 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
             **quality_in_home(scratch / "probes2", [*registries, EVERYDAY_TITLES / "works.yaml"],
                               {"quality_probes2": read_labelled(EVERYDAY_TITLES / "prompts.jsonl")}),
             **quality_in_home(scratch / "probes3", [*registries, EVERYDAY_TITLES / "works.yaml",
-                                                    THIRD_BLIND / "works.yaml", FOURTH_BLIND / "works.yaml"],
+                                                    THIRD_BLIND / "works.yaml", FOURTH_BLIND / "works.yaml",
+                                                    FIFTH_BLIND / "works.yaml"],
                               {"quality_probes3": read_labelled(THIRD_BLIND / "prompts.jsonl"),
                                "quality_probes4": read_labelled(FOURTH_BLIND / "prompts.jsonl"),
+                               "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts})}
 
 

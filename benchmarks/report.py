@@ -46,8 +46,11 @@ def prompts(d: dict) -> list[str]:
         sets.append(("probes3: ten more works (blind)", d["quality_probes3"]))
     if "quality_probes4" in d:
         sets.append(("probes4: eight more works (blind)", d["quality_probes4"]))
+    if "quality_probes5" in d:
+        sets.append(("probes5: names that are dictionary words (blind)", d["quality_probes5"]))
     if "quality_all_works_dev" in d:
-        sets.append(("dev prompts, all 55 works registered", d["quality_all_works_dev"]))
+        works = 63 if "quality_probes5" in d else 55
+        sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))
     out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
 
     def cell(q: dict, kind: str) -> str:

@@ -38,6 +38,7 @@ runner = CliRunner()
 PROBES2 = PROBES.with_name("probes2")
 PROBES3 = PROBES.with_name("probes3")
 PROBES4 = PROBES.with_name("probes4")
+PROBES5 = PROBES.with_name("probes5")
 
 
 @pytest.fixture(scope="module")
@@ -100,24 +101,26 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
 
 def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
-    registered. The bounds are the documented figures (README: 5 of 82 hard negatives block) with a
+    registered. The bounds are the documented figures (README: 4 of 82 hard negatives block) with a
     prompt or two of slack."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
     rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 6 / 82
+    assert rate["hard_negative"] <= 5 / 82
 
 
-def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
-    """``data/probes3`` and ``data/probes4``: ten and eight more works, each written blind, among all
-    55 registered; the dev prompts are screened in that home too (more works, more names that are
-    somebody's everyday words). The bounds are the documented figures (README) with a prompt or two
-    of slack: 8 of 80 and 8 of 56 hard negatives block, one-word names used in another sense
-    ("naruto fish cake", a Satsuki azalea, a prison shiv) and single real-world scenes that a
-    registry describes."""
+def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
+    """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
+    written blind, among all 63 registered; the dev prompts are screened in that home too (more
+    works, more names that are somebody's everyday words). The bounds are the documented figures
+    (README) with a prompt or two of slack: 8 of 80, 6 of 56 and 7 of 50 hard negatives block,
+    one-word names used in another sense ("naruto fish cake", a Satsuki azalea, a prison shiv,
+    "rocksteady" music) and single real-world scenes that a registry describes; probes5's names
+    that are dictionary words ("magneto", "gambit" in lower case) also need support, so 7 of its
+    40 direct prompts do not block."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
-                                PROBES3 / "works.yaml", PROBES4 / "works.yaml")
+                                PROBES3 / "works.yaml", PROBES4 / "works.yaml", PROBES5 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
@@ -125,9 +128,13 @@ def test_third_and_fourth_blind_probes_with_all_works_registered_through_cli(dat
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 9 / 56
+    assert rate["hard_negative"] <= 7 / 56
+    rate = rates_through_cli(home, PROBES5 / "prompts.jsonl", tmp_path / "verdicts5.jsonl")
+    assert rate["direct"] >= 31 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
+    assert rate["benign"] <= 0.03
+    assert rate["hard_negative"] <= 8 / 50
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
-    assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 3 / 60
+    assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 2 / 60
 
 
 @pytest.mark.parametrize(
