@@ -33,7 +33,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from common import DATA, SCRATCH, peak_rss_mb, percentiles_ms, write_result
+from common import DATA, SCRATCH, fresh_scratch, peak_rss_mb, percentiles_ms, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
@@ -209,7 +209,7 @@ def main() -> int:
     n_works = 200 if args.smoke else args.works
     prompts = read_labelled(DATA / "text" / "prompts_dev.jsonl")
     scratch = SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
-    dev = run_registry("dev registry", DATA / "text" / "works.yaml", scratch / f"dev-{time.time_ns()}", prompts,
+    dev = run_registry("dev registry", DATA / "text" / "works.yaml", fresh_scratch("dev", scratch), prompts,
                        1 if args.smoke else 3)
     result = {**quality_in_home(scratch / "quality", [DATA / "text" / "works.yaml"], {"quality_dev_prompts": prompts}),
               "dev_registry": dev, **probe_quality(scratch, prompts)}

@@ -20,7 +20,7 @@ import sys
 import time
 
 from bench_prompts import generated_registry
-from common import SCRATCH, reuse_prompt_embeddings, write_result
+from common import SCRATCH, fresh_scratch, reuse_prompt_embeddings, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     n_works = 200 if args.smoke else args.works
-    home = Home.resolve(SCRATCH / f"registry-change-{time.time_ns()}")
+    home = Home.resolve(fresh_scratch("registry-change"))
     reuse_prompt_embeddings(home, n_works)
     home_dir = home.root
     screener = Screener(home)

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from common import DATA, SCRATCH, write_result
+from common import DATA, SCRATCH, fresh_scratch, write_result
 from PIL import Image, ImageEnhance
 
 IMAGES = DATA / "images"
@@ -146,7 +146,7 @@ def main() -> int:
     n = 120 if args.smoke else args.items
     src = SCRATCH / f"scrub-data-{n}"
     counts = generate(src, n)
-    home = SCRATCH / f"scrub-home-{time.time_ns()}"
+    home = fresh_scratch("scrub-home")
     subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", str(DATA / "text" / "works.yaml"),
                     "--home", str(home)], check=True, capture_output=True)
     results = [run(src, SCRATCH / f"scrub-out-{n}-{name}", home, CONFIGS[name]) for name in chosen]

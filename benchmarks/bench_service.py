@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from bench_prompts import generated_registry
-from common import DATA, SCRATCH, percentiles_ms, reuse_prompt_embeddings, write_result
+from common import DATA, SCRATCH, fresh_scratch, percentiles_ms, reuse_prompt_embeddings, write_result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clearance.db.engine import session_factory
@@ -286,12 +286,12 @@ def main() -> int:
     registry = generated_registry(n_works, SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
                                   / f"generated-{n_works}.yaml")
     runs = []
-    home, key = prepare_home(SCRATCH / f"service-sqlite-{time.time_ns()}", registry, None)
+    home, key = prepare_home(fresh_scratch("service-sqlite"), registry, None)
     for workers in ([1] if args.smoke else [1, 2]):
         runs.append({"database": "sqlite", **measure(home, key, workers, seconds, ladder, prompts)})
     if not args.smoke:
         with throwaway_cluster() as pg:
-            home, key = prepare_home(SCRATCH / f"service-pg-{time.time_ns()}", registry, create_database(pg))
+            home, key = prepare_home(fresh_scratch("service-pg"), registry, create_database(pg))
             for workers in (1, 2):
                 runs.append({"database": "postgresql", **measure(home, key, workers, seconds, ladder, prompts)})
     write_result("service", {"works": n_works, "p99_target_ms": P99_TARGET_MS, "ladder_per_s": list(ladder),
