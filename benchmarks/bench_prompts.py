@@ -9,7 +9,8 @@ of dev prompt: against the dev registry, and again with the probes' six works re
 whose titles are everyday words (``data/probes2``), with all three registries in one home; and a
 third blind set (``data/probes3``: ten more works, their names often words or places of their
 own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
-all six registries, the dev prompts screened there too.
+all six registries, and a sixth (``data/probes6``: hard negatives written from the registries'
+descriptions) there too, as are the dev prompts.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
 names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
@@ -44,6 +45,7 @@ EVERYDAY_TITLES = PROBES.with_name("probes2")
 THIRD_BLIND = PROBES.with_name("probes3")
 FOURTH_BLIND = PROBES.with_name("probes4")
 FIFTH_BLIND = PROBES.with_name("probes5")
+SIXTH_BLIND = PROBES.with_name("probes6")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -130,7 +132,8 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     words, people or places of their own, "Sakura", "Nairobi") and the fourth (``data/probes4``:
     eight more) and the fifth (``data/probes5``: eight works whose names are dictionary words, slang or
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
-    again."""
+    again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
+    works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts)."""
     registries = [DATA / "text" / "works.yaml", PROBES / "works.yaml"]
     probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
               for part in ("calibration", "validation")}
@@ -143,6 +146,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                               {"quality_probes3": read_labelled(THIRD_BLIND / "prompts.jsonl"),
                                "quality_probes4": read_labelled(FOURTH_BLIND / "prompts.jsonl"),
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
+                               "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts})}
 
 

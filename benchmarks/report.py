@@ -48,6 +48,8 @@ def prompts(d: dict) -> list[str]:
         sets.append(("probes4: eight more works (blind)", d["quality_probes4"]))
     if "quality_probes5" in d:
         sets.append(("probes5: names that are dictionary words (blind)", d["quality_probes5"]))
+    if "quality_probes6" in d:
+        sets.append(("probes6: everyday requests for what descriptions describe (blind)", d["quality_probes6"]))
     if "quality_all_works_dev" in d:
         works = 63 if "quality_probes5" in d else 55
         sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))

@@ -39,6 +39,7 @@ PROBES2 = PROBES.with_name("probes2")
 PROBES3 = PROBES.with_name("probes3")
 PROBES4 = PROBES.with_name("probes4")
 PROBES5 = PROBES.with_name("probes5")
+PROBES6 = PROBES.with_name("probes6")
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +119,9 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     one-word names used in another sense ("naruto fish cake", a Satsuki azalea, a prison shiv,
     "rocksteady" music) and single real-world scenes that a registry describes; probes5's names
     that are dictionary words ("magneto", "gambit" in lower case) also need support, so 7 of its
-    40 direct prompts do not block."""
+    40 direct prompts do not block. ``data/probes6`` has no works of its own: everyday requests for
+    what those works' descriptions describe (a stack of waffles, a walking cane, a modernist house),
+    of which 32 of 140 block: the description layer's known weakness (README)."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml", PROBES5 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -133,6 +136,9 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     assert rate["direct"] >= 31 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
     assert rate["benign"] <= 0.03
     assert rate["hard_negative"] <= 8 / 50
+    rate = rates_through_cli(home, PROBES6 / "prompts.jsonl", tmp_path / "verdicts6.jsonl")
+    assert rate["indirect"] >= 38 / 40 and rate["benign"] <= 0.05
+    assert rate["hard_negative"] <= 34 / 140  # 32 (22.9%): requests for what a description describes
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 2 / 60
 
