@@ -111,13 +111,15 @@ def read_labelled(path: Path) -> list[dict]:
 
 
 def quality_in_home(home_dir: Path, registries: list[Path], labelled: dict[str, list[dict]]) -> dict:
-    """``quality`` of each labelled set (by result key) in one home holding all of ``registries``."""
+    """``quality`` of each labelled set (by result key) in one home holding all of ``registries``, with
+    how many works that home held."""
     screener = Screener(Home.resolve(home_dir))
     for registry in registries:
         screener.registry.import_file(registry)
+    works = len(screener.registry.snapshot().works)
     out = {}
     for key, prompts in labelled.items():
-        out[key] = quality(screener, prompts)
+        out[key] = {**quality(screener, prompts), "works_registered": works}
         print(f"[{key}] {json.dumps(out[key])}", flush=True)
     return out
 

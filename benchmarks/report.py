@@ -51,7 +51,7 @@ def prompts(d: dict) -> list[str]:
     if "quality_probes6" in d:
         sets.append(("probes6: everyday requests for what descriptions describe (blind)", d["quality_probes6"]))
     if "quality_all_works_dev" in d:
-        works = 63 if "quality_probes5" in d else 55
+        works = d["quality_all_works_dev"]["works_registered"]
         sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))
     out = ["| | " + " | ".join(label for label, _ in sets) + " |", "|---" * (len(sets) + 1) + "|"]
 
