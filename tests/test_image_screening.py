@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from clearance.batch.items import Item
 from clearance.cli import app
 from clearance.home import Home
+from clearance.media.views import framed_picture
 from clearance.screening import Screener
 from clearance.verdict import Action
 from tests.conftest import DATA, WORKS_YAML
@@ -53,6 +54,41 @@ def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Pat
     assert top["signal"] == "image.sscd" and top["score"] >= 0.8 and len(top["details"]["reference_sha256"]) == 64
     details = top["details"]
     assert top["raw_score"] == pytest.approx(details["cosine"] - details["background_offset"], abs=1e-3)
+
+
+def test_a_picture_small_in_a_screenshot_is_found(screener: Screener) -> None:
+    """The screenshots whose picture fills 42-61% of the canvas's height: neither the whole, its
+    centre nor its corners match the reference (all were allowed before the framed view)."""
+    works = {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader((IMAGES / "references.csv").open())}
+    for name in ("ref_034_screenshot.jpg", "ref_037_screenshot.jpg", "ref_039_screenshot.jpg"):
+        verdict = screener.screen_media(IMAGES / "copies" / name, audit=False)
+        top = max(verdict.matches, key=lambda m: m.score)
+        assert verdict.action == Action.BLOCK, name
+        assert top.work_id == works[name.replace("_screenshot", "")], name
+        assert top.details["query_view"] == "framed", name
+
+
+def test_the_framed_picture_is_the_picture_not_the_page() -> None:
+    """The crop is the video player's picture (its shape, without the page's sidebar of grey
+    buttons or its address bar). A drawing alone on white frames nothing (no chrome: no canvas),
+    nor do a flat canvas and a 1-pixel image; and few distractors pay for the extra view (16 of
+    212 when this was written: textured wallpapers and gradients)."""
+    with Image.open(IMAGES / "copies" / "ref_034_screenshot.jpg") as page:
+        framed = framed_picture(page.convert("RGB"))
+        width, height = page.size
+    assert framed is not None
+    assert framed.width < 0.5 * width and framed.height < 0.9 * height
+    with Image.open(IMAGES / "ref" / "ref_034.jpg") as original:
+        assert abs(framed.width / framed.height - original.width / original.height) < 0.05
+        assert framed_picture(original.convert("RGB")) is None
+    framing = []
+    for path in sorted((IMAGES / "distractors").glob("*.jpg")):
+        with Image.open(path) as distractor:
+            if framed_picture(distractor.convert("RGB")) is not None:
+                framing.append(path.name)
+    assert len(framing) <= 21, framing
+    assert framed_picture(Image.new("RGB", (640, 360), (30, 30, 30))) is None
+    assert framed_picture(Image.new("RGB", (1, 1))) is None
 
 
 def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home: Home) -> None:

@@ -2,8 +2,9 @@
 
 Catches crops, re-encodes, colour changes, flips, rotations, captions, borders and pictures
 pasted into bigger canvases. References are indexed whole and by their centre; a query is
-compared whole and, when its best score is uncertain (between ``CROP_FROM`` and the block
-threshold), again by its centre, then by its four corners if still uncertain above
+compared whole and, unless that blocks, by the picture its canvas frames when it has one
+(a screenshot's video player); when its best score is then uncertain (between ``CROP_FROM`` and
+the block threshold), again by its centre, then by its four corners if still uncertain above
 ``CORNERS_FROM`` (see ``media/views.py``).
 
 Scores are normalised against a background of unrelated pictures (``index/background.py``):
@@ -24,7 +25,7 @@ from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.media.sscd import SscdEmbedder, shared_embedder, squares_of
-from clearance.media.views import query_crops, reference_views
+from clearance.media.views import framed_picture, query_crops, reference_views
 from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
@@ -45,6 +46,9 @@ CORNERS_FROM = 0.35
 REPORT_FROM = 0.35
 """Matches this close are kept as (allowing) evidence: a reviewer sees what nearly matched."""
 NEIGHBOURS = 16
+FINGERPRINTS = "3"
+"""The version of the references' fingerprints (what is cached), which a change on the query side
+alone (``version`` 4: the framed picture) leaves as they were."""
 
 
 def embed_views(images: list[Image.Image]) -> np.ndarray:
@@ -54,12 +58,12 @@ def embed_views(images: list[Image.Image]) -> np.ndarray:
 
 class ImageSscd(SignalType):
     name = "image.sscd"
-    version = "3"
+    version = "4"
     content_kinds = frozenset({"image"})
     bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"{MODEL}-v{self.version}.npz",
+        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"{MODEL}-v{FINGERPRINTS}.npz",
                                                  self._reference_vectors)
         vectors = np.concatenate(rows) if rows else np.zeros((0, 512), np.float32)
         self.owner = owners_of(rows)
@@ -91,11 +95,16 @@ class ImageSscd(SignalType):
     def _frame_scores(self, frame: Image.Image, whole: np.ndarray) -> list[tuple[float, float, int, str]]:
         """(normalised score, cosine, reference, view) of the references nearest to this frame.
 
-        An uncertain whole picture is looked at again by its centre, and by its four corners
-        only when the picture or its centre looks like something (``CORNERS_FROM``): on the dev
-        set the centre alone finds 23 of the 24 copies that need a crop, and the corners then
-        cost a quarter of the work they cost when every uncertain picture paid for them."""
+        A whole picture that does not block is looked at again by the picture its canvas frames,
+        if any, whatever its score: a small picture in a screenshot leaves the whole too unlike
+        the reference to look uncertain. An uncertain one is then looked at by its centre, and
+        by its four corners only when the picture or its centre looks like something
+        (``CORNERS_FROM``): on the dev set the centre alone finds 23 of the 24 copies that need a
+        crop, and the corners then cost a quarter of the work they cost when every uncertain
+        picture paid for them."""
         scores = self._nearest(["full"], whole[None, :])
+        if _top(scores) < BLOCK_AT and (framed := framed_picture(frame)) is not None:
+            scores += self._nearest(["framed"], embed_views([framed]))
         if CROP_FROM <= _top(scores) < BLOCK_AT:
             (name, centre), *corners = query_crops(frame)
             scores += self._nearest([name], embed_views([centre]))
