@@ -161,9 +161,11 @@ def service(d: dict) -> list[str]:
         f"{d['works']:,} works; open loop at the ladder's rates (sustained: the highest with p99 within "
         f"{d['p99_target_ms']:.0f} ms, else its lowest rung), and closed loop with "
         f"{d['connections'].split(' (')[0]} (maximum); {d['seconds_per_run']} s per run. One HTTP process "
-        "hands the screenings to the screening processes:",
+        "hands the screenings to the screening processes. Requests: "
+        f"{d.get('request_order', 'the dev prompts in file order')}:",
         "",
     ]
+    in_order = [r.get("in_file_order") for r in d["runs"]]
     rows = [[r["database"], str(r["workers"]), str(r["requests_per_s"]), f"{r['p50_ms']:.0f} ms",
              f"{r['p99_ms']:.0f} ms", str(r["errors"]), str(r["max"]["requests_per_s"]),
              f"{r['max']['server_cpu_ms_per_request']:.1f} ms" + (
@@ -171,9 +173,14 @@ def service(d: dict) -> list[str]:
                  else ""),
              f"{r['rss_mb']['http']:.0f} MB + " + ", ".join(f"{x:.0f}" for x in r["rss_mb"]["screening"]) + " MB"]
             for r in d["runs"]]
-    return out + table(["database", "screening processes", "sustained requests/s", "p50", "p99", "errors",
-                        "maximum requests/s", "server CPU per request (+ PostgreSQL's)",
-                        "peak RSS: HTTP process + each screening process"], rows)
+    headers = ["database", "screening processes", "sustained requests/s", "p50", "p99", "errors",
+               "maximum requests/s", "server CPU per request (+ PostgreSQL's)",
+               "peak RSS: HTTP process + each screening process"]
+    if all(in_order):
+        headers.append(f"p99 at {in_order[0]['offered_per_s']}/s in file order")
+        for row, order in zip(rows, in_order, strict=True):
+            row.append(f"{order['p99_ms']:.0f} ms")
+    return out + table(headers, rows)
 
 
 def text_model(d: dict) -> list[str]:
