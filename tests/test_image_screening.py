@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from clearance.batch.items import Item
 from clearance.cli import app
 from clearance.home import Home
-from clearance.media.views import framed_picture
+from clearance.media.views import framed_picture, region_boxes
 from clearance.screening import Screener
 from clearance.verdict import Action
 from tests.conftest import DATA, WORKS_YAML
@@ -89,6 +89,17 @@ def test_the_framed_picture_is_the_picture_not_the_page() -> None:
     assert len(framing) <= 21, framing
     assert framed_picture(Image.new("RGB", (640, 360), (30, 30, 30))) is None
     assert framed_picture(Image.new("RGB", (1, 1))) is None
+
+
+def test_regions_are_four_connected() -> None:
+    """A U shape is one region (its arms meet through the bottom row, three rows down); cells that
+    touch only at a corner are two; a lone cell is one."""
+    mask = np.zeros((6, 8), dtype=bool)
+    mask[0:3, 0] = mask[0:3, 2] = mask[2, 0:3] = True  # U: arms joined by the bottom row
+    mask[4, 5] = mask[5, 6] = True  # diagonal neighbours
+    mask[0, 7] = True
+    assert sorted(region_boxes(mask)) == [(0, 0, 3, 3), (5, 4, 6, 5), (6, 5, 7, 6), (7, 0, 8, 1)]
+    assert region_boxes(np.zeros((3, 3), dtype=bool)) == []
 
 
 def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home: Home) -> None:

@@ -71,7 +71,7 @@ def framed_picture(image: Image.Image) -> Image.Image | None:
     h, w = pixels.shape[:2]
     edge = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
     differs = np.abs(pixels - np.median(edge, axis=0)).max(axis=2) > FRAME_TOLERANCE
-    boxes = _region_boxes(differs)
+    boxes = region_boxes(differs)
     at_edge = [x0 == 0 or y0 == 0 or x1 == w or y1 == h for x0, y0, x1, y1 in boxes]
     if not any(at_edge):
         return None
@@ -89,7 +89,7 @@ def framed_picture(image: Image.Image) -> Image.Image | None:
     return image.crop((int(box[0] * sx), int(box[1] * sy), int(np.ceil(box[2] * sx)), int(np.ceil(box[3] * sy))))
 
 
-def _region_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+def region_boxes(mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Bounding boxes (x0, y0, x1, y1; ends exclusive) of the 4-connected regions of ``mask``:
     its horizontal runs of True, joined where runs on neighbouring rows overlap (union-find over
     runs, so the Python loop is over a few hundred runs, not thousands of pixels)."""
