@@ -25,6 +25,12 @@ IMAGES = DATA / "images"
 runner = CliRunner()
 
 
+def reference_works() -> dict[str, str]:
+    """The work of each dev reference image, by file name."""
+    with (IMAGES / "references.csv").open() as listing:
+        return {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader(listing)}
+
+
 @pytest.fixture(scope="module")
 def screener(registered_home: Home) -> Screener:
     return Screener(registered_home)
@@ -33,7 +39,7 @@ def screener(registered_home: Home) -> Screener:
 def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Path) -> None:
     pairs = list(csv.DictReader((IMAGES / "pairs.csv").open()))[::2]
     distractors = [line.strip() for line in (IMAGES / "distractors.txt").open() if line.strip()][::2]
-    works = {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader((IMAGES / "references.csv").open())}
+    works = reference_works()
     listing = tmp_path / "list.txt"
     listing.write_text("\n".join(str(IMAGES / p) for p in [q["query_path"] for q in pairs] + distractors))
     out = tmp_path / "out.jsonl"
@@ -59,7 +65,7 @@ def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Pat
 def test_a_picture_small_in_a_screenshot_is_found(screener: Screener) -> None:
     """The screenshots whose picture fills 42-61% of the canvas's height: neither the whole, its
     centre nor its corners match the reference (all were allowed before the framed view)."""
-    works = {r["path"].split("/")[-1]: r["work_id"] for r in csv.DictReader((IMAGES / "references.csv").open())}
+    works = reference_works()
     for name in ("ref_034_screenshot.jpg", "ref_037_screenshot.jpg", "ref_039_screenshot.jpg"):
         verdict = screener.screen_media(IMAGES / "copies" / name, audit=False)
         top = max(verdict.matches, key=lambda m: m.score)

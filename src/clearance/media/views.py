@@ -19,7 +19,7 @@ REFERENCE_CENTRE = 0.7
 QUERY_CENTRE = 0.7
 QUERY_CORNER = 0.6
 FRAME_GRID = 96
-"""``framed_picture`` looks at the canvas reduced to this many pixels on its longer side (~1.3 ms
+"""``framed_picture`` looks at the canvas reduced to this many pixels on its longer side (~1.2 ms
 for a 512 px frame): a video player in a screenshot is still ~15 px across."""
 FRAME_TOLERANCE = 24
 """A grid pixel differs from the canvas when one of its channels is this far (0-255) from the
