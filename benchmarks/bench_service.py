@@ -20,7 +20,9 @@ Every request is audited, as in production. The dev prompts are sent in a loop, 
 once with a fixed seed (``mixed``): the file is grouped by kind, and in file order its 79 indirect
 prompts, 2.5x longer than the rest, arrived back to back for 0.4 s of every 2.1 s at 200/s, a burst
 of the most expensive requests that no real mix has. Each configuration is also run once at 200/s
-in file order (``in_file_order``), so what that burst does stays on record. "Workers" are the
+in file order (``in_file_order``), so what that burst does stays on record, and
+``TARGET_REPEATS`` more times at 200/s in the shuffled order (``target_windows``): how often
+the target held, not only whether it held once. "Workers" are the
 server's screening processes (``--workers``), behind its one HTTP process. Peak RSS of each
 process is read from /proc (VmHWM) at the end of each configuration. Only 127.0.0.1 is targeted
 and every run stops after a fixed time.
@@ -63,6 +65,10 @@ ORDER_SEED = 7
 P99_TARGET_MS = 50.0
 TARGET_PER_S = 200
 """The issue's target rate: each configuration is also run at it with the prompts in file order."""
+TARGET_REPEATS = 3
+"""Extra windows at the target rate after the ladder: one window within target says little on a
+machine whose speed moves by the minute (p99 at 200/s ranged 20-336 ms over one morning), so the
+record says in how many of the 1 + TARGET_REPEATS windows at that rate the p99 held."""
 LADDER = (50, 100, 150, 200, 250, 300)
 CONNECTIONS_PER_WORKER = 3
 
@@ -281,16 +287,27 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
                   f"{steps[-1]['errors']} errors, CPU s/s {steps[-1]['cpu_s_per_s']}", flush=True)
             if steps[-1]["p99_ms"] > 4 * P99_TARGET_MS:
                 break  # well past saturation: higher rates only queue
-        in_file_order = asyncio.run(open_loop(port, requests_for(prompts, key, port), min(TARGET_PER_S, ladder[-1]),
-                                              seconds))
+        target = min(TARGET_PER_S, ladder[-1])
+        repeats = [asyncio.run(open_loop(port, requests, target, seconds)) for _ in range(TARGET_REPEATS)]
+        at_target = [s for s in steps if s["offered_per_s"] == target] + repeats
+        print(f"  {workers} worker(s) at {target}/s, every window: p99 "
+              f"{', '.join(str(s['p99_ms']) for s in at_target)} ms", flush=True)
+        in_file_order = asyncio.run(open_loop(port, requests_for(prompts, key, port), target, seconds))
         print(f"  {workers} worker(s) at {in_file_order['offered_per_s']}/s in file order: "
               f"p50 {in_file_order['p50_ms']} ms, p99 {in_file_order['p99_ms']} ms", flush=True)
         http_rss, *screening_rss = (peak_rss_mb(p) for p in pids)
-    within = [s for s in steps if s["p99_ms"] <= P99_TARGET_MS and s["errors"] == 0]
+    within = [s for s in steps if _within(s)]
     sustained = max(within, key=lambda s: s["offered_per_s"]) if within else steps[0]
     return {"workers": workers, **{k: sustained[k] for k in ("requests_per_s", "errors", "p50_ms", "p99_ms")},
             "sustained_within_target": bool(within), "max": peak, "ladder": steps, "in_file_order": in_file_order,
+            "target_windows": [{k: s[k] for k in ("p50_ms", "p99_ms", "errors")} for s in at_target],
+            "target_windows_within": sum(_within(s) for s in at_target),
             "rss_mb": {"http": http_rss, "screening": screening_rss}}
+
+
+def _within(step: dict) -> bool:
+    """A window met the latency target: p99 within it and no errors."""
+    return step["p99_ms"] <= P99_TARGET_MS and step["errors"] == 0
 
 
 def main() -> int:

@@ -50,6 +50,8 @@ def prompts(d: dict) -> list[str]:
         sets.append(("probes5: names that are dictionary words (blind)", d["quality_probes5"]))
     if "quality_probes6" in d:
         sets.append(("probes6: everyday requests for what descriptions describe (blind)", d["quality_probes6"]))
+    if "quality_probes7" in d:
+        sets.append(("probes7: a typical registry, dev kinds (blind)", d["quality_probes7"]))
     if "quality_all_works_dev" in d:
         works = d["quality_all_works_dev"]["works_registered"]
         sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))
@@ -180,6 +182,11 @@ def service(d: dict) -> list[str]:
         headers.append(f"p99 at {in_order[0]['offered_per_s']}/s in file order")
         for row, order in zip(rows, in_order, strict=True):
             row.append(f"{order['p99_ms']:.0f} ms")
+    if all("target_windows" in r for r in d["runs"]):
+        headers.append(f"windows at {in_order[0]['offered_per_s']}/s within {d['p99_target_ms']:.0f} ms (their p99s)")
+        for row, r in zip(rows, d["runs"], strict=True):
+            row.append(f"{r['target_windows_within']} of {len(r['target_windows'])} ("
+                       + ", ".join(f"{w['p99_ms']:.0f}" for w in r["target_windows"]) + " ms)")
     return out + table(headers, rows)
 
 
