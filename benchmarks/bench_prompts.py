@@ -10,7 +10,9 @@ whose titles are everyday words (``data/probes2``), with all three registries in
 third blind set (``data/probes3``: ten more works, their names often words or places of their
 own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
 all six registries, and a sixth (``data/probes6``: hard negatives written from the registries'
-descriptions) there too, as are the dev prompts.
+descriptions) there too, as are the dev prompts; and a seventh (``data/probes7``: eight well-known
+works in the dev prompts' kinds and proportions, a third of its direct prompts naming characters
+the registry leaves out) with the dev registry and its own.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
 names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
@@ -46,6 +48,7 @@ THIRD_BLIND = PROBES.with_name("probes3")
 FOURTH_BLIND = PROBES.with_name("probes4")
 FIFTH_BLIND = PROBES.with_name("probes5")
 SIXTH_BLIND = PROBES.with_name("probes6")
+SEVENTH_BLIND = PROBES.with_name("probes7")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -135,7 +138,9 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     eight more) and the fifth (``data/probes5``: eight works whose names are dictionary words, slang or
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
     again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
-    works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts)."""
+    works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
+    seventh (``data/probes7``) is screened with the dev registry and its own eight works only: a
+    typical registry, in the dev prompts' kinds and proportions."""
     registries = [DATA / "text" / "works.yaml", PROBES / "works.yaml"]
     probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
               for part in ("calibration", "validation")}
@@ -149,7 +154,9 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                                "quality_probes4": read_labelled(FOURTH_BLIND / "prompts.jsonl"),
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
-                               "quality_all_works_dev": dev_prompts})}
+                               "quality_all_works_dev": dev_prompts}),
+            **quality_in_home(scratch / "probes7", [DATA / "text" / "works.yaml", SEVENTH_BLIND / "works.yaml"],
+                              {"quality_probes7": read_labelled(SEVENTH_BLIND / "prompts.jsonl")})}
 
 
 def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) -> dict:

@@ -758,6 +758,9 @@ works:
   - {id: inside-out, title: Inside Out, owner: Pixar, policy: block,
      characters: [{name: Joy, description: Glowing yellow emotion with blue hair},
                   {name: Sadness, description: Short blue emotion with round glasses}]}
+  - {id: the-matrix, title: The Matrix, owner: Warner Bros., policy: block,
+     characters: [{name: The Oracle, aliases: [Oracle],
+                   description: Kindly woman baking cookies in a small kitchen who foretells the future}]}
 """
 
 
@@ -785,7 +788,9 @@ def blocked_by_name(verdict: Verdict, work: str) -> bool:
      ("orange clownfish hiding in a sea anemone, macro photo", "finding-nemo", False),  # two words, no name
      ("Rapunzel swinging her frying pan", "tangled", True),  # another name of the work vouches
      ("the Archery Contest from Brave", "brave", True),
-     ("a Weeping Angel cosplay", "doctor-who", True)],  # capitalised and asked for
+     ("a Weeping Angel cosplay", "doctor-who", True),  # capitalised and asked for
+     ("the oracle of Delphi, a priestess in a Greek temple, oil painting", "the-matrix", False),
+     ("The Oracle baking cookies in her kitchen, film still", "the-matrix", True)],
 )
 def test_names_made_of_everyday_words_need_support(everyday_props: Screener, prompt: str, work: str,
                                                    named: bool) -> None:
@@ -793,7 +798,9 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
     a prop, place or character named in dictionary words ("Frying pan", "Weeping Angel") was a
     distinctive name and blocked the everyday thing; a rare word of a name was support for that
     same name ("archery" for "Archery contest"); and the words of an epithet ("Nemo the clownfish")
-    and of a prop ("Anemone home") vouched for each other though neither names anything alone."""
+    and of a prop ("Anemone home") vouched for each other though neither names anything alone.
+    From a seventh (``data/probes7``): a name and its alias said in the same words ("the oracle",
+    "The Oracle" and "Oracle") vouched for each other as if they were two names."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     if named:
@@ -873,11 +880,16 @@ def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Scr
     ("prompt", "named"),
     [("joy and sadness in an abstract painting, swirling yellow and blue", False),  # two feelings
      ("joy and sadness from inside out hugging", True),  # the title vouches for them, they for it
-     ("Joy and Sadness hugging at headquarters", True)],  # capitalised: two names
+     ("Joy and Sadness hugging at headquarters", True),  # capitalised: two names
+     ("joy and sadness hugging, fan art", True),  # asked for as a work's material
+     ("joy and sadness, 3d game render", True),
+     ("joy and sadness at a board game night", False)],  # "game" alone asks for nothing
 )
 def test_two_everyday_words_do_not_vouch_for_each_other(everyday_props: Screener, prompt: str, named: bool) -> None:
     """From the blind probes2 set: two character names that are everyday words, typed as such
-    ("joy and sadness"), counted as two names of *Inside Out* supporting each other."""
+    ("joy and sadness"), counted as two names of *Inside Out* supporting each other. From probes7:
+    when the prompt asks for a work's own material ("fan art", "game render"), they do: "tails and
+    knuckles standing on angel island, 3d game render" is *Sonic*."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, "inside-out") is named, verdict.matches
 

@@ -79,12 +79,15 @@ CUES = re.compile(
     r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
     r"franchise|poster|wallpaper|"
     r"plush|figurine|(?:action|vinyl|collectible|pvc|resin|anime) figure|minifig(?:ure)?|funko|lego|merch|costume|"
-    r"fanfic|crossover|parody|scene from|cartoon|anime|live action)\b"
+    r"fanfic|crossover|parody|scene from|cartoon|anime|live action|"
+    r"video ?game|game (?:art|render|screenshot|still|footage|cover)|gameplay|in-game|box art)\b"
 )
 """Words that ask for a work's own material. An "original character" is the user's own, not a cue,
 and "film" in a photograph's description ("35mm film", "a candid film photo") is the medium. A
 "figure" is a toy only as an "action figure" and the like, or right after the name ("Merida
-figure"): "a lone figure walking through Nairobi" is somebody in Nairobi."""
+figure"): "a lone figure walking through Nairobi" is somebody in Nairobi. A game's own material is
+asked for as "video game", "game art", "game render", "gameplay" and the like, not by "game" alone
+("a board game")."""
 FIGURE = frozenset(("figure", "figures"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
@@ -197,7 +200,7 @@ def _stems(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "29"
+    version = "30"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -494,7 +497,8 @@ class TextLexical(SignalType):
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)
         # somebody's own name needs another name of the work elsewhere, as a name needing context does
-        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work], as_a_word)
+        other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work],
+                                 as_a_word and not cue)
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
@@ -541,14 +545,22 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool) -> bo
     (``level``: the commonest words, "Red", or a real word one typo from a name) needs it elsewhere:
     the longer name it is part of ("turning red", itself unsupported) is no support. Nor is a rare
     word of the hit's own name read again ("archery" in the element "Archery contest"), nor another
-    form of the same words ("Aliens" for "Alien"). Nor do two everyday words typed as such vouch for
-    each other (``as_a_word``: "joy and sadness in an abstract painting" is about two feelings, "joy
-    and sadness from inside out" about *Inside Out*)."""
-    said = _stems(hit.entry)  # "aliens" and "alien" are one word, not two names
-    return any(words != said and not (as_a_word and spans.only_as_words)
+    form of the same words ("Aliens" for "Alien"), with or without an article ("the oracle of Delphi"
+    says the character "The Oracle" and its alias "Oracle" once, not two names). Nor do two everyday
+    words typed as such vouch for each other (``as_a_word``: "joy and sadness in an abstract
+    painting" is about two feelings, "joy and sadness from inside out" about *Inside Out*), unless
+    the prompt asks for a work's own material (the caller passes ``as_a_word`` false then: "tails
+    and knuckles, 3d game render" are two characters of *Sonic*)."""
+    said = _without_article(_stems(hit.entry))  # "aliens" and "alien" are one word, not two names
+    return any(_without_article(words) != said and not (as_a_word and spans.only_as_words)
                and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
                     or spans.first_end <= hit.start or spans.last_start >= hit.end)
                for words, spans in named.by_words.items())
+
+
+def _without_article(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A name's words without a leading article: "The Oracle" and "Oracle" are the same words."""
+    return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
 
 
 def _an_everyday_word(hit: _Hit, text: str) -> bool:
