@@ -242,6 +242,8 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("a stranger things poster for my bedroom", "stranger-things", True),
         ("stranger things in the attic at night", "stranger-things", False),  # several everyday words, not asked for
         ("eleven fan art", "stranger-things", False),  # one everyday word needs its capital as well
+        ("Hopper on a comic book cover", "stranger-things", True),  # comics are a work's material too
+        ("Hopper at a comic relief gig", "stranger-things", False),  # "comic" alone asks for nothing
     ],
 )
 def test_names_that_are_also_words_need_support(screener: Screener, prompt: str, work: str, blocks: bool) -> None:

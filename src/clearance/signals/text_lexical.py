@@ -80,14 +80,15 @@ CUES = re.compile(
     r"franchise|poster|wallpaper|"
     r"plush|figurine|(?:action|vinyl|collectible|pvc|resin|anime) figure|minifig(?:ure)?|funko|lego|merch|costume|"
     r"fanfic|crossover|parody|scene from|cartoon|anime|live action|"
-    r"video ?game|game (?:art|render|screenshot|still|footage|cover)|gameplay|in-game|box art)\b"
+    r"video ?game|game (?:art|render|screenshot|still|footage|cover)|gameplay|in-game|box art|"
+    r"comic book|comics|comic (?:art|panel|strip|cover)|manga)\b"
 )
 """Words that ask for a work's own material. An "original character" is the user's own, not a cue,
 and "film" in a photograph's description ("35mm film", "a candid film photo") is the medium. A
 "figure" is a toy only as an "action figure" and the like, or right after the name ("Merida
 figure"): "a lone figure walking through Nairobi" is somebody in Nairobi. A game's own material is
 asked for as "video game", "game art", "game render", "gameplay" and the like, not by "game" alone
-("a board game")."""
+("a board game"); a comic's as "comic book", "comics", "manga" (not "comic relief")."""
 FIGURE = frozenset(("figure", "figures"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
@@ -200,7 +201,7 @@ def _stems(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "30"
+    version = "31"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
