@@ -34,24 +34,23 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+PROBE_SETS = (
+    ("quality_probes_dev", "dev prompts, the probes' works registered too"),
+    ("quality_probes2", "probes2: everyday-word titles (blind)"),
+    ("quality_probes3", "probes3: ten more works (blind)"),
+    ("quality_probes4", "probes4: eight more works (blind)"),
+    ("quality_probes5", "probes5: names that are dictionary words (blind)"),
+    ("quality_probes6", "probes6: everyday requests for what descriptions describe (blind)"),
+    ("quality_probes7", "probes7: a typical registry, dev kinds (blind)"),
+)
+"""The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
+
+
 def prompts(d: dict) -> list[str]:
     sets = [("dev prompts", d["quality_dev_prompts"])]
     sets += [(f"probes, {part}", d[f"quality_probes_{part}"]) for part in ("calibration", "validation")
              if f"quality_probes_{part}" in d]
-    if "quality_probes_dev" in d:
-        sets.append(("dev prompts, the probes' works registered too", d["quality_probes_dev"]))
-    if "quality_probes2" in d:
-        sets.append(("probes2: everyday-word titles (blind)", d["quality_probes2"]))
-    if "quality_probes3" in d:
-        sets.append(("probes3: ten more works (blind)", d["quality_probes3"]))
-    if "quality_probes4" in d:
-        sets.append(("probes4: eight more works (blind)", d["quality_probes4"]))
-    if "quality_probes5" in d:
-        sets.append(("probes5: names that are dictionary words (blind)", d["quality_probes5"]))
-    if "quality_probes6" in d:
-        sets.append(("probes6: everyday requests for what descriptions describe (blind)", d["quality_probes6"]))
-    if "quality_probes7" in d:
-        sets.append(("probes7: a typical registry, dev kinds (blind)", d["quality_probes7"]))
+    sets += [(label, d[key]) for key, label in PROBE_SETS if key in d]
     if "quality_all_works_dev" in d:
         works = d["quality_all_works_dev"]["works_registered"]
         sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))
