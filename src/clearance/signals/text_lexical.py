@@ -176,7 +176,7 @@ class _NamesSaid:
     covered: set[int] = field(default_factory=set)
 
     def add(self, hit: _Hit, as_a_word: bool) -> None:
-        spans = self.by_words.setdefault(_stems(hit.entry), _SpansOf(set(), hit.end, hit.start, True))
+        spans = self.by_words.setdefault(_name_words(hit.entry), _SpansOf(set(), hit.end, hit.start, True))
         spans.names.add(hit.entry.name)
         spans.only_as_words = spans.only_as_words and as_a_word
         spans.first_end, spans.last_start = min(spans.first_end, hit.end), max(spans.last_start, hit.start)
@@ -195,8 +195,11 @@ def _piece(tok: Token, at: int, length: int) -> Token:
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _stems(entry: NameEntry) -> tuple[str, ...]:
-    return tuple(stem(t) for t in entry.tokens)
+def _name_words(entry: NameEntry) -> tuple[str, ...]:
+    """What a name says, for telling names apart: its stems without a leading article, so "Aliens"
+    and "Alien" are one name, and so are "The Oracle" and its alias "Oracle"."""
+    words = tuple(stem(t) for t in entry.tokens)
+    return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
 
 
 class TextLexical(SignalType):
@@ -552,16 +555,11 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool) -> bo
     painting" is about two feelings, "joy and sadness from inside out" about *Inside Out*), unless
     the prompt asks for a work's own material (the caller passes ``as_a_word`` false then: "tails
     and knuckles, 3d game render" are two characters of *Sonic*)."""
-    said = _without_article(_stems(hit.entry))  # "aliens" and "alien" are one word, not two names
-    return any(_without_article(words) != said and not (as_a_word and spans.only_as_words)
+    said = _name_words(hit.entry)
+    return any(words != said and not (as_a_word and spans.only_as_words)
                and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
                     or spans.first_end <= hit.start or spans.last_start >= hit.end)
                for words, spans in named.by_words.items())
-
-
-def _without_article(words: tuple[str, ...]) -> tuple[str, ...]:
-    """A name's words without a leading article: "The Oracle" and "Oracle" are the same words."""
-    return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
 
 
 def _an_everyday_word(hit: _Hit, text: str) -> bool:
