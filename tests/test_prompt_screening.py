@@ -102,43 +102,44 @@ def test_independent_probes_of_unseen_works_through_cli(screened_home: Home, tmp
 
 def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> None:
     """``data/probes2``: 22 works named with everyday words ("Up", "Joy", "Friends") among all 37
-    registered. The bounds are the documented figures (README: 4 of 82 hard negatives block) with a
+    registered. The bounds are the documented figures (README: 3 of 82 hard negatives block) with a
     prompt or two of slack."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml")
     rate = rates_through_cli(home, PROBES2 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 5 / 82
+    assert rate["hard_negative"] <= 4 / 82
 
 
 def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
     """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
     written blind, among all 63 registered; the dev prompts are screened in that home too (more
     works, more names that are somebody's everyday words). The bounds are the documented figures
-    (README) with a prompt or two of slack: 8 of 80, 6 of 56 and 7 of 50 hard negatives block,
+    (README) with a prompt or two of slack: 4 of 80, 2 of 56 and 7 of 50 hard negatives block,
     one-word names used in another sense ("naruto fish cake", a Satsuki azalea, a prison shiv,
     "rocksteady" music) and single real-world scenes that a registry describes; probes5's names
     that are dictionary words ("magneto", "gambit" in lower case) also need support, so 7 of its
     40 direct prompts do not block. ``data/probes6`` has no works of its own: everyday requests for
-    what those works' descriptions describe (a stack of waffles, a walking cane, a modernist house),
-    of which 32 of 140 block: the description layer's known weakness (README)."""
+    what those works' descriptions describe (a walking cane, a hand-painted sign in a cartoon style),
+    of which 14 of 140 block, the description layer's known weakness (README); 32 did before a
+    request for a photograph capped description matches at review."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml", PROBES5 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
-    assert rate["hard_negative"] <= 9 / 80
+    assert rate["hard_negative"] <= 5 / 80
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 7 / 56
+    assert rate["hard_negative"] <= 3 / 56
     rate = rates_through_cli(home, PROBES5 / "prompts.jsonl", tmp_path / "verdicts5.jsonl")
     assert rate["direct"] >= 31 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
     assert rate["benign"] <= 0.03
     assert rate["hard_negative"] <= 8 / 50
     rate = rates_through_cli(home, PROBES6 / "prompts.jsonl", tmp_path / "verdicts6.jsonl")
     assert rate["indirect"] >= 38 / 40 and rate["benign"] <= 0.05
-    assert rate["hard_negative"] <= 34 / 140  # 32 (22.9%): requests for what a description describes
+    assert rate["hard_negative"] <= 16 / 140  # 14 (10.0%): requests for what a description describes
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 2 / 60
 
@@ -409,6 +410,30 @@ def test_everyday_request_sharing_one_trait_is_not_blocked(screener: Screener) -
     assert described.action == Action.BLOCK
     semantic = next(m for m in described.matches if m.signal == "text.semantic")
     assert semantic.work_id == "spongebob-squarepants" and "ordinary_similarity" in semantic.details
+
+
+@pytest.mark.parametrize(("suffix", "photograph"), [
+    ("", None), (", food photography", "photography"), (", 1950s photograph", "photograph"),
+    (", photorealistic", None), (", photo-realistic 3d render", None), (", photo realistic", None),
+])
+def test_a_description_in_a_request_for_a_photograph_is_reviewed_not_blocked(screener: Screener, suffix: str,
+                                                                             photograph: str | None) -> None:
+    """A photograph is of the real world, so what a description describes in one (a stack of waffles,
+    clownfish in an anemone) goes to a person rather than being blocked; a photorealistic render is
+    a look, and still blocks. Review, never allow: the ceiling is below block, not below review."""
+    verdict = screener.screen_prompt("a red crab with stalk eyes counting money in his undersea fast food "
+                                     "restaurant shaped like a lobster trap" + suffix, audit=False)
+    semantic = next(m for m in verdict.matches if m.signal == "text.semantic")
+    assert semantic.work_id == "spongebob-squarepants" and semantic.details["photograph"] == photograph
+    if photograph:
+        assert verdict.action == Action.REVIEW and 0.5 <= semantic.score < 0.8 and "photograph" in semantic.evidence
+    else:
+        assert verdict.action == Action.BLOCK and semantic.score >= 0.8
+
+
+def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Screener) -> None:
+    verdict = screener.screen_prompt("Eleven from Stranger Things eating waffles, polaroid photo", audit=False)
+    assert verdict.action == Action.BLOCK and verdict.matches[0].work_id == "stranger-things"
 
 
 def test_licence_turns_matches_into_allow(screened_home: Home, screener: Screener) -> None:
