@@ -27,7 +27,7 @@ import zlib
 from pathlib import Path
 
 from bench_prompts import EVERYDAY_TITLES, FOURTH_BLIND, PROBES, THIRD_BLIND
-from common import DATA, SCRATCH, write_result
+from common import DEV_REGISTRY, SCRATCH, write_result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clearance.home import Home
@@ -63,7 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
-    registries = [DATA / "text" / "works.yaml"]
+    registries = [DEV_REGISTRY]
     if not args.smoke:
         registries += [PROBES / "works.yaml", EVERYDAY_TITLES / "works.yaml", THIRD_BLIND / "works.yaml",
                        FOURTH_BLIND / "works.yaml"]

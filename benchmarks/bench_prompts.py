@@ -36,7 +36,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from common import DATA, SCRATCH, fresh_scratch, peak_rss_mb, percentiles_ms, write_result
+from common import DATA, DEV_REGISTRY, SCRATCH, fresh_scratch, peak_rss_mb, percentiles_ms, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
@@ -141,7 +141,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
     seventh (``data/probes7``) is screened with the dev registry and its own eight works only: a
     typical registry, in the dev prompts' kinds and proportions."""
-    registries = [DATA / "text" / "works.yaml", PROBES / "works.yaml"]
+    registries = [DEV_REGISTRY, PROBES / "works.yaml"]
     probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
               for part in ("calibration", "validation")}
     return {**quality_in_home(scratch / "probes", registries, {**probes, "quality_probes_dev": dev_prompts}),
@@ -155,7 +155,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts}),
-            **quality_in_home(scratch / "probes7", [DATA / "text" / "works.yaml", SEVENTH_BLIND / "works.yaml"],
+            **quality_in_home(scratch / "probes7", [DEV_REGISTRY, SEVENTH_BLIND / "works.yaml"],
                               {"quality_probes7": read_labelled(SEVENTH_BLIND / "prompts.jsonl")})}
 
 
@@ -222,9 +222,9 @@ def main() -> int:
     n_works = 200 if args.smoke else args.works
     prompts = read_labelled(DATA / "text" / "prompts_dev.jsonl")
     scratch = SCRATCH / ("prompts-smoke" if args.smoke else "prompts")
-    dev = run_registry("dev registry", DATA / "text" / "works.yaml", fresh_scratch("dev", scratch), prompts,
+    dev = run_registry("dev registry", DEV_REGISTRY, fresh_scratch("dev", scratch), prompts,
                        1 if args.smoke else 3)
-    result = {**quality_in_home(scratch / "quality", [DATA / "text" / "works.yaml"], {"quality_dev_prompts": prompts}),
+    result = {**quality_in_home(scratch / "quality", [DEV_REGISTRY], {"quality_dev_prompts": prompts}),
               "dev_registry": dev, **probe_quality(scratch, prompts)}
     big_yaml = generated_registry(n_works, scratch / f"generated-{n_works}.yaml")
     big_home = scratch / f"generated-{n_works}-home"

@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from common import DATA, SCRATCH, fresh_scratch, write_result
+from common import DATA, DEV_REGISTRY, SCRATCH, fresh_scratch, write_result
 from PIL import Image, ImageEnhance
 
 IMAGES = DATA / "images"
@@ -147,7 +147,7 @@ def main() -> int:
     src = SCRATCH / f"scrub-data-{n}"
     counts = generate(src, n)
     home = fresh_scratch("scrub-home")
-    subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", str(DATA / "text" / "works.yaml"),
+    subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", str(DEV_REGISTRY),
                     "--home", str(home)], check=True, capture_output=True)
     results = [run(src, SCRATCH / f"scrub-out-{n}-{name}", home, CONFIGS[name]) for name in chosen]
     complete = args.smoke or chosen == list(CONFIGS)

@@ -300,6 +300,7 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
     sustained = max(within, key=lambda s: s["offered_per_s"]) if within else steps[0]
     return {"workers": workers, **{k: sustained[k] for k in ("requests_per_s", "errors", "p50_ms", "p99_ms")},
             "sustained_within_target": bool(within), "max": peak, "ladder": steps, "in_file_order": in_file_order,
+            "target_per_s": target,
             "target_windows": [{k: s[k] for k in ("p50_ms", "p99_ms", "errors")} for s in at_target],
             "target_windows_within": sum(_within(s) for s in at_target),
             "rss_mb": {"http": http_rss, "screening": screening_rss}}

@@ -19,6 +19,7 @@ from clearance.home import Home
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
+DEV_REGISTRY = DATA / "text" / "works.yaml"
 RESULTS = ROOT / "benchmarks" / "results"
 SCRATCH = ROOT / "benchmarks" / "out"
 
@@ -40,7 +41,7 @@ def dev_home(prefix: str):
     from clearance.screening import Screener
 
     home = Home.resolve(fresh_scratch(prefix))
-    Screener(home).registry.import_file(DATA / "text" / "works.yaml")
+    Screener(home).registry.import_file(DEV_REGISTRY)
     return home
 
 

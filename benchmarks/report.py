@@ -182,7 +182,7 @@ def service(d: dict) -> list[str]:
         for row, order in zip(rows, in_order, strict=True):
             row.append(f"{order['p99_ms']:.0f} ms")
     if all("target_windows" in r for r in d["runs"]):
-        headers.append(f"windows at {in_order[0]['offered_per_s']}/s within {d['p99_target_ms']:.0f} ms (their p99s)")
+        headers.append(f"windows at {d['runs'][0]['target_per_s']}/s within {d['p99_target_ms']:.0f} ms (their p99s)")
         for row, r in zip(rows, d["runs"], strict=True):
             row.append(f"{r['target_windows_within']} of {len(r['target_windows'])} ("
                        + ", ".join(f"{w['p99_ms']:.0f}" for w in r["target_windows"]) + " ms)")
