@@ -426,7 +426,8 @@ def test_a_description_in_a_request_for_a_photograph_is_reviewed_not_blocked(scr
     semantic = next(m for m in verdict.matches if m.signal == "text.semantic")
     assert semantic.work_id == "spongebob-squarepants" and semantic.details["photograph"] == photograph
     if photograph:
-        assert verdict.action == Action.REVIEW and 0.5 <= semantic.score < 0.8 and "photograph" in semantic.evidence
+        assert verdict.action == Action.REVIEW and 0.5 <= semantic.score < 0.8
+        assert semantic.evidence.startswith("a request for a photograph")  # first: a table cuts the end
     else:
         assert verdict.action == Action.BLOCK and semantic.score >= 0.8
 

@@ -444,7 +444,7 @@ class TextSemantic(SignalType):
             content.unscreened.append(candidates.unread)
         photograph = PHOTOGRAPH.search(content.text or "")
         ceiling = PHOTOGRAPH_CEILING if photograph else 1.0
-        asked = f"; asks for a photograph ({photograph[0]!r}): review at most" if photograph else ""
+        asked = f"a request for a photograph ({photograph[0]!r}), so review at most: " if photograph else ""
         matches = []
         probabilities = probability(candidates.vectors, cal)
         for i in np.flatnonzero(probabilities >= cal["report_p"]).tolist():
@@ -454,9 +454,8 @@ class TextSemantic(SignalType):
             matches.append(Match(
                 work_id=work.slug, owner=work.owner, element=ev["element"], signal=self.name, basis="description",
                 score=round(min(ceiling, calibrate(p, cal["review_p"], cal["block_p"])), 4), raw_score=round(p, 4),
-                evidence=f"prompt {ev['prompt_clause']!r} ~ description {ev['trait']!r} "
-                         f"(cos {ev['trait_similarity']:.2f}); shared words: {', '.join(ev['shared_words']) or '-'}"
-                         f"{asked}",
+                evidence=f"{asked}prompt {ev['prompt_clause']!r} ~ description {ev['trait']!r} "
+                         f"(cos {ev['trait_similarity']:.2f}); shared words: {', '.join(ev['shared_words']) or '-'}",
                 details=ev,
             ))
         return matches
