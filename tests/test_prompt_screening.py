@@ -432,6 +432,18 @@ def test_a_description_in_a_request_for_a_photograph_is_reviewed_not_blocked(scr
         assert verdict.action == Action.BLOCK and semantic.score >= 0.8
 
 
+def test_asking_for_a_photograph_never_lets_a_described_work_through(screener: Screener, data_dir: Path) -> None:
+    """The cap is a way around blocking, so it must lead to a person: every dev indirect prompt that
+    blocks as written is at least reviewed, for its own work, with a photograph asked for."""
+    prompts = [json.loads(line) for line in (data_dir / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
+    blocking = [p for p in prompts if p["kind"] == "indirect"
+                and screener.screen_prompt(p["prompt"], audit=False).action == Action.BLOCK]
+    assert len(blocking) >= 75
+    for p in blocking:
+        verdict = screener.screen_prompt(p["prompt"] + ", stock photo", audit=False)
+        assert verdict.action != Action.ALLOW and p["work_id"] in {m.work_id for m in verdict.matches}, p["prompt"]
+
+
 def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Screener) -> None:
     verdict = screener.screen_prompt("Eleven from Stranger Things eating waffles, polaroid photo", audit=False)
     assert verdict.action == Action.BLOCK and verdict.matches[0].work_id == "stranger-things"
