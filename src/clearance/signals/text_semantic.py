@@ -18,7 +18,9 @@ the evidence, each cheap:
 A logistic model over these features, fitted on the dev prompts with works held out
 (``scripts/calibrate_semantic.py``; coefficients in ``data/semantic_calibration.json``),
 turns them into a probability, which is the raw score. Full-description similarity picks
-candidate works first, so the cost per prompt stays flat as the registry grows.
+candidate works first, so the cost per prompt stays flat as the registry grows. In a request for
+a photograph the score stops below block (``PHOTOGRAPH``): a real thing a description also
+describes goes to a person.
 """
 
 from __future__ import annotations
