@@ -49,6 +49,7 @@ FOURTH_BLIND = PROBES.with_name("probes4")
 FIFTH_BLIND = PROBES.with_name("probes5")
 SIXTH_BLIND = PROBES.with_name("probes6")
 SEVENTH_BLIND = PROBES.with_name("probes7")
+EIGHTH_BLIND = PROBES.with_name("probes8")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -139,8 +140,9 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
     again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
     works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
-    seventh (``data/probes7``) is screened with the dev registry and its own eight works only: a
-    typical registry, in the dev prompts' kinds and proportions."""
+    seventh (``data/probes7``) and the eighth (``data/probes8``) are each screened with the dev
+    registry and their own eight works only: typical registries, in the dev prompts' kinds and
+    proportions."""
     registries = [DEV_REGISTRY, PROBES / "works.yaml"]
     probes = {f"quality_probes_{part}": read_labelled(PROBES / f"{part}.jsonl")
               for part in ("calibration", "validation")}
@@ -155,8 +157,13 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts}),
-            **quality_in_home(scratch / "probes7", [DEV_REGISTRY, SEVENTH_BLIND / "works.yaml"],
-                              {"quality_probes7": read_labelled(SEVENTH_BLIND / "prompts.jsonl")})}
+            **typical_registry_quality(scratch, SEVENTH_BLIND), **typical_registry_quality(scratch, EIGHTH_BLIND)}
+
+
+def typical_registry_quality(scratch: Path, blind: Path) -> dict:
+    """``quality`` of a blind set written like the dev prompts, with the dev registry and its own works."""
+    return quality_in_home(scratch / blind.name, [DEV_REGISTRY, blind / "works.yaml"],
+                           {f"quality_{blind.name}": read_labelled(blind / "prompts.jsonl")})
 
 
 def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) -> dict:

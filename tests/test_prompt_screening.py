@@ -23,7 +23,7 @@ from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.screening import Screener
-from clearance.signals.name_entries import DISTINCTIVE, NEEDS_SUPPORT, ambiguity, without_article
+from clearance.signals.name_entries import DISTINCTIVE, NEEDS_CONTEXT, NEEDS_SUPPORT, ambiguity, without_article
 from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
 from clearance.text.embedder import TextEmbedder
 from clearance.text.gazetteer import is_place
@@ -264,7 +264,11 @@ def test_names_that_are_also_words_need_support(screener: Screener, prompt: str,
      (("stranger", "things"), NEEDS_SUPPORT),
      (("nairobi",), NEEDS_SUPPORT),  # a city of its own (GeoNames), not only a character
      (("merida",), NEEDS_SUPPORT),
-     (("totoro",), DISTINCTIVE)],
+     (("totoro",), DISTINCTIVE),
+     (("加菲猫",), DISTINCTIVE),  # three Chinese characters: Garfield, as much as a Latin name says
+     (("辐射",), NEEDS_CONTEXT),  # two can be an everyday word (radiation: Fallout's Chinese title)
+     (("x战警",), NEEDS_CONTEXT),  # three characters, not all Chinese: counted as letters
+     (("ナルト",), NEEDS_CONTEXT)],  # three kana are three syllables ("naruto", a fish cake)
 )
 def test_name_ambiguity_comes_from_a_dictionary_as_well_as_frequency(name: tuple[str, ...], level: int) -> None:
     assert ambiguity(name) == level
@@ -670,6 +674,14 @@ def dev_and_probe_works(tmp_path_factory: pytest.TempPathFactory) -> Screener:
     return screener
 
 
+@pytest.mark.parametrize("prompt", ["皮卡丘在森林里玩", "指环王 电影海报, 史诗风格"])
+def test_a_chinese_name_of_three_characters_counts_alone(dev_and_probe_works: Screener, prompt: str) -> None:
+    """From the eighth blind set: "加菲猫 在厨房 吃千层面" (Garfield eating lasagne) was allowed, since a
+    name of three characters or fewer needed another name of its work, as "M" and "Red" do."""
+    verdict = dev_and_probe_works.screen_prompt(prompt, audit=False)
+    assert verdict.action == Action.BLOCK, verdict.matches
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "blocks"),
     [("a space station orbiting a ringed planet", "the-lord-of-the-rings", False),  # one typo from "Ringe"
@@ -708,14 +720,18 @@ def test_names_inside_a_longer_name_are_not_said(screener: Screener) -> None:
     [("a weaver making kente cloth on a wooden loom in Ghana", False),  # "Mente" with another first letter
      ("Intensa Mnte poster", True),  # a typo that keeps the first letter
      ("a cake baked up side down", False),  # words of English broken at another place are those words
-     ("the Upsi de Down", True)],  # "upsi" is no word: the element in disguise
+     ("the Upsi de Down", True),  # "upsi" is no word: the element in disguise
+     ("jurrasic park raptor in the kichen, kids hiding, movie still", True),  # a doubled letter moved
+     ("a jurrasic landscape with ferns and a volcano", False)],
 )
 def test_typos_keep_the_first_letter_and_broken_words_are_not_all_english(tmp_path: Path, prompt: str,
                                                                            blocks: bool) -> None:
     """From the ordinary prompts screened with all 55 works registered: "kente" cloth was blocked as
     a typo of "Mente" (*Intensa-Mente*, Inside Out's Spanish title); no typo in the labelled prompts
     changes a first letter. A name broken by a space ("Stran ger") is a disguise only where a piece
-    is no word of English, so "up side down" is not the Upside Down."""
+    is no word of English, so "up side down" is not the Upside Down. From the eighth blind set:
+    "jurrasic park" was allowed, its first word counted as two typos of a short word (which may make
+    another word) though it only doubles the wrong letter."""
     (tmp_path / "works.yaml").write_text(SPLIT_AND_TYPO_YAML)
     screener = Screener(Home.resolve(tmp_path / "home"))
     screener.registry.import_file(tmp_path / "works.yaml")
@@ -728,6 +744,7 @@ works:
   - {id: inside-out, title: Inside Out, owner: Pixar, policy: block, aliases: [Intensa-Mente]}
   - {id: stranger-things, title: Stranger Things, owner: Netflix, policy: block,
      elements: [{name: The Upside Down, description: A dark mirror of the town full of floating spores}]}
+  - {id: jurassic-park, title: Jurassic Park, owner: Universal Pictures, policy: block}
 """
 
 

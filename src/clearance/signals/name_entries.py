@@ -31,6 +31,10 @@ MIN_COMPACT_LEN = 5
 """Names this long (or CJK) are looked for inside runs of joined letters."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
+IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+"""Chinese characters (in Chinese, Japanese and Korean names): each is a syllable with a meaning of
+its own, so three of them ("皮卡丘" Pikachu, "加菲猫" Garfield) say as much as a Latin name of
+several letters. Two can be an everyday word ("辐射", radiation, is *Fallout*'s Chinese title)."""
 
 
 class NameEntry(NamedTuple):
@@ -44,6 +48,12 @@ class NameEntry(NamedTuple):
     level: int
 
 
+def too_short(compact: str) -> bool:
+    """Too short to count without another name of the work: three letters or fewer ("M", "Red"), or
+    two Chinese characters or fewer (``IDEOGRAPHS``)."""
+    return len(compact) <= (2 if IDEOGRAPHS.fullmatch(compact) else 3)
+
+
 def ordinary(word: str) -> bool:
     """An everyday word ("hopper", "eleven") or a frequent name that is also a word of English
     ("wednesday", "steve"); a frequent name known only as a name ("minecraft") is not one."""
@@ -54,7 +64,7 @@ def ambiguity(tokens: tuple[str, ...]) -> int:
     """How much support a name needs before it counts (see module docstring)."""
     compact = "".join(tokens)
     content = [t for t in tokens if t not in STOPWORDS]
-    if len(compact) <= 3 or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
+    if too_short(compact) or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
     return NEEDS_SUPPORT if everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
 

@@ -204,7 +204,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "31"
+    version = "32"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -636,13 +636,14 @@ def _real_word(hit: _Hit) -> bool:
 def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
     """Whether some word of the match is two typos from a name word under ``LONG_NAME_LEN``
     letters ("Sqiud Gaem" has one per word); a word typed without its vowels is one deliberate
-    change, not several typos that might make another word."""
+    change, not several typos that might make another word, and a letter doubled in the wrong place
+    ("jurrasic" for "jurassic") is the commonest slip of spelling, not two."""
     said = [t.text for t in hit.tokens]
     if len(said) != len(entry.tokens):  # glued or spaced-out letters: compare the letters
         said, names = ["".join(said)], ["".join(entry.tokens)]
     else:
         names = list(entry.tokens)
-    return any(len(b) < LONG_NAME_LEN and a != skeleton(b) and OSA.distance(a, b) >= 2
+    return any(len(b) < LONG_NAME_LEN and a != skeleton(b) and undoubled(a) != undoubled(b) and OSA.distance(a, b) >= 2
                for a, b in zip(said, names, strict=True))
 
 
