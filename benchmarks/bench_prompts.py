@@ -50,6 +50,7 @@ FIFTH_BLIND = PROBES.with_name("probes5")
 SIXTH_BLIND = PROBES.with_name("probes6")
 SEVENTH_BLIND = PROBES.with_name("probes7")
 EIGHTH_BLIND = PROBES.with_name("probes8")
+NINTH_BLIND = PROBES.with_name("probes9")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -140,7 +141,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
     again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
     works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
-    seventh (``data/probes7``) and the eighth (``data/probes8``) are each screened with the dev
+    seventh, eighth and ninth (``data/probes7`` to ``data/probes9``) are each screened with the dev
     registry and their own eight works only: typical registries, in the dev prompts' kinds and
     proportions."""
     registries = [DEV_REGISTRY, PROBES / "works.yaml"]
@@ -157,7 +158,8 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts}),
-            **typical_registry_quality(scratch, SEVENTH_BLIND), **typical_registry_quality(scratch, EIGHTH_BLIND)}
+            **{key: quality for blind in (SEVENTH_BLIND, EIGHTH_BLIND, NINTH_BLIND)
+               for key, quality in typical_registry_quality(scratch, blind).items()}}
 
 
 def typical_registry_quality(scratch: Path, blind: Path) -> dict:
