@@ -111,6 +111,28 @@ def test_blind_probes_of_everyday_word_titles_through_cli(tmp_path: Path) -> Non
     assert rate["hard_negative"] <= 4 / 82
 
 
+TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "hard_negative": 32, "negative_only": 10}
+
+
+@pytest.mark.parametrize(("probes", "blocked"), [
+    # direct, obfuscated, indirect: at least; benign, hard negatives, negative-only: at most
+    ("probes7", (23, 34, 34, 1, 1, 1)),
+    ("probes8", (28, 35, 34, 1, 2, 2)),
+    ("probes9", (29, 34, 35, 1, 5, 1)),
+])
+def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
+                                                       blocked: tuple[int, ...]) -> None:
+    """``data/probes7`` to ``data/probes9``: eight works each, written like the dev prompts, screened
+    with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
+    direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube)."""
+    folder = PROBES.with_name(probes)
+    home = imported_through_cli(tmp_path / "home", WORKS_YAML, folder / "works.yaml")
+    rate = rates_through_cli(home, folder / "prompts.jsonl", tmp_path / "verdicts.jsonl")
+    counts = {kind: round(rate[kind] * n) for kind, n in TYPICAL_SIZES.items()}
+    for kind, bound in zip(TYPICAL_SIZES, blocked, strict=True):
+        assert counts[kind] >= bound if kind in ("direct", "obfuscated", "indirect") else counts[kind] <= bound, counts
+
+
 def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path, tmp_path: Path) -> None:
     """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
     written blind, among all 63 registered; the dev prompts are screened in that home too (more
