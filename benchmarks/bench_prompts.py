@@ -10,9 +10,9 @@ whose titles are everyday words (``data/probes2``), with all three registries in
 third blind set (``data/probes3``: ten more works, their names often words or places of their
 own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
 all six registries, and a sixth (``data/probes6``: hard negatives written from the registries'
-descriptions) there too, as are the dev prompts; and a seventh (``data/probes7``: eight well-known
-works in the dev prompts' kinds and proportions, a third of its direct prompts naming characters
-the registry leaves out) with the dev registry and its own.
+descriptions) there too, as are the dev prompts; and a seventh, eighth and ninth (``data/probes7``
+to ``data/probes9``: eight well-known works each, in the dev prompts' kinds and proportions, some
+direct prompts naming characters the registry leaves out), each with the dev registry and its own.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
 names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
@@ -158,14 +158,15 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
                                "quality_probes5": read_labelled(FIFTH_BLIND / "prompts.jsonl"),
                                "quality_probes6": read_labelled(SIXTH_BLIND / "prompts.jsonl"),
                                "quality_all_works_dev": dev_prompts}),
-            **{key: quality for blind in (SEVENTH_BLIND, EIGHTH_BLIND, NINTH_BLIND)
-               for key, quality in typical_registry_quality(scratch, blind).items()}}
+            **{f"quality_{blind.name}": typical_registry_quality(scratch, blind)
+               for blind in (SEVENTH_BLIND, EIGHTH_BLIND, NINTH_BLIND)}}
 
 
 def typical_registry_quality(scratch: Path, blind: Path) -> dict:
     """``quality`` of a blind set written like the dev prompts, with the dev registry and its own works."""
+    key = f"quality_{blind.name}"
     return quality_in_home(scratch / blind.name, [DEV_REGISTRY, blind / "works.yaml"],
-                           {f"quality_{blind.name}": read_labelled(blind / "prompts.jsonl")})
+                           {key: read_labelled(blind / "prompts.jsonl")})[key]
 
 
 def latency(screener: Screener, prompts: list[str], rounds: int, audit: bool) -> dict:

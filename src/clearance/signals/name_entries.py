@@ -21,7 +21,7 @@ from clearance.text import namesakes
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import STOPWORDS, is_common, zipf
-from clearance.text.normalize import UNSPACED, normalise
+from clearance.text.normalize import HAN, UNSPACED, normalise
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
 QUALIFIER = re.compile(r"\([^)]*\)")
@@ -31,7 +31,7 @@ MIN_COMPACT_LEN = 5
 """Names this long (or CJK) are looked for inside runs of joined letters."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
-IDEOGRAPHS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+IDEOGRAPHS = re.compile(rf"[{HAN}]+")
 """Chinese characters (in Chinese, Japanese and Korean names): each is a syllable with a meaning of
 its own, so three of them ("皮卡丘" Pikachu, "加菲猫" Garfield) say as much as a Latin name of
 several letters. Two can be an everyday word ("辐射", radiation, is *Fallout*'s Chinese title)."""

@@ -444,14 +444,15 @@ class TextSemantic(SignalType):
         candidates = self.features(content)
         if candidates.unread:
             content.unscreened.append(candidates.unread)
-        photograph = PHOTOGRAPH.search(content.text or "")
+        asked_for = PHOTOGRAPH.search(content.text or "")
+        photograph = asked_for[0] if asked_for else None
         ceiling = PHOTOGRAPH_CEILING if photograph else 1.0
-        asked = f"a request for a photograph ({photograph[0]!r}), so review at most: " if photograph else ""
+        asked = f"a request for a photograph ({photograph!r}), so review at most: " if photograph else ""
         matches = []
         probabilities = probability(candidates.vectors, cal)
         for i in np.flatnonzero(probabilities >= cal["report_p"]).tolist():
             p = float(probabilities[i])
-            ev = {**self.evidence(candidates, i), "photograph": photograph[0] if photograph else None}
+            ev = {**self.evidence(candidates, i), "photograph": photograph}
             work = self.works[int(candidates.works[i])]
             matches.append(Match(
                 work_id=work.slug, owner=work.owner, element=ev["element"], signal=self.name, basis="description",

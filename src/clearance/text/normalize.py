@@ -65,8 +65,10 @@ RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 SEPARATED = re.compile(r"[^\W_]([|!+*])[^\W_](?:\1[^\W_])+\1?")
 """Single letters separated by a symbol that may also stand for a letter ("W|e|d|n|e|s|d|a|y",
 "S+q+u+i+d", "S*q*u*i*d"): here it separates, it stands for no letter."""
+HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+"""The ranges of Chinese characters (in Chinese, Japanese and Korean text), for a character class."""
 UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-                      r"\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+                      rf"\uac00-\ud7af{HAN}]")
 """Letters of the scripts written without spaces between words, or with particles attached to them:
 Chinese, Japanese and Korean (CJK), Thai, Lao, Myanmar and Khmer. A word of these is kept as written
 (their marks are no accents to strip) and names are looked for inside its runs."""
