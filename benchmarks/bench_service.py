@@ -36,6 +36,7 @@ import clearance  # noqa: F401 - first: it loads BLAS with one thread (see clear
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -44,9 +45,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -171,6 +173,20 @@ async def closed_loop(port: int, requests: list[bytes], connections: int, second
             "errors": sum(not 200 <= s < 300 for s in statuses), **percentiles_ms(latencies)}
 
 
+def drive(load: Coroutine[Any, Any, dict]) -> dict:
+    """Run one load with this process's garbage collector paused. Its collections otherwise show as
+    server latency: a full collection over the objects this process holds (it built the home) took
+    ~110 ms, and every request scheduled meanwhile was sent that much late (2026-12-05, two 120 s
+    runs at 200/s: one of the two stalls above 100 ms in each was this process's own)."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        return asyncio.run(load)
+    finally:
+        gc.enable()
+
+
 def screening_pids(server_pid: int) -> list[int]:
     """The server's screening processes (its children started by multiprocessing's spawn)."""
     out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(server_pid)], capture_output=True, text=True)
@@ -259,10 +275,10 @@ def closed_loop_cpu(port: int, requests: list[bytes], pids: list[int], connectio
                     database_url: str = "") -> dict:
     """``closed_loop`` after 3 s of warm-up (every process's caches), with the server's CPU time per
     request (all of ``pids``) and, on PostgreSQL, the database server's (``database_pids``)."""
-    asyncio.run(closed_loop(port, requests, connections, 3))
+    drive(closed_loop(port, requests, connections, 3))
     cpu_before = cpu_seconds(pids)
     database_before = cpu_by_process(database_pids(database_url))
-    load = asyncio.run(closed_loop(port, requests, connections, seconds))
+    load = drive(closed_loop(port, requests, connections, seconds))
     load["server_cpu_ms_per_request"] = round(1000 * (cpu_seconds(pids) - cpu_before) / max(load["n"], 1), 2)
     if database_before:
         after = cpu_by_process(list(database_before))
@@ -280,7 +296,7 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
         steps = []
         for rate in ladder:
             before = cpu_by_process(pids)
-            steps.append(asyncio.run(open_loop(port, requests, rate, seconds)))
+            steps.append(drive(open_loop(port, requests, rate, seconds)))
             http, *screening = process_load(before, seconds)
             steps[-1]["cpu_s_per_s"] = {"http": http, "screening": screening}
             print(f"  {workers} worker(s) at {rate}/s: p50 {steps[-1]['p50_ms']} ms, p99 {steps[-1]['p99_ms']} ms, "
@@ -288,11 +304,11 @@ def measure(home: Home, key: str, workers: int, seconds: float, ladder: tuple[in
             if steps[-1]["p99_ms"] > 4 * P99_TARGET_MS:
                 break  # well past saturation: higher rates only queue
         target = min(TARGET_PER_S, ladder[-1])
-        repeats = [asyncio.run(open_loop(port, requests, target, seconds)) for _ in range(TARGET_REPEATS)]
+        repeats = [drive(open_loop(port, requests, target, seconds)) for _ in range(TARGET_REPEATS)]
         at_target = [s for s in steps if s["offered_per_s"] == target] + repeats
         print(f"  {workers} worker(s) at {target}/s, every window: p99 "
               f"{', '.join(str(s['p99_ms']) for s in at_target)} ms", flush=True)
-        in_file_order = asyncio.run(open_loop(port, requests_for(prompts, key, port), target, seconds))
+        in_file_order = drive(open_loop(port, requests_for(prompts, key, port), target, seconds))
         print(f"  {workers} worker(s) at {in_file_order['offered_per_s']}/s in file order: "
               f"p50 {in_file_order['p50_ms']} ms, p99 {in_file_order['p99_ms']} ms", flush=True)
         http_rss, *screening_rss = (peak_rss_mb(p) for p in pids)
