@@ -13,7 +13,7 @@ from clearance.content import Content
 from clearance.index.background import EXCLUDE_ABOVE, BackgroundNormaliser, load_background
 from clearance.index.vectors import VectorIndex
 from clearance.media.sscd import squares_of
-from clearance.signals.image_pdq import binary_index, pack
+from clearance.signals.image_pdq import BLOCK_BITS, binary_index, hash_input, pack
 from clearance.signals.image_sscd import MODEL, embed_views
 from tests.conftest import DATA
 
@@ -74,3 +74,19 @@ def test_background_pictures_that_are_registered_are_left_out(ref_vectors: np.nd
     normaliser = BackgroundNormaliser(background, ref_vectors)
     assert len(normaliser) == len(background) - 2
     assert (normaliser.columns.T @ ref_vectors.T).max() <= EXCLUDE_ABOVE
+
+
+def test_pdq_of_the_reduced_square_hashes_like_pdq_of_the_square() -> None:
+    """PDQ is handed the square already at its 64 px working size (to save its own reduction): the
+    hashes must stay those of the picture, a few bits from PDQ's own, far inside its match
+    threshold, and unrelated pictures must stay far apart."""
+    paths = sorted((IMAGES / "copies").glob("*.jpg"))[:40]
+    squares = [squares_of(Content(kind="image", path=p))[0] for p in paths]
+    own = np.stack([pdqhash.compute(s)[0] for s in squares])
+    reduced = np.stack([pdqhash.compute(hash_input(s))[0] for s in squares])
+    same = (own != reduced).sum(axis=1)
+    assert hash_input(squares[0]).shape == (64, 64, 3)
+    assert np.median(same) <= 8 and same.max() < BLOCK_BITS, same.tolist()
+    source = np.array([p.name[:7] for p in paths])  # ref_NNN: the reference each copy was made from
+    apart = (reduced[:, None, :] != reduced[None, :, :]).sum(axis=2)[source[:, None] != source[None, :]]
+    assert apart.min() > 2 * BLOCK_BITS  # copies of different references stay nowhere near
