@@ -67,6 +67,15 @@ def test_the_serving_session_runs_without_the_skip_layer_norm_fusion(tmp_path: P
     assert ops["LayerNormalization"] >= 12
 
 
+def test_the_text_model_runs_on_one_thread_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second ONNX thread doubled the CPU of a prompt for no gain in latency, so one is the default
+    everywhere (the CLI and Python API too, not only the service and scrub workers)."""
+    monkeypatch.delenv("CLEARANCE_TEXT_THREADS", raising=False)
+    assert TextEmbedder().session.get_session_options().intra_op_num_threads == 1
+    monkeypatch.setenv("CLEARANCE_TEXT_THREADS", "2")
+    assert TextEmbedder().session.get_session_options().intra_op_num_threads == 2
+
+
 def test_int8_vectors_stay_close_to_the_wheels_float_computation() -> None:
     """The quantisation recipe must not move sentence vectors far: every dev prompt at cosine >= 0.98
     to the vector of the wheel's graph (which computes in float32)."""

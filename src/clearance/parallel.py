@@ -19,10 +19,10 @@ AHEAD = 8
 """Items submitted ahead of the one being yielded (bounds memory however long the input)."""
 
 
-def threads_setting(name: str) -> int:
-    """A thread count from the environment variable ``name``, else the cores (at most 2: the
-    reference machine)."""
-    return int(os.environ.get(name) or min(2, os.cpu_count() or 1))
+def threads_setting(name: str, default: int | None = None) -> int:
+    """A thread count from the environment variable ``name``, else ``default``, else the cores (at
+    most 2: the reference machine)."""
+    return int(os.environ.get(name) or default or min(2, os.cpu_count() or 1))
 
 
 def media_threads() -> int:

@@ -2,10 +2,11 @@
 
 An engine knows nothing about screening: it gets a picklable ``make_worker`` factory (called
 once per worker process or Ray actor, so models and indexes load once each) and yields one
-result per shard, in completion order. Every engine runs the text model on one thread, and a
-pool of N workers runs everything on one thread per worker (see ``_one_thread``); a single
-in-process worker spreads images over the cores instead (``clearance.parallel``, which does not
-change any score). Ray is imported only when asked for.
+result per shard, in completion order. Every engine runs the text model on one thread (its
+default, ``text.embedder.default_threads``), and a pool of N workers runs everything on one
+thread per worker (see ``_one_thread``); a single in-process worker spreads images over the
+cores instead (``clearance.parallel``, which does not change any score). Ray is imported only
+when asked for.
 """
 
 from __future__ import annotations
@@ -35,13 +36,12 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _one_thread(*, media: bool = True) -> None:
-    """One thread per worker: N workers fill N cores. The text model always runs on one thread,
-    so every engine computes the same floats (its thread count changes summation order, which
-    can flip a score sitting on a threshold); image work is split the same way at any count."""
+def _one_thread() -> None:
+    """One thread per worker: N workers fill N cores. The text model runs on one thread in every
+    engine, so every engine computes the same floats (its thread count changes summation order,
+    which can flip a score sitting on a threshold); image work is split the same way at any count."""
     for key, value in ONE_THREAD.items():
-        if media or key != "CLEARANCE_MEDIA_THREADS":
-            os.environ.setdefault(key, value)
+        os.environ.setdefault(key, value)
 
 
 def _init_worker(make_worker: Callable[[], Worker]) -> None:
@@ -64,7 +64,6 @@ def _run_in_worker(shard: Shard) -> Any:
 
 def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[Any]:
     if workers <= 1:
-        _one_thread(media=False)
         worker = make_worker()
         yield from (worker(shard) for shard in shards)
         return

@@ -314,8 +314,7 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the HTTP process stops us
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    os.environ.setdefault("CLEARANCE_TEXT_THREADS", "1")
-    os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")
+    os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")  # the text model runs on one thread by default
     lock = threading.Lock()
 
     def reply(request: int | None, ok: bool, value: Any) -> None:

@@ -28,9 +28,13 @@ MAX_TOKENS = 128
 
 
 def default_threads() -> int:
-    """Threads for one query: both cores in process; set ``CLEARANCE_TEXT_THREADS=1`` when
-    several server workers share the cores."""
-    return threads_setting("CLEARANCE_TEXT_THREADS")
+    """Threads for one query: one, unless ``CLEARANCE_TEXT_THREADS`` says otherwise. At 10,000 works
+    a second thread left a dev prompt's latency as it was (p50 2.2 ms, p99 6.9 ms) and doubled its
+    CPU (5.0 against 2.5 ms a prompt: the two threads of one call spin while they wait for each
+    other); on the 60 longest dev prompts it took ~0.5 ms off the p99 (7.5–8.0 against 8.3–8.7
+    ms) for the same doubling (2026-12-06, one-off, alternating runs). With one thread by default
+    the CLI, the Python API, the service and every scrub engine compute the same floats."""
+    return threads_setting("CLEARANCE_TEXT_THREADS", default=1)
 
 
 class TextEmbedder:
