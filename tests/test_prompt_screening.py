@@ -22,7 +22,7 @@ from clearance.audit import AuditLog
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
-from clearance.screening import Screener
+from clearance.screening import PromptRequest, Screener
 from clearance.signals.name_entries import DISTINCTIVE, NEEDS_CONTEXT, NEEDS_SUPPORT, ambiguity, without_article
 from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
 from clearance.text.embedder import TextEmbedder
@@ -657,6 +657,26 @@ def test_a_prompt_gets_the_same_vectors_alone_in_a_list_and_among_concurrent_pro
     for i, (full, spans) in enumerate(alone):
         assert np.array_equal(together[i][0], full) and np.array_equal(together[i][1], spans), prompts[i]
         assert np.array_equal(listed[i], full), prompts[i]
+
+
+def test_a_batch_of_prompts_gets_the_verdicts_each_prompt_gets_alone_in_order(screener: Screener) -> None:
+    """``screen_prompts`` screens several prompts at a time: each verdict must be the one its prompt
+    gets alone, verdicts and audit entries must come in input order, and a request that could not
+    be read must get its fail-closed ``review`` in its place."""
+    labelled = [json.loads(line) for line in (WORKS_YAML.parent / "prompts_dev.jsonl").open()][::7][:40]
+    requests = [PromptRequest(r["prompt"], r.get("negative_prompt"), r["id"]) for r in labelled]
+    requests.insert(5, PromptRequest(id="bad", error="line 6: invalid JSON"))
+    batch = list(screener.screen_prompts(requests, tenant=None))
+    assert [v.id for v in batch] == [r.id for r in requests]
+    assert batch[5].action == Action.REVIEW and batch[5].error == "line 6: invalid JSON"
+    for request, verdict in zip(requests, batch, strict=True):
+        if request.error is None:
+            alone = screener.screen_prompt(request.prompt, request.negative_prompt, item_id=request.id, audit=False)
+            assert (verdict.action, [(m.work_id, m.signal, m.score) for m in verdict.matches]) == (
+                alone.action, [(m.work_id, m.signal, m.score) for m in alone.matches]), request.prompt
+    sequence = [screener.audit.get(v.audit_id).seq for v in batch]
+    assert sequence == sorted(sequence) and len(set(sequence)) == len(batch)
+    assert sum(v.action == Action.BLOCK for v in batch) >= 10  # the sample holds named and described works
 
 
 def test_a_name_supported_only_by_description_words_is_reviewed_and_the_description_layer_decides(

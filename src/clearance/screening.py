@@ -56,6 +56,17 @@ seconds of CPU (three rounds took a flagged 100 kB prompt from 1.9 to 8.6 s, 202
 rate limit's charge for long prompts (``service.rate_limit.prompt_cost``) does not cover."""
 
 
+@dataclass(frozen=True)
+class PromptRequest:
+    """One prompt of a batch (``Screener.screen_prompts``). ``error`` marks a request that could not
+    be read (a bad line of a file): it gets the fail-closed ``review`` verdict in its place."""
+
+    prompt: str = ""
+    negative_prompt: str | None = None
+    id: str | None = None
+    error: str | None = None
+
+
 @dataclass
 class _Loaded:
     """One registry view: the registry state, and signal instances indexed for it (or indexed on
@@ -254,6 +265,21 @@ class Screener:
                 return text, found
             found += latest
         return FALLBACK, found
+
+    def screen_prompts(self, requests: Iterable[PromptRequest], *, tenant: str | None = None) -> Iterator[Verdict]:
+        """``screen_prompt`` of each request, in order and audited in order, several at a time
+        (``clearance.parallel``): two at a time on two cores screened 1.7-1.8x as many dev prompts
+        a second as one at a time (one-off, 10,000 works, 2026-12-06), and every verdict is the
+        one the prompt gets alone (each text is its own model call)."""
+        verdicts = ordered_map(partial(self._request_verdict, tenant=tenant), requests)
+        yield from self._finish_all(((v, True) for v in verdicts), tenant)
+
+    def _request_verdict(self, request: PromptRequest, tenant: str | None) -> Verdict:
+        """The verdict on one batch request, before licences and audit (safe to run in threads)."""
+        if request.error is not None:
+            return Verdict(id=request.id, action=Action.REVIEW, error=request.error)
+        with self._one_view():
+            return self._prompt_verdict(request.prompt, request.negative_prompt, request.id, tenant, ())
 
     def error_verdict(self, error: str, *, item_id: str | None = None, tenant: str | None = None) -> Verdict:
         """The fail-closed verdict for an item that could not even be read (audited too)."""

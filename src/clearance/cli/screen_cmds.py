@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn_if_empty
-from clearance.screening import Screener
+from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action, Verdict
 
 app = typer.Typer(help="Screen prompts and media against the registry.", no_args_is_help=True)
@@ -142,16 +142,10 @@ def prompts(
     """Screen a JSONL batch of prompts; one verdict per line."""
     if not infile.is_file():
         fail(f"input file not found: {infile}")
-    s = screener(home, database_url)
-
-    def run() -> Iterator[Verdict]:
-        for item_id, record, error in _prompt_lines(infile):
-            if error or record is None:
-                yield s.error_verdict(error or "unreadable line", item_id=item_id, tenant=tenant)
-            else:
-                yield s.screen_prompt(record["prompt"], record.get("negative_prompt"), item_id=item_id, tenant=tenant)
-
-    emit(run(), out, json_, f"verdicts for {infile}")
+    requests = (PromptRequest(id=item_id, error=error or "unreadable line") if error or record is None
+                else PromptRequest(record["prompt"], record.get("negative_prompt"), item_id)
+                for item_id, record, error in _prompt_lines(infile))
+    emit(screener(home, database_url).screen_prompts(requests, tenant=tenant), out, json_, f"verdicts for {infile}")
 
 
 @app.command("media")
