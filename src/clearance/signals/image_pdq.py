@@ -7,9 +7,10 @@ match threshold (block); up to 45 bits is worth a look (review). Hashes whose qu
 below 50 (flat or tiny images) are not trusted. Hashes are computed from the 288 px square that
 SSCD also uses (``media/sscd.py``): PDQ reduces any picture to 64x64 regardless of its aspect,
 so the squashed square hashes like the original and the resize is shared. PDQ is handed that
-square already reduced to its 64 px working size (``hash_input``): its own reduction of the 288
-px square cost ~1.9 ms a query (eight variants), one Pillow resize and the hash of the 64 px
-picture ~0.5 ms, and the two hashes differ by 4 bits at the median (24 at most) on 120 dev copies.
+square already reduced to its 64 px working size (``hash_input``): hashing the 288 px square cost
+1.27 ms a query (with its eight variants), one Pillow resize and the hash of the 64 px picture
+0.64 ms (300 scrub-benchmark squares, interleaved, 2026-12-06), and the two hashes differ by 4
+bits at the median (24 at most) on 120 dev copies.
 """
 
 from __future__ import annotations
