@@ -8,9 +8,11 @@ import os
 import resource
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
+from clearance.batch import sweep as sweep_module
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
@@ -172,3 +174,35 @@ def test_one_sweep_restore_or_purge_at_a_time_per_quarantine(registered_home: Ho
         assert all((q / key).exists() for key in keys)
     assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 0
     assert all((store / key).exists() for key in keys)
+
+
+def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--workers 2`` screens chunks in two processes (chunks of 2 here, so both get work) and
+    quarantines, keeps and reports exactly what one process does, with every verdict audited."""
+    monkeypatch.setattr(sweep_module, "CHUNK", 2)
+    copies, distractors = IMAGES / "copies", IMAGES / "distractors"
+    files = {"a/one.jpg": copies / "ref_003_crop.jpg", "a/two.jpg": copies / "ref_010_crop.jpg",
+             "b/three.jpg": copies / "ref_003_flip.jpg", "b/clean.jpg": distractors / "dis_004.jpg",
+             "c/clean.jpg": distractors / "dis_010.jpg"}
+    outcomes = []
+    for workers in ("1", "2"):
+        store, q = tmp_path / f"outputs-{workers}", tmp_path / f"quarantine-{workers}"
+        for key, source in files.items():
+            (store / key).parent.mkdir(parents=True, exist_ok=True)
+            (store / key).write_bytes(source.read_bytes())
+        (store / "c" / "broken.jpg").write_bytes(files["a/one.jpg"].read_bytes()[:2000])
+        result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--workers", workers, "--json",
+                                     "--home", str(registered_home.root)])
+        assert result.exit_code == 0, result.output
+        summary = json.loads(result.output.strip().splitlines()[-1])
+        moved = sorted(str(p.relative_to(q)) for p in q.rglob("*.jpg"))
+        events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+        decided = sorted((e["key"], e["action"], e["work_id"], e["score"]) for e in events if e["status"] == "moving")
+        kept = sorted((q / "scanned.txt").read_text().splitlines())
+        outcomes.append((summary["quarantined"], summary["errors"], moved, decided, kept))
+        log = AuditLog(session_factory(registered_home.database_url))
+        assert log.verify().ok and all(log.record(e["audit_id"]) for e in events if e["status"] == "moving")
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][:3] == (3, 1, ["a/one.jpg", "a/two.jpg", "b/three.jpg"])
+    assert outcomes[0][4] == ["b/clean.jpg", "c/broken.jpg", "c/clean.jpg"]

@@ -19,7 +19,6 @@ from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console
 from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
-from clearance.screening import Screener
 
 
 def _summary_table(title: str, rows: dict[str, object]) -> None:
@@ -34,6 +33,12 @@ def _emit(title: str, rows: dict[str, object], json_: bool) -> None:
         typer.echo(json.dumps(rows))
     else:
         _summary_table(title, rows)
+
+
+def _audit_log(home: Path | None, database_url: str | None) -> AuditLog:
+    """The home's audit log alone: restore and purge record takedowns, they screen nothing, so they
+    load no models."""
+    return AuditLog(session_factory(open_home(home, database_url).database_url))
 
 
 def register(app: typer.Typer) -> None:
@@ -91,6 +96,7 @@ def register(app: typer.Typer) -> None:
         quarantine: Annotated[Path, typer.Option("--quarantine", help="Where matches are moved (reversibly).")],
         resume: Annotated[bool, typer.Option("--resume", help="Skip files a killed run already screened.")] = False,
         include_review: Annotated[bool, typer.Option(help="Quarantine review verdicts too.")] = False,
+        workers: Annotated[int, typer.Option(help="Worker processes screening the files.")] = 1,
         home: HomeOption = None,
         database_url: DatabaseOption = None,
         json_: JsonOption = False,
@@ -98,20 +104,24 @@ def register(app: typer.Typer) -> None:
         """Move outputs that match registered works into quarantine, keeping relative paths."""
         if not directory.is_dir():
             fail(f"not a folder: {directory}")
-        screener = Screener(open_home(home, database_url))
-        warn_if_empty(screener.registry, screener.home)
-        with Progress(TextColumn("[bold]sweep[/]"), TextColumn("{task.completed} files, {task.fields[q]} quarantined"),
-                      TimeElapsedColumn(), console=console, disable=json_) as progress:
-            task = progress.add_task("sweep", total=None, q=0)
-            counts = {"q": 0}
+        if workers < 1:
+            fail("--workers must be at least 1")
+        h = open_home(home, database_url)
+        warn_if_empty(Registry.of(h), h)
+        columns = (TextColumn("[bold]sweep[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("files to do"),
+                   TextColumn("{task.fields[rate]:.0f} files/s, {task.fields[quarantined]} quarantined"),
+                   TimeElapsedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, disable=json_) as progress:
+            task = progress.add_task("sweep", total=None, rate=0.0, quarantined=0)
 
-            def on_item(_key: str, status: str) -> None:
-                counts["q"] += status == "quarantined"
-                progress.update(task, advance=1, q=counts["q"])
+            def on_chunk(statuses: list[str], total: int) -> None:
+                done = progress.tasks[0].completed + len(statuses)
+                progress.update(task, total=total, completed=done, rate=done / (progress.tasks[0].elapsed or 1e-9),
+                                quarantined=progress.tasks[0].fields["quarantined"] + statuses.count("quarantined"))
 
             try:
-                summary = sweep(directory, quarantine, screener, include_review=include_review, resume=resume,
-                                on_item=on_item)
+                summary = sweep(directory, quarantine, h, workers=workers, include_review=include_review,
+                                resume=resume, on_chunk=on_chunk)
             except (SweepError, JobBusyError) as exc:
                 fail(str(exc))
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
@@ -127,9 +137,8 @@ def register(app: typer.Typer) -> None:
         json_: JsonOption = False,
     ) -> None:
         """Put quarantined files back where they were, byte for byte (each restore is audited)."""
-        audit = AuditLog(session_factory(open_home(home, database_url).database_url))
         try:
-            restored, problems = restore(quarantine, audit, key)
+            restored, problems = restore(quarantine, _audit_log(home, database_url), key)
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
         _emit("restore", {"restored": len(restored), "keys": ", ".join(restored), "problems": problems}, json_)
@@ -150,7 +159,7 @@ def register(app: typer.Typer) -> None:
         if not 0 <= older_than < float("inf"):  # a negative age would delete what was quarantined a moment ago
             fail(f"--older-than must be a number of days, 0 or more, not {older_than}")
         try:
-            purged = purge(quarantine, Screener(open_home(home, database_url)), older_than)
+            purged = purge(quarantine, _audit_log(home, database_url), older_than)
         except JobBusyError as exc:
             fail(str(exc))
         _emit("purge", {"purged": len(purged), "keys": ", ".join(purged)}, json_)

@@ -23,12 +23,13 @@ def detect(src: Path) -> bool:
     return src.is_dir()
 
 
-def _media_files(src: Path) -> list[Path]:
+def media_files(src: Path) -> list[Path]:
+    """Every media file under ``src``, in sorted path order (the order of shards and of a sweep)."""
     return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
 
 
 def shards(src: Path) -> list[Shard]:
-    files = [str(p.relative_to(src)) for p in _media_files(src)]
+    files = [str(p.relative_to(src)) for p in media_files(src)]
     return [Shard(id=f"chunk-{i // CHUNK:06d}", source=json.dumps(files[i : i + CHUNK]))
             for i in range(0, len(files), CHUNK)]
 
