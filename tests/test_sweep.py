@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import resource
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -206,3 +211,46 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][:3] == (3, 1, ["a/one.jpg", "a/two.jpg", "b/three.jpg"])
     assert outcomes[0][4] == ["b/clean.jpg", "c/broken.jpg", "c/clean.jpg"]
+
+
+def _store_with(files: dict[str, Path], root: Path) -> Path:
+    for key, source in files.items():
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_bytes(source.read_bytes())
+    return root
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every media file under ``folder``."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*.jpg")}
+
+
+def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(registered_home: Home,
+                                                                               tmp_path: Path) -> None:
+    """A real sweep process on two workers is killed with SIGKILL once it has decided on some files
+    (three chunks of 64 at most); ``--resume`` then ends with exactly the files quarantined and kept
+    that an uninterrupted sweep gives, every original file in one place, byte for byte."""
+    distractors = sorted((IMAGES / "distractors").glob("dis_*.jpg"))[:130]
+    copies = sorted((IMAGES / "copies").glob("ref_0[0-2]?_crop.jpg"))
+    files = {f"d/{p.name}": p for p in distractors} | {f"c/{p.name}": p for p in copies}
+    original = _contents(_store_with(files, tmp_path / "original"))
+    opts = ["--workers", "2", "--home", str(registered_home.root), "--json"]
+    whole, whole_q = _store_with(files, tmp_path / "whole"), tmp_path / "whole-q"
+    assert runner.invoke(app, ["sweep", str(whole), "--quarantine", str(whole_q), *opts]).exit_code == 0
+    killed, killed_q = _store_with(files, tmp_path / "killed"), tmp_path / "killed-q"
+    cmd = [sys.executable, "-m", "clearance.cli.main", "sweep", str(killed), "--quarantine", str(killed_q), *opts]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    decided = [killed_q / "scanned.txt", killed_q / "ledger.jsonl"]
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(p.exists() and p.stat().st_size for p in decided):
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert any(p.exists() and p.stat().st_size for p in decided), "the sweep decided nothing before the deadline"
+    resumed = runner.invoke(app, ["sweep", str(killed), "--quarantine", str(killed_q), "--resume", *opts])
+    assert resumed.exit_code == 0, resumed.output
+    summary = json.loads(resumed.output.strip().splitlines()[-1])
+    assert 0 < summary["screened"] < len(files), summary  # really cut mid-run: some files decided, some not
+    assert _contents(killed) == _contents(whole) and _contents(killed_q) == _contents(whole_q)
+    assert _contents(killed) | _contents(killed_q) == original and len(_contents(whole_q)) >= 20
