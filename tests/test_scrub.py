@@ -366,3 +366,49 @@ def test_a_second_scrub_on_the_same_output_is_refused_while_the_first_runs(regis
         assert not (tmp_path / "out").exists() and not (tmp_path / "m.parquet.checkpoints").exists()
     assert runner.invoke(app, base).exit_code == 0
     assert (tmp_path / "m.parquet").exists()
+
+
+def _worker_processes(parent: int) -> list[int]:
+    """Pids of the spawned pool workers of process ``parent`` (not its resource tracker)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def test_a_worker_killed_mid_run_is_replaced_and_the_scrub_still_finishes(registered_home: Home,
+                                                                          tmp_path: Path) -> None:
+    """The kernel's out-of-memory killer may take a worker process. The shards it had not finished run
+    again in a new pool (``multiprocessing.Pool`` waited for ever for the lost shard's result), and
+    the job ends with the clean copy and manifest of an uninterrupted run."""
+    items = dataset_items()
+    write_webdataset(tmp_path / "wds", items, per_shard=2)
+    scrub(registered_home, tmp_path / "wds", tmp_path / "ref_out", tmp_path / "ref.parquet", "--workers", "2")
+    manifest = tmp_path / "m.parquet"
+    cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"),
+           "--manifest", str(manifest), "--workers", "2", "--home", str(registered_home.root), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = manifest.with_name(manifest.name + ".checkpoints") / "done"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (done.exists() and any(done.glob("*.json"))):
+        time.sleep(0.05)
+    workers = _worker_processes(proc.pid)
+    assert workers, "no worker process to kill"
+    os.kill(workers[0], signal.SIGKILL)
+    try:
+        out, err = proc.communicate(timeout=240)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "a worker process died" in err and len(list(done.glob("*.json"))) == 13
+    assert json.loads(out.strip().splitlines()[-1])["failed shards"] == 0
+    for ref_tar in sorted((tmp_path / "ref_out").glob("*.tar")):
+        assert ref_tar.read_bytes() == (tmp_path / "out" / ref_tar.name).read_bytes()
+    strip = [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(tmp_path / "ref.parquet")]
+    assert strip == [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(manifest)]

@@ -6,24 +6,37 @@ result per shard, in completion order. Every engine runs the text model on one t
 default, ``text.embedder.default_threads``), and a pool of N workers runs everything on one
 thread per worker (see ``_one_thread``); a single in-process worker spreads images over the
 cores instead (``clearance.parallel``, which does not change any score). Ray is imported only
-when asked for.
+when asked for. A local worker process that dies (the kernel's out-of-memory killer, a crash in
+native code) does not hang the job: the shards it had not finished run again in a new pool.
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
+import multiprocessing
 import os
 import pickle
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from clearance.batch.items import Shard
 
 ENGINES = ("local", "ray")
 ONE_THREAD = {"CLEARANCE_TEXT_THREADS": "1", "CLEARANCE_MEDIA_THREADS": "1"}
+RESTARTS = 3
+"""How many times a pool whose worker process died is started again for the shards not done yet;
+then the job stops (its finished shards are checkpointed, so ``--resume`` goes on from there)."""
 Worker = Callable[[Shard], Any]
+log = logging.getLogger(__name__)
+
+
+class WorkerDied(RuntimeError):
+    """Worker processes kept dying: the job cannot finish on its own."""
 
 _worker: Worker | None = None
 _worker_error: BaseException | None = None
@@ -45,8 +58,8 @@ def _one_thread() -> None:
 
 
 def _init_worker(make_worker: Callable[[], Worker]) -> None:
-    """Build the worker; a failure is kept and raised by the first task, because a pool whose
-    initializer raises respawns workers forever instead of failing."""
+    """Build the worker; a failure is kept and raised by the first task, so the job stops with its
+    reason: an initializer that raises would break the pool, which reads as a worker that died."""
     global _worker, _worker_error
     die_with_parent()
     _one_thread()
@@ -67,13 +80,36 @@ def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: i
         worker = make_worker()
         yield from (worker(shard) for shard in shards)
         return
-    import multiprocessing
+    todo = list(shards)
+    for restart in range(RESTARTS + 1):
+        done: set[str] = set()
+        try:
+            for shard, result in _pool_results(make_worker, todo, workers):
+                done.add(shard.id)
+                yield result
+            return
+        except BrokenProcessPool:
+            todo = [shard for shard in todo if shard.id not in done]
+            if restart < RESTARTS:
+                log.warning("a worker process died; running the %d shards not done in a new pool", len(todo))
+    raise WorkerDied(f"worker processes died {RESTARTS + 1} times (out of memory?); the shards they finished "
+                     f"are kept: run again with --resume to go on ({len(todo)} shards not done)")
 
+
+def _pool_results(make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[tuple[Shard, Any]]:
+    """(shard, result) in completion order from a pool of spawned workers. A worker that dies breaks the
+    pool (``BrokenProcessPool``) instead of hanging it, as ``multiprocessing.Pool`` did: it waited
+    for ever for the lost shard's result. Leaving the pool waits for the shards already running, so
+    they are checkpointed, and lets the workers exit on their own, running their exit hooks."""
     context = multiprocessing.get_context("spawn")
-    with context.Pool(min(workers, len(shards)), initializer=_init_worker, initargs=(make_worker,)) as pool:
-        yield from pool.imap_unordered(_run_in_worker, shards)
-        pool.close()  # let the workers exit on their own, running their exit hooks (``model_cache``): leaving
-        pool.join()   # the block terminates them, which is only for a job that stopped early
+    pool = ProcessPoolExecutor(min(workers, len(shards)), mp_context=context, initializer=_init_worker,
+                               initargs=(make_worker,))
+    try:
+        futures = {pool.submit(_run_in_worker, shard): shard for shard in shards}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ray_init(workers: int) -> None:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from clearance.audit import AuditLog
-from clearance.batch.engines import ENGINES
+from clearance.batch.engines import ENGINES, WorkerDied
 from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
@@ -80,7 +80,7 @@ def register(app: typer.Typer) -> None:
 
             try:
                 summary = run_scrub(job, workers=workers, resume=resume, engine=engine, on_shard=on_shard)
-            except (ValueError, JobBusyError) as exc:
+            except (ValueError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
         _emit("scrub summary", {
             "shards": summary.shards, "shards already done (resumed)": summary.shards_resumed,
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
             try:
                 summary = sweep(directory, quarantine, h, workers=workers, include_review=include_review,
                                 resume=resume, on_chunk=on_chunk)
-            except (SweepError, JobBusyError) as exc:
+            except (SweepError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
