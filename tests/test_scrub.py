@@ -412,3 +412,26 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_scrub_still_finishes(regist
         assert ref_tar.read_bytes() == (tmp_path / "out" / ref_tar.name).read_bytes()
     strip = [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(tmp_path / "ref.parquet")]
     assert strip == [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(manifest)]
+
+
+def test_workers_that_keep_dying_stop_the_job_with_a_way_on(registered_home: Home, tmp_path: Path) -> None:
+    """Every worker process is killed as soon as it appears: after its restarts the job stops (exit 2)
+    with a message saying to --resume, instead of hanging or looping; --resume then finishes it."""
+    items = dataset_items(4, 8)
+    write_webdataset(tmp_path / "wds", items, per_shard=3)
+    manifest = tmp_path / "m.parquet"
+    args = ["scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"), "--manifest", str(manifest),
+            "--workers", "2", "--home", str(registered_home.root), "--json"]
+    proc = subprocess.Popen([sys.executable, "-m", "clearance.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    killed: set[int] = set()
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline:
+        for pid in set(_worker_processes(proc.pid)) - killed:
+            os.kill(pid, signal.SIGKILL)
+            killed.add(pid)
+        time.sleep(0.02)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 2, (out, err)
+    assert "worker processes died 4 times" in err and "--resume" in err and len(killed) >= 4
+    assert scrub(registered_home, tmp_path / "wds", tmp_path / "out", manifest, "--resume")["items"] == len(items)
