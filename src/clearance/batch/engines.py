@@ -109,7 +109,7 @@ def _pool_results(make_worker: Callable[[], Worker], shards: list[Shard], worker
     try:
         futures = {pool.submit(_run_in_worker, shard): shard for shard in shards}
         for future in as_completed(futures):
-            yield futures[future], future.result()
+            yield futures.pop(future), future.result()  # popped: a kept future would keep its result
         finished = True
     finally:
         if not finished:  # Python 3.14's terminate_workers(); until then the executor's own table
