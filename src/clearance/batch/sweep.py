@@ -166,19 +166,21 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
             scanned: TextIO) -> str:
     """Quarantine a flagged file, or note it as screened and kept (what ``--resume`` skips)."""
     if screened.movable and screened.verdict.action in flagged:
-        _quarantine(root, qdir, root / screened.key, screened.key, screened.verdict, ledger)
+        _quarantine(root, qdir, screened.key, screened.verdict, ledger)
         return "quarantined"
     scanned.write(screened.key + "\n")
     scanned.flush()
     return "kept"
 
 
-def _quarantine(root: Path, qdir: Path, path: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:
-    """Move a flagged file and its sidecars, with a ledger entry before and after the move."""
+def _quarantine(root: Path, qdir: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:
+    """Move a flagged file and its sidecars, with a ledger entry before and after the move. Each file
+    is hashed once: the file's own checksum is its entry among them (a long video was read twice)."""
     top = verdict.matches[0] if verdict.matches else None
+    path = root / key
     files = [str(p.relative_to(root)) for p in _companions(path)]
-    ledger.append({"key": key, "status": "moving", "files": files, "sha256": sha256_file(path),
-                   "checksums": {rel: sha256_file(root / rel) for rel in files},
+    checksums = {rel: sha256_file(root / rel) for rel in files}
+    ledger.append({"key": key, "status": "moving", "files": files, "sha256": checksums[key], "checksums": checksums,
                    "size": path.stat().st_size, "action": verdict.action.value, "audit_id": verdict.audit_id,
                    "work_id": top.work_id if top else None, "owner": top.owner if top else None,
                    "signal": top.signal if top else None, "score": verdict.score})
