@@ -181,6 +181,19 @@ def test_one_sweep_restore_or_purge_at_a_time_per_quarantine(registered_home: Ho
     assert all((store / key).exists() for key in keys)
 
 
+def _store_with(files: dict[str, Path], root: Path) -> Path:
+    for key, source in files.items():
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_bytes(source.read_bytes())
+    return root
+
+
+def _contents(folder: Path) -> dict[str, str]:
+    """Relative path -> SHA-256 of every media file under ``folder``."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*.jpg")}
+
+
 def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """``--workers 2`` screens chunks in two processes (chunks of 2 here, so both get work) and
@@ -192,10 +205,7 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
              "c/clean.jpg": distractors / "dis_010.jpg"}
     outcomes = []
     for workers in ("1", "2"):
-        store, q = tmp_path / f"outputs-{workers}", tmp_path / f"quarantine-{workers}"
-        for key, source in files.items():
-            (store / key).parent.mkdir(parents=True, exist_ok=True)
-            (store / key).write_bytes(source.read_bytes())
+        store, q = _store_with(files, tmp_path / f"outputs-{workers}"), tmp_path / f"quarantine-{workers}"
         (store / "c" / "broken.jpg").write_bytes(files["a/one.jpg"].read_bytes()[:2000])
         result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--workers", workers, "--json",
                                      "--home", str(registered_home.root)])
@@ -211,19 +221,6 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][:3] == (3, 1, ["a/one.jpg", "a/two.jpg", "b/three.jpg"])
     assert outcomes[0][4] == ["b/clean.jpg", "c/broken.jpg", "c/clean.jpg"]
-
-
-def _store_with(files: dict[str, Path], root: Path) -> Path:
-    for key, source in files.items():
-        (root / key).parent.mkdir(parents=True, exist_ok=True)
-        (root / key).write_bytes(source.read_bytes())
-    return root
-
-
-def _contents(folder: Path) -> dict[str, str]:
-    """Relative path -> SHA-256 of every media file under ``folder``."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in folder.rglob("*.jpg")}
 
 
 def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(registered_home: Home,
