@@ -8,7 +8,12 @@ them, and a silent skip would hide a whole backend from CI.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -96,3 +101,53 @@ def db_home(request: pytest.FixtureRequest, tmp_path: Path) -> Home:
     """A home on SQLite and, in a second run of the test, on PostgreSQL."""
     url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
     return Home.resolve(tmp_path / "home", url)
+
+
+def worker_processes(parent: int) -> list[int]:
+    """Pids of the spawned pool workers of process ``parent`` (not its resource tracker)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == parent and b"spawn_main" in cmdline:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def holding(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open (a worker reading that shard)."""
+    try:
+        return any(os.readlink(fd) == str(path) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
+@dataclass
+class KilledRun:
+    """A CLI run whose worker processes were killed: its exit code, output and the pids killed."""
+
+    returncode: int
+    out: str
+    err: str
+    killed: set[int]
+
+
+def run_killing_workers(args: list[str], kill: Callable[[int], bool]) -> KilledRun:
+    """Run ``clearance ARGS`` as a real process and ``SIGKILL`` each of its worker processes for which
+    ``kill(pid)`` holds (as the kernel's out-of-memory killer or a crash in native code ends one),
+    until it exits."""
+    proc = subprocess.Popen([sys.executable, "-m", "clearance.cli.main", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    killed: set[int] = set()
+    deadline = time.time() + 240
+    while proc.poll() is None and time.time() < deadline:
+        for pid in set(worker_processes(proc.pid)) - killed:
+            if kill(pid):
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+        time.sleep(0.005)
+    out, err = proc.communicate(timeout=10)
+    return KilledRun(proc.returncode, out, err, killed)

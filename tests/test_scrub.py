@@ -20,11 +20,19 @@ import pytest
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
+from clearance.batch.engines import ATTEMPTS
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.model_cache import SCRATCH_PREFIX
-from tests.conftest import DATA, model_scratch_dirs, unwritable_model_cache
+from tests.conftest import (
+    DATA,
+    holding,
+    model_scratch_dirs,
+    run_killing_workers,
+    unwritable_model_cache,
+    worker_processes,
+)
 
 IMAGES = DATA / "images"
 runner = CliRunner()
@@ -368,20 +376,6 @@ def test_a_second_scrub_on_the_same_output_is_refused_while_the_first_runs(regis
     assert (tmp_path / "m.parquet").exists()
 
 
-def _worker_processes(parent: int) -> list[int]:
-    """Pids of the spawned pool workers of process ``parent`` (not its resource tracker)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (stat.parent / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"spawn_main" in cmdline:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def test_a_worker_killed_mid_run_is_replaced_and_the_scrub_still_finishes(registered_home: Home,
                                                                           tmp_path: Path) -> None:
     """The kernel's out-of-memory killer may take a worker process. The shards it had not finished run
@@ -398,7 +392,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_scrub_still_finishes(regist
     deadline = time.time() + 120
     while time.time() < deadline and not (done.exists() and any(done.glob("*.json"))):
         time.sleep(0.05)
-    workers = _worker_processes(proc.pid)
+    workers = worker_processes(proc.pid)
     assert workers, "no worker process to kill"
     os.kill(workers[0], signal.SIGKILL)
     try:
@@ -414,24 +408,47 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_scrub_still_finishes(regist
     assert strip == [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(manifest)]
 
 
+def test_a_shard_that_keeps_killing_its_worker_is_reported_and_the_rest_finishes(registered_home: Home,
+                                                                                 tmp_path: Path) -> None:
+    """A record that crashed native code every time used to stop the whole job after three restarts.
+    Here every worker process that opens one shard is killed with ``SIGKILL``: that shard is tried
+    ``ATTEMPTS`` times, then reported as a failed shard, and every other shard's clean copy and
+    manifest rows are those of an uninterrupted run; ``--resume`` (nothing killed) then completes it."""
+    items = dataset_items()
+    write_webdataset(tmp_path / "wds", items, per_shard=4)
+    scrub(registered_home, tmp_path / "wds", tmp_path / "ref_out", tmp_path / "ref.parquet", "--workers", "2")
+    poison = (tmp_path / "wds" / "shard-0002.tar").resolve()
+    manifest = tmp_path / "m.parquet"
+    args = ["scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"), "--manifest", str(manifest),
+            "--workers", "2", "--home", str(registered_home.root), "--json"]
+    run = run_killing_workers(args, lambda pid: holding(pid, poison))
+    assert run.returncode == 0, run.err
+    assert len(run.killed) == ATTEMPTS and json.loads(run.out.strip().splitlines()[-1])["failed shards"] == 1
+    rows = {r["key"]: r for r in manifest_rows(manifest)}
+    assert f"died {ATTEMPTS} times" in rows.pop("shard-0002#shard")["error"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.tar")) == [
+        p.name for p in sorted((tmp_path / "ref_out").glob("*.tar")) if p.name != poison.name]
+    for tar_path in (tmp_path / "out").glob("*.tar"):
+        assert tar_path.read_bytes() == (tmp_path / "ref_out" / tar_path.name).read_bytes()
+    strip = [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(tmp_path / "ref.parquet")]
+    assert sorted(rows) == [r["key"] for r in strip if r["shard"] != "shard-0002"]
+    scrub(registered_home, tmp_path / "wds", tmp_path / "out", manifest, "--workers", "2", "--resume")
+    assert strip == [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(manifest)]
+    for ref_tar in sorted((tmp_path / "ref_out").glob("*.tar")):
+        assert ref_tar.read_bytes() == (tmp_path / "out" / ref_tar.name).read_bytes()
+
+
 def test_workers_that_keep_dying_stop_the_job_with_a_way_on(registered_home: Home, tmp_path: Path) -> None:
-    """Every worker process is killed as soon as it appears: after its restarts the job stops (exit 2)
-    with a message saying to --resume, instead of hanging or looping; --resume then finishes it."""
+    """Every worker process is killed as soon as it appears: once two lanes' worth of tries have died in
+    a row the job stops (exit 2) with a message saying to --resume, instead of hanging, looping or
+    giving up every shard in turn; --resume then finishes it."""
     items = dataset_items(4, 8)
     write_webdataset(tmp_path / "wds", items, per_shard=3)
     manifest = tmp_path / "m.parquet"
     args = ["scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"), "--manifest", str(manifest),
             "--workers", "2", "--home", str(registered_home.root), "--json"]
-    proc = subprocess.Popen([sys.executable, "-m", "clearance.cli.main", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    killed: set[int] = set()
-    deadline = time.time() + 240
-    while proc.poll() is None and time.time() < deadline:
-        for pid in set(_worker_processes(proc.pid)) - killed:
-            os.kill(pid, signal.SIGKILL)
-            killed.add(pid)
-        time.sleep(0.02)
-    out, err = proc.communicate(timeout=10)
-    assert proc.returncode == 2, (out, err)
-    assert "worker processes died 4 times" in err and "--resume" in err and len(killed) >= 4
+    run = run_killing_workers(args, lambda pid: True)
+    assert run.returncode == 2, (run.out, run.err)
+    assert f"worker processes died {2 * ATTEMPTS + 1} times in a row" in run.err and "--resume" in run.err
+    assert len(run.killed) >= 2 * ATTEMPTS + 1
     assert scrub(registered_home, tmp_path / "wds", tmp_path / "out", manifest, "--resume")["items"] == len(items)

@@ -14,14 +14,17 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
 from clearance.batch import sweep as sweep_module
+from clearance.batch.engines import ATTEMPTS
 from clearance.cli import app
 from clearance.db.engine import session_factory
+from clearance.db.tables import AuditEntry
 from clearance.home import Home
-from tests.conftest import DATA
+from tests.conftest import DATA, holding, run_killing_workers
 
 IMAGES = DATA / "images"
 runner = CliRunner()
@@ -221,6 +224,37 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][:3] == (3, 1, ["a/one.jpg", "a/two.jpg", "b/three.jpg"])
     assert outcomes[0][4] == ["b/clean.jpg", "c/broken.jpg", "c/clean.jpg"]
+
+
+def test_files_whose_worker_keeps_dying_stay_unscreened_and_resume_screens_them(registered_home: Home,
+                                                                               tmp_path: Path) -> None:
+    """Every worker process that opens one video is killed with ``SIGKILL`` (as a crash in native code
+    would end it): after ``ATTEMPTS`` tries its chunk's files (all three: one chunk) get audited error
+    verdicts and stay where they are, not noted as screened, and the sweep ends; ``--resume``
+    (nothing killed) screens them."""
+    video = DATA / "video" / "distractors" / sorted(p.name for p in (DATA / "video" / "distractors").iterdir())[0]
+    store = _store_with({"a/copy.jpg": IMAGES / "copies" / "ref_003_crop.jpg",
+                         "a/clean.jpg": IMAGES / "distractors" / "dis_004.jpg", f"b/{video.name}": video},
+                        tmp_path / "outputs")
+    poison, q = (store / "b" / video.name).resolve(), tmp_path / "quarantine"
+    args = ["sweep", str(store), "--quarantine", str(q), "--workers", "2", "--home", str(registered_home.root),
+            "--json"]
+    run = run_killing_workers(args, lambda pid: holding(pid, poison))
+    assert run.returncode == 0, run.err
+    summary = json.loads(run.out.strip().splitlines()[-1])
+    assert len(run.killed) == ATTEMPTS and summary["errors"] == 3 and summary["quarantined"] == 0
+    assert sorted(_contents(store)) == ["a/clean.jpg", "a/copy.jpg"] and poison.exists()
+    assert (q / "scanned.txt").read_text() == ""
+    sessions = session_factory(registered_home.database_url)
+    with sessions() as session:  # the workers audited the copy's block too, before each death
+        errors = [json.loads(p)["error"] for p in session.scalars(select(AuditEntry.payload)) if "not screened" in p]
+    assert sorted(errors) == [f"not screened: the worker process screening it died {ATTEMPTS} times (a crash in "
+                              "native code, or out of memory)"] * 3
+    assert AuditLog(sessions).verify().ok
+    resumed = runner.invoke(app, [*args[:-3], "--resume", "--home", str(registered_home.root), "--json"])
+    assert json.loads(resumed.output.strip().splitlines()[-1])["quarantined"] == 1
+    assert (q / "a" / "copy.jpg").exists() and sorted((q / "scanned.txt").read_text().split()) == [
+        "a/clean.jpg", f"b/{video.name}"]
 
 
 def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(registered_home: Home,

@@ -20,8 +20,10 @@ from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from clearance import __version__
 from clearance.db.tables import AuditEntry, AuditHead
 from clearance.safe_text import json_text, printable
+from clearance.verdict import Action, Verdict
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_ID = 0x434C4541  # "CLEA"
@@ -231,3 +233,12 @@ class AuditLog:
                     if problem:
                         return VerifyResult(False, n, e.seq, e.audit_id, problem)
                     prev, expected_seq, last_seq, n = e.entry_hash, e.seq + 1, e.seq, n + 1
+
+
+def audited_error(log: AuditLog, error: str, item_id: str) -> Verdict:
+    """The fail-closed ``review`` verdict of an item nothing could screen (a shard that cannot be
+    read, files whose worker process kept dying), in the log once this returns. It needs no
+    screener, so a job's own process, which loads no models, can record what its workers could not."""
+    verdict = Verdict(id=item_id, action=Action.REVIEW, error=error, versions={"clearance": __version__})
+    verdict.audit_id = log.append("prompt", verdict.public(), None, [])
+    return verdict

@@ -281,10 +281,6 @@ class Screener:
         with self._one_view():
             return self._prompt_verdict(request.prompt, request.negative_prompt, request.id, tenant, ())
 
-    def error_verdict(self, error: str, *, item_id: str | None = None, tenant: str | None = None) -> Verdict:
-        """The fail-closed verdict for an item that could not even be read (audited too)."""
-        return self._finish(Verdict(id=item_id, action=Action.REVIEW, error=error), tenant, True)
-
     def screen_media(
         self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
     ) -> Verdict:

@@ -7,7 +7,8 @@ default, ``text.embedder.default_threads``), and a pool of N workers runs everyt
 thread per worker (see ``_one_thread``); a single in-process worker spreads images over the
 cores instead (``clearance.parallel``, which does not change any score). Ray is imported only
 when asked for. A local worker process that dies (the kernel's out-of-memory killer, a crash in
-native code) does not hang the job: the shards it had not finished run again in a new pool.
+native code) does not hang the job: its shard runs again in a new process, and a shard that keeps
+killing its worker is reported lost while the job goes on (``_Lanes``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import os
 import pickle
 import signal
 import sys
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -28,10 +30,11 @@ from clearance.batch.items import Shard
 
 ENGINES = ("local", "ray")
 ONE_THREAD = {"CLEARANCE_TEXT_THREADS": "1", "CLEARANCE_MEDIA_THREADS": "1"}
-RESTARTS = 3
-"""How many times a pool whose worker process died is started again for the shards not done yet;
-then the job stops (its finished shards are checkpointed, so ``--resume`` goes on from there)."""
+ATTEMPTS = 3
+"""Worker processes a shard may see die under it before it is given up as lost (``_Lanes``)."""
 Worker = Callable[[Shard], Any]
+Lost = Callable[[Shard, str], Any]
+"""Makes, in the job's own process, the result of a shard whose worker kept dying (and why)."""
 log = logging.getLogger(__name__)
 
 
@@ -75,47 +78,81 @@ def _run_in_worker(shard: Shard) -> Any:
     return _worker(shard)
 
 
-def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[Any]:
+def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: int, lost: Lost) -> Iterator[Any]:
     if workers <= 1:
         worker = make_worker()
         yield from (worker(shard) for shard in shards)
         return
-    todo = list(shards)
-    for restart in range(RESTARTS + 1):
-        done: set[str] = set()
+    yield from _Lanes(make_worker, min(workers, len(shards)), lost).run(shards)
+
+
+class _Lanes:
+    """N lanes, each a pool of one spawned worker process running one shard at a time, so a worker
+    that dies names the shard it died on: that shard alone runs again, in a new process, and after
+    ``ATTEMPTS`` deaths it is ``lost`` and the job goes on. A pool of N workers (as before
+    2026-12-06) could only run every unfinished shard again, so a record that crashed native code
+    each time stopped the whole job. Workers that die ``ATTEMPTS`` times per lane in a row with no
+    shard finished in between stop the job (``WorkerDied``): that is the machine, not the data."""
+
+    def __init__(self, make_worker: Callable[[], Worker], lanes: int, lost: Lost) -> None:
+        self.make_worker, self.lanes, self.lost = make_worker, lanes, lost
+        self.pools: list[ProcessPoolExecutor] = []
+
+    def run(self, shards: list[Shard]) -> Iterator[Any]:
+        queue, attempts, deaths = deque(shards), Counter[str](), 0
+        running: dict[Future[Any], tuple[int, Shard]] = {}
+        finished = False
         try:
-            for shard, result in _pool_results(make_worker, todo, workers):
-                done.add(shard.id)
-                yield result
-            return
-        except BrokenProcessPool:
-            todo = [shard for shard in todo if shard.id not in done]
-            if restart < RESTARTS:
-                log.warning("a worker process died; running the %d shards not done in a new pool", len(todo))
-    raise WorkerDied(f"worker processes died {RESTARTS + 1} times (out of memory?); the shards they finished "
-                     f"are kept: run again with --resume to go on ({len(todo)} shards not done)")
+            for lane in range(self.lanes):
+                self.pools.append(self._pool())
+                self._submit(lane, queue.popleft(), running)
+            while running:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    lane, shard = running.pop(future)  # popped: a kept future would keep its result
+                    try:
+                        yield future.result()
+                        deaths = 0
+                    except BrokenProcessPool:
+                        deaths, attempts[shard.id] = deaths + 1, attempts[shard.id] + 1
+                        yield from self._after_death(lane, shard, attempts[shard.id], deaths, queue)
+                    if queue:
+                        self._submit(lane, queue.popleft(), running)
+            finished = True
+        finally:
+            self._close(finished)
 
+    def _after_death(self, lane: int, shard: Shard, attempts: int, deaths: int, queue: deque[Shard]) -> Iterator[Any]:
+        if deaths > ATTEMPTS * self.lanes:
+            raise WorkerDied(f"worker processes died {deaths} times in a row (out of memory?); the shards they "
+                             f"finished are kept: run again with --resume to go on")
+        self.pools[lane].shutdown(wait=False)
+        self.pools[lane] = self._pool()
+        if attempts < ATTEMPTS:
+            log.warning("a worker process died on shard %s; running it again in a new process", shard.id)
+            queue.appendleft(shard)
+        else:
+            log.warning("a worker process died on shard %s %d times; going on without it", shard.id, attempts)
+            yield self.lost(shard, f"the worker process screening it died {attempts} times (a crash in native "
+                                   "code, or out of memory)")
 
-def _pool_results(make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[tuple[Shard, Any]]:
-    """(shard, result) in completion order from a pool of spawned workers. A worker that dies breaks the
-    pool (``BrokenProcessPool``) instead of hanging it, as ``multiprocessing.Pool`` did: it waited
-    for ever for the lost shard's result. A pool that has done its shards lets the workers exit on
-    their own, running their exit hooks; one left early (Ctrl-C, a failed consumer) kills them, as
-    ``Pool`` did, instead of waiting for their shards (an interrupted scrub took ~9 s to stop)."""
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(min(workers, len(shards)), mp_context=context, initializer=_init_worker,
-                               initargs=(make_worker,))
-    finished = False
-    try:
-        futures = {pool.submit(_run_in_worker, shard): shard for shard in shards}
-        for future in as_completed(futures):
-            yield futures.pop(future), future.result()  # popped: a kept future would keep its result
-        finished = True
-    finally:
+    def _pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(self.make_worker,))
+
+    def _submit(self, lane: int, shard: Shard, running: dict[Future[Any], tuple[int, Shard]]) -> None:
+        running[self.pools[lane].submit(_run_in_worker, shard)] = (lane, shard)
+
+    def _close(self, finished: bool) -> None:
+        """Lanes that did their shards let the workers exit on their own, running their exit hooks;
+        left early (Ctrl-C, a failed consumer) they kill them, as ``multiprocessing.Pool`` did,
+        instead of waiting for their shards (an interrupted scrub took ~9 s to stop)."""
         if not finished:  # Python 3.14's terminate_workers(); until then the executor's own table
-            for process in list((pool._processes or {}).values()):
-                process.kill()
-        pool.shutdown(wait=True, cancel_futures=True)
+            for pool in self.pools:
+                for process in list((pool._processes or {}).values()):
+                    process.kill()
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _ray_init(workers: int) -> None:
@@ -150,9 +187,13 @@ def run_ray(make_worker: Callable[[], Worker], shards: list[Shard], workers: int
         yield pickle.loads(row["result"])
 
 
-def run(engine: str, make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[Any]:
+def run(engine: str, make_worker: Callable[[], Worker], shards: list[Shard], workers: int, lost: Lost) -> Iterator[Any]:
+    """One result per shard, in completion order; ``lost`` stands in for a shard whose local worker
+    process kept dying (Ray restarts its actors itself)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}")
     if not shards:
         return iter(())
-    return (run_ray if engine == "ray" else run_local)(make_worker, shards, workers)
+    if engine == "ray":
+        return run_ray(make_worker, shards, workers)
+    return run_local(make_worker, shards, workers, lost)

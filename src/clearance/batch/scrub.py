@@ -5,7 +5,8 @@ finished shards are checkpointed, so a killed run resumes where it stopped and e
 same clean copy and manifest. A record's verdict is ``Screener.screen_items``: its caption
 through prompt screening, its media through media screening, the strictest action and all
 matches; removed and review records are audited. Anything that goes wrong with a whole shard
-fails closed: the shard is left out of the copy and reported, and the job goes on.
+fails closed, a worker process that keeps dying on it included: the shard is left out of the copy
+and reported, and the job goes on.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from clearance.audit import AuditLog, audited_error
 from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
 from clearance.batch.formats import format_for
 from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
+from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.verdict import Action, Verdict
 
@@ -108,9 +111,27 @@ class ShardWorker:
                            rows)
 
     def _failed(self, shard: Shard, exc: Exception) -> ShardResult:
-        verdict = self.screener.error_verdict(f"shard failed: {type(exc).__name__}: {exc}",
-                                              item_id=f"{shard.id}#shard")
-        return ShardResult(shard.id, 0, 0, 1, 1, [manifest.row(verdict, shard.id)], failed=True)
+        return failed_shard(self.screener.audit, shard, f"{type(exc).__name__}: {exc}")
+
+
+def failed_shard(audit: AuditLog, shard: Shard, error: str) -> ShardResult:
+    """A shard left out of the copy: one audited ``review`` row, ``<shard>#shard``, says why."""
+    verdict = audited_error(audit, f"shard failed: {error}", f"{shard.id}#shard")
+    return ShardResult(shard.id, 0, 0, 1, 1, [manifest.row(verdict, shard.id)], failed=True)
+
+
+class LostShards:
+    """Records, in the job's own process, a shard whose worker processes kept dying on it (a record
+    that crashes native code, say): a failed shard like any other, which ``--resume`` tries again."""
+
+    def __init__(self, job: ScrubJob) -> None:
+        self.audit = AuditLog(session_factory(Home.resolve(job.home_root, job.database_url).database_url))
+        self.checkpoints = Checkpoints(job.state_dir)
+
+    def __call__(self, shard: Shard, reason: str) -> ShardResult:
+        result = failed_shard(self.audit, shard, reason)
+        self.checkpoints.mark_done(shard.id, asdict(result))
+        return result
 
 
 @dataclass
@@ -163,7 +184,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
         todo = [s for s in shards if not checkpoints.is_done(s.id)]
         summary = ScrubSummary(shards=len(shards), shards_resumed=len(shards) - len(todo))
         start = time.perf_counter()
-        for result in engines.run(engine, partial(ShardWorker, job), todo, workers):
+        for result in engines.run(engine, partial(ShardWorker, job), todo, workers, LostShards(job)):
             summary.items_this_run += result.items
             if on_shard:
                 on_shard(result, len(todo))

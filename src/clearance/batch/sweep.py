@@ -25,11 +25,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from clearance.audit import AuditLog
+from clearance.audit import AuditLog, audited_error
 from clearance.batch import engines
 from clearance.batch.formats import folder
 from clearance.batch.items import Shard
 from clearance.batch.joblock import held
+from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text
@@ -104,11 +105,13 @@ class SweepSummary:
 @dataclass(frozen=True)
 class Screened:
     """One swept file's verdict. ``movable`` is False for a file that could not be opened: it is
-    never moved, whatever its verdict says."""
+    never moved, whatever its verdict says. ``retry`` marks a file no worker could screen: it is kept
+    and not noted as screened, so ``--resume`` tries it again."""
 
     key: str
     verdict: Verdict
     movable: bool
+    retry: bool = False
 
 
 class ChunkScreener:
@@ -125,6 +128,18 @@ class ChunkScreener:
         items = list(folder.read(self.root, chunk))  # records name their files; nothing is read whole
         verdicts = self.screener.screen_items(items)
         return [Screened(item.key, verdict, bool(item.media)) for item, verdict in zip(items, verdicts, strict=True)]
+
+
+class LostFiles:
+    """Records, in the sweeping process, the files of a chunk whose worker processes kept dying on
+    it (a file that crashes native code, say): each gets an audited error verdict and stays where it is."""
+
+    def __init__(self, home: Home) -> None:
+        self.audit = AuditLog(session_factory(home.database_url))
+
+    def __call__(self, chunk: Shard, reason: str) -> list[Screened]:
+        return [Screened(key, audited_error(self.audit, f"not screened: {reason}", key), movable=False, retry=True)
+                for key in json.loads(chunk.source)]
 
 
 def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_review: bool = False,
@@ -152,7 +167,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
         screen = partial(ChunkScreener, root, str(home.root), home.database_url)
         with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
-            for screened in engines.run("local", screen, chunks, workers):
+            for screened in engines.run("local", screen, chunks, workers, LostFiles(home)):
                 statuses = [_decide(root, qdir, one, flagged, ledger, scanned) for one in screened]
                 summary.scanned += len(screened)
                 summary.errors += sum(one.verdict.error is not None for one in screened)
@@ -164,12 +179,14 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
 
 def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], ledger: Ledger,
             scanned: TextIO) -> str:
-    """Quarantine a flagged file, or note it as screened and kept (what ``--resume`` skips)."""
+    """Quarantine a flagged file, or keep it, noted as screened (what ``--resume`` skips) unless it
+    was not screened at all."""
     if screened.movable and screened.verdict.action in flagged:
         _quarantine(root, qdir, screened.key, screened.verdict, ledger)
         return "quarantined"
-    scanned.write(screened.key + "\n")
-    scanned.flush()
+    if not screened.retry:
+        scanned.write(screened.key + "\n")
+        scanned.flush()
     return "kept"
 
 
