@@ -56,9 +56,11 @@ def make_dying_worker() -> engines.Worker:
     return dies_on_poison
 
 
-def test_a_shard_that_kills_its_worker_every_time_is_lost_alone() -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_shard_that_kills_its_worker_every_time_is_lost_alone(workers: int) -> None:
     """Each try of the poison shard kills a worker process; after ``ATTEMPTS`` it is reported lost, in
-    the job's process, and every other shard's result still comes, each once."""
+    the job's process, and every other shard's result still comes, each once. One worker is a
+    process of its own too: the poison once killed the job itself (here, the test process)."""
     shards = [Shard(f"s{i}", "poison" if i == 3 else "") for i in range(8)]
     lost: list[tuple[str, str]] = []
 
@@ -66,7 +68,7 @@ def test_a_shard_that_kills_its_worker_every_time_is_lost_alone() -> None:
         lost.append((shard.id, reason))
         return f"lost {shard.id}"
 
-    results = list(engines.run_local(make_dying_worker, shards, workers=2, lost=record))
+    results = list(engines.run_local(make_dying_worker, shards, workers=workers, lost=record))
     assert sorted(results) == sorted([f"s{i}" for i in range(8) if i != 3] + ["lost s3"])
     assert lost == [("s3", f"the worker process screening it died {engines.ATTEMPTS} times (a crash in native code, "
                            "or out of memory)")]

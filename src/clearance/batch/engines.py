@@ -1,14 +1,15 @@
-"""Where shards run: in this process, in a pool of local worker processes, or on Ray Data.
+"""Where shards run: in local worker processes, or on Ray Data.
 
 An engine knows nothing about screening: it gets a picklable ``make_worker`` factory (called
 once per worker process or Ray actor, so models and indexes load once each) and yields one
 result per shard, in completion order. Every engine runs the text model on one thread (its
-default, ``text.embedder.default_threads``), and a pool of N workers runs everything on one
-thread per worker (see ``_one_thread``); a single in-process worker spreads images over the
-cores instead (``clearance.parallel``, which does not change any score). Ray is imported only
-when asked for. A local worker process that dies (the kernel's out-of-memory killer, a crash in
-native code) does not hang the job: its shard runs again in a new process, and a shard that keeps
-killing its worker is reported lost while the job goes on (``_Lanes``).
+default, ``text.embedder.default_threads``), and N local workers run everything on one thread
+each (see ``ONE_THREAD``); a single local worker spreads images over the cores instead
+(``clearance.parallel``, which does not change any score). Ray is imported only when asked for.
+Even one worker is a process of its own, not the job's: a worker process that dies (the
+kernel's out-of-memory killer, a crash in native code) does not end or hang the job; its shard
+runs again in a new process, and a shard that keeps killing its worker is reported lost while
+the job goes on (``_Lanes``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ from clearance.batch.items import Shard
 
 ENGINES = ("local", "ray")
 ONE_THREAD = {"CLEARANCE_TEXT_THREADS": "1", "CLEARANCE_MEDIA_THREADS": "1"}
+"""Each of N workers runs on one thread: N workers fill N cores. The text model runs on one thread in
+every engine, so every engine computes the same floats (its thread count changes summation order,
+which can flip a score sitting on a threshold); image work is split the same way at any count."""
 ATTEMPTS = 3
 """Worker processes a shard may see die under it before it is given up as lost (``_Lanes``)."""
 Worker = Callable[[Shard], Any]
@@ -52,20 +56,13 @@ def die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def _one_thread() -> None:
-    """One thread per worker: N workers fill N cores. The text model runs on one thread in every
-    engine, so every engine computes the same floats (its thread count changes summation order,
-    which can flip a score sitting on a threshold); image work is split the same way at any count."""
-    for key, value in ONE_THREAD.items():
-        os.environ.setdefault(key, value)
-
-
-def _init_worker(make_worker: Callable[[], Worker]) -> None:
+def _init_worker(make_worker: Callable[[], Worker], env: dict[str, str]) -> None:
     """Build the worker; a failure is kept and raised by the first task, so the job stops with its
     reason: an initializer that raises would break the pool, which reads as a worker that died."""
     global _worker, _worker_error
     die_with_parent()
-    _one_thread()
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
     try:
         _worker = make_worker()
     except Exception as exc:
@@ -79,11 +76,8 @@ def _run_in_worker(shard: Shard) -> Any:
 
 
 def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: int, lost: Lost) -> Iterator[Any]:
-    if workers <= 1:
-        worker = make_worker()
-        yield from (worker(shard) for shard in shards)
-        return
-    yield from _Lanes(make_worker, min(workers, len(shards)), lost).run(shards)
+    env = ONE_THREAD if workers > 1 else {}
+    yield from _Lanes(make_worker, max(1, min(workers, len(shards))), lost, env).run(shards)
 
 
 class _Lanes:
@@ -94,8 +88,8 @@ class _Lanes:
     each time stopped the whole job. Workers that die ``ATTEMPTS`` times per lane in a row with no
     shard finished in between stop the job (``WorkerDied``): that is the machine, not the data."""
 
-    def __init__(self, make_worker: Callable[[], Worker], lanes: int, lost: Lost) -> None:
-        self.make_worker, self.lanes, self.lost = make_worker, lanes, lost
+    def __init__(self, make_worker: Callable[[], Worker], lanes: int, lost: Lost, env: dict[str, str]) -> None:
+        self.make_worker, self.lanes, self.lost, self.env = make_worker, lanes, lost, env
         self.pools: list[ProcessPoolExecutor] = []
 
     def run(self, shards: list[Shard]) -> Iterator[Any]:
@@ -138,7 +132,7 @@ class _Lanes:
 
     def _pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                   initargs=(self.make_worker,))
+                                   initargs=(self.make_worker, self.env))
 
     def _submit(self, lane: int, shard: Shard, running: dict[Future[Any], tuple[int, Shard]]) -> None:
         running[self.pools[lane].submit(_run_in_worker, shard)] = (lane, shard)
