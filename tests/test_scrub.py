@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
 from clearance.batch.engines import ATTEMPTS
+from clearance.batch.flight import LEFT_OUT
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.home import Home
@@ -436,6 +437,38 @@ def test_a_shard_that_keeps_killing_its_worker_is_reported_and_the_rest_finishes
     assert strip == [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(manifest)]
     for ref_tar in sorted((tmp_path / "ref_out").glob("*.tar")):
         assert ref_tar.read_bytes() == (tmp_path / "out" / ref_tar.name).read_bytes()
+
+
+def test_a_record_that_kills_every_worker_screening_it_is_left_out_alone(registered_home: Home,
+                                                                        tmp_path: Path) -> None:
+    """One worker (the default) is a process of its own, and every worker process that opens one
+    video of a folder dataset is killed with ``SIGKILL``, as a crash in native code would end it. The
+    retry screens the shard one record at a time, noting each first, so the next try knows the
+    video and leaves it out as a review row with an error; every other record of its shard is
+    screened, and the clean copy and manifest are the uninterrupted run's but for the video."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for key, image, caption, _ in dataset_items(4, 8):
+        (src / f"{key}.jpg").write_bytes(image)
+        (src / f"{key}.txt").write_text(caption)
+    video = sorted((DATA / "video" / "distractors").glob("*.mp4"))[0]
+    (src / "clip.mp4").write_bytes(video.read_bytes())
+    (src / "clip.txt").write_text("a short clip")
+    scrub(registered_home, src, tmp_path / "ref_out", tmp_path / "ref.parquet")
+    manifest = tmp_path / "m.parquet"
+    args = ["scrub", str(src), "--out", str(tmp_path / "out"), "--manifest", str(manifest),
+            "--home", str(registered_home.root), "--json"]
+    run = run_killing_workers(args, lambda pid: holding(pid, (src / "clip.mp4").resolve()))
+    assert run.returncode == 0, run.err
+    assert len(run.killed) == 2 and json.loads(run.out.strip().splitlines()[-1])["failed shards"] == 0
+    rows = {r["key"]: r for r in manifest_rows(manifest)}
+    assert rows.pop("clip.mp4")["error"] == LEFT_OUT
+    strip = [{k: v for k, v in r.items() if k != "audit_id"} for r in manifest_rows(tmp_path / "ref.parquet")]
+    assert [{k: v for k, v in r.items() if k != "audit_id"} for r in rows.values()] == strip
+    ref = {p.name: p.read_bytes() for p in (tmp_path / "ref_out").iterdir()}
+    assert {"clip.mp4", "clip.txt"} <= set(ref)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == {
+        name: data for name, data in ref.items() if not name.startswith("clip.")}
 
 
 def test_workers_that_keep_dying_stop_the_job_with_a_way_on(registered_home: Home, tmp_path: Path) -> None:

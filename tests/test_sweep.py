@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from clearance.audit import AuditLog
 from clearance.batch import sweep as sweep_module
 from clearance.batch.engines import ATTEMPTS
+from clearance.batch.flight import LEFT_OUT
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.db.tables import AuditEntry
@@ -226,35 +227,61 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
     assert outcomes[0][4] == ["b/clean.jpg", "c/broken.jpg", "c/clean.jpg"]
 
 
-def test_files_whose_worker_keeps_dying_stay_unscreened_and_resume_screens_them(registered_home: Home,
-                                                                               tmp_path: Path) -> None:
-    """Every worker process that opens one video is killed with ``SIGKILL`` (as a crash in native code
-    would end it): after ``ATTEMPTS`` tries its chunk's files (all three: one chunk) get audited error
-    verdicts and stay where they are, not noted as screened, and the sweep ends; ``--resume``
-    (nothing killed) screens them."""
-    video = DATA / "video" / "distractors" / sorted(p.name for p in (DATA / "video" / "distractors").iterdir())[0]
+def _poisoned_store(root: Path) -> tuple[Path, Path]:
+    """A copy, a clean picture and a video (the file a test makes fatal to the workers that open it)."""
+    video = sorted((DATA / "video" / "distractors").glob("*.mp4"))[0]
     store = _store_with({"a/copy.jpg": IMAGES / "copies" / "ref_003_crop.jpg",
-                         "a/clean.jpg": IMAGES / "distractors" / "dis_004.jpg", f"b/{video.name}": video},
-                        tmp_path / "outputs")
-    poison, q = (store / "b" / video.name).resolve(), tmp_path / "quarantine"
+                         "a/clean.jpg": IMAGES / "distractors" / "dis_004.jpg", f"b/{video.name}": video}, root)
+    return store, (store / "b" / video.name).resolve()
+
+
+def _audited_errors(home: Home, marker: str) -> list[str]:
+    """The errors of the audited verdicts that say ``marker`` (the workers also audit the copy's block
+    before each death, and other tests of the module audit errors of their own)."""
+    with session_factory(home.database_url)() as session:
+        return sorted(json.loads(p)["error"] for p in session.scalars(select(AuditEntry.payload)) if marker in p)
+
+
+def test_a_file_that_kills_every_worker_screening_it_is_left_out_alone(registered_home: Home, tmp_path: Path) -> None:
+    """Every worker process that opens one video is killed with ``SIGKILL``, as a crash in native code
+    would end it. The retry screens the chunk one file at a time, noting each first, so the next
+    try knows the video and leaves it out, kept and reported with an audited error, while the
+    other files of its chunk are screened: the copy is quarantined."""
+    store, poison = _poisoned_store(tmp_path / "outputs")
+    q = tmp_path / "quarantine"
     args = ["sweep", str(store), "--quarantine", str(q), "--workers", "2", "--home", str(registered_home.root),
             "--json"]
     run = run_killing_workers(args, lambda pid: holding(pid, poison))
     assert run.returncode == 0, run.err
     summary = json.loads(run.out.strip().splitlines()[-1])
+    assert len(run.killed) == 2 and summary["errors"] == 1 and summary["quarantined"] == 1
+    assert sorted(_contents(store)) == ["a/clean.jpg"] and poison.exists() and (q / "a" / "copy.jpg").exists()
+    assert _audited_errors(registered_home, "left out unscreened") == [LEFT_OUT]
+    assert AuditLog(session_factory(registered_home.database_url)).verify().ok
+
+
+def test_files_whose_worker_keeps_dying_stay_unscreened_and_resume_screens_them(registered_home: Home,
+                                                                               tmp_path: Path) -> None:
+    """Every worker process is killed as it appears (one chunk, so one lane): after ``ATTEMPTS`` tries
+    the chunk's three files get audited error verdicts and stay where they are, not noted as
+    screened, and the sweep ends; ``--resume`` (nothing killed) screens them."""
+    store, _ = _poisoned_store(tmp_path / "outputs")
+    q = tmp_path / "quarantine"
+    args = ["sweep", str(store), "--quarantine", str(q), "--workers", "2", "--home", str(registered_home.root),
+            "--json"]
+    run = run_killing_workers(args, lambda pid: True)
+    assert run.returncode == 0, run.err
+    summary = json.loads(run.out.strip().splitlines()[-1])
     assert len(run.killed) == ATTEMPTS and summary["errors"] == 3 and summary["quarantined"] == 0
-    assert sorted(_contents(store)) == ["a/clean.jpg", "a/copy.jpg"] and poison.exists()
+    assert sorted(_contents(store)) == ["a/clean.jpg", "a/copy.jpg"]
     assert (q / "scanned.txt").read_text() == ""
-    sessions = session_factory(registered_home.database_url)
-    with sessions() as session:  # the workers audited the copy's block too, before each death
-        errors = [json.loads(p)["error"] for p in session.scalars(select(AuditEntry.payload)) if "not screened" in p]
-    assert sorted(errors) == [f"not screened: the worker process screening it died {ATTEMPTS} times (a crash in "
-                              "native code, or out of memory)"] * 3
-    assert AuditLog(sessions).verify().ok
+    assert _audited_errors(registered_home, "not screened") == [
+        f"not screened: the worker process screening it died {ATTEMPTS} times (a crash in native code, or out of "
+        "memory)"] * 3
+    assert AuditLog(session_factory(registered_home.database_url)).verify().ok
     resumed = runner.invoke(app, [*args[:-3], "--resume", "--home", str(registered_home.root), "--json"])
     assert json.loads(resumed.output.strip().splitlines()[-1])["quarantined"] == 1
-    assert (q / "a" / "copy.jpg").exists() and sorted((q / "scanned.txt").read_text().split()) == [
-        "a/clean.jpg", f"b/{video.name}"]
+    assert (q / "a" / "copy.jpg").exists() and len((q / "scanned.txt").read_text().split()) == 2
 
 
 def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(registered_home: Home,

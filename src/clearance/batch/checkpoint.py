@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from clearance.batch import flight
 from clearance.safe_text import json_text
 
 
@@ -28,6 +29,7 @@ class Checkpoints:
         self.state_dir = state_dir
         self.done_dir = state_dir / "done"
         self.staging_dir = state_dir / "staging"
+        self.flight_dir = state_dir / "flight"
         self.job_file = state_dir / "job.json"
 
     def prepare(self, resume: bool, job: dict[str, Any]) -> None:
@@ -45,6 +47,7 @@ class Checkpoints:
         self.job_file.write_text(json.dumps(job, sort_keys=True), encoding="utf-8")
         shutil.rmtree(self.staging_dir, ignore_errors=True)
         self.staging_dir.mkdir(parents=True)
+        flight.clear(self.flight_dir)
 
     def is_done(self, shard_id: str) -> bool:
         path = self.done_dir / f"{shard_id}.json"

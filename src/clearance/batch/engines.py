@@ -21,10 +21,11 @@ import os
 import pickle
 import signal
 import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from typing import Any
 
 from clearance.batch.items import Shard
@@ -93,7 +94,7 @@ class _Lanes:
         self.pools: list[ProcessPoolExecutor] = []
 
     def run(self, shards: list[Shard]) -> Iterator[Any]:
-        queue, attempts, deaths = deque(shards), Counter[str](), 0
+        queue, deaths = deque(shards), 0
         running: dict[Future[Any], tuple[int, Shard]] = {}
         finished = False
         try:
@@ -108,26 +109,26 @@ class _Lanes:
                         yield future.result()
                         deaths = 0
                     except BrokenProcessPool:
-                        deaths, attempts[shard.id] = deaths + 1, attempts[shard.id] + 1
-                        yield from self._after_death(lane, shard, attempts[shard.id], deaths, queue)
+                        deaths += 1
+                        yield from self._after_death(lane, replace(shard, attempt=shard.attempt + 1), deaths, queue)
                     if queue:
                         self._submit(lane, queue.popleft(), running)
             finished = True
         finally:
             self._close(finished)
 
-    def _after_death(self, lane: int, shard: Shard, attempts: int, deaths: int, queue: deque[Shard]) -> Iterator[Any]:
+    def _after_death(self, lane: int, shard: Shard, deaths: int, queue: deque[Shard]) -> Iterator[Any]:
         if deaths > ATTEMPTS * self.lanes:
             raise WorkerDied(f"worker processes died {deaths} times in a row (out of memory?); the shards they "
                              f"finished are kept: run again with --resume to go on")
         self.pools[lane].shutdown(wait=False)
         self.pools[lane] = self._pool()
-        if attempts < ATTEMPTS:
+        if shard.attempt < ATTEMPTS:
             log.warning("a worker process died on shard %s; running it again in a new process", shard.id)
-            queue.appendleft(shard)
+            queue.appendleft(shard)  # knowing its attempt, the worker can find the record it died on
         else:
-            log.warning("a worker process died on shard %s %d times; going on without it", shard.id, attempts)
-            yield self.lost(shard, f"the worker process screening it died {attempts} times (a crash in native "
+            log.warning("a worker process died on shard %s %d times; going on without it", shard.id, shard.attempt)
+            yield self.lost(shard, f"the worker process screening it died {shard.attempt} times (a crash in native "
                                    "code, or out of memory)")
 
     def _pool(self) -> ProcessPoolExecutor:

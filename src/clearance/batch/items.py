@@ -43,3 +43,4 @@ class Shard:
 
     id: str  # stable and filesystem-safe; orders the manifest
     source: str  # what the format module needs to read it (a path, a row range)
+    attempt: int = 0  # worker processes that died on it so far (``batch/flight``)

@@ -21,6 +21,7 @@ from typing import Any
 from clearance.audit import AuditLog, audited_error
 from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
+from clearance.batch.flight import FlightLog
 from clearance.batch.formats import format_for
 from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
@@ -89,7 +90,7 @@ class ShardWorker:
                 keys.append(item.key)
                 yield item
 
-        verdicts = list(self.screener.screen_items(records()))
+        verdicts = list(FlightLog(self.checkpoints.flight_dir, shard).screen(self.screener, records()))
         return list(zip(keys, verdicts, strict=True))
 
     def _scrub(self, shard: Shard) -> ShardResult:

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from clearance.audit import AuditLog, audited_error
-from clearance.batch import engines
+from clearance.batch import engines, flight
+from clearance.batch.flight import FlightLog
 from clearance.batch.formats import folder
 from clearance.batch.items import Shard
 from clearance.batch.joblock import held
@@ -39,6 +40,8 @@ from clearance.verdict import Action, Verdict
 LEDGER = "ledger.jsonl"
 META = "sweep.json"
 LOCK = "sweep.lock"
+FLIGHT = "flight"
+"""Where workers note the file they are screening on a retry (``batch/flight``)."""
 SCANNED = "scanned.txt"
 """Keys screened and left in place, so ``--resume`` does not screen them again."""
 CHUNK = 64
@@ -118,15 +121,16 @@ class ChunkScreener:
     """Screens chunks of a sweep's files; one per worker process (its Screener loads models and
     indexes once). It moves nothing: only the sweeping process touches the files and the ledger."""
 
-    def __init__(self, root: Path, home_root: str, database_url: str) -> None:
+    def __init__(self, root: Path, qdir: Path, home_root: str, database_url: str) -> None:
         from clearance.screening import Screener  # models load in the worker, not the parent
 
         self.root = root
+        self.flight_dir = qdir / FLIGHT
         self.screener = Screener(Home.resolve(home_root, database_url))
 
     def __call__(self, chunk: Shard) -> list[Screened]:
         items = list(folder.read(self.root, chunk))  # records name their files; nothing is read whole
-        verdicts = self.screener.screen_items(items)
+        verdicts = FlightLog(self.flight_dir, chunk).screen(self.screener, items)
         return [Screened(item.key, verdict, bool(item.media)) for item, verdict in zip(items, verdicts, strict=True)]
 
 
@@ -165,7 +169,8 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         todo = [key for key in keys if key not in done]
         summary = SweepSummary(skipped=len(keys) - len(todo))
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
-        screen = partial(ChunkScreener, root, str(home.root), home.database_url)
+        screen = partial(ChunkScreener, root, qdir, str(home.root), home.database_url)
+        flight.clear(qdir / FLIGHT)
         with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
             for screened in engines.run("local", screen, chunks, workers, LostFiles(home)):
                 statuses = [_decide(root, qdir, one, flagged, ledger, scanned) for one in screened]
