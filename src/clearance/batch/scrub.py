@@ -4,9 +4,10 @@ Shards are processed independently (see ``engines``), each worker with its own `
 finished shards are checkpointed, so a killed run resumes where it stopped and ends with the
 same clean copy and manifest. A record's verdict is ``Screener.screen_items``: its caption
 through prompt screening, its media through media screening, the strictest action and all
-matches; removed and review records are audited. Anything that goes wrong with a whole shard
-fails closed, a worker process that keeps dying on it included: the shard is left out of the copy
-and reported, and the job goes on.
+matches; removed and review records are audited. A record that kills every worker process
+screening it is found and left out alone (``batch/flight``). Anything that goes wrong with a whole
+shard fails closed, a worker process that keeps dying on it included: the shard is left out of the
+copy and reported, and the job goes on.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ record per file to the audit log — the record a rights holder asks for. A file
 read gets an audited error verdict and stays where it is; the sweep goes on. Files are screened
 in chunks of ``CHUNK`` by ``--workers`` processes (``batch/engines``, as scrub's shards are), each
 chunk several files at a time (``Screener.screen_items``); the sweeping process alone moves files
-and writes the ledger, chunk by chunk as chunks finish.
+and writes the ledger, chunk by chunk as chunks finish. A file that kills every worker process
+screening it is found and left in place, unscreened and reported (``batch/flight``).
 """
 
 from __future__ import annotations
