@@ -83,8 +83,9 @@ def run_local(make_worker: Callable[[], Worker], shards: list[Shard], workers: i
 
 class _Lanes:
     """N lanes, each a pool of one spawned worker process running one shard at a time, so a worker
-    that dies names the shard it died on: that shard alone runs again, in a new process, and after
-    ``ATTEMPTS`` deaths it is ``lost`` and the job goes on. A pool of N workers (as before
+    that dies names the shard it died on: that shard alone runs again, in a new process, told its
+    ``attempt`` (so its worker can find and leave out the record it died on: ``batch/flight``), and
+    after ``ATTEMPTS`` deaths it is ``lost`` and the job goes on. A pool of N workers (as before
     2026-12-06) could only run every unfinished shard again, so a record that crashed native code
     each time stopped the whole job. Workers that die ``ATTEMPTS`` times per lane in a row with no
     shard finished in between stop the job (``WorkerDied``): that is the machine, not the data."""
