@@ -119,7 +119,7 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes7", (23, 34, 34, 1, 1, 1)),
     ("probes8", (28, 35, 34, 1, 2, 2)),
     ("probes9", (29, 34, 35, 1, 5, 1)),
-    ("probes10", (28, 35, 35, 1, 4, 1)),
+    ("probes10", (29, 35, 35, 1, 4, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
@@ -265,6 +265,8 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("Wensday at the beach", "wednesday", True),  # a misspelling frequent enough to be counted
         ("stranger things fan art", "stranger-things", True),  # several words, asked for: lower case is how people type
         ("a stranger things poster for my bedroom", "stranger-things", True),
+        ("my family as stranger things characters", "stranger-things", True),  # "characters" asks as "character" does
+        ("my family as original characters in a strange town", "stranger-things", False),
         ("stranger things in the attic at night", "stranger-things", False),  # several everyday words, not asked for
         ("eleven fan art", "stranger-things", False),  # one everyday word needs its capital as well
         ("Hopper on a comic book cover", "stranger-things", True),  # comics are a work's material too

@@ -75,7 +75,7 @@ from clearance.text.normalize import UNSPACED, Token, content_tokens, normalise,
 from clearance.verdict import Match
 
 CUES = re.compile(
-    r"\b(fan ?art|cosplay|(?<!original )character|official|episode|season|series|movie|"
+    r"\b(fan ?art|cosplay|(?<!original )characters?|official|episode|season|series|movie|"
     r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
     r"franchise|poster|wallpaper|"
     r"plush|figurine|(?:action|vinyl|collectible|pvc|resin|anime) figure|minifig(?:ure)?|funko|lego|merch|costume|"
@@ -204,7 +204,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "32"
+    version = "33"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
