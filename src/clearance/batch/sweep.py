@@ -122,11 +122,11 @@ class ChunkScreener:
     """Screens chunks of a sweep's files; one per worker process (its Screener loads models and
     indexes once). It moves nothing: only the sweeping process touches the files and the ledger."""
 
-    def __init__(self, root: Path, qdir: Path, home_root: str, database_url: str) -> None:
+    def __init__(self, root: Path, flight_dir: Path, home_root: str, database_url: str) -> None:
         from clearance.screening import Screener  # models load in the worker, not the parent
 
         self.root = root
-        self.flight_dir = qdir / FLIGHT
+        self.flight_dir = flight_dir
         self.screener = Screener(Home.resolve(home_root, database_url))
 
     def __call__(self, chunk: Shard) -> list[Screened]:
@@ -170,8 +170,9 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         todo = [key for key in keys if key not in done]
         summary = SweepSummary(skipped=len(keys) - len(todo))
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
-        screen = partial(ChunkScreener, root, qdir, str(home.root), home.database_url)
-        flight.clear(qdir / FLIGHT)
+        flight_dir = qdir / FLIGHT
+        flight.clear(flight_dir)
+        screen = partial(ChunkScreener, root, flight_dir, str(home.root), home.database_url)
         with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
             for screened in engines.run("local", screen, chunks, workers, LostFiles(home)):
                 statuses = [_decide(root, qdir, one, flagged, ledger, scanned) for one in screened]
