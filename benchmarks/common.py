@@ -102,7 +102,7 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-VECTOR_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+VECTOR_FEATURES = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_int8", "amx_bf16")
 """Instruction sets that decide how fast the int8 sentence model runs. The same code took 0.9 ms per
 MiniLM pass on the fastest machine these benchmarks have met and 4-5 ms on an AMD EPYC with AVX2
 alone (2026-12-02): more than a benchmark's run-to-run spread, so each result says which it had."""
@@ -111,7 +111,9 @@ alone (2026-12-02): more than a benchmark's run-to-run spread, so each result sa
 def machine() -> dict[str, Any]:
     """What the figures were measured on, so runs on different machines can be told apart: the
     CPU, its vector instruction sets, and two reference speeds taken now (a MiniLM pass on one
-    thread, for model-bound figures; a fixed pure-Python loop, for the rest)."""
+    thread, for model-bound figures; a fixed pure-Python loop, for the rest), and the runtime that
+    runs SSCD on queries here (``media.sscd_runtime``: bfloat16 only on some processors)."""
+    from clearance.media.sscd_runtime import query_label
     from clearance.text.embedder import TextEmbedder
 
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
@@ -131,7 +133,7 @@ def machine() -> dict[str, Any]:
     return {"cpus": os.cpu_count(), "cpu": field.get("model name", platform.processor()),
             "vector": [f for f in VECTOR_FEATURES if f in flags], "python": platform.python_version(),
             "minilm_pass_ms": round(float(np.median(passes[5:])) * 1000, 3),
-            "python_loop_ms": round((time.perf_counter() - start) * 1000, 1)}
+            "python_loop_ms": round((time.perf_counter() - start) * 1000, 1), "sscd_queries": query_label()}
 
 
 def write_result(name: str, result: dict[str, Any], smoke: bool) -> Path:

@@ -238,8 +238,10 @@ def machine_line(m: dict) -> list[str]:
     """The machine a result was measured on (results written before ``common.machine`` have none)."""
     if "minilm_pass_ms" not in m:
         return []
+    runtime = f"; queries' SSCD passes ran in {m['sscd_queries']}" if "sscd_queries" in m else ""
     return [f"Machine: {m['cpu']} ({', '.join(m['vector']) or 'no AVX2'}), {m['cpus']} CPUs; at the end of the run "
-            f"a MiniLM pass took {m['minilm_pass_ms']} ms and the reference Python loop {m['python_loop_ms']} ms.\n"]
+            f"a MiniLM pass took {m['minilm_pass_ms']} ms and the reference Python loop {m['python_loop_ms']} ms"
+            f"{runtime}.\n"]
 
 
 def tables(level: str) -> str:

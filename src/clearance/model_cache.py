@@ -73,15 +73,21 @@ def _process_scratch() -> Path:
 
 def cached_session(name: str, build: Build, options: ort.SessionOptions,
                    disabled_optimizers: tuple[str, ...] = ()) -> ort.InferenceSession:
-    """A CPU session on the cached file ``name``; a cached file that will not load (truncated,
-    damaged) is rebuilt once."""
+    """A CPU session on the cached file ``name`` (``cached_load``)."""
+    return cached_load(name, build, lambda path: open_session(path, options, disabled_optimizers))
+
+
+def cached_load[T](name: str, build: Build, load: Callable[[Path], T]) -> T:
+    """``load`` of the cached file ``name``; a cached file that will not load (truncated, damaged)
+    is rebuilt once. Runtimes raise their own exception types for a bad file, hence the broad
+    ``except``."""
     path = cached_model(name, build)
     try:
-        return open_session(path, options, disabled_optimizers)
-    except Exception as exc:  # ONNX Runtime raises its own exception types for a bad file
+        return load(path)
+    except Exception as exc:
         log.warning("cached model %s does not load (%s); rebuilding it", path, exc)
         path.unlink(missing_ok=True)
-        return open_session(cached_model(name, build), options, disabled_optimizers)
+        return load(cached_model(name, build))
 
 
 def open_session(path: Path, options: ort.SessionOptions,

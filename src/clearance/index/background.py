@@ -68,7 +68,7 @@ def build(paths: list[Path], model: str) -> tuple[np.ndarray, list[str]]:
     from clearance.media.sscd import SscdEmbedder, shared_embedder
     from clearance.media.views import reference_views
 
-    embedder = shared_embedder(model)
+    embedder = shared_embedder(model, exact=True)
     rows, digests = [], []
     for path in paths:
         frames = decode_frames(Content(kind="image", path=path))

@@ -23,6 +23,7 @@ from clearance.content import Content
 from clearance.index.background import BackgroundNormaliser, load_background
 from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
+from clearance.media import sscd_runtime
 from clearance.media.image_decode import decode_frames, frames_of
 from clearance.media.sscd import SscdEmbedder, shared_embedder, squares_of
 from clearance.media.views import framed_picture, query_crops, reference_views
@@ -51,9 +52,10 @@ FINGERPRINTS = "3"
 alone (``version`` 4: the framed picture) leaves as they were."""
 
 
-def embed_views(images: list[Image.Image]) -> np.ndarray:
-    """SSCD descriptors of pictures (resized to the model's square input)."""
-    return shared_embedder(MODEL).embed_rgb([SscdEmbedder.prepare(im) for im in images])
+def embed_views(images: list[Image.Image], exact: bool = False) -> np.ndarray:
+    """SSCD descriptors of pictures (resized to the model's square input): ``exact`` for references,
+    fast for queries (``media.sscd_runtime``)."""
+    return shared_embedder(MODEL, exact).embed_rgb([SscdEmbedder.prepare(im) for im in images])
 
 
 class ImageSscd(SignalType):
@@ -73,13 +75,13 @@ class ImageSscd(SignalType):
     @staticmethod
     def _reference_vectors(ref: ReferenceView) -> np.ndarray:
         frames = decode_frames(Content(kind="image", path=ref.path))
-        return embed_views([view for frame in frames for _, view in reference_views(frame)])
+        return embed_views([view for frame in frames for _, view in reference_views(frame)], exact=True)
 
     def preload(self) -> None:
         shared_embedder(MODEL)
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "image.sscd_model": MODEL}
+        return {self.name: self.version, "image.sscd_model": MODEL, "image.sscd_runtime": sscd_runtime.query_label()}
 
     def match(self, content: Content) -> list[Match]:
         if not len(self.search):

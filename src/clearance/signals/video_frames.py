@@ -17,6 +17,7 @@ import numpy as np
 from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
+from clearance.media import sscd_runtime
 from clearance.media.image_decode import decode_frames
 from clearance.media.probe import MediaError
 from clearance.media.video_decode import SAMPLE_FPS, sample_video, video_of
@@ -60,10 +61,10 @@ class VideoFrames(SignalType):
             if video is None:
                 return np.zeros((0, 513), np.float32)
             pictures, times = video.frames, video.times
-        return np.hstack([np.array(times, np.float32)[:, None], embed_views(pictures)])
+        return np.hstack([np.array(times, np.float32)[:, None], embed_views(pictures, exact=True)])
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "video.sscd_model": MODEL}
+        return {self.name: self.version, "video.sscd_model": MODEL, "video.sscd_runtime": sscd_runtime.query_label()}
 
     def match(self, content: Content) -> list[Match]:
         video = video_of(content)

@@ -1,0 +1,123 @@
+"""Where an SSCD pass runs: exactly (ONNX Runtime, float32), or fast (OpenVINO, bfloat16).
+
+SSCD is ~40% of a scrubbed record's CPU. On processors with bfloat16 units (Intel AMX or
+AVX-512 BF16), OpenVINO runs a 288 px pass in 1.73 ms against ONNX Runtime's 4.34 ms on one
+thread, with descriptors at cosine 0.997 to the float32 ones (2026-12-06, the reference
+machine); OpenVINO in float32 is no faster than ONNX Runtime (4.55 ms), so processors without
+those units keep ONNX Runtime. The runtime is the processor's, so descriptors differ between
+machines by up to ~0.004 of cosine; therefore:
+
+- references and the shipped background are always embedded exactly, so a registry's
+  fingerprints are the same on every machine (``exact=True``);
+- queries (the content being screened) use the fast runtime where there is one, and each verdict
+  names it (``Runtime.label``, in the verdict's model versions);
+- ``CLEARANCE_SSCD_PRECISION=f32`` makes queries exact too (to reproduce a verdict made on a
+  machine without bfloat16, or to compare the two).
+
+OpenVINO's package imports its model converter, which starts a telemetry client that, unless a
+consent file in the user's home says no, writes files there and forks a process to send an event
+to Google Analytics, on import. Clearance uses no network at run time and needs no converter (it
+compiles the ONNX file directly), so ``_openvino`` blocks that one module before the import.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+import numpy as np
+import onnxruntime as ort
+
+from clearance.model_cache import open_session
+
+PRECISION_SETTING = "CLEARANCE_SSCD_PRECISION"
+"""``auto`` (the default: bfloat16 where the processor has it) or ``f32``."""
+
+
+class Runtime(Protocol):
+    label: str
+    """What computed the descriptors, e.g. ``onnxruntime-1.32.0-f32``: recorded with each verdict."""
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Descriptors (N, 512), not yet normalised, of a uint8 NHWC batch; safe to call from threads."""
+        ...
+
+
+class OrtRuntime:
+    """ONNX Runtime in float32, one thread per call (``clearance.parallel``); exact everywhere."""
+
+    def __init__(self, path: Path) -> None:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        self.session = open_session(path, options)
+        self.label = label(fast=False)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"image": batch})[0].astype(np.float32)
+
+
+class OpenVinoRuntime:
+    """OpenVINO in bfloat16. One stream of one thread per thread that calls it: with a single
+    stream, two threads' calls queue behind each other (521 passes/s against 984 with two
+    streams, 2026-12-06), and a stream of two threads spends two cores on one 288 px pass."""
+
+    def __init__(self, path: Path, streams: int) -> None:
+        config = {"INFERENCE_PRECISION_HINT": "bf16", "NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams,
+                  "ENABLE_CPU_PINNING": False}  # a scrub runs one process per core: pinning would stack them
+        self.compiled = _openvino().Core().compile_model(str(path), "CPU", config)
+        self.label = label(fast=True)
+        self._requests = threading.local()
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        request = getattr(self._requests, "request", None)
+        if request is None:
+            request = self._requests.request = self.compiled.create_infer_request()
+        return np.array(request.infer({0: batch})[0], dtype=np.float32)  # a copy: the request reuses its buffer
+
+
+@cache
+def fast_available() -> bool:
+    """Whether queries run in bfloat16 here: the setting allows it and OpenVINO finds bf16 units."""
+    if os.environ.get(PRECISION_SETTING, "auto") == "f32":
+        return False
+    try:
+        openvino = _openvino()
+    except ImportError:
+        return False
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def label(fast: bool) -> str:
+    """The name of a runtime and its precision, e.g. ``openvino-2026.4.1-bf16``."""
+    if fast:
+        return f"openvino-{_openvino().__version__.split('-')[0]}-bf16"
+    return f"onnxruntime-{ort.__version__}-f32"
+
+
+@cache
+def query_label() -> str:
+    """The label of the runtime queries use, known without loading a model (for model versions)."""
+    return label(fast_available())
+
+
+def open_runtime(path: Path, exact: bool, threads: int) -> Runtime:
+    """The runtime for the model file ``path``: float32 when ``exact`` or when the processor has no
+    bf16 units; else bfloat16 for ``threads`` threads calling it at once."""
+    if exact or not fast_available():
+        return OrtRuntime(path)
+    return OpenVinoRuntime(path, threads)
+
+
+def _openvino() -> ModuleType:
+    """OpenVINO (~0.13 s to import: only processes that screen images pay for it), without its model
+    converter and the telemetry that comes with it (see the module docstring)."""
+    sys.modules.setdefault("openvino.tools.ovc", None)  # a None entry makes that import fail, which
+    import openvino  # the package's __init__ catches (ImportError) and goes on without the converter
+
+    return openvino

@@ -1,0 +1,88 @@
+"""Queries run SSCD in bfloat16 where the processor has it, references always in float32, and a
+verdict names the runtime that computed its query side."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from clearance.home import Home
+from clearance.media import sscd_runtime
+from clearance.media.sscd import SscdEmbedder, served_model, shared_embedder
+from clearance.model_cache import cached_model
+from clearance.screening import Screener
+from clearance.verdict import Action
+from tests.conftest import DATA
+
+IMAGES = DATA / "images"
+needs_bf16 = pytest.mark.skipif(not sscd_runtime.fast_available(),
+                                reason="this processor has no bfloat16 units: queries run in float32 here")
+
+
+def squares(count: int) -> np.ndarray:
+    paths = sorted((IMAGES / "ref").glob("*.jpg"))[:count]
+    return np.stack([SscdEmbedder.prepare(Image.open(path).convert("RGB")) for path in paths])
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+@needs_bf16
+def test_fast_descriptors_are_bfloat16_close_to_the_exact_ones() -> None:
+    batch = squares(12)
+    fast, exact = shared_embedder().runtime, shared_embedder(exact=True).runtime
+    assert fast.label.startswith("openvino-") and fast.label.endswith("-bf16")
+    assert exact.label.startswith("onnxruntime-") and exact.label.endswith("-f32")
+    fast_rows, exact_rows = fast.run(batch), exact.run(batch)
+    assert not np.array_equal(fast_rows, exact_rows)  # really another precision
+    cosines = (unit(fast_rows) * unit(exact_rows)).sum(axis=1)
+    assert cosines.min() >= 0.99 and cosines.mean() >= 0.995, cosines
+
+
+@needs_bf16
+def test_fast_descriptors_do_not_depend_on_how_many_threads_call() -> None:
+    """One scrub worker runs two streams, N workers one each: both must compute the same floats."""
+    batch = squares(4)
+    model = shared_embedder().runtime
+    one, two = (sscd_runtime.OpenVinoRuntime(cached_model(*served_model("sscd_distilled")), streams)
+                for streams in (1, 2))
+    assert np.array_equal(one.run(batch), two.run(batch))
+    assert np.array_equal(one.run(batch[:1]), two.run(batch[:1]))
+    assert np.array_equal(model.run(batch), one.run(batch))
+
+
+def test_a_verdict_names_the_runtime_of_its_query(registered_home: Home) -> None:
+    copy = next(IMAGES.glob("copies/*.jpg"))
+    verdict = Screener(registered_home).screen_media(copy)
+    assert verdict.action == Action.BLOCK
+    assert verdict.versions["image.sscd_runtime"] == sscd_runtime.query_label()
+    assert verdict.versions["image.sscd_model"] == "sscd_distilled"
+
+
+def test_the_f32_setting_makes_queries_exact(tmp_path: Path) -> None:
+    code = ("import numpy as np; from PIL import Image; from clearance.media import sscd_runtime;"
+            "from clearance.signals.image_sscd import embed_views;"
+            f"im = [Image.open(p) for p in sorted(__import__('pathlib').Path('{IMAGES}/ref').glob('*.jpg'))[:3]];"
+            "print(sscd_runtime.query_label(), np.array_equal(embed_views(im), embed_views(im, exact=True)))")
+    env = {**os.environ, sscd_runtime.PRECISION_SETTING: "f32"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == [sscd_runtime.label(fast=False), "True"]
+
+
+def test_openvino_is_imported_without_its_telemetry(tmp_path: Path) -> None:
+    """Imported as it ships, OpenVINO writes a client id under ``~/intel`` and forks a process to send
+    an event to Google Analytics; Clearance sends nothing anywhere."""
+    code = ("import sys; from clearance.media import sscd_runtime; sscd_runtime.fast_available();"
+            "sscd_runtime.label(fast=True); print(sorted(m for m in sys.modules if 'telemetry' in m))")
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("CI", None)  # OpenVINO's own opt-out, which a user's machine does not have
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    assert not (tmp_path / "intel").exists()
