@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from clearance.content import Content
-from clearance.media.image_decode import MAX_FRAMES, WORKING_SIZE, decode_frames
+from clearance.media.image_decode import MAX_FRAMES, QUERY_SIZE, WORKING_SIZE, decode_frames, frames_of
 from clearance.media.probe import MediaError
 from tests.conftest import DATA
 
@@ -34,6 +34,18 @@ def test_large_jpeg_is_decoded_reduced_and_upright() -> None:
     (frame,) = frames(encode(big, "JPEG", exif=exif))
     assert frame.mode == "RGB" and max(frame.size) <= WORKING_SIZE
     assert frame.height > frame.width  # orientation applied
+
+
+def test_a_screened_image_is_reduced_once_and_a_reference_to_its_working_size() -> None:
+    """A screened JPEG is used at its DCT scale (512-1023 px), a PNG is reduced to ``QUERY_SIZE``;
+    references go down to ``WORKING_SIZE``, where their cached fingerprints were computed."""
+    photo = Image.open(REF).convert("RGB")
+    tall_jpeg = encode(photo.resize((512, 900)), "JPEG")
+    big_png = encode(photo.resize((2400, 1600)), "PNG")
+    assert frames_of(Content(kind="image", data=tall_jpeg))[0].size == (512, 900)
+    assert frames_of(Content(kind="image", data=big_png))[0].size == (QUERY_SIZE, 683)
+    assert frames(tall_jpeg)[0].size == (291, WORKING_SIZE)
+    assert frames(big_png)[0].size == (WORKING_SIZE, 341)
 
 
 @pytest.mark.parametrize("mode", ["CMYK", "P", "RGBA", "LA", "L", "1"])

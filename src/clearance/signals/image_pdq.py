@@ -22,7 +22,8 @@ from PIL import Image
 
 from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references, owners_of
-from clearance.media.sscd import squares_of
+from clearance.media.image_decode import decode_frames
+from clearance.media.sscd import SscdEmbedder, squares_of
 from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
@@ -72,7 +73,8 @@ class ImagePdq(SignalType):
     def _reference_hashes(ref: ReferenceView) -> np.ndarray:
         """One row per frame: 4 packed words, then the quality."""
         rows = []
-        for square in squares_of(Content(kind="image", path=ref.path)):
+        for frame in decode_frames(Content(kind="image", path=ref.path)):  # as SSCD's references are
+            square = SscdEmbedder.prepare(frame)
             bits, quality = pdqhash.compute(hash_input(square))
             rows.append(np.concatenate([pack(bits), np.array([quality], dtype=np.uint64)]))
         return np.stack(rows)
