@@ -66,14 +66,18 @@ def test_a_verdict_names_the_runtime_of_its_query(registered_home: Home) -> None
     assert verdict.versions["image.sscd_model"] == "sscd_distilled"
 
 
-def test_the_f32_setting_makes_queries_exact(tmp_path: Path) -> None:
+@pytest.mark.parametrize("setting", ["f32", " F32 ", "fp16"])
+def test_the_f32_setting_makes_queries_exact(setting: str) -> None:
+    """``f32`` (in any case) makes queries exact; a value that means nothing is warned about and
+    taken as ``f32``, the precision that is the same everywhere."""
     code = ("import numpy as np; from PIL import Image; from clearance.media import sscd_runtime;"
             "from clearance.signals.image_sscd import embed_views;"
             f"im = [Image.open(p) for p in sorted(__import__('pathlib').Path('{IMAGES}/ref').glob('*.jpg'))[:3]];"
             "print(sscd_runtime.query_label(), np.array_equal(embed_views(im), embed_views(im, exact=True)))")
-    env = {**os.environ, sscd_runtime.PRECISION_SETTING: "f32"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == [sscd_runtime.label(fast=False), "True"]
+    env = {**os.environ, sscd_runtime.PRECISION_SETTING: setting}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert run.stdout.split() == [sscd_runtime.label(fast=False), "True"]
+    assert ("is neither auto nor f32" in run.stderr) == (setting == "fp16")
 
 
 def test_openvino_is_imported_without_its_telemetry(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ compiles the ONNX file directly), so ``_openvino`` blocks that one module before
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -36,7 +37,9 @@ import onnxruntime as ort
 from clearance.model_cache import open_session
 
 PRECISION_SETTING = "CLEARANCE_SSCD_PRECISION"
-"""``auto`` (the default: bfloat16 where the processor has it) or ``f32``."""
+"""``auto`` (the default: bfloat16 where the processor has it) or ``f32``; any other value is
+warned about and taken as ``f32``, the precision that is the same on every machine."""
+log = logging.getLogger(__name__)
 
 
 class Runtime(Protocol):
@@ -84,7 +87,10 @@ class OpenVinoRuntime:
 @cache
 def fast_available() -> bool:
     """Whether queries run in bfloat16 here: the setting allows it and OpenVINO finds bf16 units."""
-    if os.environ.get(PRECISION_SETTING, "auto") == "f32":
+    setting = os.environ.get(PRECISION_SETTING, "").strip().lower() or "auto"
+    if setting not in ("auto", "f32"):
+        log.warning("%s=%r is neither auto nor f32: SSCD queries run in float32", PRECISION_SETTING, setting)
+    if setting != "auto":
         return False
     try:
         openvino = _openvino()
