@@ -58,12 +58,18 @@ def test_fast_descriptors_do_not_depend_on_how_many_threads_call() -> None:
     assert np.array_equal(model.run(batch), one.run(batch))
 
 
-def test_a_verdict_names_the_runtime_of_its_query(registered_home: Home) -> None:
+def test_a_verdict_names_the_runtime_of_its_query_and_the_index_does_not_depend_on_it(
+        registered_home: Home) -> None:
+    """The index holds float32 reference fingerprints only, so a home's persisted index serves
+    machines whose queries run in another precision."""
     copy = next(IMAGES.glob("copies/*.jpg"))
-    verdict = Screener(registered_home).screen_media(copy)
+    screener = Screener(registered_home)
+    verdict = screener.screen_media(copy)
     assert verdict.action == Action.BLOCK
     assert verdict.versions["image.sscd_runtime"] == sscd_runtime.query_label()
     assert verdict.versions["image.sscd_model"] == "sscd_distilled"
+    for signal in screener.signals:
+        assert "runtime" not in signal._index_key("fingerprint")
 
 
 @pytest.mark.parametrize("setting", ["f32", " F32 ", "fp16"])

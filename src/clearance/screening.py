@@ -429,6 +429,7 @@ class Screener:
         versions = {"clearance": __version__, "registry_revision": str(loaded.snapshot.revision)}
         for signal in loaded.signals:
             versions.update(signal.model_versions())
+            versions.update(signal.query_versions())
         return versions
 
     def _finish(self, verdict: Verdict, tenant: str | None, audit: bool) -> Verdict:

@@ -48,7 +48,8 @@ class FlightLog:
         """Positions of the records that earlier retries of this shard died screening."""
         blamed = set()
         for attempt in range(1, self.shard.attempt):
-            lines = self._path(attempt).read_text().split() if self._path(attempt).exists() else []
+            path = self._path(attempt)
+            lines = path.read_text().split() if path.exists() else []
             if lines and lines[-1] != SCREENED:
                 blamed.add(int(lines[-1]))
         return blamed

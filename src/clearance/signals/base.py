@@ -130,5 +130,12 @@ class SignalType(ABC):
         return
 
     def model_versions(self) -> dict[str, str]:
-        """Versions to record in the verdict (override to add model ids)."""
+        """Versions to record in the verdict and to key the persisted index by (override to add
+        model ids)."""
         return {self.name: self.version}
+
+    def query_versions(self) -> dict[str, str]:
+        """Versions of what computes the query side only, recorded in the verdict but not keying the
+        index: an index built on one machine serves another whose queries run elsewise (SSCD's
+        ``media.sscd_runtime``), instead of each rebuilding it and deleting the other's file."""
+        return {}

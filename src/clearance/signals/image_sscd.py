@@ -81,7 +81,10 @@ class ImageSscd(SignalType):
         shared_embedder(MODEL)
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "image.sscd_model": MODEL, "image.sscd_runtime": sscd_runtime.query_label()}
+        return {self.name: self.version, "image.sscd_model": MODEL}
+
+    def query_versions(self) -> dict[str, str]:
+        return {"image.sscd_runtime": sscd_runtime.query_label()}
 
     def match(self, content: Content) -> list[Match]:
         if not len(self.search):

@@ -64,7 +64,10 @@ class VideoFrames(SignalType):
         return np.hstack([np.array(times, np.float32)[:, None], embed_views(pictures, exact=True)])
 
     def model_versions(self) -> dict[str, str]:
-        return {self.name: self.version, "video.sscd_model": MODEL, "video.sscd_runtime": sscd_runtime.query_label()}
+        return {self.name: self.version, "video.sscd_model": MODEL}
+
+    def query_versions(self) -> dict[str, str]:
+        return {"video.sscd_runtime": sscd_runtime.query_label()}
 
     def match(self, content: Content) -> list[Match]:
         video = video_of(content)
