@@ -40,6 +40,8 @@ PRECISION_SETTING = "CLEARANCE_SSCD_PRECISION"
 """``auto`` (the default: bfloat16 where the processor has it) or ``f32``; any other value is
 warned about and taken as ``f32``, the precision that is the same on every machine."""
 log = logging.getLogger(__name__)
+_FIRST_CALL = threading.Lock()
+"""Held while an ``OpenVinoRuntime`` is compiled and makes its first inference (see there)."""
 
 
 class Runtime(Protocol):
@@ -68,14 +70,22 @@ class OrtRuntime:
 class OpenVinoRuntime:
     """OpenVINO in bfloat16. One stream of one thread per thread that calls it: with a single
     stream, two threads' calls queue behind each other (521 passes/s against 984 with two
-    streams, 2026-12-06), and a stream of two threads spends two cores on one 288 px pass."""
+    streams, 2026-12-06), and a stream of two threads spends two cores on one 288 px pass.
+
+    The first inference of a process runs once, alone, before any thread can call ``run``:
+    OpenVINO's Python binding initialises a C++ static on its first input conversion while
+    taking the GIL, so two threads making the process's first calls at once can deadlock, one
+    holding the static's guard and waiting for the GIL, the other holding the GIL and waiting
+    for the guard (a test run hung so, 2026-12-06)."""
 
     def __init__(self, path: Path, streams: int) -> None:
         config = {"INFERENCE_PRECISION_HINT": "bf16", "NUM_STREAMS": streams, "INFERENCE_NUM_THREADS": streams,
                   "ENABLE_CPU_PINNING": False}  # a scrub runs one process per core: pinning would stack them
-        self.compiled = _openvino().Core().compile_model(str(path), "CPU", config)
-        self.label = label(fast=True)
         self._requests = threading.local()
+        with _FIRST_CALL:  # two embedders built at once (a preload and a first query) warm up in turn
+            self.compiled = _openvino().Core().compile_model(str(path), "CPU", config)
+            self.run(np.zeros((1, 288, 288, 3), np.uint8))  # an input of the served size (media.sscd.SIZE)
+        self.label = label(fast=True)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         request = getattr(self._requests, "request", None)
