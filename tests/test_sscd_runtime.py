@@ -58,6 +58,34 @@ def test_fast_descriptors_do_not_depend_on_how_many_threads_call() -> None:
     assert np.array_equal(model.run(batch), one.run(batch))
 
 
+FIRST_CALLS = """
+import threading, numpy as np
+from clearance.media import sscd_runtime
+from clearance.media.sscd import served_model
+from clearance.model_cache import cached_model
+from clearance.parallel import ordered_map
+runtime = sscd_runtime.OpenVinoRuntime(cached_model(*served_model("sscd_distilled")), 2)
+busy = True
+def spin():  # other Python threads want the GIL too, as a screener's do
+    while busy:
+        sum(range(1000))
+for _ in range(2):
+    threading.Thread(target=spin, daemon=True).start()
+list(ordered_map(runtime.run, [np.zeros((4, 288, 288, 3), np.uint8)] * 3, threads=2))
+busy = False
+print("done")
+"""
+
+
+@needs_bf16
+def test_two_threads_making_a_new_process_first_calls_do_not_deadlock() -> None:
+    """Without the runtime's first inference made alone, this hung 5 of 30 fresh processes
+    (2026-12-06): twenty pass by chance ~2% of the time."""
+    for _ in range(20):
+        run = subprocess.run([sys.executable, "-c", FIRST_CALLS], capture_output=True, text=True, timeout=60)
+        assert run.stdout.strip() == "done", run.stderr[-2000:]
+
+
 def test_a_verdict_names_the_runtime_of_its_query_and_the_index_does_not_depend_on_it(
         registered_home: Home) -> None:
     """The index holds float32 reference fingerprints only, so a home's persisted index serves
