@@ -332,11 +332,10 @@ class TextSemantic(SignalType):
         prompt = content.text or ""
         part_vecs, win_vecs, parts, unread = self._embed_prompt(prompt)
         sims, rows = self._nearest_rows(win_vecs)
+        found = rows >= 0
         nearest: dict[int, float] = {}
-        for sim, row in zip(sims.tolist(), rows.tolist(), strict=True):
-            if row >= 0:
-                work = int(self.full_rows.work[row])
-                nearest[work] = max(nearest.get(work, -1.0), sim)
+        for work, sim in zip(self.full_rows.work[rows[found]].tolist(), sims[found].tolist(), strict=True):
+            nearest[work] = max(nearest.get(work, -1.0), sim)
         ranked = sorted(nearest, key=nearest.get, reverse=True)
         spelling = spellings(content_tokens(content))
         words = sorted(w for w in spelling if w in self.postings)
