@@ -86,6 +86,32 @@ def test_two_threads_making_a_new_process_first_calls_do_not_deadlock() -> None:
         assert run.stdout.strip() == "done", run.stderr[-2000:]
 
 
+FAILING_OPENVINO = """
+import sys
+sys.modules["openvino.tools.ovc"] = None  # no telemetry, as Clearance imports it
+import openvino
+def refuse(*args, **kwargs):
+    raise RuntimeError("no plugin can compile this model here")
+openvino.Core.compile_model = refuse  # OpenVINO failing, as it might on an unusual machine
+from pathlib import Path
+from clearance.home import Home
+from clearance.screening import Screener
+verdict = Screener(Home.resolve(sys.argv[1])).screen_media(Path(sys.argv[2]))
+print(verdict.action.value, verdict.versions["image.sscd_runtime"], verdict.error)
+"""
+
+
+@needs_bf16
+def test_openvino_failing_costs_speed_not_verdicts(registered_home: Home) -> None:
+    """Where OpenVINO cannot compile the model, queries run in float32 with a warning, and a copy is
+    still blocked by SSCD (before, every image became a ``review`` with the error)."""
+    copy = IMAGES / "copies" / "ref_003_crop.jpg"
+    run = subprocess.run([sys.executable, "-c", FAILING_OPENVINO, str(registered_home.root), str(copy)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.stdout.split() == ["block", sscd_runtime.label(fast=False), "None"], run.stderr[-2000:]
+    assert "OpenVINO could not run" in run.stderr and "no plugin can compile" in run.stderr
+
+
 def test_a_verdict_names_the_runtime_of_its_query_and_the_index_does_not_depend_on_it(
         registered_home: Home) -> None:
     """The index holds float32 reference fingerprints only, so a home's persisted index serves

@@ -42,6 +42,8 @@ warned about and taken as ``f32``, the precision that is the same on every machi
 log = logging.getLogger(__name__)
 _FIRST_CALL = threading.Lock()
 """Held while an ``OpenVinoRuntime`` is compiled and makes its first inference (see there)."""
+_FAST_FAILED = threading.Event()
+"""Set once OpenVINO has failed to compile or run the model in this process (``open_runtime``)."""
 
 
 class Runtime(Protocol):
@@ -116,18 +118,27 @@ def label(fast: bool) -> str:
     return f"onnxruntime-{ort.__version__}-f32"
 
 
-@cache
 def query_label() -> str:
-    """The label of the runtime queries use, known without loading a model (for model versions)."""
-    return label(fast_available())
+    """The label of the runtime queries use, known without loading a model (for model versions):
+    the fast one where there is one, unless it has failed in this process."""
+    return label(fast_available() and not _FAST_FAILED.is_set())
 
 
 def open_runtime(path: Path, exact: bool, threads: int) -> Runtime:
     """The runtime for the model file ``path``: float32 when ``exact`` or when the processor has no
-    bf16 units; else bfloat16 for ``threads`` threads calling it at once."""
+    bf16 units; else bfloat16 for ``threads`` threads calling it at once. When OpenVINO cannot
+    compile or run the model, queries run in float32, with a warning: the optional accelerator
+    failing must cost speed, not turn every screened image into a ``review`` (each verdict still
+    names the runtime that computed it)."""
     if exact or not fast_available():
         return OrtRuntime(path)
-    return OpenVinoRuntime(path, threads)
+    try:
+        return OpenVinoRuntime(path, threads)
+    except Exception as exc:  # whatever OpenVINO raises, ONNX Runtime can still serve
+        _FAST_FAILED.set()
+        log.warning("OpenVINO could not run %s (%s: %s): SSCD queries run in float32 in this process",
+                    path.name, type(exc).__name__, exc)
+        return OrtRuntime(path)
 
 
 def _openvino() -> ModuleType:
