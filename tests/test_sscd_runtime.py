@@ -112,6 +112,30 @@ def test_openvino_failing_costs_speed_not_verdicts(registered_home: Home) -> Non
     assert "OpenVINO could not run" in run.stderr and "no plugin can compile" in run.stderr
 
 
+DAMAGED_CACHE = """
+from clearance.media import sscd_runtime
+from clearance.media.sscd import SscdEmbedder, served_model
+from clearance.model_cache import cached_model
+path = cached_model(*served_model("sscd_distilled"))
+built = path.read_bytes()
+path.write_bytes(built[: len(built) // 3])  # truncated, as by a full disk
+embedder = SscdEmbedder()
+print(embedder.runtime.label, sscd_runtime.query_label(), path.read_bytes() == built)
+"""
+
+
+@needs_bf16
+def test_a_damaged_cached_model_is_rebuilt_and_served_fast(tmp_path: Path) -> None:
+    """A truncated cached file fails in OpenVINO and in ONNX Runtime alike: it is rebuilt and served in
+    bfloat16, and verdicts say so (the fallback once named float32 here while OpenVINO served)."""
+    env = {**os.environ, "CLEARANCE_MODEL_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-c", DAMAGED_CACHE], env=env, capture_output=True, text=True,
+                         timeout=300)
+    fast = sscd_runtime.label(fast=True)
+    assert run.stdout.split() == [fast, fast, "True"], run.stderr[-2000:]
+    assert "OpenVINO could not run" not in run.stderr
+
+
 def test_a_verdict_names_the_runtime_of_its_query_and_the_index_does_not_depend_on_it(
         registered_home: Home) -> None:
     """The index holds float32 reference fingerprints only, so a home's persisted index serves

@@ -135,10 +135,13 @@ def open_runtime(path: Path, exact: bool, threads: int) -> Runtime:
     try:
         return OpenVinoRuntime(path, threads)
     except Exception as exc:  # whatever OpenVINO raises, ONNX Runtime can still serve
+        # A damaged file fails here too, before anything is set: ``cached_load`` rebuilds it and
+        # calls again, and OpenVINO then serves.
+        exact_runtime = OrtRuntime(path)
         _FAST_FAILED.set()
         log.warning("OpenVINO could not run %s (%s: %s): SSCD queries run in float32 in this process",
                     path.name, type(exc).__name__, exc)
-        return OrtRuntime(path)
+        return exact_runtime
 
 
 def _openvino() -> ModuleType:
