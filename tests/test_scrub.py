@@ -140,6 +140,43 @@ def test_sidecar_captions_with_a_byte_order_mark(registered_home: Home, tmp_path
         ("named.jpg", "block", "harry-potter", None)]
 
 
+CAPTION_FILES = {  # key: its caption files beside a clean picture -> (action, error or None)
+    "both": ({"txt": b"a calm lake", "json": b'{"caption": "Hermione Granger casting a spell"}'}, ("block", None)),
+    "listed": ({"json": b'{"caption": ["Hermione Granger casting a spell"]}'}, ("review", "caption listed.json: caption is not text")),
+    "number": ({"json": b'{"caption": 42}'}, ("review", "caption number.json: caption is not text")),
+    "titled": ({"json": b'{"title": "Hermione Granger"}'}, ("review", "caption titled.json has none of the fields")),
+    "same": ({"txt": b"a calm lake", "json": b'{"caption": "a calm lake"}'}, ("allow", None)),
+}
+
+
+@pytest.mark.parametrize("layout", ["folder", "webdataset"])
+def test_every_caption_file_is_read_and_one_without_text_is_reviewed(registered_home: Home, tmp_path: Path,
+                                                                     layout: str) -> None:
+    """A record's ``.json`` is screened even when it has a ``.txt`` (the clean copy carries both), and a
+    JSON caption that is not text, or is under another field, is an error, not an empty caption."""
+    picture = (IMAGES / "distractors" / "dis_004.jpg").read_bytes()
+    src = tmp_path / "src"
+    src.mkdir()
+    members = [(f"{key}.{ext}", data) for key, (files, _) in sorted(CAPTION_FILES.items())
+               for ext, data in [("jpg", picture), *files.items()]]
+    if layout == "folder":
+        for name, data in members:
+            (src / name).write_bytes(data)
+    else:
+        with tarfile.open(src / "s-0000.tar", "w") as tar:
+            for name, data in members:
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    rows = {r["key"].removesuffix(".jpg"): r for r in manifest_rows(tmp_path / "m.parquet")}
+    for key, (_, (action, error)) in CAPTION_FILES.items():
+        row = rows.get(key, {"action": "allow", "error": None})
+        assert row["action"] == action, key
+        assert (row["error"] or "").startswith(error or ""), (key, row["error"])
+    assert rows["both"]["work_id"] == "harry-potter"
+
+
 def test_parquet_scrub_and_bad_rows(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(4, 6)
     keys = [k for k, *_ in items] + ["broken", "nocaption"]

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from clearance.batch.captions import caption_of
 from clearance.batch.items import Item, Shard, unreadable
 from clearance.media.probe import MEDIA_SUFFIXES
 
@@ -35,19 +36,15 @@ def shards(src: Path) -> list[Shard]:
 
 
 def read_caption(media: Path) -> tuple[str | None, str | None]:
-    """(caption, error) from the sidecar, if any."""
-    for suffix in SIDECARS:
-        sidecar = media.with_suffix(suffix)
+    """(caption, error) from the sidecars, if any (``batch/captions``)."""
+    files = []
+    for sidecar in (media.with_suffix(suffix) for suffix in SIDECARS):
         if sidecar.is_file():
             try:
-                text = sidecar.read_text(encoding="utf-8-sig")  # a BOM, as some editors write, is no caption
-                if suffix == ".json":
-                    data = json.loads(text)
-                    text = next((data[k] for k in ("caption", "prompt", "text") if isinstance(data.get(k), str)), "")
-                return text, None
-            except (UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
-                return None, f"unreadable caption {sidecar.name}: {exc}"
-    return None, None
+                files.append((sidecar.name, sidecar.read_bytes()))
+            except OSError as exc:
+                return None, f"unreadable caption {sidecar.name}: {exc.strerror or exc}"
+    return caption_of(files)
 
 
 def file_item(root: Path, path: Path) -> Item:

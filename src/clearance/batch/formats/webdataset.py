@@ -10,12 +10,12 @@ to the break, and the break is reported as a ``<shard>#shard`` error.
 from __future__ import annotations
 
 import io
-import json
 import shutil
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from clearance.batch.captions import caption_of
 from clearance.batch.items import Item, Shard
 from clearance.media.probe import MEDIA_SUFFIXES
 
@@ -87,26 +87,12 @@ def _samples(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes], list
         yield key, parts, errors
 
 
-def _caption(parts: dict[str, bytes]) -> tuple[str | None, str | None]:
-    if "txt" in parts:
-        try:
-            return parts["txt"].decode("utf-8"), None
-        except UnicodeDecodeError as exc:
-            return None, f"caption is not UTF-8: {exc}"
-    if "json" in parts:
-        try:
-            data = json.loads(parts["json"])
-            return next((data[k] for k in ("caption", "prompt", "text") if isinstance(data.get(k), str)), None), None
-        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as exc:
-            return None, f"unreadable json: {exc}"
-    return None, None
-
-
 def read(src: Path, shard: Shard) -> Iterator[Item]:
     try:
         with tarfile.open(shard.source, "r") as tar:
             for key, parts, errors in _samples(tar):
-                caption, caption_error = _caption(parts)
+                caption, caption_error = caption_of([(f"{key}.{ext}", data) for ext, data in parts.items()
+                                                     if ext in CAPTION_EXT])
                 media = tuple((f"{key}.{ext}", data) for ext, data in parts.items()
                               if f".{ext.rsplit('.', 1)[-1]}" in MEDIA_SUFFIXES)
                 if media and not caption_error and not (caption and caption.strip()):

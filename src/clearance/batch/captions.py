@@ -1,0 +1,50 @@
+"""A record's caption from its caption files (a folder's sidecars, a tar sample's ``txt``/``json``).
+
+Every caption file a record has is read and screened: a record with both a ``.txt`` and a
+``.json`` whose ``.json`` names a work must not be kept because its ``.txt`` is harmless, since
+the clean copy carries both. A caption file that holds no text caption (invalid UTF-8, broken
+JSON, a JSON caption that is a number or a list, a JSON object with none of the caption keys) is
+an error, so the record is reviewed, never allowed on a caption nobody read.
+"""
+
+from __future__ import annotations
+
+import json
+
+CAPTION_KEYS = ("caption", "prompt", "text")
+"""Where a JSON caption file keeps the caption, in order of preference (LAION, generators' logs)."""
+
+
+def caption_of(files: list[tuple[str, bytes]]) -> tuple[str | None, str | None]:
+    """(caption, error) of a record from its caption files, ``(name, bytes)`` with names ending
+    ``.txt`` or ``.json``. Several captions are joined by a newline, each said once."""
+    captions, errors = [], []
+    for name, data in files:
+        text, error = _json_caption(name, data) if name.lower().endswith(".json") else _text_caption(name, data)
+        if error:
+            errors.append(error)
+        elif text not in captions:
+            captions.append(text)
+    return ("\n".join(captions) if captions else None), ("; ".join(errors) or None)
+
+
+def _text_caption(name: str, data: bytes) -> tuple[str, str | None]:
+    try:
+        return data.decode("utf-8-sig"), None  # a BOM, as some editors write, is no caption
+    except UnicodeDecodeError as exc:
+        return "", f"caption {name} is not UTF-8: {exc}"
+
+
+def _json_caption(name: str, data: bytes) -> tuple[str, str | None]:
+    try:
+        record = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return "", f"unreadable caption {name}: {exc}"
+    if not isinstance(record, dict):
+        return "", f"caption {name} is not a JSON object"
+    key = next((k for k in CAPTION_KEYS if k in record), None)
+    if key is None:
+        return "", f"caption {name} has none of the fields {', '.join(CAPTION_KEYS)}"
+    if not isinstance(record[key], str):
+        return "", f"caption {name}: {key} is not text"
+    return record[key], None
