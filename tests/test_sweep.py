@@ -90,6 +90,102 @@ def test_restore_checks_every_file_and_never_overwrites(registered_home: Home, t
     assert (q / "a" / "one.jpg").exists() and (q / "a" / "two.jpg").exists()
 
 
+def test_a_symbolic_link_is_not_swept_but_reported(registered_home: Home, tmp_path: Path) -> None:
+    """A link to a copy outside the store, and the same copy reached through a linked folder, stay
+    where they are, each with an audited error verdict naming the target: moving the link would leave
+    the copy where it was, and a purge would then record a takedown of bytes that still exist. The
+    real copy beside them is swept; the links are not noted as screened, so a resumed sweep reports
+    them again."""
+    store, q, elsewhere = tmp_path / "outputs", tmp_path / "quarantine", tmp_path / "elsewhere"
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    target = _store_with({"copy.jpg": IMAGES / "copies" / "ref_003_crop.jpg"}, elsewhere) / "copy.jpg"
+    _store_with({"a/real.jpg": IMAGES / "copies" / "ref_010_crop.jpg"}, store)
+    (store / "a" / "link.jpg").symlink_to(target)
+    (store / "b").symlink_to(elsewhere, target_is_directory=True)
+    opts = ["--quarantine", str(q), "--json", "--home", str(registered_home.root)]
+    result = runner.invoke(app, ["sweep", str(store), *opts])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert (summary["quarantined"], summary["errors"], summary["screened"]) == (1, 2, 1), summary
+    assert (store / "a" / "link.jpg").is_symlink() and target.read_bytes() == copy
+    assert not (q / "a" / "link.jpg").exists(follow_symlinks=False) and (q / "a" / "real.jpg").exists()
+    assert not (q / "b").exists() and (store / "b" / "copy.jpg").exists()
+    errors = _audited_errors(registered_home, str(target))
+    assert len(errors) == 2 and all("symbolic link" in error for error in errors)
+    assert all("sweep the folder that holds its target" in error for error in errors)
+    assert (q / "scanned.txt").read_text() == ""
+    resumed = runner.invoke(app, ["sweep", str(store), "--resume", *opts])
+    assert json.loads(resumed.output.strip().splitlines()[-1])["errors"] == 2
+    purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
+    assert json.loads(purged.output.strip().splitlines()[-1])["keys"] == "a/real.jpg" and target.exists()
+
+
+def test_restore_never_writes_through_a_symbolic_link(registered_home: Home, tmp_path: Path) -> None:
+    """The swept folder's subfolder is replaced by a link to a folder elsewhere after the sweep:
+    restoring would write there, outside the swept folder, so the files stay in quarantine and are
+    reported, as a file that exists again at its original path is."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    (store / "a").rename(elsewhere)
+    (store / "a").symlink_to(elsewhere, target_is_directory=True)
+    result = runner.invoke(app, ["restore", str(q), "--json", "--home", str(registered_home.root)])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["restored"] == 0 and len(report["problems"]) == 2
+    assert all("symbolic link" in problem for problem in report["problems"])
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["clean.jpg"]
+    assert all((q / key).exists() and (q / key).with_suffix(".txt").exists() for key in keys)
+    one = runner.invoke(app, ["restore", str(q), "--key", keys[0], "--home", str(registered_home.root)])
+    assert one.exit_code == 1 and not (elsewhere / "one.jpg").exists()
+
+
+def _takedowns(home: Home) -> list[dict[str, object]]:
+    """Every takedown record of the home's audit log."""
+    with session_factory(home.database_url)() as session:
+        kinds = select(AuditEntry.payload).where(AuditEntry.kind == "takedown")
+        return [json.loads(payload) for payload in session.scalars(kinds)]
+
+
+def test_purge_checks_checksums_and_keeps_changed_or_missing_files(registered_home: Home, tmp_path: Path) -> None:
+    """A quarantined file changed after the sweep is not deleted and gets no takedown record (the
+    record would carry the checksum and size of bytes that are not the ones deleted); nor does one
+    that has gone. Purge lists them as problems and exits 1, and still purges the unchanged entry."""
+    _, q, keys = quarantined_store(registered_home, tmp_path)
+    (q / "a" / "one.jpg").write_bytes((q / "a" / "one.jpg").read_bytes() + b"changed")
+    opts = ["--older-than", "0", "--json", "--home", str(registered_home.root)]
+    result = runner.invoke(app, ["purge", str(q), *opts])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["purged"] == 1 and report["keys"] == keys[1] and not (q / keys[1]).exists()
+    assert len(report["problems"]) == 1 and "a/one.jpg" in report["problems"][0]
+    assert "checksum mismatch" in report["problems"][0] and (q / "a" / "one.jpg").exists()
+    (q / "a" / "one.txt").unlink()
+    again = runner.invoke(app, ["purge", str(q), *opts])
+    assert again.exit_code == 1 and (q / "a" / "one.jpg").exists()
+    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    assert [e["key"] for e in events if e["status"] == "purged"] == [keys[1]]
+    moved = {e["key"]: e["audit_id"] for e in events if e["status"] == "moving"}
+    purged_verdicts = [record["verdict_audit_id"] for record in _takedowns(registered_home)]
+    assert moved[keys[1]] in purged_verdicts and moved[keys[0]] not in purged_verdicts
+
+
+def test_a_file_is_no_quarantine_folder(registered_home: Home, tmp_path: Path) -> None:
+    """A regular file given as the quarantine folder (or as a folder on its path) is a usage error,
+    exit 2 with a message, not a traceback; restore and purge refuse it too, and it is left as it was."""
+    store = _store_with({"a/one.jpg": IMAGES / "copies" / "ref_003_crop.jpg"}, tmp_path / "outputs")
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    opts = ["--home", str(registered_home.root)]
+    for quarantine in (afile, afile / "q"):
+        result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(quarantine), *opts])
+        assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.output
+        assert "quarantine folder" in result.output and str(afile) in result.output
+    for command in (["restore", str(afile)], ["purge", str(afile), "--older-than", "0"]):
+        result = runner.invoke(app, [*command, *opts])
+        assert result.exit_code == 2 and "not a quarantine folder" in result.output, command
+    assert afile.read_text() == "not a folder" and (store / "a" / "one.jpg").exists()
+
+
 def test_a_sweep_killed_mid_move_is_completed(registered_home: Home, tmp_path: Path) -> None:
     store, q, keys = quarantined_store(registered_home, tmp_path)
     original = (q / "a" / "one.jpg").read_bytes()

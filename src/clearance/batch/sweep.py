@@ -4,9 +4,12 @@ Every step is an event appended to ``QDIR/ledger.jsonl`` (``moving`` before a fi
 ``quarantined`` after, then ``restored`` or ``purged``), so a killed sweep resumes without
 losing or double-moving a file, ``restore`` puts files back byte for byte (every file, sidecars
 included, checked against the SHA-256 recorded before it moved, and never over a file that has
-since appeared at the original path), and ``purge`` deletes for good while appending a takedown
-record per file to the audit log — the record a rights holder asks for. A file that cannot be
-read gets an audited error verdict and stays where it is; the sweep goes on. Files are screened
+since appeared at the original path nor through a symbolic link), and ``purge`` deletes for good
+while appending a takedown record per file to the audit log — the record a rights holder asks for;
+it checks the same checksums first, so no record claims the takedown of bytes that were changed or
+are gone. A file that cannot be read gets an audited error verdict and stays where it is; the sweep
+goes on. So does a symbolic link (or a file reached through one): moving the link would leave its
+content where it was, and a purge would then record a takedown that never happened. Files are screened
 in chunks of ``CHUNK`` by ``--workers`` processes (``batch/engines``, as scrub's shards are), each
 chunk several files at a time (``Screener.screen_items``); the sweeping process alone moves files
 and writes the ledger, chunk by chunk as chunks finish. A file that kills every worker process
@@ -147,14 +150,61 @@ class LostFiles:
                 for key in json.loads(chunk.source)]
 
 
+def _through_link(path: Path) -> bool:
+    """A path under the (resolved) swept folder that is, or lies under, a symbolic link: its
+    content is somewhere else, which a move into quarantine would not take away."""
+    return path.resolve() != path
+
+
+def _split_links(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(linked, direct) paths, in their order; each path is resolved once (a sweep may list millions)."""
+    linked: list[Path] = []
+    direct: list[Path] = []
+    for path in paths:
+        (linked if _through_link(path) else direct).append(path)
+    return linked, direct
+
+
+def _under_linked_folders(root: Path) -> list[Path]:
+    """Media files in folders reached through a symbolic link under ``root``: ``folder.media_files``
+    does not descend into such a folder, and a file left out of the listing unreported would look swept."""
+    found: list[Path] = []
+    for dirpath, dirnames, _ in os.walk(root):  # walks into no linked folder, but names them
+        for link in (Path(dirpath) / name for name in dirnames):
+            if link.is_symlink():
+                found += folder.media_files(link)
+    return found
+
+
+def _refuse_links(audit: AuditLog, root: Path, paths: list[Path]) -> int:
+    """Give every linked file an audited error verdict and leave it where it is; returns how many.
+    It is not noted as screened, so each sweep reports it again until its target's folder is swept."""
+    for path in paths:
+        target = os.fsdecode(path.resolve())
+        audited_error(audit, f"not swept: a symbolic link (or under one) to {target}; sweep the folder that "
+                             "holds its target instead", str(path.relative_to(root)))
+    return len(paths)
+
+
+def _make_quarantine(qdir: Path) -> None:
+    """A path that is not a folder (a file given by mistake) is a usage error, not a traceback."""
+    if qdir.exists() and not qdir.is_dir():
+        raise SweepError(f"the quarantine folder {qdir} is a file, not a folder")
+    try:
+        qdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SweepError(f"cannot make the quarantine folder {qdir}: {exc.strerror or exc}") from exc
+
+
 def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_review: bool = False,
           resume: bool = False, on_chunk: Callable[[list[str], int], None] | None = None) -> SweepSummary:
     """Screen every media file under ``root``; move matches to ``qdir`` (same relative paths).
+    Symbolic links are not swept (``_refuse_links``).
     ``on_chunk(statuses, files_to_do)`` reports each finished chunk ("kept" or "quarantined" per file)."""
     root, qdir = root.resolve(), qdir.resolve()
     if qdir.is_relative_to(root):
         raise SweepError("the quarantine folder must not be inside the swept folder")
-    qdir.mkdir(parents=True, exist_ok=True)
+    _make_quarantine(qdir)
     with _exclusive(qdir):
         meta = qdir / META
         if meta.exists() and json.loads(meta.read_text())["root"] != str(root):
@@ -166,15 +216,18 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         scanned_path = qdir / SCANNED
         done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
                 if resume and scanned_path.exists() else set())
-        keys = [str(path.relative_to(root)) for path in folder.media_files(root)]
+        linked, direct = _split_links(folder.media_files(root))
+        linked = sorted({*linked, *_under_linked_folders(root)})
+        keys = [str(path.relative_to(root)) for path in direct]
         todo = [key for key in keys if key not in done]
-        summary = SweepSummary(skipped=len(keys) - len(todo))
+        lost = LostFiles(home)
+        summary = SweepSummary(skipped=len(keys) - len(todo), errors=_refuse_links(lost.audit, root, linked))
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
         flight_dir = qdir / FLIGHT
         flight.clear(flight_dir)
         screen = partial(ChunkScreener, root, flight_dir, str(home.root), home.database_url)
         with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
-            for screened in engines.run("local", screen, chunks, workers, LostFiles(home)):
+            for screened in engines.run("local", screen, chunks, workers, lost):
                 statuses = [_decide(root, qdir, one, flagged, ledger, scanned) for one in screened]
                 summary.scanned += len(screened)
                 summary.errors += sum(one.verdict.error is not None for one in screened)
@@ -263,24 +316,60 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
         return restored, problems
 
 
-def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
-    """Every quarantined file is unchanged and nothing has taken its place at the original path."""
+def _check_unchanged(qdir: Path, key: str, entry: dict[str, Any]) -> None:
+    """Every quarantined file of an entry is still the file that was moved (its recorded SHA-256):
+    restore must put back those bytes, and purge must not record the takedown of bytes it does not delete."""
     for rel, sha in entry.get("checksums", {entry["files"][0]: entry["sha256"]}).items():
-        if not (qdir / rel).is_file() or sha256_file(qdir / rel) != sha:
+        path = qdir / rel
+        if path.is_symlink():
+            raise SweepError(f"{key}: quarantined file {rel} has been replaced by a symbolic link")
+        if not path.is_file() or sha256_file(path) != sha:
             raise SweepError(f"{key}: quarantined file {rel} is missing or changed (checksum mismatch)")
+
+
+def _outside(root: Path, rel: str) -> bool:
+    """Whether putting a file back at ``root / rel`` would write somewhere else: a folder (or the
+    file's own name) on the way has become a symbolic link, or the parent now resolves outside ``root``."""
+    path = root
+    for part in Path(rel).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return not (root / rel).parent.resolve().is_relative_to(root.resolve())
+
+
+def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
+    """Every quarantined file is unchanged, and its original path is still inside the swept folder
+    with nothing in its place."""
+    _check_unchanged(qdir, key, entry)
+    for rel in entry["files"]:
+        if _outside(root, rel):
+            raise SweepError(f"{key}: {root / rel} now leads through a symbolic link or outside {root}; "
+                             "not writing there")
         if (root / rel).exists():
             raise SweepError(f"{key}: {root / rel} exists again; not overwriting it")
 
 
-def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> list[str]:
-    """Delete quarantined files older than ``older_than_days`` and audit each takedown."""
+def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str], list[str]]:
+    """Delete quarantined files older than ``older_than_days`` and audit each takedown.
+
+    Returns (purged keys, problems): an entry whose files fail their checksums (``_check_unchanged``)
+    is neither deleted nor recorded, since its takedown record would name bytes that are not the
+    ones deleted; the others are still purged."""
     qdir = qdir.resolve()
+    if not (qdir / META).is_file():
+        raise SweepError(f"not a quarantine folder: {qdir}")
     with _exclusive(qdir):
         ledger = Ledger(qdir)
         cutoff = time.time() - older_than_days * 86400
-        purged = []
+        purged, problems = [], []
         for key, entry in sorted(ledger.state().items()):
             if entry.get("status") != "quarantined" or entry.get("quarantined_at", time.time()) > cutoff:
+                continue
+            try:
+                _check_unchanged(qdir, key, entry)
+            except SweepError as exc:
+                problems.append(str(exc))
                 continue
             audit_id = audit.append("takedown", {
                 "key": key, "sha256": entry["sha256"], "size": entry["size"], "work_id": entry.get("work_id"),
@@ -291,4 +380,4 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> list[str]:
                 (qdir / rel).unlink(missing_ok=True)
             ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
             purged.append(key)
-        return purged
+        return purged, problems

@@ -153,13 +153,14 @@ def register(app: typer.Typer) -> None:
         database_url: DatabaseOption = None,
         json_: JsonOption = False,
     ) -> None:
-        """Delete quarantined files for good; each deletion is a takedown record in the audit log."""
-        if not (quarantine / "ledger.jsonl").exists():
-            fail(f"not a quarantine folder: {quarantine}")
+        """Delete quarantined files for good; each deletion is a takedown record in the audit log.
+        Files that fail their checksums are kept and listed under problems (exit 1)."""
         if not 0 <= older_than < float("inf"):  # a negative age would delete what was quarantined a moment ago
             fail(f"--older-than must be a number of days, 0 or more, not {older_than}")
         try:
-            purged = purge(quarantine, _audit_log(home, database_url), older_than)
-        except JobBusyError as exc:
+            purged, problems = purge(quarantine, _audit_log(home, database_url), older_than)
+        except (SweepError, JobBusyError) as exc:
             fail(str(exc))
-        _emit("purge", {"purged": len(purged), "keys": ", ".join(purged)}, json_)
+        _emit("purge", {"purged": len(purged), "keys": ", ".join(purged), "problems": problems}, json_)
+        if problems:
+            raise typer.Exit(1)
