@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from clearance import audit
 from clearance.audit import AuditLog, UnknownAuditIdError
 from clearance.cli import app
 from clearance.db.engine import open_engine, session_factory
@@ -52,6 +53,44 @@ def test_tampering_is_detected_and_named(db_home: Home, tamper: str, bad_seq: in
     result = log.verify()
     assert not result.ok
     assert result.first_bad_seq == bad_seq and problem in (result.problem or "")
+
+
+@pytest.mark.parametrize("tamper", ["UPDATE audit_log SET tenant = 'other' WHERE seq = 3",
+                                    """UPDATE audit_log SET work_ids = '["Disney/frozen"]' WHERE seq = 3"""])
+def test_who_may_read_an_entry_is_covered_by_its_hash(db_home: Home, tamper: str) -> None:
+    """The tenant and the work ids decide which platform and which rights holder see an entry: moving
+    a verdict to another tenant's or owner's view is an edit like any other."""
+    log, _ = filled_log(db_home)
+    run_sql(db_home, tamper)
+    result = log.verify()
+    assert not result.ok and result.first_bad_seq == 3 and "edited" in (result.problem or "")
+
+
+def rehash(home: Home, old_style: set[int]) -> None:
+    """Rewrite the chain's hashes, the entries in ``old_style`` hashed as before 2026-12-06 (no tenant,
+    no work ids): a log written by an older Clearance, or one forged to look like it."""
+    with open_engine(home.database_url).begin() as conn:
+        prev = audit.GENESIS
+        for seq, audit_id, created_at, kind, payload, tenant, work_ids in conn.execute(text(
+                "SELECT seq, audit_id, created_at, kind, payload, tenant, work_ids FROM audit_log ORDER BY seq")):
+            args = (seq, audit_id, created_at, kind, payload, prev)
+            entry_hash = (audit._entry_hash_v1(*args) if seq in old_style
+                          else audit._entry_hash(*args, tenant, json.loads(work_ids)))
+            conn.execute(text("UPDATE audit_log SET prev_hash = :p, entry_hash = :h WHERE seq = :s"),
+                         {"p": prev, "h": entry_hash, "s": seq})
+            prev = entry_hash
+        conn.execute(text("UPDATE audit_head SET entry_hash = :h"), {"h": prev})
+
+
+def test_a_log_written_before_the_tenant_was_hashed_still_verifies_and_never_goes_back(home: Home) -> None:
+    """Entries hashed the old way (without tenant and work ids) verify as long as they come first; once
+    an entry of the current kind is in the chain, an old-style hash after it is an edit."""
+    log, _ = filled_log(home, 4)
+    rehash(home, {1, 2})
+    assert log.verify().ok
+    rehash(home, {1, 2, 4})
+    result = log.verify()
+    assert not result.ok and result.first_bad_seq == 4
 
 
 def test_appends_after_cutting_the_newest_entries_do_not_hide_the_cut(db_home: Home) -> None:

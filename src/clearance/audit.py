@@ -39,9 +39,31 @@ class UnknownAuditIdError(LookupError):
     pass
 
 
-def _entry_hash(seq: int, audit_id: str, created_at: str, kind: str, payload: str, prev_hash: str) -> str:
+def _entry_hash(seq: int, audit_id: str, created_at: str, kind: str, payload: str, prev_hash: str,
+                tenant: str | None, work_ids: list[str]) -> str:
+    """The hash of every column but the hash itself: the tenant and the work ids decide who may read
+    an entry (a platform its own verdicts, a rights holder those naming its works), so an edit of
+    either must break the chain like an edit of the verdict."""
+    body = json.dumps([seq, audit_id, created_at, kind, payload, prev_hash, tenant, work_ids], separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _entry_hash_v1(seq: int, audit_id: str, created_at: str, kind: str, payload: str, prev_hash: str) -> str:
+    """The hash of entries written before 2026-12-06, which left out the tenant and the work ids. Such
+    entries still verify, but only before the first entry of the current kind: a chain never goes back."""
     body = json.dumps([seq, audit_id, created_at, kind, payload, prev_hash], separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _content_problem(e: AuditEntry, legacy_allowed: bool) -> tuple[str | None, bool]:
+    """(problem, whether older entries' hashes may still follow) for one entry's own hash."""
+    if e.entry_hash == _entry_hash(e.seq, e.audit_id, e.created_at, e.kind, e.payload, e.prev_hash, e.tenant,
+                                   e.work_ids):
+        return None, False
+    if legacy_allowed and e.entry_hash == _entry_hash_v1(e.seq, e.audit_id, e.created_at, e.kind, e.payload,
+                                                         e.prev_hash):
+        return None, True
+    return "content does not match its hash (edited)", legacy_allowed
 
 
 @dataclass
@@ -170,7 +192,8 @@ class AuditLog:
             rows = []
             for item in batch:
                 seq += 1
-                entry_hash = _entry_hash(seq, item.audit_id, item.created_at, item.kind, item.payload, prev)
+                entry_hash = _entry_hash(seq, item.audit_id, item.created_at, item.kind, item.payload, prev,
+                                         item.tenant, item.work_ids)
                 rows.append({"seq": seq, "audit_id": item.audit_id, "created_at": item.created_at,
                              "tenant": item.tenant, "kind": item.kind, "work_ids": item.work_ids,
                              "payload": item.payload, "prev_hash": prev, "entry_hash": entry_hash})
@@ -213,7 +236,7 @@ class AuditLog:
 
     def verify(self, batch: int = 5000) -> VerifyResult:
         """Walk the chain in order; report the first entry whose links or content do not hold."""
-        prev, expected_seq, n = GENESIS, 1, 0
+        prev, expected_seq, n, legacy_allowed = GENESIS, 1, 0, True
         with self.sessions() as session:
             last_seq = 0
             while True:
@@ -228,8 +251,8 @@ class AuditLog:
                         problem = f"entry {expected_seq} is missing (next is {e.seq})"
                     elif e.prev_hash != prev:
                         problem = "previous-hash link broken (an entry before it was removed, edited or reordered)"
-                    elif e.entry_hash != _entry_hash(e.seq, e.audit_id, e.created_at, e.kind, e.payload, e.prev_hash):
-                        problem = "content does not match its hash (edited)"
+                    else:
+                        problem, legacy_allowed = _content_problem(e, legacy_allowed)
                     if problem:
                         return VerifyResult(False, n, e.seq, e.audit_id, problem)
                     prev, expected_seq, last_seq, n = e.entry_hash, e.seq + 1, e.seq, n + 1
