@@ -168,3 +168,6 @@ def test_cli_verify_and_show(home: Home) -> None:
     run_sql(home, "DELETE FROM audit_log WHERE seq = 2")
     broken = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
     assert broken.exit_code == 1 and "entry 3" in broken.output
+    run_sql(home, "DROP TABLE audit_log")
+    dropped = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
+    assert dropped.exit_code == 1 and "audit log unreadable" in dropped.output, dropped.output

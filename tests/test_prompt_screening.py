@@ -32,7 +32,7 @@ from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import normalise
 from clearance.text.rewrite import FALLBACK
 from clearance.verdict import Action, Verdict
-from tests.conftest import PROBES, WORKS_YAML
+from tests.conftest import DATA, PROBES, WORKS_YAML
 
 runner = CliRunner()
 PROBES2 = PROBES.with_name("probes2")
@@ -619,6 +619,15 @@ def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> 
     assert missing.exit_code == 2 and "not found" in missing.output
     single = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(screened_home.root)])
     assert single.exit_code == 0 and json.loads(single.output)["action"] == "block"
+    folder = runner.invoke(app, ["screen", "prompts", str(tmp_path), "--home", str(screened_home.root)])
+    assert folder.exit_code == 2 and "is not a file" in folder.output
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "prompt": "a cat"}\n', encoding="utf-8")
+    for out, message in ((tmp_path / "no" / "out.jsonl", "does not exist"), (tmp_path, "is a folder")):
+        for command in (["prompts", str(src)], ["media", str(DATA / "images" / "ref" / "ref_000.jpg")]):
+            refused = runner.invoke(app, ["screen", *command, "--out", str(out), "--home", str(screened_home.root)])
+            assert refused.exit_code == 2 and message in refused.output, (command, refused.output)
+            assert not isinstance(refused.exception, OSError)
 
 
 def test_fail_closed_when_a_layer_cannot_run(tmp_path: Path) -> None:

@@ -370,7 +370,7 @@ class Screener:
         ):
             raise MediaError(f"path outside the allowed roots: {path}")
         if not path.is_file():
-            raise MediaError(f"file not found: {path}")
+            raise MediaError(f"{'not a regular file' if path.exists() else 'file not found'}: {path}")
         return Content(kind=detect_kind(path=path), path=path, name=label)
 
     def _named_works(self, text: str) -> set[tuple[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from clearance.audit import AuditLog, UnknownAuditIdError
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
@@ -21,7 +22,10 @@ def _log(home: str | None, database_url: str | None) -> AuditLog:
 @app.command("verify")
 def verify(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
     """Exit 0 when the chain is intact; otherwise name the first bad entry and exit 1."""
-    result = _log(home, database_url).verify()
+    try:
+        result = _log(home, database_url).verify()
+    except SQLAlchemyError as exc:  # a dropped or damaged table is a broken log, not a crash
+        fail(f"audit log unreadable: {type(exc.orig or exc).__name__}: {exc.orig or exc}", code=1)
     if result.ok:
         console.print(f"audit log intact: {result.entries} entries")
         return

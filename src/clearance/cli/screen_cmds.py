@@ -53,6 +53,16 @@ def print_table(verdicts: list[Verdict], title: str) -> None:
     console.print(table)
 
 
+def check_out(out: Path | None) -> None:
+    """Refuse an --out that cannot be written before any screening starts (not a traceback after it)."""
+    if out is None:
+        return
+    if out.is_dir():
+        fail(f"--out {out} is a folder; give a file name")
+    if not out.parent.is_dir():
+        fail(f"--out {out}: folder {out.parent} does not exist")
+
+
 def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str) -> None:
     """Stream verdicts to OUT (JSONL) or stdout; a table when a person is reading."""
     shown: list[Verdict] = []
@@ -141,7 +151,8 @@ def prompts(
 ) -> None:
     """Screen a JSONL batch of prompts; one verdict per line."""
     if not infile.is_file():
-        fail(f"input file not found: {infile}")
+        fail(f"input {'is not a file' if infile.exists() else 'file not found'}: {infile}")
+    check_out(out)
     requests = (PromptRequest(id=item_id, error=error or "unreadable line") if error or record is None
                 else PromptRequest(record["prompt"], record.get("negative_prompt"), item_id)
                 for item_id, record, error in _prompt_lines(infile))
@@ -168,5 +179,6 @@ def media(
         items += [Path(line.strip()) for line in lines if line.strip()]
     if not items:
         fail("give at least one PATH or --from-list FILE")
+    check_out(out)
     s = screener(home, database_url, allow_root)
     emit(s.screen_media_many(items, tenant=tenant), out, json_, "media verdicts")
