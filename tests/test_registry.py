@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from clearance.home import Home
 from clearance.registry.document import RegistryFileError
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
-from tests.conftest import WORKS_YAML
+from tests.conftest import DATA, WORKS_YAML
 
 
 def registry_for(home: Home) -> Registry:
@@ -244,3 +245,119 @@ def test_screening_against_an_empty_registry_warns(tmp_path: Path) -> None:
     assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(full)]).exit_code == 0
     quiet = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(full)])
     assert '"action": "block"' in quiet.stdout and "has no works" not in quiet.stderr
+
+
+def one_reference_yaml(folder: Path, media: bytes, kind: str, name: str = "ref.jpg") -> Path:
+    """A registry file with one work whose one reference (``kind`` on line 7, ``path`` on line 8)
+    holds ``media``."""
+    (folder / name).write_bytes(media)
+    registry_file = folder / "one.yaml"
+    registry_file.write_text("version: 1\nworks:\n  - id: w\n    title: W\n    owner: O\n    references:\n"
+                             f"      - kind: {kind}\n        path: {name}\n", encoding="utf-8")
+    return registry_file
+
+
+def bomb_png() -> bytes:
+    """A 64-Mpx one-bit PNG: a few kilobytes on disk, over the 60-Mpx decoding limit."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("1", (8000, 8000)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("media", "kind", "name", "expected"),
+    [
+        (lambda: b"hello\n", "image", "ref.jpg", "not a readable image"),
+        (lambda: (DATA / "images/ref/ref_000.jpg").read_bytes(), "audio", "ref.jpg", "the file is an image"),
+        (lambda: (DATA / "audio/ref/aref_00.mp3").read_bytes(), "video", "ref.mp3", "the file is audio"),
+        (lambda: (DATA / "video/ref/vref_00.mp4").read_bytes()[:3000], "video", "ref.mp4", "cannot decode video"),
+        (lambda: (DATA / "images/ref/ref_000.jpg").read_bytes()[:400], "image", "ref.jpg", "corrupt image"),
+        (bomb_png, "image", "ref.png", "image too large to decode safely"),
+    ],
+    ids=["text-as-image", "jpeg-as-audio", "mp3-as-video", "truncated-video", "truncated-jpeg", "pixel-bomb"],
+)
+def test_import_rejects_unreadable_or_mislabelled_reference_media(
+    home: Home, tmp_path: Path, media: Callable[[], bytes], kind: str, name: str, expected: str
+) -> None:
+    """A reference the index cannot decode used to be imported, and then every image screened in the
+    home was a ``review`` blaming the query: the import now decodes each reference as its declared
+    kind and rejects the file at that reference's ``path``, storing nothing."""
+    registry = registry_for(home)
+    registry.import_file(WORKS_YAML)
+    before, stored = registry.snapshot(), sorted(home.media_dir.rglob("*"))
+    bad = one_reference_yaml(tmp_path, media(), kind, name)
+    with pytest.raises(RegistryFileError) as err:
+        registry.import_file(bad)
+    assert f"{bad}:8: works[0].references[0].path: " in str(err.value) and expected in str(err.value)
+    assert registry.snapshot() == before and sorted(home.media_dir.rglob("*")) == stored
+
+
+def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
+    home: Home, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A home can hold a reference that does not decode (imported by an older version, or its stored
+    copy damaged later): indexing leaves that one out with a warning, ``registry show`` names its
+    problem, and a copy of another reference still blocks (it used to be ``review`` with the broken
+    reference's decoding error, as if the query were unreadable)."""
+    import json
+    import logging
+
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+    from clearance.screening import Screener
+
+    two = tmp_path / "two.yaml"
+    two.write_text("version: 1\nworks:\n"
+                   f"  - {{id: a, title: Alpha, owner: O, references: [{{path: {DATA}/images/ref/ref_000.jpg, "
+                   "kind: image}]}\n"
+                   f"  - {{id: b, title: Beta, owner: O, references: [{{path: {DATA}/images/ref/ref_001.jpg, "
+                   "kind: image}]}\n", encoding="utf-8")
+    registry = registry_for(home)
+    registry.import_file(two)
+    damaged = registry.get("a")[0].references[0].path
+    damaged.chmod(0o644)
+    damaged.write_bytes(b"broken")
+    with caplog.at_level(logging.WARNING, logger="clearance"):
+        verdict = Screener(home).screen_media(DATA / "images/copies/ref_001_flip.jpg", audit=False)
+    assert verdict.action == "block" and not verdict.error, verdict
+    assert {m.work_id for m in verdict.matches} == {"b"}
+    assert any("ref_000.jpg" in r.getMessage() and "left out" in r.getMessage() for r in caplog.records)
+    shown = CliRunner().invoke(app, ["registry", "show", "a", "--home", str(home.root)])
+    assert shown.exit_code == 0, shown.output
+    assert "not a readable image" in json.loads(shown.output)["references"][0]["problem"]
+
+
+def test_yaml_aliases_are_refused_where_they_are(home: Home, tmp_path: Path) -> None:
+    """Aliases let a 552 KB file expand into a 103 MB registry (and a 50 s screen): a registry has no
+    use for them, so the first one is refused with its line, before anything expands."""
+    registry = registry_for(home)
+    aliased = tmp_path / "aliased.yaml"
+    aliased.write_text('version: 1\nworks:\n  - id: x\n    title: X\n    owner: O\n    descriptions:\n'
+                       '      - &s "lol"\n      - *s\n      - *s\n', encoding="utf-8")
+    with pytest.raises(RegistryFileError, match=r"aliased.yaml:8: \(document\): YAML aliases are not allowed"):
+        registry.import_file(aliased)
+    assert registry.works() == []
+
+
+def test_text_that_is_not_utf8_is_reported_on_its_line(home: Home, tmp_path: Path) -> None:
+    """The line of the first byte that is not UTF-8, not line 1."""
+    bad = tmp_path / "bad_utf8.yaml"
+    bad.write_bytes(b'version: 1\nworks:\n  - id: x\n    title: "X \xff\xfe bad"\n    owner: O\n')
+    with pytest.raises(RegistryFileError, match=r"bad_utf8.yaml:4: \(document\): not UTF-8 text"):
+        registry_for(home).import_file(bad)
+
+
+def test_importing_a_directory_is_a_usage_error(home: Home, tmp_path: Path) -> None:
+    """Not a traceback: exit status 2 and a message naming the path."""
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    result = CliRunner().invoke(app, ["registry", "import", str(tmp_path), "--home", str(home.root)])
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path}: is a directory, not a registry file" in " ".join(result.output.split())

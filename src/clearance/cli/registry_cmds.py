@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -12,6 +12,7 @@ from rich.table import Table
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
 from clearance.registry.document import RegistryFileError
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
+from clearance.registry.views import WorkView
 
 app = typer.Typer(help="Manage the registry of protected works.", no_args_is_help=True)
 
@@ -55,8 +56,21 @@ def show(work_id: str, owner: str | None = None, home: HomeOption = None, databa
         works = _registry(home, database_url).get(work_id, owner)
     except UnknownWorkError as exc:
         fail(str(exc))
-    typer.echo(json.dumps([w.document() for w in works] if len(works) > 1 else works[0].document(),
-                          indent=2, ensure_ascii=False))
+    documents = [_checked_document(w) for w in works]
+    typer.echo(json.dumps(documents if len(documents) > 1 else documents[0], indent=2, ensure_ascii=False))
+
+
+def _checked_document(work: WorkView) -> dict[str, Any]:
+    """The work, each reference whose stored copy no longer decodes saying why under ``problem``:
+    screening leaves such a reference out (with a warning in the log), which a rights holder
+    looking at the work should see (``list`` does not decode: it would read every file)."""
+    from clearance.registry.media_check import media_problem  # decoders: only ``show`` needs them
+
+    document = work.document()
+    for entry, ref in zip(document["references"], work.references, strict=True):
+        if (problem := media_problem(ref.path, ref.kind)) is not None:
+            entry["problem"] = problem
+    return document
 
 
 @app.command("remove")

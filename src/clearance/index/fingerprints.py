@@ -7,6 +7,7 @@ only the new references, and removing a work drops its fingerprints at the next 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import numpy as np
 
 from clearance.atomic import replacing
 from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
+
+log = logging.getLogger(__name__)
 
 
 class FingerprintStore:
@@ -55,18 +58,42 @@ def fingerprint_references(
     """Fingerprint every reference of the given kinds (from the store when known).
 
     Returns the references in registry order and one array of fingerprint rows for each; the
-    store keeps only what the registry still holds.
+    store keeps only what the registry still holds. A reference that does not decode is left out
+    (``_fingerprints``).
     """
     store = FingerprintStore(store_path)
     refs: list[tuple[WorkView, ReferenceView]] = []
     rows: list[np.ndarray] = []
     for work in snapshot.works:
         for ref in work.references:
-            if ref.kind in kinds:
-                rows.append(store.get(ref.sha256, lambda ref=ref: compute(ref)))
+            if ref.kind in kinds and (found := _fingerprints(store, work, ref, compute)) is not None:
+                rows.append(found)
                 refs.append((work, ref))
     store.save({ref.sha256 for _, ref in refs})
     return refs, rows
+
+
+def _fingerprints(store: FingerprintStore, work: WorkView, ref: ReferenceView,
+                  compute: Callable[[ReferenceView], np.ndarray]) -> np.ndarray | None:
+    """One reference's fingerprints, or None (and a warning) when its stored file does not decode.
+
+    Imports refuse such files, but a home can still hold one (imported by an older version, or its
+    stored copy damaged since); failing the whole index for it made every query of that kind a
+    ``review`` blaming the query, and real copies of the other works no longer blocked. A failure
+    whose reference decodes (``registry.media_check``) is the tool's, not the reference's (no
+    ``fpcalc``, a broken model), and still fails the index, as it fails every query.
+    """
+    try:
+        return store.get(ref.sha256, lambda: compute(ref))
+    except (ValueError, OSError):  # MediaError is a ValueError
+        from clearance.registry.media_check import media_problem  # decoders: only on this rare path
+
+        problem = media_problem(ref.path, ref.kind)
+        if problem is None:
+            raise
+        log.warning("reference %s (%s, sha256 %s) of %s/%s left out of the index: %s", ref.source_name, ref.kind,
+                    ref.sha256, work.owner, work.slug, problem)
+        return None
 
 
 def owners_of(rows: list[np.ndarray]) -> np.ndarray:
