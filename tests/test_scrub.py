@@ -142,7 +142,8 @@ def test_sidecar_captions_with_a_byte_order_mark(registered_home: Home, tmp_path
 
 CAPTION_FILES = {  # key: its caption files beside a clean picture -> (action, error or None)
     "both": ({"txt": b"a calm lake", "json": b'{"caption": "Hermione Granger casting a spell"}'}, ("block", None)),
-    "listed": ({"json": b'{"caption": ["Hermione Granger casting a spell"]}'}, ("review", "caption listed.json: caption is not text")),
+    "listed": ({"json": b'{"caption": ["Hermione Granger casting a spell"]}'},
+               ("review", "caption listed.json: caption is not text")),
     "number": ({"json": b'{"caption": 42}'}, ("review", "caption number.json: caption is not text")),
     "titled": ({"json": b'{"title": "Hermione Granger"}'}, ("review", "caption titled.json has none of the fields")),
     "same": ({"txt": b"a calm lake", "json": b'{"caption": "a calm lake"}'}, ("allow", None)),
@@ -215,14 +216,32 @@ def test_parquet_media_that_cannot_be_read_are_reviewed(registered_home: Home, t
     """An ``image`` that is text (a URL, base64) is reported, not screened as a caption-only row; a
     ``path`` to a pipe or a folder is reported without being opened (reading a pipe would hang)."""
     os.mkfifo(tmp_path / "pipe.jpg")
-    table = pa.table({"key": ["url", "none", "pipe", "folder"],
-                      "image": ["https://example.com/a.jpg", None, None, None],
-                      "path": [None, None, "pipe.jpg", "."], "caption": ["a photo"] * 4})
+    table = pa.table({"key": ["url", "none", "pipe", "folder", "empty"],
+                      "image": ["https://example.com/a.jpg", None, None, None, None],
+                      "path": [None, None, "pipe.jpg", ".", ""], "caption": ["a photo"] * 5})
     pq.write_table(table, tmp_path / "data.parquet")
     scrub(registered_home, tmp_path / "data.parquet", tmp_path / "clean", tmp_path / "m.parquet")
     rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
-    assert sorted(rows) == ["folder", "pipe", "url"] and {r["action"] for r in rows.values()} == {"review"}
+    assert sorted(rows) == ["empty", "folder", "pipe", "url"] and {r["action"] for r in rows.values()} == {"review"}
     assert "not bytes" in rows["url"]["error"] and "not a regular file" in rows["pipe"]["error"]
+    assert rows["empty"]["error"] == "path is '', not a file name"
+
+
+def test_parquet_files_in_subfolders_are_scrubbed_in_place(registered_home: Home, tmp_path: Path) -> None:
+    """A Hugging Face layout keeps its files under ``data/``: each is screened and its clean copy goes to
+    the same relative path, and two files of one name in different folders stay apart."""
+    items = dataset_items(2, 3)
+    src = tmp_path / "src"
+    for folder in ("", "data/train", "data/test"):
+        (src / folder).mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.table({"key": [k for k, *_ in items], "image": [i for _, i, _, _ in items],
+                                 "caption": [c for _, _, c, _ in items]}), src / folder / "part-0.parquet")
+    summary = scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    copies = sorted(str(p.relative_to(tmp_path / "clean")) for p in (tmp_path / "clean").rglob("*.parquet"))
+    assert copies == ["data/test/part-0.parquet", "data/train/part-0.parquet", "part-0.parquet"]
+    kept = [k for k, *_, is_copy in items if not is_copy]
+    assert all(pq.read_table(tmp_path / "clean" / c).column("key").to_pylist() == kept for c in copies)
+    assert summary["items"] == 3 * len(items) and summary["removed"] == 3 * (len(items) - len(kept))
 
 
 def test_webdataset_samples_sharing_a_key_are_judged_one_by_one(registered_home: Home, tmp_path: Path) -> None:
@@ -395,6 +414,55 @@ def test_resume_refuses_a_different_job_and_fresh_run_refuses_a_full_folder(regi
     changed = runner.invoke(app, [*base, "--resume", "--review", "keep"])
     assert changed.exit_code == 2 and "review changed" in changed.output
     assert runner.invoke(app, [*base, "--resume"]).exit_code == 0
+
+
+def test_resume_refuses_a_source_that_changed_since_the_run_started(registered_home: Home, tmp_path: Path) -> None:
+    """Files added to a folder sort into the chunks already done: resuming would never screen them and
+    would screen others twice, so a source that gained, lost or changed a file is refused."""
+    src = tmp_path / "src"
+    src.mkdir()
+    for key, image, *_ in dataset_items(2, 4):
+        (src / f"{key}.jpg").write_bytes(image)
+    base = ["scrub", str(src), "--out", str(tmp_path / "out"), "--manifest", str(tmp_path / "m.parquet"),
+            "--home", str(registered_home.root), "--resume"]
+    assert runner.invoke(app, base).exit_code == 0
+    (src / "00_new.jpg").write_bytes((IMAGES / "copies" / "ref_000_crop.jpg").read_bytes())
+    added = runner.invoke(app, base)
+    assert added.exit_code == 2 and "source_files changed" in added.output, added.output
+    (src / "00_new.jpg").unlink()
+    (src / "clean000.jpg").write_bytes((IMAGES / "distractors" / "dis_010.jpg").read_bytes())
+    assert runner.invoke(app, base).exit_code == 2
+
+
+def test_outputs_that_would_mix_with_other_data_are_refused(registered_home: Home, tmp_path: Path) -> None:
+    """Another job's clean copy, a file where the copy should go, a manifest inside the copy or one
+    named .csv (its CSV twin would overwrite it): refused with exit 2, nothing written."""
+    pq.write_table(caption_table(3), tmp_path / "d.parquet")
+    scrub(registered_home, tmp_path / "d.parquet", tmp_path / "out", tmp_path / "m.parquet")
+    (tmp_path / "afile").write_text("x")
+    cases = {"another job's copy": ("out", "other.parquet", "not empty"),
+             "a file": ("afile", "m2.parquet", "is a file"),
+             "inside the copy": ("new", "new/m.parquet", "inside the clean copy"),
+             "a .csv manifest": ("new2", "m.csv", "is a .parquet file")}
+    for case, (out, manifest_name, message) in cases.items():
+        for extra in ([], ["--resume"]):
+            result = runner.invoke(app, ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / out),
+                                         "--manifest", str(tmp_path / manifest_name), "--home",
+                                         str(registered_home.root), *extra])
+            assert result.exit_code == 2 and message in result.output, (case, extra, result.output)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["d.parquet"]
+    assert not (tmp_path / "other.parquet").exists() and not (tmp_path / "new").exists()
+
+
+def test_two_jobs_on_one_clean_copy_are_refused_while_the_first_runs(registered_home: Home, tmp_path: Path) -> None:
+    """The clean copy has a lock of its own: two manifests, one --out, would write into one dataset."""
+    pq.write_table(caption_table(3), tmp_path / "d.parquet")
+    with (tmp_path / "out.lock").open("a+") as first_run:
+        fcntl.flock(first_run, fcntl.LOCK_EX)
+        refused = runner.invoke(app, ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "out"),
+                                      "--manifest", str(tmp_path / "m2.parquet"), "--home", str(registered_home.root)])
+        assert refused.exit_code == 2 and "another scrub is running" in refused.output, refused.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_second_scrub_on_the_same_output_is_refused_while_the_first_runs(registered_home: Home,

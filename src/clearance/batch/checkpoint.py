@@ -40,7 +40,7 @@ class Checkpoints:
             if changed:
                 raise CheckpointMismatchError(
                     f"cannot resume: {', '.join(changed)} changed since the run in {self.state_dir} started "
-                    "(run without --resume to start over)")
+                    "(start over without --resume, into an empty --out)")
         elif self.state_dir.exists():
             shutil.rmtree(self.state_dir)
         self.done_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ copy and reported, and the job goes on.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -154,14 +155,37 @@ class ScrubSummary:
 
 
 def _check_paths(job: ScrubJob, resume: bool) -> None:
+    """Refuse, before anything is written, a job whose outputs would mix with its input, with each
+    other or with another job's: a half-mixed output is worse than none."""
     if job.review not in REVIEW_POLICIES:
         raise ValueError(f"review policy must be one of {', '.join(REVIEW_POLICIES)}")
-    if job.src.is_dir() and any(p.is_relative_to(job.src) for p in (job.dst, job.review_dst, job.state_dir)):
+    outputs = (job.dst, job.review_dst)
+    if job.src.is_dir() and any(p.is_relative_to(job.src) for p in (*outputs, job.state_dir)):
         raise ValueError("the clean copy and the manifest must not be inside the source folder")
-    if not resume:
-        for folder in (job.dst, job.review_dst):
+    if any(p.is_relative_to(folder) for folder in outputs for p in (job.manifest, job.state_dir)):
+        raise ValueError("the manifest must not be inside the clean copy (it would become part of the dataset)")
+    if job.manifest.suffix.lower() == ".csv" or job.manifest.is_dir():
+        raise ValueError(f"{job.manifest}: the manifest is a .parquet file (its .csv twin is written beside it)")
+    for folder in outputs:
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is a file, not a folder for the clean copy")
+    if not (resume and Checkpoints(job.state_dir).job_file.exists()):  # nothing of this job's to continue
+        for folder in outputs:
             if folder.exists() and any(folder.iterdir()):
-                raise ValueError(f"{folder} is not empty (use --resume to continue a run, or remove it)")
+                raise ValueError(f"{folder} is not empty and holds no run of this manifest to resume "
+                                 "(give an empty or new --out, or the --manifest of the run that wrote it)")
+
+
+def _source_files(src: Path) -> str:
+    """A digest of every file under the source (path, size, modification time): a resume over a source
+    that gained, lost or changed files would mix two datasets in one clean copy."""
+    files = [src] if src.is_file() else sorted(p for p in src.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(src) if path != src else ''}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+                      .encode("utf-8", "surrogateescape"))
+    return f"{len(files)} files, sha256 {digest.hexdigest()}"
 
 
 def _job_identity(job: ScrubJob, format_name: str) -> dict[str, str]:
@@ -170,7 +194,7 @@ def _job_identity(job: ScrubJob, format_name: str) -> dict[str, str]:
 
     registry = Registry.of(Home.resolve(job.home_root, job.database_url))
     return {"src": str(job.src), "dst": str(job.dst), "review": job.review, "format": format_name,
-            "registry": registry.snapshot().fingerprint}
+            "registry": registry.snapshot().fingerprint, "source_files": _source_files(job.src)}
 
 
 def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: str = "local",
@@ -178,7 +202,10 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
     """Run (or resume) a scrub; ``on_shard(result, shards_to_do)`` reports each finished shard."""
     _check_paths(job, resume)
     job.manifest.parent.mkdir(parents=True, exist_ok=True)
-    with held(job.manifest.with_name(job.manifest.name + ".lock"), "scrub"):
+    job.dst.parent.mkdir(parents=True, exist_ok=True)
+    with (held(job.manifest.with_name(job.manifest.name + ".lock"), "scrub"),
+          held(job.dst.with_name(job.dst.name + ".lock"), "scrub")):
+        _check_paths(job, resume)  # again, now that no other job can be writing
         module = format_for(job.src)
         shards = module.shards(job.src)
         checkpoints = Checkpoints(job.state_dir)

@@ -1,4 +1,4 @@
-"""Parquet files (one file or a folder of them) with ``key``, ``image`` bytes or ``path``, ``caption``.
+"""Parquet files (one file or a folder of them, subfolders too) with ``key``, ``image`` bytes or ``path``, ``caption``.
 
 A file is cut into shards at row-group boundaries (about ``CHUNK_ROWS`` rows each), so one big
 file is still spread over the workers and checkpointed in pieces, and every shard is read in
@@ -39,7 +39,8 @@ def detect(src: Path) -> bool:
 
 
 def _files(src: Path) -> list[Path]:
-    return [src] if src.is_file() else sorted(src.glob("*.parquet"))
+    """The Parquet files of the source, those in subfolders too (``data/train-00000.parquet``)."""
+    return [src] if src.is_file() else sorted(src.rglob("*.parquet"))
 
 
 def _root(src: Path) -> Path:
@@ -47,31 +48,35 @@ def _root(src: Path) -> Path:
     return src.parent if src.is_file() else src
 
 
-def _shard(path: Path, groups: list[int] | None, first_row: int) -> Shard:
+def _shard(path: Path, name: str, groups: list[int] | None, first_row: int) -> Shard:
     first = groups[0] if groups else 0
     source = json.dumps({"file": str(path), "groups": groups, "first_row": first_row})
-    return Shard(id=f"{path.stem}-rg{first:06d}", source=source)
+    return Shard(id=f"{name}-rg{first:06d}", source=source)
 
 
-def _file_shards(path: Path) -> list[Shard]:
+def _file_shards(path: Path, name: str) -> list[Shard]:
+    """Shards of one file; ``name`` is its path under the source without ``.parquet``, with ``~`` for
+    ``/`` (a shard id names a checkpoint file)."""
     try:
         meta = pq.ParquetFile(path).metadata
     except (pa.ArrowException, OSError):
-        return [_shard(path, None, 0)]  # read() reports it; write() keeps or drops it whole
+        return [_shard(path, name, None, 0)]  # read() reports it; write() keeps or drops it whole
     out, groups, rows, first_row = [], [], 0, 0
     for group in range(meta.num_row_groups):
         groups.append(group)
         rows += meta.row_group(group).num_rows
         if rows - first_row >= CHUNK_ROWS:
-            out.append(_shard(path, groups, first_row))
+            out.append(_shard(path, name, groups, first_row))
             groups, first_row = [], rows
     if groups or not out:
-        out.append(_shard(path, groups, first_row))
+        out.append(_shard(path, name, groups, first_row))
     return out
 
 
 def shards(src: Path) -> list[Shard]:
-    return [shard for path in _files(src) for shard in _file_shards(path)]
+    root = _root(src)
+    return [shard for path in _files(src)
+            for shard in _file_shards(path, path.relative_to(root).with_suffix("").as_posix().replace("/", "~"))]
 
 
 def _spec(shard: Shard) -> tuple[Path, list[int] | None, int]:
@@ -107,8 +112,10 @@ def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | Path | None, str
         return image, None
     if image is not None:  # a URL or base64 text, a number: never silently screened as caption-only
         return None, f"image is {type(image).__name__}, not bytes (files go in a path column)"
-    if not isinstance(path, str) or not path:
+    if path is None:
         return None, None
+    if not isinstance(path, str) or not path.strip():
+        return None, f"path is {path!r}, not a file name"
     if (problem := unreadable(root / path)) is not None:
         return None, f"unreadable path {path}: {problem}"
     return root / path, None
@@ -158,13 +165,14 @@ def _copy_media(root: Path, dst: Path, record: dict[str, Any]) -> None:
 
 def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
     path, groups, first_row = _spec(shard)
+    root = _root(src)
+    clean = dst / path.relative_to(root)
     if groups is None:  # an unreadable file that is kept is kept as it is
         if f"{shard.id}#shard" not in drop:
-            dst.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, dst / path.name)
+            clean.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, clean)
         return
-    root = _root(src)
-    part = dst / (path.name + PARTS) / f"{groups[0] if groups else 0:06d}.parquet"
+    part = clean.with_name(clean.name + PARTS) / f"{groups[0] if groups else 0:06d}.parquet"
     part.parent.mkdir(parents=True, exist_ok=True)
     with pq.ParquetWriter(part, pq.ParquetFile(path).schema_arrow) as writer:
         for batch, keys in _batches(path, groups, first_row):
@@ -180,10 +188,10 @@ def finish(dst: Path) -> None:
     """Join each file's parts into ``dst/<file>.parquet`` (idempotent: safe to redo after a kill)."""
     if not dst.is_dir():
         return
-    for trash in dst.glob(f"*{PARTS}.done"):
+    for trash in dst.rglob(f"*{PARTS}.done"):
         shutil.rmtree(trash)
-    for parts in sorted(dst.glob(f"*{PARTS}")):
-        target = dst / parts.name.removesuffix(PARTS)
+    for parts in sorted(dst.rglob(f"*{PARTS}")):
+        target = parts.with_name(parts.name.removesuffix(PARTS))
         tmp = target.with_name(f".{target.name}.tmp")
         files = sorted(parts.glob("*.parquet"))
         with pq.ParquetWriter(tmp, pq.ParquetFile(files[0]).schema_arrow) as writer:
