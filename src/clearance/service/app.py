@@ -33,7 +33,7 @@ from clearance.audit import UnknownAuditIdError
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
-from clearance.registry.document import RegistryFileError, parse_registry
+from clearance.registry.document import RegistryFileError, decode_utf8, parse_registry
 from clearance.registry.store import UnknownWorkError
 from clearance.registry.views import WorkView
 from clearance.screening import Screener
@@ -105,7 +105,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     async def screen_prompt(body: PromptRequest,
                             who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
         if surcharge := prompt_cost(body.prompt, body.negative_prompt):  # the request itself took one token
-            auth.rate.check(who.key_id, surcharge)
+            auth.rate.surcharge(who.key_id, surcharge)
         return await _screen(state["pool"].call("screen_prompt", body.prompt, body.negative_prompt, tenant=who.tenant))
 
     @app.post("/v1/screen/media", response_model=Verdict, response_model_exclude_none=True,
@@ -122,7 +122,7 @@ def create_app(home: Home | None = None) -> FastAPI:
     async def registry_import(request: Request,
                               who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder"))]
                               ) -> ImportReportBody:
-        text = (await request.body()).decode("utf-8", errors="replace")
+        text = _utf8(await request.body())
         report = await run_in_threadpool(_import, state["screener"], text, None if who.role == "admin" else who.tenant)
         await state["pool"].broadcast("catch_up")  # the importer, not a screening request, waits for the new indexes
         return report
@@ -191,6 +191,15 @@ def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
         return screener.registry.get(slug, owner)[0]
     except UnknownWorkError:
         raise ApiError(404, f"no work {slug!r}") from None
+
+
+def _utf8(body: bytes) -> str:
+    """The registry document as text. Not UTF-8 is refused as the CLI refuses such a file, with
+    the same message (``decode_utf8``): decoded leniently, its titles were stored with U+FFFD."""
+    try:
+        return decode_utf8(body, "request body")
+    except RegistryFileError as exc:
+        raise ApiError(422, str(exc)) from None
 
 
 def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:

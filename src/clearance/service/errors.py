@@ -42,6 +42,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI could not parse the body: an undocumented code otherwise
+            return error_response(422, _unparsable(exc))
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
@@ -52,6 +54,15 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         return error_response(500, f"internal error ({type(exc).__name__})")
+
+
+def _unparsable(exc: StarletteHTTPException) -> str:
+    """Why FastAPI's body parsing failed (its 400 keeps the cause only as ``__cause__``): a body
+    that is not UTF-8 is malformed JSON to the client, as the docs' 422 ``invalid_request`` says."""
+    cause = exc.__cause__
+    if isinstance(cause, UnicodeDecodeError):
+        return f"body: not UTF-8 text ({cause.reason})"
+    return f"body: {exc.detail}" + (f" ({type(cause).__name__})" if cause else "")
 
 
 ERROR_RESPONSES: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 500)}

@@ -22,22 +22,36 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = MAX_UPLOAD_BYTES if scope["path"].startswith("/v1/screen/media") else MAX_JSON_BYTES
+        too_large = error_response(413, f"request body over the {limit}-byte limit")
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            return await error_response(413, f"request body over the {limit}-byte limit")(scope, receive, send)
-        seen = 0
+            return await too_large(scope, receive, send)
+        seen, over, started = 0, False, False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, over
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
+                over = True
                 raise ApiError(413, f"request body over the {limit}-byte limit")
             return message
 
-        try:
-            await self.app(scope, limited, send)
-        except ApiError as exc:
-            await error_response(exc.status, exc.message)(scope, receive, send)
+        async def unless_over(message: Message) -> None:
+            """Drop the app's answer to a body cut off at the limit. The error raised from
+            ``receive`` does not reach us: FastAPI's body parsing turns any error into its own
+            400 ("There was an error parsing the body"), for JSON and multipart alike."""
+            nonlocal started
+            if not over:
+                started = True
+                await send(message)
 
+        try:
+            await self.app(scope, limited, unless_over)
+        except ApiError as exc:
+            if not started:
+                await error_response(exc.status, exc.message, exc.code, exc.headers)(scope, receive, send)
+            return
+        if over and not started:
+            await too_large(scope, receive, send)

@@ -23,6 +23,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,6 +50,14 @@ STARTUP_TIMEOUT_S = 300.0
 from the index cache) before it gives up on it and keeps the old one."""
 MAX_EARLY_DEATHS = 3
 """After this many processes in a row die before they are ready, none is started in their place."""
+PING_S = 1.0
+"""How often the HTTP process pings each loaded screening process (a few bytes each way)."""
+UNRESPONSIVE_S = 3.0
+"""A process that has not answered a ping for this long is not ``ready`` (stopped, deadlocked, or
+reading a garbled message). Its main thread answers pings between requests, so a long screening
+on its threads does not delay them."""
+PING = -1
+"""The request id of a ping, and of its answer."""
 METHODS = frozenset({"screen_prompt", "screen_media", "catch_up"})
 """The ``Screener`` methods the HTTP process may call."""
 log = logging.getLogger("uvicorn.error")
@@ -68,6 +77,10 @@ class _Process:
     waiting: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     draining: bool = False
+    answered_at: float = field(default_factory=time.monotonic)
+    """When it last answered a ping (or said it was ready)."""
+    pinged: bool = False
+    """A ping is unanswered: no second one is sent, so pings cannot fill a stuck process's pipe."""
 
     @property
     def loaded(self) -> bool:
@@ -78,6 +91,12 @@ class _Process:
     def failed_to_start(self) -> bool:
         """It reported that it could not start (it would fail again if restarted)."""
         return self.ready.done() and self.ready.exception() is not None
+
+    @property
+    def responsive(self) -> bool:
+        """Loaded, running, and answering pings."""
+        return (self.loaded and self.process.is_alive()
+                and time.monotonic() - self.answered_at < UNRESPONSIVE_S)
 
     @property
     def takes_requests(self) -> bool:
@@ -104,11 +123,13 @@ class ScreeningPool:
         """Reloads under way (the loop keeps only weak references to tasks)."""
         self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
         """Requests waiting for a free slot, in arrival order."""
+        self._pinger: asyncio.TimerHandle | None = None
 
     @property
     def ready(self) -> bool:
-        """Every process has loaded its models and indexes."""
-        return all(p.loaded for p in self.processes)
+        """Every process has loaded its models and indexes, and still answers: one that died, is
+        stopped or stuck is not ready (before, only loading was: a stuck process read as ready)."""
+        return bool(self.processes) and all(p.responsive for p in self.processes)
 
     @property
     def queued(self) -> int:
@@ -117,6 +138,7 @@ class ScreeningPool:
 
     def start(self) -> None:
         self.processes = [self._spawn() for _ in range(self.size)]
+        self._ping()
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """``Screener.<method>(*args, **kwargs)`` in the process with the fewest requests in flight,
@@ -162,6 +184,8 @@ class ScreeningPool:
 
     def close(self) -> None:
         self._closing = True
+        if self._pinger is not None:
+            self._pinger.cancel()
         for process in self.processes:
             self._stop(process)
 
@@ -186,7 +210,29 @@ class ScreeningPool:
             await asyncio.sleep(0.05)
         await asyncio.to_thread(self._stop, old)
 
+    def _ping(self) -> None:
+        """Ping every loaded process whose last ping was answered, every ``PING_S``. Only when the
+        pipe is free: a send in progress (a large upload) holds it, and a ping waits its turn."""
+        for process in self.processes:
+            if process.loaded and not process.pinged and process.send_lock.acquire(blocking=False):
+                try:
+                    process.conn.send_bytes(_PING_MESSAGE)
+                    process.pinged = True
+                except OSError:
+                    pass  # it exited: ``_lost`` hears of it from the pipe
+                finally:
+                    process.send_lock.release()
+        self._pinger = asyncio.get_running_loop().call_later(PING_S, self._ping)
+
     def _spawn(self) -> _Process:
+        """Start a screening process and watch its pipe from the event loop.
+
+        The pipe is put back into blocking mode once it is watched: uvloop (libuv's ``uv_poll_init``)
+        makes a watched descriptor non-blocking, and ``Connection.send_bytes`` of a message larger
+        than the socket's buffer (~210 kB: any upload over ~270 kB) then raised ``BlockingIOError``
+        halfway through it. The process was left reading the rest of a message that never came, and
+        took the next request's bytes for it (a 30 s hang, or garbage unpickled: ``MemoryError``).
+        A reader woken by the loop finds a whole message coming (the process writes each at once)."""
         parent, child = self._context.Pipe()
         process = self._context.Process(target=_serve, args=(self.home, child), name="clearance-screening",
                                         daemon=True)
@@ -196,6 +242,7 @@ class ScreeningPool:
         entry = _Process(process, parent, loop.create_future())
         entry.ready.add_done_callback(_retrieved)  # a failed start is shown by ``ready`` and the log
         loop.add_reader(parent.fileno(), self._on_message, entry)
+        os.set_blocking(parent.fileno(), True)  # after add_reader, which cleared it (see the docstring)
         return entry
 
     async def _call_on(self, process: _Process, call: tuple[str, tuple[Any, ...], dict[str, Any]],
@@ -216,13 +263,23 @@ class ScreeningPool:
                     process.send_lock.release()
             else:  # a large upload fills the pipe faster than the process drains it: not on the loop
                 await asyncio.to_thread(self._send, process, message)
-        except OSError:
+        except OSError as exc:
             process.waiting.pop(request, None)
+            self._broken(process, exc)
             raise ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited") from None
         if watched and process.loaded:  # one still loading is not stuck, only busy
             watchdog = asyncio.get_running_loop().call_later(self.overdue_s, self._overdue, process, request)
             answer.add_done_callback(lambda _: watchdog.cancel())
         return await asyncio.shield(answer)  # a caller that gives up leaves it to the process (and watchdog)
+
+    @staticmethod
+    def _broken(process: _Process, exc: OSError) -> None:
+        """A send failed, maybe partway through a message: the pipe's stream can no longer be
+        trusted, so the process is killed (``_lost`` then starts another and fails what it held)
+        rather than left to read the next request as the rest of this one."""
+        if process.process.is_alive():
+            log.error("sending to screening process [%s] failed (%s); replacing it", process.process.pid, exc)
+            process.process.kill()
 
     def _overdue(self, process: _Process, request: int) -> None:
         """A request took longer than any screening should: the process is stuck (or pathologically
@@ -243,6 +300,10 @@ class ScreeningPool:
             request, ok, value = process.conn.recv()
         except (EOFError, OSError):
             self._lost(process)
+            return
+        if request == PING or request is None:
+            process.answered_at, process.pinged = time.monotonic(), False
+        if request == PING:
             return
         if request is None:  # the process is ready (ok), or could not start
             _settle(process.ready, ok, value)
@@ -294,6 +355,9 @@ class ScreeningPool:
             process.process.kill()
 
 
+_PING_MESSAGE = ForkingPickler.dumps((PING, "ping", (), {}))
+
+
 def _retrieved(future: asyncio.Future[Any]) -> None:
     """Mark a future's error as seen (asyncio logs unseen ones when they are collected)."""
     if not future.cancelled():
@@ -336,6 +400,9 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
                 request, method, args, kwargs = conn.recv()
             except (EOFError, OSError):
                 return
+            if request == PING:  # answered here, not on a screening thread: busy threads do not delay it
+                reply(PING, True, None)
+                continue
             threads.submit(_answer, getattr(screener, method) if method in METHODS else None, args, kwargs,
                            lambda ok, value, r=request: reply(r, ok, value))
 

@@ -70,6 +70,13 @@ class RateLimiter:
             raise ApiError(429, f"rate limit of {self.rate:g} requests/s exceeded for this key{costs}",
                            headers={"Retry-After": str(max(1, wait))})
 
+    def surcharge(self, key_id: str, extra: float) -> None:
+        """Take a long prompt's ``extra`` tokens (``prompt_cost``) after the request's own one, or
+        refuse it with 429. ``extra`` is capped at what a full bucket holds once that token is
+        taken: uncapped, a prompt of over ~40,000 characters cost more than the bucket can ever
+        hold, and was refused for good even on an idle key. Capped, it empties the bucket."""
+        self.check(key_id, min(extra, max(0.0, self.burst - 1)))
+
     def _slot_of(self, digest: bytes) -> int:
         """Offset of the key's slot: its own, else a free one, else the one refilled longest ago."""
         start = int.from_bytes(digest[:8], "little") % SLOTS
