@@ -239,6 +239,11 @@ def test_file_names_that_are_not_utf8_are_swept_restored_and_purged(registered_h
     assert restored.exit_code == 0 and "gen\\xff.jpg" in restored.output
     assert (store / name).read_bytes() == copy
     runner.invoke(app, ["sweep", str(store), *opts])
+    by_key = runner.invoke(app, ["restore", str(q), "--key", "gen\\xff.jpg", "--json",  # as the manifest spells it
+                                 "--home", str(registered_home.root)])
+    assert by_key.exit_code == 0 and (store / name).read_bytes() == copy
+    assert json.loads(by_key.output)["keys"] == "gen\\xff.jpg" and "\\udc" not in by_key.output  # strict JSON
+    runner.invoke(app, ["sweep", str(store), *opts])
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1 and not (q / name).exists()
     log = AuditLog(session_factory(registered_home.database_url))

@@ -38,7 +38,7 @@ from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
-from clearance.safe_text import json_text
+from clearance.safe_text import json_text, printable
 from clearance.verdict import Action, Verdict
 
 LEDGER = "ledger.jsonl"
@@ -290,8 +290,10 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
         root = Path(json.loads((qdir / META).read_text())["root"])
         ledger = Ledger(qdir)
         state = ledger.state()
+        if key is not None and key not in state:  # a name that is not UTF-8, as manifests and tables spell it
+            key = next((k for k in state if printable(k) == key), key)
         if key is not None and state.get(key, {}).get("status") not in ("quarantined", "restoring"):
-            raise SweepError(f"no quarantined file with key {key!r}")
+            raise SweepError(f"no quarantined file with key {printable(key)!r}")
         restored, problems = [], []
         for k, entry in sorted(state.items()):
             if key is not None and k != key:

@@ -29,8 +29,9 @@ def _summary_table(title: str, rows: dict[str, object]) -> None:
 
 
 def _emit(title: str, rows: dict[str, object], json_: bool) -> None:
-    if json_:
-        typer.echo(json.dumps(rows))
+    if json_:  # file names that are not UTF-8 spelled as in manifests (no lone surrogates for strict readers)
+        typer.echo(json.dumps({k: [printable(x) for x in v] if isinstance(v, list) else
+                               printable(v) if isinstance(v, str) else v for k, v in rows.items()}))
     else:
         _summary_table(title, rows)
 
