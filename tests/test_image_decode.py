@@ -10,7 +10,14 @@ import pytest
 from PIL import Image
 
 from clearance.content import Content
-from clearance.media.image_decode import MAX_FRAMES, QUERY_SIZE, WORKING_SIZE, decode_frames, frames_of
+from clearance.media.image_decode import (
+    MAX_FRAMES,
+    QUERY_SIZE,
+    WORKING_SIZE,
+    decode_frames,
+    frame_number,
+    frames_of,
+)
 from clearance.media.probe import MediaError
 from tests.conftest import DATA
 
@@ -70,14 +77,28 @@ def test_transparent_areas_become_white() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["GIF", "WEBP"])
-def test_animations_are_sampled_over_their_whole_length(fmt: str) -> None:
+def test_every_distinct_frame_of_an_animation_is_screened(fmt: str) -> None:
+    """A slow ramp of 29 frames keeps a few of them; a registered still as one frame of it is always
+    among the frames screened, named by its own position (frames at even steps missed frame 7 of 10)."""
     ref = Image.open(REF).convert("RGB").resize((320, 320))
-    blank = [Image.new("RGB", ref.size, (i * 8, 40, 90)) for i in range(29)]
-    data = encode(blank[0], fmt, save_all=True, append_images=[*blank[1:], ref], duration=40)
-    decoded = frames(data)
-    assert len(decoded) == MAX_FRAMES
-    last = np.asarray(decoded[-1], dtype=float)
-    assert np.abs(last - np.asarray(ref.resize(decoded[-1].size), dtype=float)).mean() < 25  # last frame is the ref
+    ramp = [Image.new("RGB", ref.size, (i * 8, 40, 90)) for i in range(29)]
+    slides = [*(Image.new("RGB", ref.size, (0, 25 * i, 0)) for i in range(7)), Image.new("RGB", ref.size, (200, 0, 0)),
+              Image.new("RGB", ref.size, (0, 0, 200))]
+    for frames_in, at, most in ((ramp, 29, 12), (slides, 7, 10)):
+        content = Content(kind="image", data=encode(frames_in[0], fmt, save_all=True,
+                                                     append_images=[*frames_in[1:at], ref, *frames_in[at:]],
+                                                     duration=40))
+        decoded = decode_frames(content)
+        assert len(decoded) <= most and not content.unscreened
+        shown = next(f for f in decoded if frame_number(f) == at)
+        assert np.abs(np.asarray(shown, dtype=float) - np.asarray(ref.resize(shown.size), dtype=float)).mean() < 25
+
+
+def test_an_animation_with_more_than_can_be_screened_says_so() -> None:
+    slides = [Image.new("RGB", (64, 64), ((37 * i) % 256, (91 * i) % 256, (53 * i) % 256)) for i in range(40)]
+    content = Content(kind="image", data=encode(slides[0], "GIF", save_all=True, append_images=slides[1:]))
+    assert len(decode_frames(content)) == MAX_FRAMES
+    assert content.unscreened == [f"animation of 40 distinct frames screened on its first {MAX_FRAMES}"]
 
 
 @pytest.mark.parametrize(

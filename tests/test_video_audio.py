@@ -140,6 +140,31 @@ def test_what_is_left_unscreened_is_never_silently_allowed(screener: Screener, t
     assert audio.action == Action.REVIEW and "audio screened on its first 600 s only" in audio.error
 
 
+def test_a_second_track_or_a_cut_upload_is_never_silently_allowed(screener: Screener, tmp_path: Path) -> None:
+    """Only the first picture and sound tracks are screened, and a file cut off during an upload
+    just stops decoding: a copy in a second track or in the missing part was an ``allow``. Now the
+    verdict says what was not screened; tracks of different lengths are not taken for a cut."""
+    paths = {name: tmp_path / name for name in ("two_video.mp4", "two_audio.m4a", "lengths.mkv", "whole.mp4")}
+    distractor, copy = VIDEO / "distractors" / "vdis_00.mp4", VIDEO / "copies" / "vref_01_excerpt.mp4"
+    _ffmpeg("-i", str(distractor), "-i", str(copy), "-map", "0:v", "-map", "1:v", "-c", "copy",
+            str(paths["two_video.mp4"]))
+    _ffmpeg("-i", str(AUDIO / "distractors" / "adis_01.mp3"), "-i", str(AUDIO / "copies" / "aref_02_mp3_64k.mp3"),
+            "-map", "0:a", "-map", "1:a", "-c:a", "aac", str(paths["two_audio.m4a"]))
+    _ffmpeg("-i", str(distractor), "-i", str(AUDIO / "distractors" / "adis_01.mp3"), "-map", "0:v", "-map", "1:a",
+            "-t", "12", "-c:v", "copy", "-c:a", "libvorbis", str(paths["lengths.mkv"]))
+    _ffmpeg("-i", str(distractor), "-c", "copy", "-movflags", "+faststart", str(paths["whole.mp4"]))
+    whole_mp4, whole_mp3 = paths["whole.mp4"].read_bytes(), (AUDIO / "distractors" / "adis_04.mp3").read_bytes()
+    cut = {"cut.mp4": whole_mp4[: len(whole_mp4) * 6 // 10], "cut.mp3": whole_mp3[: len(whole_mp3) // 2]}
+    for name in ("two_video.mp4", "two_audio.m4a"):
+        verdict = screener.screen_media(paths[name], audit=False)
+        assert verdict.action == Action.REVIEW and "streams: only the first screened" in verdict.error, name
+    for name, data in cut.items():
+        verdict = screener.screen_media(data, name=name, audit=False)
+        assert verdict.action == Action.REVIEW and "its header declares" in verdict.error, (name, verdict.error)
+    lengths = screener.screen_media(paths["lengths.mkv"], audit=False)
+    assert lengths.action == Action.ALLOW and lengths.error is None, lengths.error
+
+
 def test_frame_size_and_decoding_work_are_bounded() -> None:
     """A hostile upload (8K at 60 fps, or frames of a gigapixel) costs bounded time and memory: huge
     frames are refused before decoding, and decoding stops once its pixel budget is spent."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clearance.content import Content
+from clearance.media.av_streams import declared_seconds, ended_early, other_streams
 from clearance.media.probe import MediaError
 
 RATE = 11_025
@@ -41,6 +42,8 @@ def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None
             if not container.streams.audio:
                 return None
             stream = container.streams.audio[0]
+            declared = declared_seconds(stream, container)
+            content.unscreened.extend(filter(None, [other_streams(list(container.streams.audio), "audio")]))
             resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
             chunks, total, limit = [], 0, int(max_seconds * RATE)
             for frame in container.decode(stream):
@@ -56,7 +59,10 @@ def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None
     samples = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
     if samples.size == 0:
         raise MediaError("the audio stream is empty (zero length)")
-    return Pcm(samples[:limit], truncated=samples.size >= limit)
+    truncated = samples.size >= limit
+    if not truncated and (short := ended_early("audio", samples.size / RATE, declared)):
+        content.unscreened.append(short)
+    return Pcm(samples[:limit], truncated=truncated)
 
 
 def pcm_of(content: Content) -> Pcm | None:

@@ -18,6 +18,7 @@ import math
 import struct
 import warnings
 
+import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from clearance.content import Content
@@ -25,10 +26,17 @@ from clearance.media.probe import MediaError, check_pixels
 
 MAX_PIXELS = 60_000_000
 """Refuse images with more pixels than this (per frame), before decoding them."""
-MAX_FRAMES = 8
-"""Animated images: at most this many frames, spread over the animation."""
+MAX_FRAMES = 32
+"""Animated images: at most this many distinct frames are screened; an animation with more is
+screened on its first ones and says so (``Content.unscreened``)."""
 MAX_SCANNED_FRAMES = 480
-"""Animated images: frames after this many are not looked at (bounds decoding time)."""
+"""Animated images: frames after this many are not looked at (bounds decoding time), and the
+verdict says so."""
+FRAME_CHANGE = 12.0
+"""Mean absolute difference (0-255) of 16x16 colour thumbnails from the last distinct frame that
+makes a frame distinct: a slide show's every slide is, a clip's slow pan only now and then."""
+FRAME_INDEX = "clearance.frame"
+"""Where a decoded frame keeps its position in the animation, which evidence names."""
 WORKING_SIZE = 512
 """References (and the shipped background) are reduced to at most this many pixels on the longer
 side: their cached fingerprints were computed there."""
@@ -86,25 +94,42 @@ def _reduced_still(image: Image.Image) -> Image.Image:
     return image
 
 
-def _animation_frames(image: Image.Image, n_frames: int) -> list[Image.Image]:
-    """Up to ``MAX_FRAMES`` frames spread evenly over the first ``MAX_SCANNED_FRAMES``."""
+def _animation_frames(image: Image.Image, n_frames: int) -> tuple[list[Image.Image], list[str]]:
+    """The distinct frames (``FRAME_CHANGE``) of the first ``MAX_SCANNED_FRAMES``, at most
+    ``MAX_FRAMES`` of them, and what was left out. Frames sampled at even steps missed a registered
+    still shown as one frame of ten (a slide show), and said nothing: every frame is looked at, and
+    each one unlike the last kept is screened."""
     scanned = min(n_frames, MAX_SCANNED_FRAMES)
-    count = min(MAX_FRAMES, scanned)
-    wanted = sorted({round(i * (scanned - 1) / max(1, count - 1)) for i in range(count)})
-    frames = []
-    for index in wanted:
+    frames: list[Image.Image] = []
+    last, distinct = None, 0
+    for index in range(scanned):
         image.seek(index)
         check_pixels(f"frame {index}", image.width, image.height, MAX_PIXELS)  # TIFF pages differ in size
-        frames.append(_to_rgb(image))
-    return frames
+        thumb = np.asarray(image.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32)
+        if last is not None and float(np.abs(thumb - last).mean()) <= FRAME_CHANGE:
+            continue
+        last, distinct = thumb, distinct + 1
+        if len(frames) < MAX_FRAMES:
+            frame = _to_rgb(image)
+            frame.info[FRAME_INDEX] = index
+            frames.append(frame)
+    left_out = []
+    if distinct > MAX_FRAMES:
+        left_out.append(f"animation of {distinct} distinct frames screened on its first {MAX_FRAMES}")
+    if n_frames > MAX_SCANNED_FRAMES:
+        left_out.append(f"animation screened on its first {MAX_SCANNED_FRAMES} of {n_frames} frames only")
+    return frames, left_out
 
 
 def decode_frames(content: Content, size: int = WORKING_SIZE) -> list[Image.Image]:
-    """RGB frames of an image (one for a still), upright and at most ``size`` pixels."""
+    """RGB frames of an image (one for a still), upright and at most ``size`` pixels. Frames of an
+    animation left unscreened are noted in ``content.unscreened``."""
     image = open_image(content)
     try:
         n_frames = getattr(image, "n_frames", 1)
-        frames = _animation_frames(image, n_frames) if n_frames > 1 else [_to_rgb(_reduced_still(image))]
+        frames, left_out = (_animation_frames(image, n_frames) if n_frames > 1
+                            else ([_to_rgb(_reduced_still(image))], []))
+        content.unscreened.extend(left_out)
         for frame in frames:
             frame.thumbnail((size, size), Image.Resampling.BILINEAR)
         return frames
@@ -114,6 +139,11 @@ def decode_frames(content: Content, size: int = WORKING_SIZE) -> list[Image.Imag
         raise MediaError(f"truncated or corrupt image: {exc}") from None
     finally:
         image.close()
+
+
+def frame_number(frame: Image.Image) -> int:
+    """The frame's position in its animation (0 for a still), for evidence."""
+    return int(frame.info.get(FRAME_INDEX, 0))
 
 
 def frames_of(content: Content) -> list[Image.Image]:

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 from clearance.content import Content
+from clearance.media.av_streams import declared_seconds, ended_early, other_streams
 from clearance.media.probe import MediaError, check_pixels
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
+            declared = declared_seconds(stream, container)
+            content.unscreened.extend(filter(None, [other_streams(list(container.streams.video), "video")]))
             check_pixels("video frame", stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
             stream.thread_type = "AUTO"
             next_sample, decoded = 0.0, 0
@@ -96,6 +99,8 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
         truncated = True  # a truncated file: screen what decoded
     if not frames:
         raise MediaError("the video has no decodable frames (zero length or unsupported codec)")
+    if not truncated and (short := ended_early("video", last_t + 1 / fps, declared)):
+        content.unscreened.append(short)
     return SampledVideo(times, frames, last_t, truncated)
 
 

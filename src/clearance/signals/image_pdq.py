@@ -22,7 +22,7 @@ from PIL import Image
 
 from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references, owners_of
-from clearance.media.image_decode import decode_frames
+from clearance.media.image_decode import decode_frames, frame_number, frames_of
 from clearance.media.sscd import SscdEmbedder, squares_of
 from clearance.registry.views import ReferenceView, RegistrySnapshot
 from clearance.signals.base import SignalType, calibrate
@@ -83,7 +83,7 @@ class ImagePdq(SignalType):
         if not len(self.hashes):
             return []
         best: dict[int, tuple[int, int, int]] = {}
-        for number, square in enumerate(squares_of(content)):
+        for number, square in zip(map(frame_number, frames_of(content)), squares_of(content), strict=True):
             variants, quality = pdqhash.compute_dihedral(hash_input(square))
             if quality < MIN_QUALITY:
                 continue

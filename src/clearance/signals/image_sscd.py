@@ -24,7 +24,7 @@ from clearance.index.background import BackgroundNormaliser, load_background
 from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
 from clearance.media import sscd_runtime
-from clearance.media.image_decode import decode_frames, frames_of
+from clearance.media.image_decode import decode_frames, frame_number, frames_of
 from clearance.media.sscd import SscdEmbedder, shared_embedder, squares_of
 from clearance.media.views import framed_picture, query_crops, reference_views
 from clearance.registry.views import ReferenceView, RegistrySnapshot
@@ -91,10 +91,10 @@ class ImageSscd(SignalType):
             return []
         whole = shared_embedder(MODEL).embed_rgb(squares_of(content))  # every frame in one batch
         best: dict[int, tuple[float, float, int, str]] = {}
-        for number, (frame, vector) in enumerate(zip(frames_of(content), whole, strict=True)):
+        for frame, vector in zip(frames_of(content), whole, strict=True):
             for score, cosine, ref, view in self._frame_scores(frame, vector):
                 if score > best.get(ref, (-2.0,))[0]:
-                    best[ref] = (score, cosine, number, view)
+                    best[ref] = (score, cosine, frame_number(frame), view)
         return [self._match(ref, *hit) for ref, hit in best.items() if hit[0] >= REPORT_FROM]
 
     def _frame_scores(self, frame: Image.Image, whole: np.ndarray) -> list[tuple[float, float, int, str]]:
