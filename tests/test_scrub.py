@@ -310,6 +310,40 @@ def test_workers_and_ray_agree(registered_home: Home, tmp_path: Path) -> None:
     assert outputs["one"] == outputs["two"] == outputs["ray"]
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def test_ray_actors_end_with_a_killed_job(registered_home: Home, tmp_path: Path) -> None:
+    """Actors of the local Ray cluster a job started are children of Ray's daemons, not of the job: after
+    a ``kill -9`` of the job one went on screening and marking shards done beside the resumed run until
+    Ray's own clean-up ended it (1.2-2.3 s later here); now within ``DRIVER_POLL_S`` (0.1 s)."""
+    write_webdataset(tmp_path / "wds", dataset_items(8, 16), per_shard=12)
+    shards = sorted((tmp_path / "wds").glob("*.tar"))
+    cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(tmp_path / "wds"), "--out", str(tmp_path / "out"),
+           "--manifest", str(tmp_path / "m.parquet"), "--home", str(registered_home.root), "--engine", "ray", "--json"]
+    job = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline, actors = time.time() + 120, []
+        while time.time() < deadline and not actors:
+            actors = [int(p.name) for p in Path("/proc").glob("[0-9]*") if int(p.name) != job.pid
+                      and any(holding(int(p.name), shard) for shard in shards)]
+            time.sleep(0.05)
+        assert actors, "no Ray actor started screening a shard"
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+        killed = time.time()
+        while any(alive(pid) for pid in actors) and time.time() < killed + 30:
+            time.sleep(0.05)
+        assert time.time() - killed < 0.8, f"actors lived {time.time() - killed:.2f} s after the job"
+    finally:
+        job.kill()
+
+
 def test_scrub_workers_leave_no_model_in_the_temporary_directory(registered_home: Home, tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch,
                                                                  capfd: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,8 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -164,14 +166,40 @@ def _ray_init(workers: int) -> None:
         ray.init(num_cpus=max(1, workers), include_dashboard=False, log_to_driver=False, runtime_env=runtime_env)
 
 
+DRIVER_POLL_S = 0.1
+"""How often an actor of a local Ray cluster checks that the job's process is still there."""
+
+
+def _exit_with(driver: int) -> None:
+    """End this process once process ``driver`` is gone. A local Ray cluster's actors are children of
+    Ray's own daemons, which outlive a ``kill -9`` of the job for a minute or more: an actor went on
+    screening its shard and marking it done while the resumed run, holding the lock, did the same."""
+    def watch() -> None:
+        while True:
+            time.sleep(DRIVER_POLL_S)
+            try:
+                os.kill(driver, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # a process of that number exists: ours, or one not ours to ask
+                continue
+
+    threading.Thread(target=watch, name="clearance-driver-watch", daemon=True).start()
+
+
 def run_ray(make_worker: Callable[[], Worker], shards: list[Shard], workers: int) -> Iterator[Any]:
-    """Ray Data: shards as rows, mapped by a pool of ``workers`` actors (one CPU each)."""
+    """Ray Data: shards as rows, mapped by a pool of ``workers`` actors (one CPU each). On a cluster
+    this process started, the actors end with it (``_exit_with``); on a cluster of ``RAY_ADDRESS``,
+    Ray ends the actors of a job whose driver is gone."""
     import ray
 
     _ray_init(workers)
+    driver = None if os.environ.get("RAY_ADDRESS") else os.getpid()
 
     class RayWorker:
         def __init__(self) -> None:
+            if driver is not None:
+                _exit_with(driver)
             self.worker = make_worker()
 
         def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
