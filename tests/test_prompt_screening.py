@@ -201,6 +201,9 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("[S][q][u][i][d] Game doll", "squid-game", None),  # or by any other symbols
         ("R u m i  Z o e y on stage", "kpop-demon-hunters", "Rumi"),  # spaced letters of two short names
         ("Demagorgen in the woods at night", "stranger-things", "Demogorgon"),  # two typos, ten letters
+        ("like https://www.google.com/search?q=squid+game+doll", "squid-game", None),  # a search query
+        ("like https://example.com/Stranger%20Things.png", "stranger-things", None),  # a percent-escaped space
+        ("a poster of Stran-\nger Things", "stranger-things", None),  # hyphenated across a line break
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:
@@ -612,6 +615,22 @@ def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, t
     assert rows[2]["action"] == "review" and "surrogate" in rows[2]["error"]
     assert rows[3]["action"] == "allow" and all(r["audit_id"] for r in rows)
     assert AuditLog(session_factory(screened_home.database_url)).verify().ok
+
+
+def test_a_word_of_another_script_is_no_disguise(tmp_path: Path) -> None:
+    """Look-alike letters of another script inside a Latin word are a disguise; a word written in its
+    own script ("странные", which keeps letters no Latin one looks like) is not, and a name said in it
+    is that name, not a disguise of it."""
+    home = Home.resolve(tmp_path / "home")
+    works = tmp_path / "works.yaml"
+    works.write_text("version: 1\nworks:\n  - id: st\n    title: Stranger Things\n    owner: Netflix\n"
+                     "    kind: series\n    policy: block\n    aliases: [\"Странные дела\"]\n", encoding="utf-8")
+    screener = Screener(home)
+    screener.registry.import_file(works)
+    said = screener.screen_prompt("Странные дела poster", audit=False)
+    assert said.action == Action.BLOCK and not said.matches[0].details.get("disguised")
+    mixed = screener.screen_prompt("Strаnger Things poster", audit=False)  # a Cyrillic а
+    assert mixed.action == Action.BLOCK and mixed.matches[0].details.get("disguised")
 
 
 def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> None:

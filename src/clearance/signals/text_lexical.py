@@ -129,7 +129,7 @@ MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
 combining marks is one run of 5,000 words."""
-JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}")
+JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}|-\r?\n")
 """What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
 word ("Stran ger", "St- ranger": spaces and a little punctuation)."""
 VOWELS = re.compile("[aeiou]")

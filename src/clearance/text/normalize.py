@@ -59,6 +59,8 @@ LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
 # A "word" is a run of letters/digits (plus leet symbols inside it); unspaced scripts are kept as runs.
 WORD = re.compile(rf"{LETTER}+(?:[@$!|€+]{LETTER}*|\*+{LETTER}+)*|[@$]{LETTER}+", re.UNICODE)
+PERCENT_GAP = re.compile(r"%(?:2[0-9A-Fa-f]|3[A-Fa-f]|5[Ff])")
+URL_PLUS = re.compile(r"(?<=[^\W\d_]{2})\+(?=[^\W\d_]{2})")
 RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 """What may separate the letters of a spaced-out word ("S q u i d", "D.e.m.o", "R a v e ' N",
 "S~q~u~i~d", "[S][q][u][i][d]", "S🌟t🌟r"): anything but letters and digits."""
@@ -169,7 +171,7 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     else:
         mapped = _strip_accents(word.translate(unicode_confusables()).casefold().translate(CONFUSABLES))
         plain = _strip_accents(folded)
-    disguised = mapped != plain or _is_mixed_case(word) or MASK in mapped
+    disguised = (mapped != plain and mapped.isascii()) or _is_mixed_case(word) or MASK in mapped
     if separated := SEPARATED.fullmatch(mapped):
         mapped, disguised = mapped.replace(separated.group(1), ""), True
     has_letters = any(c.isalpha() for c in mapped)
@@ -217,9 +219,18 @@ def _after_possessive_apostrophe(text: str, at: int) -> bool:
     return at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum()
 
 
+def _url_gaps(text: str) -> str:
+    """Spaces for what joins words in a web address: a percent-escaped space or punctuation
+    ("Stranger%20Things"), and a ``+`` between two words of two letters or more, as search queries
+    write a space ("squid+game+doll"). Of the same length, so spans stay where they were; a ``+``
+    between single letters ("S+q+u+i+d") or standing for a letter ("S+ranger") is left to leetspeak."""
+    return URL_PLUS.sub(" ", PERCENT_GAP.sub("   ", text))
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalised word tokens of ``text`` with spans into the original string."""
     cleaned, index, changed = _clean(text)
+    cleaned = _url_gaps(cleaned)
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
         word, disguised, stretched = normalise_word(m.group())
