@@ -94,6 +94,14 @@ def test_every_distinct_frame_of_an_animation_is_screened(fmt: str) -> None:
         assert np.abs(np.asarray(shown, dtype=float) - np.asarray(ref.resize(shown.size), dtype=float)).mean() < 25
 
 
+def test_a_blink_between_two_pictures_is_two_frames() -> None:
+    """A loop shows the same few pictures again and again: each is screened once, and 80 frames of
+    two pictures are not "80 distinct frames" (compared with the last kept frame only, they were)."""
+    two = [Image.new("RGB", (64, 64), (200, 30, 30)), Image.new("RGB", (64, 64), (30, 30, 200))]
+    content = Content(kind="image", data=encode(two[0], "GIF", save_all=True, append_images=[*two[1:], *two * 39]))
+    assert [frame_number(f) for f in decode_frames(content)] == [0, 1] and not content.unscreened
+
+
 def test_an_animation_with_more_than_can_be_screened_says_so() -> None:
     slides = [Image.new("RGB", (64, 64), ((37 * i) % 256, (91 * i) % 256, (53 * i) % 256)) for i in range(40)]
     content = Content(kind="image", data=encode(slides[0], "GIF", save_all=True, append_images=slides[1:]))

@@ -163,6 +163,13 @@ def test_a_second_track_or_a_cut_upload_is_never_silently_allowed(screener: Scre
         assert verdict.action == Action.REVIEW and "its header declares" in verdict.error, (name, verdict.error)
     lengths = screener.screen_media(paths["lengths.mkv"], audit=False)
     assert lengths.action == Action.ALLOW and lengths.error is None, lengths.error
+    noise = ("-f", "lavfi", "-i", "anullsrc=d=3", "-f", "lavfi", "-i", "anoisesrc=d=30:a=0.3", "-filter_complex",
+             "[0][1]concat=n=2:v=0:a=1")
+    guessed = {"vbr.mp3": ("-c:a", "libmp3lame", "-q:a", "2", "-write_xing", "0"), "raw.aac": ("-c:a", "aac")}
+    for name, codec in guessed.items():  # whole files whose length FFmpeg only guesses from their first frames
+        _ffmpeg(*noise, *codec, str(tmp_path / name))
+        verdict = screener.screen_media(tmp_path / name, audit=False)
+        assert verdict.action == Action.ALLOW and verdict.error is None, (name, verdict.error)
 
 
 def test_frame_size_and_decoding_work_are_bounded() -> None:

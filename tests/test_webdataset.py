@@ -131,3 +131,18 @@ def test_kept_members_are_copied_byte_for_byte(registered_home: Home, tmp_path: 
     assert copied == {name: raw for name, raw in source.items() if not name.startswith("c.")}
     assert len(copied[f"{long}.jpg"]) > tarfile.BLOCKSIZE + len(CLEAN)  # its long-name header came along
     assert (tmp_path / "clean" / "plain.tar").read_bytes() == (tmp_path / "src" / "plain.tar").read_bytes()
+
+
+def test_a_copy_left_with_no_member_is_a_tar_python_reads(registered_home: Home, tmp_path: Path) -> None:
+    """A pax global header goes out just before the next member written: copied where it stood, a
+    shard whose every sample was removed was a global header and end blocks, which ``tarfile`` (and
+    with it WebDataset loaders, and a second scrub) cannot read."""
+    (tmp_path / "src").mkdir()
+    with tarfile.open(tmp_path / "src" / "gone.tar", "w", format=tarfile.PAX_FORMAT,
+                      pax_headers={"comment": "made by a test"}) as tar:
+        add(tar, "c.jpg", COPY)
+        add(tar, "c.txt", b"a photo")
+    scrub(registered_home, tmp_path / "src", tmp_path / "clean", tmp_path / "m.parquet", "--review", "separate")
+    for copy in (tmp_path / "clean" / "gone.tar", tmp_path / "clean.review" / "gone.tar"):
+        with tarfile.open(copy) as tar:
+            assert tar.getnames() == []

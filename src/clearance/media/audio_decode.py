@@ -42,7 +42,7 @@ def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None
             if not container.streams.audio:
                 return None
             stream = container.streams.audio[0]
-            declared = declared_seconds(stream, container)
+            declared = declared_seconds(stream, container, content)
             content.unscreened.extend(filter(None, [other_streams(list(container.streams.audio), "audio")]))
             resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
             chunks, total, limit = [], 0, int(max_seconds * RATE)

@@ -33,8 +33,9 @@ MAX_SCANNED_FRAMES = 480
 """Animated images: frames after this many are not looked at (bounds decoding time), and the
 verdict says so."""
 FRAME_CHANGE = 12.0
-"""Mean absolute difference (0-255) of 16x16 colour thumbnails from the last distinct frame that
-makes a frame distinct: a slide show's every slide is, a clip's slow pan only now and then."""
+"""Mean absolute difference (0-255) of 16x16 colour thumbnails from every distinct frame so far
+that makes a frame distinct: a slide show's every slide is, a clip's slow pan only now and then,
+and a blink between two pictures twice in all."""
 FRAME_INDEX = "clearance.frame"
 """Where a decoded frame keeps its position in the animation, which evidence names."""
 WORKING_SIZE = 512
@@ -101,21 +102,21 @@ def _animation_frames(image: Image.Image, n_frames: int) -> tuple[list[Image.Ima
     each one unlike the last kept is screened."""
     scanned = min(n_frames, MAX_SCANNED_FRAMES)
     frames: list[Image.Image] = []
-    last, distinct = None, 0
+    seen: list[np.ndarray] = []
     for index in range(scanned):
         image.seek(index)
         check_pixels(f"frame {index}", image.width, image.height, MAX_PIXELS)  # TIFF pages differ in size
-        thumb = np.asarray(image.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32)
-        if last is not None and float(np.abs(thumb - last).mean()) <= FRAME_CHANGE:
-            continue
-        last, distinct = thumb, distinct + 1
+        thumb = np.asarray(image.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32).ravel()
+        if seen and float(np.abs(np.stack(seen) - thumb).mean(axis=1).min()) <= FRAME_CHANGE:
+            continue  # like a frame already kept (a blink or a loop shows the same few again and again)
+        seen.append(thumb)
         if len(frames) < MAX_FRAMES:
             frame = _to_rgb(image)
             frame.info[FRAME_INDEX] = index
             frames.append(frame)
     left_out = []
-    if distinct > MAX_FRAMES:
-        left_out.append(f"animation of {distinct} distinct frames screened on its first {MAX_FRAMES}")
+    if len(seen) > MAX_FRAMES:
+        left_out.append(f"animation of {len(seen)} distinct frames screened on its first {MAX_FRAMES}")
     if n_frames > MAX_SCANNED_FRAMES:
         left_out.append(f"animation screened on its first {MAX_SCANNED_FRAMES} of {n_frames} frames only")
     return frames, left_out

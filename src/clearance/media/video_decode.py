@@ -74,7 +74,7 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
             if not container.streams.video:
                 return None
             stream = container.streams.video[0]
-            declared = declared_seconds(stream, container)
+            declared = declared_seconds(stream, container, content)
             content.unscreened.extend(filter(None, [other_streams(list(container.streams.video), "video")]))
             check_pixels("video frame", stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
             stream.thread_type = "AUTO"

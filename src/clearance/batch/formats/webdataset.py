@@ -207,38 +207,42 @@ def _write_copy(tar: tarfile.TarFile, stream: BinaryIO, target: Path, drop: set[
 def _copy_members(tar: tarfile.TarFile, stream: BinaryIO, out: BinaryIO, drop: set[str]) -> bool:
     """Copy each kept member as the raw bytes it has in the source: its header blocks (GNU long
     names and pax headers too), from ``offset`` to where the next member starts, so nothing is
-    re-encoded. Bytes between members (pax global headers) are copied as they are. A hard link is
-    written only when the member it names was: ``tar xf`` fails on a link to a missing file. True
-    when every member was copied and the tar did not break off."""
+    re-encoded. Bytes between members (pax global headers) go out just before the next member
+    written, and not at all when none follows: a global header with no member after it is a tar
+    Python's ``tarfile`` cannot read. A hard link is written only when the member it names was:
+    ``tar xf`` fails on a link to a missing file. True when every member was copied and the tar
+    did not break off."""
     written: dict[str, bool] = {}
-    end, whole = 0, True
+    end, whole, pending = 0, True, b""
     try:
         for member, key in _keyed(tar):
             if member.offset > end:
-                whole &= _copy_raw(stream, out, end, member.offset)
+                gap = _read_raw(stream, end, member.offset)
+                whole &= gap is not None
+                pending += gap or b""
             end = tar.offset  # tarfile has read past the member's header: the next one starts here
             keep = key not in drop and (not member.islnk() or written.get(posixpath.normpath(member.linkname), False))
-            copied = keep and _copy_raw(stream, out, member.offset, end)
-            written[posixpath.normpath(member.name)] = copied  # a later member of that name decides
-            whole &= copied
+            data = _read_raw(stream, member.offset, end) if keep else None
+            if data is not None:
+                out.write(pending + data)
+                pending = b""
+            written[posixpath.normpath(member.name)] = data is not None  # a later member of that name decides
+            whole &= data is not None
     except (tarfile.TarError, OSError, EOFError):
         return False  # the tar breaks off here: read() reported it; what came before is kept
-    return whole
+    return whole and not pending
 
 
-def _copy_raw(source: BinaryIO, out: BinaryIO, start: int, stop: int) -> bool:
-    """Copy ``source[start:stop]`` unchanged, or nothing when it cannot be read in full (reported
-    with its sample), so a member is never half written."""
+def _read_raw(source: BinaryIO, start: int, stop: int) -> bytes | None:
+    """``source[start:stop]``, or None when it cannot be read in full (reported with its sample), so
+    a member is never half written."""
     try:
         if source.tell() != start:
             source.seek(start)
         data = source.read(stop - start)
     except (OSError, EOFError):
-        return False
-    if len(data) != stop - start:
-        return False
-    out.write(data)
-    return True
+        return None
+    return data if len(data) == stop - start else None
 
 
 def _source_end(stream: BinaryIO, offset: int) -> bytes | None:
