@@ -6,6 +6,7 @@ hand-over between the two, so a new format is one module under ``batch/formats``
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,16 +15,15 @@ Media = tuple[str, bytes | Path]
 
 
 def unreadable(path: Path) -> str | None:
-    """Why a media file named by a dataset cannot be screened where it lies, or None when it can.
-    It is opened, not read (a long video stays on disk), and only if it is a regular file: a
-    folder, a device or a pipe (opening one could hang) is no media."""
+    """Why a media file named by a dataset cannot be screened where it lies, or None when it can: a
+    folder, a device or a pipe (opening one could hang) is no media, nor is a file this process may
+    not read. It is not opened here: a reader runs before a worker notes which record it screens
+    (``batch/flight``), and a file that kills whoever opens it must be opened only after that note,
+    or the death is blamed on the record before it. A file that fails on opening is reported by the
+    screening (``review`` with the error)."""
     if not path.is_file():
         return "not a regular file"
-    try:
-        with path.open("rb"):
-            return None
-    except OSError as exc:
-        return exc.strerror or str(exc)
+    return None if os.access(path, os.R_OK) else "permission denied"
 
 
 @dataclass
