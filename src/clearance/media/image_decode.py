@@ -99,24 +99,26 @@ def _animation_frames(image: Image.Image, n_frames: int) -> tuple[list[Image.Ima
     """The distinct frames (``FRAME_CHANGE``) of the first ``MAX_SCANNED_FRAMES``, at most
     ``MAX_FRAMES`` of them, and what was left out. Frames sampled at even steps missed a registered
     still shown as one frame of ten (a slide show), and said nothing: every frame is looked at, and
-    each one unlike the last kept is screened."""
+    each one unlike every frame kept so far is screened."""
     scanned = min(n_frames, MAX_SCANNED_FRAMES)
     frames: list[Image.Image] = []
-    seen: list[np.ndarray] = []
+    seen = np.empty((scanned, 16 * 16 * 3), np.float32)  # the distinct frames' thumbnails, filled in order
+    distinct = 0
     for index in range(scanned):
         image.seek(index)
         check_pixels(f"frame {index}", image.width, image.height, MAX_PIXELS)  # TIFF pages differ in size
         thumb = np.asarray(image.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32).ravel()
-        if seen and float(np.abs(np.stack(seen) - thumb).mean(axis=1).min()) <= FRAME_CHANGE:
+        if distinct and float(np.abs(seen[:distinct] - thumb).mean(axis=1).min()) <= FRAME_CHANGE:
             continue  # like a frame already kept (a blink or a loop shows the same few again and again)
-        seen.append(thumb)
+        seen[distinct] = thumb
+        distinct += 1
         if len(frames) < MAX_FRAMES:
             frame = _to_rgb(image)
             frame.info[FRAME_INDEX] = index
             frames.append(frame)
     left_out = []
-    if len(seen) > MAX_FRAMES:
-        left_out.append(f"animation of {len(seen)} distinct frames screened on its first {MAX_FRAMES}")
+    if distinct > MAX_FRAMES:
+        left_out.append(f"animation of {distinct} distinct frames screened on its first {MAX_FRAMES}")
     if n_frames > MAX_SCANNED_FRAMES:
         left_out.append(f"animation screened on its first {MAX_SCANNED_FRAMES} of {n_frames} frames only")
     return frames, left_out
