@@ -23,6 +23,10 @@ HOMOGLYPHS = {  # look-alikes from Cyrillic, Greek (capitals too), Armenian, Che
     "H": "ΗНᎻ", "N": "Ν", "M": "ΜМᎷ", "Y": "ΥҮ", "Z": "ΖᏃ", "B": "ΒВᏴ", "P": "ΡРᏢ", "K": "ΚКᏦ", "T": "ΤТᎢ",
     "S": "ЅՏᏚ", "G": "ᏀԌ", "E": "ΕЕᎬ", "W": "ᏔԜ", "A": "ΑАᎪ", "C": "СᏟ", "O": "ΟОՕ", "X": "ΧХ", "L": "ᏞⅬ",
 }
+FAUX_CYRILLIC = {  # letters that "faux Cyrillic" lettering puts in Latin words for the look ("BЯIDGEЯTON")
+    "r": "я", "a": "д", "u": "ц", "e": "эє", "w": "шщ", "x": "ж", "b": "б", "y": "ч", "o": "ф",
+    "R": "Я", "N": "И", "A": "ДΛΔ", "U": "Ц", "E": "ЭЄΣΞ", "W": "ШЩ", "X": "Ж", "B": "БЪ", "Y": "Ч", "O": "ФΦΘ",
+}
 LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
 SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
 SEPARATORS = [" ", ".", "-", " . ", "~", ",", "|", "+", "🌟", "][", "\n"]
@@ -42,6 +46,16 @@ def distinctive_names(snapshot: RegistrySnapshot) -> list[tuple[str, str]]:
 
 def homoglyph(name: str, rnd: random.Random) -> str:
     return "".join(rnd.choice(HOMOGLYPHS[c]) if c in HOMOGLYPHS and rnd.random() < 0.5 else c for c in name)
+
+
+def faux_cyrillic(name: str, rnd: random.Random) -> str:
+    """Faux Cyrillic letters for some Latin ones, in either case, each word keeping a Latin letter
+    (a word of Cyrillic letters only is a word of Russian); in capitals half the time, as it is mostly written."""
+    def word(w: str) -> str:
+        keep = rnd.choice([k for k, c in enumerate(w) if c.isascii() and c.isalpha()] or [0])
+        return "".join(rnd.choice(FAUX_CYRILLIC[c]) if c in FAUX_CYRILLIC and k != keep and rnd.random() < 0.5
+                       else c for k, c in enumerate(w))
+    return " ".join(word(w) for w in (name.upper() if rnd.random() < 0.5 else name).split(" "))
 
 
 def leet(name: str, rnd: random.Random) -> str:
@@ -121,7 +135,8 @@ def vowels(word: str, _rnd: random.Random) -> str:
 
 
 DISGUISES: dict[str, Callable[[str, random.Random], str | None]] = {
-    "homoglyph": homoglyph, "leet": leet, "spacing": spacing, "zero_width": zero_width, "case": alternating_case,
+    "homoglyph": homoglyph, "faux_cyrillic": faux_cyrillic, "leet": leet, "spacing": spacing,
+    "zero_width": zero_width, "case": alternating_case,
     "small_caps": small_caps, "symbols": symbols, "strike": strike, "stretch": stretch, "typo": typo,
     "split": split, "mask": mask, "vowels": vowels,
 }

@@ -110,13 +110,18 @@ def test_regions_are_four_connected() -> None:
 
 def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home: Home) -> None:
     data = (IMAGES / "copies" / "ref_000_color.jpg").read_bytes()
-    assert screener.screen_media(data, name="upload.jpg").action == Action.BLOCK
+    upload = screener.screen_media(data, name="upload.jpg")
+    assert upload.action == Action.BLOCK
     reference = str(IMAGES / "copies" / "ref_000_flip.jpg")
     result = runner.invoke(app, ["screen", "prompt", "a girl walking in a park", "--reference", reference, "--json",
                                  "--home", str(registered_home.root)])
     verdict = json.loads(result.output)
     assert verdict["action"] == "block"
     assert {m["signal"] for m in verdict["matches"]} & {"image.sscd", "image.pdq"}
+    record = screener.screen_item("r1", "a girl walking in a park", data)
+    kinds = {audit_id: screener.audit.get(audit_id).kind for audit_id in (upload.audit_id, verdict["audit_id"],
+                                                                         record.audit_id)}
+    assert list(kinds.values()) == ["media", "prompt", "record"]  # what each verdict was on
 
 
 def test_prompt_references_unrelated_or_broken(registered_home: Home, tmp_path: Path) -> None:

@@ -188,6 +188,8 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("ΗΑRRΥ ΡΟΤΤΕR wand duel", "harry-potter", None),  # Greek capitals: Η is H, though η looks like n
         ("ꜱᴛʀᴀɴɢᴇʀ ᴛʜɪɴɢꜱ kids on bikes", "stranger-things", None),  # small capitals
         ("Ꮪquid Ꮐame doll", "squid-game", None),  # Cherokee letters, from Unicode's confusables
+        ("ЅQЦID GДMЭ doll", "squid-game", None),  # faux Cyrillic: Ц for U, Д for A, Э for E
+        ("BЯIDGEЯTON ball", "bridgerton", None),  # faux Cyrillic: a mirrored R
         ("🅢🅠🅤🅘🅓 🅖🅐🅜🅔 doll", "squid-game", None),  # letters drawn as symbols
         ("S̶q̶u̶i̶d̶ G̶a̶m̶e̶ doll", "squid-game", None),  # struck through
         ("Str*nger Things kids", "stranger-things", None),  # a masked letter
@@ -620,17 +622,20 @@ def test_lone_surrogates_are_screened_audited_and_written(screened_home: Home, t
 def test_a_word_of_another_script_is_no_disguise(tmp_path: Path) -> None:
     """Look-alike letters of another script inside a Latin word are a disguise; a word written in its
     own script ("странные", which keeps letters no Latin one looks like) is not, and a name said in it
-    is that name, not a disguise of it."""
+    is that name, not a disguise of it, though some of its letters stand for Latin ones in faux
+    Cyrillic lettering ("Очень", whose ч is a Y there)."""
     home = Home.resolve(tmp_path / "home")
     works = tmp_path / "works.yaml"
     works.write_text("version: 1\nworks:\n  - id: st\n    title: Stranger Things\n    owner: Netflix\n"
-                     "    kind: series\n    policy: block\n    aliases: [\"Странные дела\"]\n", encoding="utf-8")
+                     "    kind: series\n    policy: block\n    aliases: [\"Очень странные дела\"]\n", encoding="utf-8")
     screener = Screener(home)
     screener.registry.import_file(works)
-    said = screener.screen_prompt("Странные дела poster", audit=False)
+    said = screener.screen_prompt("Очень странные дела poster", audit=False)
     assert said.action == Action.BLOCK and not said.matches[0].details.get("disguised")
     mixed = screener.screen_prompt("Strаnger Things poster", audit=False)  # a Cyrillic а
     assert mixed.action == Action.BLOCK and mixed.matches[0].details.get("disguised")
+    faux = screener.screen_prompt("STRДNGER THIИGS poster", audit=False)  # faux Cyrillic Д and И
+    assert faux.action == Action.BLOCK and faux.matches[0].details.get("disguised")
 
 
 def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> None:

@@ -106,6 +106,8 @@ def test_folder_scrub_removes_copies_keeps_the_rest(registered_home: Home, tmp_p
     assert all(r["audit_id"] and r["work_id"] and r["signal"] for r in rows)
     assert (tmp_path / "m.csv").read_text().startswith("key,action,work_id,signal,score,evidence,audit_id")
     assert summary["removed"] == sum(c for *_, c in items)
+    log = AuditLog(session_factory(registered_home.database_url))  # the log says what each verdict was on
+    assert {log.get(r["audit_id"]).kind for r in rows} == {"record"}
 
 
 def test_file_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> None:
@@ -365,6 +367,8 @@ def test_unreadable_shard_and_separate_review(registered_home: Home, tmp_path: P
     scrub(registered_home, tmp_path / "wds", tmp_path / "clean", tmp_path / "m.parquet", "--review", "separate")
     rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
     assert rows["shard-9999#shard"]["action"] == "review" and "unreadable shard" in rows["shard-9999#shard"]["error"]
+    log = AuditLog(session_factory(registered_home.database_url))
+    assert log.get(rows["shard-9999#shard"]["audit_id"]).kind == "record"
     assert (tmp_path / "clean" / "shard-0000.tar").exists()
     assert (tmp_path / "clean.review" / "shard-9999.tar").exists()
 

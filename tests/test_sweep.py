@@ -59,6 +59,7 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     log = AuditLog(session_factory(registered_home.database_url))
     assert log.verify().ok
     events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    assert {log.get(e["audit_id"]).kind for e in events if e["status"] == "moving"} == {"record"}
     restored = log.record(next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
     assert restored["action"] == "restored" and restored["key"] == "2026/11/gen1.jpg"
     takedown = log.record(events[-1]["takedown_audit_id"])
@@ -338,9 +339,12 @@ def _poisoned_store(root: Path) -> tuple[Path, Path]:
 
 def _audited_errors(home: Home, marker: str) -> list[str]:
     """The errors of the audited verdicts that say ``marker`` (the workers also audit the copy's block
-    before each death, and other tests of the module audit errors of their own)."""
+    before each death, and other tests of the module audit errors of their own), each a verdict on
+    a swept item."""
     with session_factory(home.database_url)() as session:
-        return sorted(json.loads(p)["error"] for p in session.scalars(select(AuditEntry.payload)) if marker in p)
+        entries = [(k, p) for k, p in session.execute(select(AuditEntry.kind, AuditEntry.payload)) if marker in p]
+    assert {kind for kind, _ in entries} <= {"record"}
+    return sorted(json.loads(p)["error"] for _, p in entries)
 
 
 def test_a_file_that_kills_every_worker_screening_it_is_left_out_alone(registered_home: Home, tmp_path: Path) -> None:

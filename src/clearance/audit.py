@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from clearance import __version__
 from clearance.db.tables import AuditEntry, AuditHead
 from clearance.safe_text import json_text, printable
-from clearance.verdict import Action, Verdict
+from clearance.verdict import Action, Subject, Verdict
 
 GENESIS = "0" * 64
 _ADVISORY_LOCK_ID = 0x434C4541  # "CLEA"
@@ -258,10 +258,10 @@ class AuditLog:
                     prev, expected_seq, last_seq, n = e.entry_hash, e.seq + 1, e.seq, n + 1
 
 
-def audited_error(log: AuditLog, error: str, item_id: str) -> Verdict:
+def audited_error(log: AuditLog, error: str, item_id: str, kind: Subject) -> Verdict:
     """The fail-closed ``review`` verdict of an item nothing could screen (a shard that cannot be
     read, files whose worker process kept dying), in the log once this returns. It needs no
     screener, so a job's own process, which loads no models, can record what its workers could not."""
     verdict = Verdict(id=item_id, action=Action.REVIEW, error=error, versions={"clearance": __version__})
-    verdict.audit_id = log.append("prompt", verdict.public(), None, [])
+    verdict.audit_id = log.append(kind, verdict.public(), None, [])
     return verdict

@@ -33,7 +33,7 @@ from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
 from clearance.text.keywords import wordfreq_zipf
 from clearance.text.rewrite import FALLBACK, negative_prompt_for, remove_matched, too_little_left
-from clearance.verdict import Action, Match, Verdict
+from clearance.verdict import Action, Match, Subject, Verdict
 
 if TYPE_CHECKING:
     from clearance.audit import PendingEntry
@@ -218,7 +218,7 @@ class Screener:
         """
         with self._one_view():
             return self._finish(self._prompt_verdict(prompt, negative_prompt, item_id, tenant, references),
-                                tenant, audit)
+                                tenant, audit, Subject.PROMPT)
 
     def _prompt_verdict(self, prompt: str, negative_prompt: str | None, item_id: str | None, tenant: str | None,
                         references: Sequence[Path | bytes], rewrite: bool = True) -> Verdict:
@@ -272,7 +272,7 @@ class Screener:
         a second as one at a time (one-off, 10,000 works, 2026-12-06), and every verdict is the
         one the prompt gets alone (each text is its own model call)."""
         verdicts = ordered_map(partial(self._request_verdict, tenant=tenant), requests)
-        yield from self._finish_all(((v, True) for v in verdicts), tenant)
+        yield from self._finish_all(((v, True) for v in verdicts), tenant, Subject.PROMPT)
 
     def _request_verdict(self, request: PromptRequest, tenant: str | None) -> Verdict:
         """The verdict on one batch request, before licences and audit (safe to run in threads)."""
@@ -285,7 +285,8 @@ class Screener:
         self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
     ) -> Verdict:
         """Screen one image, video or audio file (path or bytes)."""
-        return self._finish(self._media_verdict((source, _label(source, name)), tenant), tenant, audit)
+        return self._finish(self._media_verdict((source, _label(source, name)), tenant), tenant, audit,
+                            Subject.MEDIA)
 
     def screen_media_many(
         self, sources: Iterable[Path | bytes], *, tenant: str | None = None, audit: bool = True
@@ -293,7 +294,7 @@ class Screener:
         """``screen_media`` of each source, in order, several at a time (``clearance.parallel``)."""
         labelled = ((source, _label(source, None)) for source in sources)
         verdicts = ordered_map(partial(self._media_verdict, tenant=tenant), labelled)
-        yield from self._finish_all(((v, audit) for v in verdicts), tenant)
+        yield from self._finish_all(((v, audit) for v in verdicts), tenant, Subject.MEDIA)
 
     def screen_item(
         self,
@@ -314,14 +315,15 @@ class Screener:
         item = Item(key=key, caption=caption, media=((media_name or key, media),) if media is not None else (),
                     error=error)
         verdict = self._item_verdict(item, tenant)
-        return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW)
+        return self._finish(verdict, tenant, audit_allowed or verdict.action != Action.ALLOW, Subject.RECORD)
 
     def screen_items(
         self, records: Iterable[Item], *, tenant: str | None = None, audit_allowed: bool = False
     ) -> Iterator[Verdict]:
         """``screen_item`` of each record, in order, several at a time (``clearance.parallel``)."""
         verdicts = ordered_map(partial(self._item_verdict, tenant=tenant), records)
-        yield from self._finish_all(((v, audit_allowed or v.action != Action.ALLOW) for v in verdicts), tenant)
+        yield from self._finish_all(((v, audit_allowed or v.action != Action.ALLOW) for v in verdicts), tenant,
+                                    Subject.RECORD)
 
     # -- internals ----------------------------------------------------------------------
     def _media_verdict(self, labelled: tuple[Path | bytes, str], tenant: str | None) -> Verdict:
@@ -432,20 +434,20 @@ class Screener:
             versions.update(signal.query_versions())
         return versions
 
-    def _finish(self, verdict: Verdict, tenant: str | None, audit: bool) -> Verdict:
-        """Append to the audit log (returns once the entry is durable)."""
-        return next(self._finish_all([(verdict, audit)], tenant))
+    def _finish(self, verdict: Verdict, tenant: str | None, audit: bool, kind: Subject) -> Verdict:
+        """Append to the audit log as an entry of ``kind`` (returns once the entry is durable)."""
+        return next(self._finish_all([(verdict, audit)], tenant, kind))
 
-    def _finish_all(self, decided: Iterable[tuple[Verdict, bool]], tenant: str | None) -> Iterator[Verdict]:
+    def _finish_all(self, decided: Iterable[tuple[Verdict, bool]], tenant: str | None,
+                    kind: Subject) -> Iterator[Verdict]:
         """``_finish`` over a stream of (verdict, audit it?), in order. Each verdict is yielded
         once its audit entry is durable, but the stream does not stop for each commit: entries
         queue up and the log's writer commits them together (one transaction for many)."""
         waiting: deque[tuple[Verdict, PendingEntry | None]] = deque()
         for verdict, audit in decided:
             verdict.versions = verdict.versions or {"clearance": __version__}
-            entry = self.audit.submit(
-                "media" if verdict.path is not None else "prompt", verdict.public(), tenant,
-                [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
+            entry = self.audit.submit(kind, verdict.public(), tenant,
+                                      [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
             waiting.append((verdict, entry))
             while waiting and (len(waiting) > MAX_UNCOMMITTED or waiting[0][1] is None or waiting[0][1].done.is_set()):
                 yield _settled(*waiting.popleft())

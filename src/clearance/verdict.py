@@ -30,6 +30,16 @@ class Action(StrEnum):
         return max(actions, key=lambda a: a.rank, default=Action.ALLOW)
 
 
+class Subject(StrEnum):
+    """What a verdict was given on, the kind of its audit entry: a rights holder reading the log tells
+    a refused generation request (``prompt``) from an uploaded or generated file (``media``) and from
+    an item of a dataset scrub or an output sweep, media with its caption (``record``)."""
+
+    PROMPT = "prompt"
+    MEDIA = "media"
+    RECORD = "record"
+
+
 class Match(BaseModel):
     """One piece of evidence: this signal saw this work (and element) with this score."""
 

@@ -29,7 +29,7 @@ from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
 from clearance.home import Home
-from clearance.verdict import Action, Verdict
+from clearance.verdict import Action, Subject, Verdict
 
 REVIEW_POLICIES = ("keep", "drop", "separate")
 
@@ -119,7 +119,7 @@ class ShardWorker:
 
 def failed_shard(audit: AuditLog, shard: Shard, error: str) -> ShardResult:
     """A shard left out of the copy: one audited ``review`` row, ``<shard>#shard``, says why."""
-    verdict = audited_error(audit, f"shard failed: {error}", f"{shard.id}#shard")
+    verdict = audited_error(audit, f"shard failed: {error}", f"{shard.id}#shard", Subject.RECORD)
     return ShardResult(shard.id, 0, 0, 1, 1, [manifest.row(verdict, shard.id)], failed=True)
 
 

@@ -39,7 +39,7 @@ from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text, printable
-from clearance.verdict import Action, Verdict
+from clearance.verdict import Action, Subject, Verdict
 
 LEDGER = "ledger.jsonl"
 META = "sweep.json"
@@ -146,8 +146,8 @@ class LostFiles:
         self.audit = AuditLog(session_factory(home.database_url))
 
     def __call__(self, chunk: Shard, reason: str) -> list[Screened]:
-        return [Screened(key, audited_error(self.audit, f"not screened: {reason}", key), movable=False, retry=True)
-                for key in json.loads(chunk.source)]
+        return [Screened(key, audited_error(self.audit, f"not screened: {reason}", key, Subject.RECORD),
+                         movable=False, retry=True) for key in json.loads(chunk.source)]
 
 
 def _through_link(path: Path) -> bool:
@@ -182,7 +182,7 @@ def _refuse_links(audit: AuditLog, root: Path, paths: list[Path]) -> int:
     for path in paths:
         target = os.fsdecode(path.resolve())
         audited_error(audit, f"not swept: a symbolic link (or under one) to {target}; sweep the folder that "
-                             "holds its target instead", str(path.relative_to(root)))
+                             "holds its target instead", str(path.relative_to(root)), Subject.RECORD)
     return len(paths)
 
 

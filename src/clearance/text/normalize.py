@@ -20,7 +20,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "7"
+VERSION = "8"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -33,6 +33,14 @@ CONFUSABLES = str.maketrans({
     "ȷ": "j", "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l",
     **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True)),
 })
+FAUX_LATIN = str.maketrans({
+    **dict.fromkeys("Яя", "r"), "И": "n", **dict.fromkeys("ДдΛΔ", "a"), **dict.fromkeys("Цц", "u"),
+    **dict.fromkeys("ЭэЄєΣΞ", "e"), **dict.fromkeys("ШшЩщ", "w"), **dict.fromkeys("Жж", "x"),
+    **dict.fromkeys("БбЪъ", "b"), **dict.fromkeys("Чч", "y"), **dict.fromkeys("ФфΦΘθ", "o"), "Π": "n",
+})
+"""Cyrillic and Greek letters that "faux Cyrillic" lettering puts in Latin words for the look, not the
+shape: "BЯIDGEЯTON" (a mirrored R), "SQUID GДME", "STRAИGER", "ШEDNESDAY". Read as Latin only inside a
+word that also has Latin letters, since each is an ordinary letter of Russian or Greek words."""
 STYLED_LETTERS = str.maketrans({chr(first + k): chr(ord("a") + k) for first in (0x1F150, 0x1F170, 0x1F1E6)
                                 for k in range(26)})
 """Letters drawn as symbols, which NFKC leaves alone and are no word characters: negative circled
@@ -169,7 +177,10 @@ def normalise_word(word: str) -> tuple[str, bool, bool]:
     if UNSPACED.search(folded):  # as written: kana's voicing marks (ゲ) are no accents to strip
         mapped = plain = folded
     else:
-        mapped = _strip_accents(word.translate(unicode_confusables()).casefold().translate(CONFUSABLES))
+        looks = word.translate(unicode_confusables())
+        if any("a" <= c <= "z" for c in folded):  # a Latin word with other letters in it
+            looks = looks.translate(FAUX_LATIN)
+        mapped = _strip_accents(looks.casefold().translate(CONFUSABLES))
         plain = _strip_accents(folded)
     disguised = (mapped != plain and mapped.isascii()) or _is_mixed_case(word) or MASK in mapped
     if separated := SEPARATED.fullmatch(mapped):
