@@ -239,6 +239,57 @@ def test_cjk_titles_are_found_as_people_write_them(screener: Screener, prompt: s
         assert prompt[start:end] == match.details["words"]
 
 
+SHORT_CJK_NAMES = """version: 1
+works:
+  - id: naruto
+    title: Naruto
+    owner: Shueisha
+    kind: series
+    policy: block
+    aliases: ["나루토", "ナルト"]
+  - id: one-piece
+    title: One Piece
+    owner: Shueisha
+    kind: series
+    policy: block
+    aliases: ["원피스"]
+  - id: totoro
+    title: My Neighbor Totoro
+    owner: Studio Ghibli
+    kind: film
+    policy: block
+    characters:
+      - name: Totoro
+        aliases: ["トトロ", "メイ"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work"),
+    [("나루토 팬아트", "naruto"),  # fan art, in Korean
+     ("トトロのぬいぐるみ", "totoro"),  # a Totoro plush, unspaced Japanese
+     ("a 원피스 poster", "one-piece"),
+     ("원피스 입은 여자", None),  # a woman in a one-piece dress: the everyday word
+     ("ナルトのラーメン", None),  # naruto, the fish cake in ramen
+     ("나루토", None),  # said alone, as "Eleven" is
+     ("メイのポスター", None)],  # two syllables: too short to count without another name
+)
+def test_short_kana_and_hangul_names_need_a_request_for_the_work(tmp_path: Path, prompt: str,
+                                                                 work: str | None) -> None:
+    """A name of three kana or Hangul syllables ("나루토", Naruto) was as short as "Red" and never
+    counted without another name of its work, even in "나루토 팬아트" (Naruto fan art). Three
+    syllables are a word's length, but as often an everyday word ("원피스", a dress), and no dictionary
+    of Japanese or Korean ships: such a name needs support, and a request for the work in
+    Japanese, Korean or Chinese is that support."""
+    works = tmp_path / "works.yaml"
+    works.write_text(SHORT_CJK_NAMES, encoding="utf-8")
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(works)
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) == (work is not None), verdict.matches
+    assert work is None or verdict.matches[0].work_id == work
+
+
 @pytest.mark.parametrize(
     "prompt",
     [

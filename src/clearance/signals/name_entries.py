@@ -31,6 +31,12 @@ MIN_COMPACT_LEN = 5
 """Names this long (or CJK) are looked for inside runs of joined letters."""
 PART_MAX_ZIPF = 3.3
 """A word of a multi-word name this rare ("Weasley", "Hogwarts") is a name on its own."""
+SYLLABLES = re.compile(r"[\u3040-\u30ff\u3130-\u318f\uac00-\ud7af]+")
+"""Kana and Hangul: each character is a syllable ("ナルト" na-ru-to, "배트맨" Batman), so three of
+them say as much as a Latin word of six letters or so; but no dictionary of Japanese or Korean
+ships here, and three syllables are as often an everyday word ("원피스", a dress, is *One Piece*'s
+Korean title; "カメラ", a camera), so such a name needs support (a request for the work, in any
+language: ``text_lexical.CJK_CUES``). Two are too short, as for Han."""
 IDEOGRAPHS = re.compile(rf"[{HAN}]+")
 """Chinese characters (in Chinese, Japanese and Korean names): each is a syllable with a meaning of
 its own, so three of them ("皮卡丘" Pikachu, "加菲猫" Garfield) say as much as a Latin name of
@@ -50,8 +56,8 @@ class NameEntry(NamedTuple):
 
 def too_short(compact: str) -> bool:
     """Too short to count without another name of the work: three letters or fewer ("M", "Red"), or
-    two Chinese characters or fewer (``IDEOGRAPHS``)."""
-    return len(compact) <= (2 if IDEOGRAPHS.fullmatch(compact) else 3)
+    two Chinese characters, kana or Hangul syllables or fewer (``IDEOGRAPHS``, ``SYLLABLES``)."""
+    return len(compact) <= (2 if IDEOGRAPHS.fullmatch(compact) or SYLLABLES.fullmatch(compact) else 3)
 
 
 def ordinary(word: str) -> bool:
@@ -66,6 +72,8 @@ def ambiguity(tokens: tuple[str, ...]) -> int:
     content = [t for t in tokens if t not in STOPWORDS]
     if too_short(compact) or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
         return NEEDS_CONTEXT
+    if len(content) == 1 and SYLLABLES.fullmatch(compact) and len(compact) == 3:
+        return NEEDS_SUPPORT
     return NEEDS_SUPPORT if everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
 
 

@@ -89,6 +89,14 @@ and "film" in a photograph's description ("35mm film", "a candid film photo") is
 figure"): "a lone figure walking through Nairobi" is somebody in Nairobi. A game's own material is
 asked for as "video game", "game art", "game render", "gameplay" and the like, not by "game" alone
 ("a board game"); a comic's as "comic book", "comics", "manga" (not "comic relief")."""
+CJK_CUES = re.compile(
+    "ファンアート|ポスター|コスプレ|フィギュア|ぬいぐるみ|グッズ|アニメ|漫画|マンガ|映画|壁紙|キャラクター|"
+    "팬아트|포스터|코스프레|피규어|굿즈|애니|만화|영화|배경화면|캐릭터|"
+    "同人|海报|手办|周边|公仔|动漫|动画|电影|壁纸"
+)
+"""``CUES`` in Japanese, Korean and Chinese (fan art, poster, cosplay, figure, plush, merchandise,
+anime, manga, film, wallpaper, character), found inside unspaced text: a name in a script without
+capitals ("トトロ", "배트맨") cannot be written as a title, so such a request is its support."""
 FIGURE = frozenset(("figure", "figures"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
@@ -204,7 +212,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "33"
+    version = "34"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -471,7 +479,8 @@ class TextLexical(SignalType):
         if not hits:
             return []
         words = [stem(t.text) for t in tokens]
-        cue = CUES.search(" ".join(t.text for t in tokens)) is not None
+        said = " ".join(t.text for t in tokens)
+        cue = CUES.search(said) is not None or CJK_CUES.search(said) is not None
         sources = _sources(hits, words)
         as_words = [_an_everyday_word(h, text) and i not in sources for i, h in enumerate(hits)]
         works_named = defaultdict(_NamesSaid)  # names that can support another: not the shortest or
@@ -508,13 +517,14 @@ class TextLexical(SignalType):
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
         words_cased = [w for w in original.split() if w[:1].isalpha() and w.lower() not in STOPWORDS]
         capitalised = bool(words_cased) and all(w[:1].isupper() for w in words_cased)
+        uncased = not any(c.isupper() or c.islower() for c in original)  # kana, Hangul, Han
         common_noun = hit.start > 0 and words[hit.start - 1] in INDEFINITE and _article_dropped(entry)
         cue = cue or (hit.end < len(tokens) and tokens[hit.end].text in FIGURE)  # "Merida figure"
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
             NEEDS_SUPPORT: not common_noun and (disguised or _misspelt(hit, entry) or other_name
                                                 or (len(entry.tokens) > 1 and (capitalised or cue))
-                                                or (capitalised and cue)),
+                                                or ((capitalised or uncased) and cue)),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
