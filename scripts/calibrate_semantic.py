@@ -125,6 +125,34 @@ def rates(best: dict[str, float], kinds: dict[str, str], threshold: float) -> di
     return out
 
 
+def pooled_tradeoff(data: Path, l2: float) -> dict:
+    """How many indirect prompts the features can block at a given share of hard negatives, over the dev
+    prompts and every blind probe set at once (``data/probes*``, every registry imported into one
+    home), in leave-one-work-out: what any threshold of this model could reach on works it never saw.
+    Nothing is written; the calibration stays fitted on the dev and calibration prompts only, so the
+    later probe sets stay blind."""
+    folders = sorted(p for p in (ROOT / "data").glob("probes*") if p.is_dir())
+    registries = [data / "text" / "works.yaml", *(f / "works.yaml" for f in folders if (f / "works.yaml").exists())]
+    sets = {"dev": data / "text" / "prompts_dev.jsonl",
+            **{f"{f.name}/{p.stem}": p for f in folders for p in sorted(f.glob("*.jsonl"))}}
+    prompts = [dict(json.loads(line), id=f"{name}:{json.loads(line)['id']}")
+               for name, path in sets.items() for line in path.open(encoding="utf-8")]
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Home.resolve(tmp)
+        registry = Registry(session_factory(home.database_url), MediaStore(home.media_dir))
+        for path in registries:
+            registry.import_file(path)
+        signal = TextSemantic(home.index_dir / TextSemantic.name)
+        signal.ensure_indexed(registry.snapshot())
+        rows = collect(signal, prompts)
+    best, kinds = cross_validate(rows, prompts, l2)
+    out = {"prompts": len(prompts), "works": len({r[2] for r in rows}), "l2": l2}
+    for most in (0.03, 0.05, 0.08):
+        threshold = lowest_threshold(best, kinds, most, 0.3)
+        out[f"hard_negatives_at_most_{most}"] = {"threshold": threshold, **rates(best, kinds, threshold)}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -132,7 +160,12 @@ def main() -> int:
     parser.add_argument("--probes", type=Path, default=ROOT / "data" / "probes")
     parser.add_argument("--l2", type=float, default=20.0,
                         help="stronger than the dev prompts alone need: it generalises better to unseen works")
+    parser.add_argument("--pooled", action="store_true",
+                        help="only report what the features can reach over every probe set (pooled_tradeoff)")
     args = parser.parse_args()
+    if args.pooled:
+        print(json.dumps(pooled_tradeoff(args.data, args.l2), indent=2))
+        return 0
     dev = [json.loads(line) for line in (args.data / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
     probes = {part: [json.loads(line) for line in (args.probes / f"{part}.jsonl").open(encoding="utf-8")]
               for part in ("calibration", "validation")}
