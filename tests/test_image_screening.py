@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from clearance.batch.items import Item
 from clearance.cli import app
 from clearance.home import Home
 from clearance.media.views import framed_picture, region_boxes
-from clearance.screening import Screener
+from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action
 from tests.conftest import DATA, WORKS_YAML
 
@@ -122,6 +123,45 @@ def test_bytes_api_and_prompt_with_reference(screener: Screener, registered_home
     kinds = {audit_id: screener.audit.get(audit_id).kind for audit_id in (upload.audit_id, verdict["audit_id"],
                                                                          record.audit_id)}
     assert list(kinds.values()) == ["media", "prompt", "record"]  # what each verdict was on
+
+
+def test_the_python_api_turns_odd_arguments_into_reviews_and_never_drops_a_batch(screener: Screener) -> None:
+    """A QA pass of the library found a bytes negative prompt stopping a batch of 20 after 7 verdicts,
+    with 8 in the log; a ``str`` path screened but labelled "<upload>"; a ``str`` given for a list
+    screened as one file per character; bytes or a number reviewed as an "empty prompt"."""
+    copy = str(IMAGES / "copies" / "ref_000_crop.jpg")
+    before = screener.audit.count()
+    requests: list = [PromptRequest(f"Vecna in the attic {i}", id=str(i)) for i in range(12)]
+    requests[3] = PromptRequest("a dog", negative_prompt=b"blurry", id="3")  # type: ignore[arg-type]
+    requests[4] = "a plain string"
+    verdicts = list(screener.screen_prompts(requests))
+    assert [v.id for v in verdicts] == [str(i) if i != 4 else None for i in range(12)]
+    assert (verdicts[3].action, verdicts[3].error) == (Action.REVIEW, "negative_prompt is not text: bytes")
+    assert (verdicts[4].action, verdicts[4].error) == (Action.REVIEW, "not a PromptRequest: str")
+    assert all(v.action == Action.BLOCK for i, v in enumerate(verdicts) if i not in (3, 4))
+    assert screener.audit.count() == before + 12  # every verdict handed over is in the log, and no other
+    media = list(screener.screen_media_many([copy, Path(copy), None, memoryview(Path(copy).read_bytes())]))
+    assert [(v.path, v.action) for v in media] == [(copy, Action.BLOCK), (copy, Action.BLOCK),
+                                                   ("<upload>", Action.REVIEW), ("<upload>", Action.BLOCK)]
+    assert media[2].error == "not a path or bytes: NoneType"
+    for call in (lambda: list(screener.screen_media_many(copy)),
+                 lambda: screener.screen_prompt("a cat", references=copy, audit=False)):
+        with pytest.raises(TypeError, match="not a single str"):
+            call()
+    assert screener.screen_prompt(b"Vecna", audit=False).error == "prompt is not text: bytes"
+    records = list(screener.screen_items([Item("a", caption="Vecna"), None, Item("b", caption=b"Vecna")]))
+    assert [(v.id, v.action, v.error) for v in records] == [
+        ("a", Action.BLOCK, None), (None, Action.REVIEW, "not an Item: NoneType"),
+        ("b", Action.REVIEW, "caption is not text: bytes")]
+
+    def failing() -> Iterator[PromptRequest]:
+        yield from (PromptRequest("Vecna", id="x"), PromptRequest("a cat", id="y"))
+        raise ValueError("the caller's source broke")
+
+    handed = []
+    with pytest.raises(ValueError, match="source broke"):
+        handed.extend(v.id for v in screener.screen_prompts(failing()))
+    assert handed == ["x", "y"]  # what was screened before the source failed is handed over first
 
 
 def test_prompt_references_unrelated_or_broken(registered_home: Home, tmp_path: Path) -> None:

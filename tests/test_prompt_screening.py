@@ -519,16 +519,40 @@ def test_a_description_in_a_request_for_a_photograph_is_reviewed_not_blocked(scr
         assert verdict.action == Action.BLOCK and semantic.score >= 0.8
 
 
+@pytest.mark.parametrize(("prompt", "original"), [
+    ("an original character: a red crab with stalk eyes counting money in his undersea fast food restaurant shaped "
+     "like a lobster trap", "original"),
+    ("a red crab of my own design with stalk eyes counting money in his undersea fast food restaurant shaped like "
+     "a lobster trap", "of my own design"),
+    ("the original scene: a red crab with stalk eyes counting money in his undersea fast food restaurant shaped "
+     "like a lobster trap", None),  # "the original" is the source, not a new creation
+])
+def test_a_description_in_a_request_for_an_original_creation_is_reviewed_not_blocked(
+        screener: Screener, prompt: str, original: str | None) -> None:
+    """An original 8-bit knight jumping over spikes resembled *Mega Man*'s look and blocked; a request
+    for the user's own creation goes to a person, as a photograph does, never to allow."""
+    verdict = screener.screen_prompt(prompt, audit=False)
+    semantic = next(m for m in verdict.matches if m.signal == "text.semantic")
+    assert semantic.work_id == "spongebob-squarepants" and semantic.details["original"] == original
+    if original:
+        assert verdict.action == Action.REVIEW and 0.5 <= semantic.score < 0.8
+        assert semantic.evidence.startswith("a request for an original creation")
+    else:
+        assert verdict.action == Action.BLOCK
+
+
 def test_asking_for_a_photograph_never_lets_a_described_work_through(screener: Screener, data_dir: Path) -> None:
     """The cap is a way around blocking, so it must lead to a person: every dev indirect prompt that
-    blocks as written is at least reviewed, for its own work, with a photograph asked for."""
+    blocks as written is at least reviewed, for its own work, with a photograph or an original
+    creation asked for."""
     prompts = [json.loads(line) for line in (data_dir / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
     blocking = [p for p in prompts if p["kind"] == "indirect"
                 and screener.screen_prompt(p["prompt"], audit=False).action == Action.BLOCK]
     assert len(blocking) >= 75
     for p in blocking:
-        verdict = screener.screen_prompt(p["prompt"] + ", stock photo", audit=False)
-        assert verdict.action != Action.ALLOW and p["work_id"] in {m.work_id for m in verdict.matches}, p["prompt"]
+        for suffix in (", stock photo", ", original character"):  # the two requests that cap at review
+            verdict = screener.screen_prompt(p["prompt"] + suffix, audit=False)
+            assert verdict.action != Action.ALLOW and p["work_id"] in {m.work_id for m in verdict.matches}, p["prompt"]
 
 
 def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Screener) -> None:

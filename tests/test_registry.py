@@ -13,6 +13,8 @@ from clearance.home import Home
 from clearance.registry.document import RegistryFileError
 from clearance.registry.media_store import MediaStore
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
+from clearance.screening import EmptyRegistryWarning, Screener
+from clearance.verdict import Action
 from tests.conftest import DATA, WORKS_YAML
 
 
@@ -245,6 +247,8 @@ def test_screening_against_an_empty_registry_warns(tmp_path: Path) -> None:
     assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), "--home", str(full)]).exit_code == 0
     quiet = runner.invoke(app, ["screen", "prompt", "Vecna", "--json", "--home", str(full)])
     assert '"action": "block"' in quiet.stdout and "has no works" not in quiet.stderr
+    with pytest.warns(EmptyRegistryWarning, match="has no works"):  # and to a program using the library
+        assert Screener(Home.resolve(tmp_path / "typo")).screen_prompt("Vecna", audit=False).action == Action.ALLOW
 
 
 def one_reference_yaml(folder: Path, media: bytes, kind: str, name: str = "ref.jpg") -> Path:

@@ -149,6 +149,55 @@ def test_screening_routes(service: tuple) -> None:
     assert asyncio.run(async_round()) == "allow"
 
 
+def test_a_media_form_holds_one_file_and_nothing_else(service: tuple) -> None:
+    """FastAPI answered a form of two files for the last one alone: a blocking picture followed by a
+    clean one was answered ``allow``. Extra parts and a second file are refused, before screening."""
+    url, keys, _ = service
+    headers = {"Authorization": f"Bearer {keys['acme']}"}
+    copy = (DATA / "images" / "copies" / "ref_001_crop.jpg").read_bytes()
+    clean = (DATA / "images" / "distractors" / "dis_000.jpg").read_bytes()
+    forms = [[("file", ("copy.jpg", copy)), ("file", ("clean.jpg", clean))],
+             [("file", ("copy.jpg", copy)), ("prompt", (None, b"x"))]]
+    for files in forms:
+        answer = httpx.post(f"{url}/v1/screen/media", files=files, headers=headers)
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_request", answer.text
+        assert "exactly one part" in answer.json()["error"]["message"]
+    one = httpx.post(f"{url}/v1/screen/media", files=[("file", ("copy.jpg", copy))], headers=headers, timeout=120)
+    assert one.status_code == 200 and one.json()["action"] == "block"
+    assert httpx.head(f"{url}/healthz").status_code == 200  # load balancers check health with HEAD
+
+
+def test_the_client_keeps_an_id_in_its_own_path_segment_and_reads_a_str_path(service: tuple) -> None:
+    """``audit("../works")`` answered the works list and ``audit("x?y=1")`` looked up ``x``: ids are
+    now escaped whole. ``screen_media("out.jpg")`` sent the ten bytes of the name: a ``str`` is a path."""
+    with client(service, "admin") as admin:
+        for odd in ("../works", "..", "x?y=1", "a/b", "%2E%2E"):
+            for call in (admin.audit, admin.work):
+                with pytest.raises(ClearanceError) as err:
+                    call(odd)
+                assert err.value.status == 404 and err.value.code == "not_found", (odd, err.value)
+        verdict = admin.screen_media(str(DATA / "images" / "copies" / "ref_001_crop.jpg"))
+        assert verdict.action == "block" and verdict.path == "ref_001_crop.jpg"
+
+
+def test_an_api_import_never_looks_at_server_files(service: tuple, tmp_path: Path) -> None:
+    """References in a registry sent over the API were refused only after their paths were checked and
+    decoded, and the answer said what was there ("file not found", "not a readable image"): a
+    rights holder's key could probe the server's files. Every path now gets the same answer."""
+    (tmp_path / "secret.txt").write_text("not an image")
+    answers = set()
+    with client(service, "netflix") as netflix:
+        for path in ("/nonexistent/x.jpg", str(tmp_path / "secret.txt"), "/etc/hostname",
+                     str(DATA / "images" / "ref" / "ref_000.jpg"), "ref_000.jpg"):
+            with pytest.raises(ClearanceError) as err:
+                netflix.import_registry(f"version: 1\nworks:\n  - id: zz\n    title: Zz Qqq\n    owner: Netflix\n"
+                                        f"    references:\n      - path: {path}\n        kind: image\n")
+            assert err.value.status == 422
+            answers.add(err.value.message)
+    assert answers == {"request body:7: works[0].references: reference media cannot be imported over the API; "
+                       "use `clearance registry import`"}
+
+
 def test_roles_and_tenants_are_isolated(service: tuple) -> None:
     url, keys, home = service
     with client(service, "acme") as acme, client(service, "globex") as globex, \
@@ -405,6 +454,26 @@ def test_a_server_stopped_with_sigterm_leaves_no_model_in_the_temporary_director
     assert model_scratch_dirs(scratch) == []
 
 
+def test_sigterm_to_the_whole_group_answers_every_request_in_flight(tmp_path: Path) -> None:
+    """systemd and ``timeout`` stop a service by SIGTERM to its whole process group. The screening
+    processes took it as the order to exit at once: requests they had not yet read failed ("the
+    screening process exited"), and the server started new processes while it was stopping. They
+    now answer until the server, done with its requests, stops them by message."""
+    home, key = works_and_key(tmp_path / "home")
+    clips = sorted((DATA / "video" / "copies").glob("*.mp4"))[:8]
+    with serving(home, workers=1) as (url, server), ClearanceClient(url, key) as c:
+        _wait_until_ready(c)
+        with ThreadPoolExecutor(len(clips)) as pool:
+            answers = [pool.submit(lambda clip=clip: ClearanceClient(url, key, timeout=120).screen_media(clip))
+                       for clip in clips]
+            time.sleep(0.5)  # every request sent; the one process holds two and the server queues the rest
+            os.killpg(server.pid, signal.SIGTERM)
+            verdicts = [a.result() for a in answers]
+        server.wait(timeout=60)  # uvicorn re-raises the SIGTERM it caught once it has shut down
+    assert all(v.error is None and v.audit_id for v in verdicts), [v.error for v in verdicts]
+    assert "starting another" not in server_log(home).read_text()
+
+
 def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Path) -> None:
     """A burst wider than the processes' slots waits in the HTTP process (so whichever screening
     process comes free takes the next request) rather than piling up inside one process; every
@@ -542,3 +611,23 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
     """``--workers 0`` once started a server that listened on nothing and hung there."""
     result = CliRunner().invoke(app, ["serve", "--workers", "0", "--home", str(tmp_path / "home")])
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (["serve", "--port", "99999"], {}, "--port"),  # once listened on 99999 mod 65536, silently
+    (["serve", "--port", "0"], {}, "--port"),  # once listened on a random port
+    (["serve"], {"CLEARANCE_RATE_PER_S": "abc"}, "CLEARANCE_RATE_PER_S='abc' is not a number"),
+    (["serve"], {"CLEARANCE_MAX_UPLOAD_BYTES": "10k"}, "CLEARANCE_MAX_UPLOAD_BYTES='10k' is not a whole number"),
+    (["screen", "media", str(DATA / "images" / "ref" / "ref_000.jpg")], {"CLEARANCE_MEDIA_THREADS": "-2"},
+     "CLEARANCE_MEDIA_THREADS='-2' must be"),
+    (["keys", "list", "--home", "/etc/hostname"], {}, "cannot use /etc/hostname as the home: it is not a folder"),
+])
+def test_a_bad_setting_is_a_setup_error_not_a_traceback(tmp_path: Path, args: list[str], env: dict[str, str],
+                                                        message: str) -> None:
+    """Malformed settings in the environment raised ``ValueError`` tracebacks from module imports, a
+    home that is a file a ``FileExistsError``, and an out-of-range port was taken modulo 65536."""
+    home = ["--home", str(tmp_path / "home")] if "--home" not in args else []
+    run = subprocess.run([sys.executable, "-m", "clearance.cli.main", *args, *home], capture_output=True, text=True,
+                         env={**os.environ, **env}, timeout=120)
+    assert run.returncode == 2 and message in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr

@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -36,10 +38,19 @@ def _check(response: httpx.Response) -> Any:
         raise ClearanceError(response.status_code, "http_error", response.text[:200], wait) from None
 
 
-def _media(file: Path | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:
-    if isinstance(file, Path):
-        return {"file": (filename or file.name, file.read_bytes())}
-    return {"file": (filename or "upload", file)}
+def _media(file: Path | str | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:
+    """The upload: a path (``Path`` or ``str``, read here) or the file's bytes. A ``str`` was sent
+    as the file's content, so screening a path given as text reviewed ten bytes of its name."""
+    if isinstance(file, str | os.PathLike):
+        path = Path(file)
+        return {"file": (filename or path.name, path.read_bytes())}
+    return {"file": (filename or "upload", bytes(file))}
+
+
+def _segment(value: str) -> str:
+    """``value`` as one path segment: escaped whole, dots too, so an id cannot step to another route
+    (``audit("../works")`` answered the works list) or carry a query (``audit("x?y=1")``)."""
+    return quote(value, safe="").replace(".", "%2E")
 
 
 PAGE = 1000
@@ -82,7 +93,7 @@ class ClearanceClient(_Base):
         body = _prompt_body(prompt, negative_prompt)
         return Verdict.model_validate(_check(self.http.post("/v1/screen/prompt", json=body)))
 
-    def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
+    def screen_media(self, file: Path | str | bytes, filename: str | None = None) -> Verdict:
         return Verdict.model_validate(_check(self.http.post("/v1/screen/media", files=_media(file, filename))))
 
     def import_registry(self, yaml_text: str) -> dict[str, int]:
@@ -99,10 +110,10 @@ class ClearanceClient(_Base):
                 return found
 
     def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
-        return _check(self.http.get(f"/v1/works/{work_id}", params=_work_params(owner)))
+        return _check(self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)))
 
     def audit(self, audit_id: str) -> dict[str, Any]:
-        return _check(self.http.get(f"/v1/audit/{audit_id}"))
+        return _check(self.http.get(f"/v1/audit/{_segment(audit_id)}"))
 
 
 class AsyncClearanceClient(_Base):
@@ -126,7 +137,7 @@ class AsyncClearanceClient(_Base):
         body = _prompt_body(prompt, negative_prompt)
         return Verdict.model_validate(_check(await self.http.post("/v1/screen/prompt", json=body)))
 
-    async def screen_media(self, file: Path | bytes, filename: str | None = None) -> Verdict:
+    async def screen_media(self, file: Path | str | bytes, filename: str | None = None) -> Verdict:
         return Verdict.model_validate(_check(await self.http.post("/v1/screen/media", files=_media(file, filename))))
 
     async def import_registry(self, yaml_text: str) -> dict[str, int]:
@@ -143,7 +154,7 @@ class AsyncClearanceClient(_Base):
                 return found
 
     async def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
-        return _check(await self.http.get(f"/v1/works/{work_id}", params=_work_params(owner)))
+        return _check(await self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)))
 
     async def audit(self, audit_id: str) -> dict[str, Any]:
-        return _check(await self.http.get(f"/v1/audit/{audit_id}"))
+        return _check(await self.http.get(f"/v1/audit/{_segment(audit_id)}"))

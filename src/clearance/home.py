@@ -12,6 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class HomeError(ValueError):
+    """A home that cannot be used: a path that is a file, a folder this user may not create."""
+
+
 @dataclass(frozen=True)
 class Home:
     """The resolved home directory and database URL of one Clearance installation."""
@@ -23,7 +27,12 @@ class Home:
     def resolve(cls, home: str | Path | None = None, database_url: str | None = None) -> Home:
         root = Path(home or os.environ.get("CLEARANCE_HOME") or ".clearance").expanduser().resolve()
         url = database_url or os.environ.get("CLEARANCE_DATABASE_URL") or f"sqlite:///{root / 'clearance.db'}"
-        root.mkdir(parents=True, exist_ok=True)
+        if root.exists() and not root.is_dir():
+            raise HomeError(f"cannot use {root} as the home: it is not a folder")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise HomeError(f"cannot use {root} as the home: {exc.strerror or exc}") from None
         return cls(root=root, database_url=url)
 
     @property

@@ -15,6 +15,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from clearance.settings import env_number
+
 AHEAD = 8
 """Items submitted ahead of the one being yielded (bounds memory however long the input)."""
 
@@ -22,7 +24,7 @@ AHEAD = 8
 def threads_setting(name: str, default: int | None = None) -> int:
     """A thread count from the environment variable ``name``, else ``default``, else the cores (at
     most 2: the reference machine)."""
-    return int(os.environ.get(name) or default or min(2, os.cpu_count() or 1))
+    return int(env_number(name, default or min(2, os.cpu_count() or 1), minimum=1, integer=True))
 
 
 def media_threads() -> int:
@@ -34,17 +36,23 @@ def media_threads() -> int:
 def ordered_map[T, R](fn: Callable[[T], R], items: Iterable[T], threads: int | None = None) -> Iterator[R]:
     """``fn(item)`` for each item, in input order, computed by ``threads`` threads at most
     ``AHEAD`` items ahead. ``fn`` must not raise (return the error instead), so one bad item
-    never stops the rest."""
+    never stops the rest. If ``items`` itself fails, the results of the items it gave before are
+    yielded first, then its error is raised."""
     threads = threads or media_threads()
     if threads <= 1:
         yield from map(fn, items)
         return
-    source = iter(items)
     window: deque[Future[R]] = deque()
+    failure: Exception | None = None
     with ThreadPoolExecutor(threads, thread_name_prefix="clearance-item") as pool:
-        for item in source:
-            window.append(pool.submit(fn, item))
-            if len(window) >= AHEAD:
-                yield window.popleft().result()
+        try:
+            for item in items:
+                window.append(pool.submit(fn, item))
+                if len(window) >= AHEAD:
+                    yield window.popleft().result()
+        except Exception as exc:
+            failure = exc
         while window:
             yield window.popleft().result()
+    if failure is not None:
+        raise failure

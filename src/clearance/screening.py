@@ -9,8 +9,10 @@ verdict with an ``error``: a check that cannot run never silently allows.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -56,6 +58,11 @@ seconds of CPU (three rounds took a flagged 100 kB prompt from 1.9 to 8.6 s, 202
 rate limit's charge for long prompts (``service.rate_limit.prompt_cost``) does not cover."""
 
 
+class EmptyRegistryWarning(UserWarning):
+    """Screening against a registry with no works: everything is allowed, and the usual cause is a
+    home that is not the intended one. The CLI says so in its own words and silences this one."""
+
+
 @dataclass(frozen=True)
 class PromptRequest:
     """One prompt of a batch (``Screener.screen_prompts``). ``error`` marks a request that could not
@@ -93,7 +100,7 @@ class Screener:
         self.allowed_roots = [Path(r).resolve() for r in allowed_roots] if allowed_roots else None
         self._first_signals = [t(home.index_dir / t.name) for t in signal_types]
         for signal in self._first_signals:
-            threading.Thread(target=signal.preload, name=f"preload-{signal.name}").start()
+            threading.Thread(target=_preload, args=(signal,), name=f"preload-{signal.name}").start()
         # The database layer is imported only now (SQLAlchemy takes ~0.4 s to import): a new process
         # imports it while the models load (~0.5 s, mostly outside the GIL) instead of before.
         from clearance.audit import AuditLog
@@ -156,6 +163,10 @@ class Screener:
             else:
                 signals = _indexed_like(current.signals, snapshot)
             self._loaded = _Loaded(snapshot, snapshot.policies, signals, writes)
+            if not snapshot.works and signals:
+                warnings.warn(f"the registry in {self.home.root} has no works, so every verdict is allow (a "
+                              "mistyped home opens a new, empty one)", EmptyRegistryWarning,
+                              skip_file_prefixes=(os.path.dirname(__file__),))  # names the caller's line
             return self._loaded
         finally:
             self._switching.release()
@@ -208,7 +219,7 @@ class Screener:
         *,
         item_id: str | None = None,
         tenant: str | None = None,
-        references: Sequence[Path | bytes] = (),
+        references: Sequence[Path | str | bytes] = (),
         audit: bool = True,
     ) -> Verdict:
         """Screen a generation request: its prompt plus any uploaded reference media.
@@ -216,14 +227,17 @@ class Screener:
         The negative prompt is never screened for names: naming a work there is the
         mitigation. It is only echoed back, merged with our suggested negative terms.
         """
+        references = _several("references", references)
         with self._one_view():
             return self._finish(self._prompt_verdict(prompt, negative_prompt, item_id, tenant, references),
                                 tenant, audit, Subject.PROMPT)
 
     def _prompt_verdict(self, prompt: str, negative_prompt: str | None, item_id: str | None, tenant: str | None,
-                        references: Sequence[Path | bytes], rewrite: bool = True) -> Verdict:
+                        references: Iterable[Path | str | bytes], rewrite: bool = True) -> Verdict:
         errors: list[str] = []
-        if not isinstance(prompt, str) or _blank(prompt):
+        if problem := _not_text(prompt=prompt, negative_prompt=negative_prompt):
+            return Verdict(id=item_id, action=Action.REVIEW, error=problem)
+        if prompt is None or _blank(prompt):
             return Verdict(id=item_id, action=Action.REVIEW, error="empty prompt")
         if len(prompt) > MAX_PROMPT_CHARS:
             errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
@@ -276,23 +290,25 @@ class Screener:
 
     def _request_verdict(self, request: PromptRequest, tenant: str | None) -> Verdict:
         """The verdict on one batch request, before licences and audit (safe to run in threads)."""
+        if not isinstance(request, PromptRequest):
+            return Verdict(action=Action.REVIEW, error=f"not a PromptRequest: {type(request).__name__}")
         if request.error is not None:
             return Verdict(id=request.id, action=Action.REVIEW, error=request.error)
         with self._one_view():
             return self._prompt_verdict(request.prompt, request.negative_prompt, request.id, tenant, ())
 
     def screen_media(
-        self, source: Path | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
+        self, source: Path | str | bytes, *, name: str | None = None, tenant: str | None = None, audit: bool = True
     ) -> Verdict:
-        """Screen one image, video or audio file (path or bytes)."""
+        """Screen one image, video or audio file (a path, as ``Path`` or ``str``, or its bytes)."""
         return self._finish(self._media_verdict((source, _label(source, name)), tenant), tenant, audit,
                             Subject.MEDIA)
 
     def screen_media_many(
-        self, sources: Iterable[Path | bytes], *, tenant: str | None = None, audit: bool = True
+        self, sources: Iterable[Path | str | bytes], *, tenant: str | None = None, audit: bool = True
     ) -> Iterator[Verdict]:
         """``screen_media`` of each source, in order, several at a time (``clearance.parallel``)."""
-        labelled = ((source, _label(source, None)) for source in sources)
+        labelled = ((source, _label(source, None)) for source in _several("sources", sources))
         verdicts = ordered_map(partial(self._media_verdict, tenant=tenant), labelled)
         yield from self._finish_all(((v, audit) for v in verdicts), tenant, Subject.MEDIA)
 
@@ -341,6 +357,8 @@ class Screener:
         """The verdict on one dataset record, before licences and audit (safe to run in threads).
         A caption or a piece of media that already blocks the record spares screening the rest
         (as in ``_run``)."""
+        if not isinstance(record, Item):
+            return Verdict(action=Action.REVIEW, error=f"not an Item: {type(record).__name__}")
         with self._one_view():
             return self._record_verdict(record, tenant)
 
@@ -348,7 +366,9 @@ class Screener:
         matches: list[Match] = []
         errors = [record.error] if record.error else []
         caption_blocks = False
-        if record.caption is not None and not _blank(record.caption):
+        if problem := _not_text(caption=record.caption):
+            errors.append(problem)
+        elif record.caption is not None and not _blank(record.caption):
             text = self._prompt_verdict(record.caption, None, None, tenant, (), rewrite=False)  # no one reads a rewrite
             matches += text.matches
             errors += [text.error] if text.error else []
@@ -363,9 +383,11 @@ class Screener:
             errors.append("record has neither media nor caption")
         return self._verdict(matches, errors, tenant, id=record.key)
 
-    def _media_content(self, source: Path | bytes, label: str) -> Content:
-        if isinstance(source, bytes | bytearray):
+    def _media_content(self, source: Path | str | bytes, label: str) -> Content:
+        if isinstance(source, bytes | bytearray | memoryview):
             return Content(kind=detect_kind(data=bytes(source)), data=bytes(source), name=label)
+        if not isinstance(source, str | os.PathLike):
+            raise MediaError(f"not a path or bytes: {type(source).__name__}")
         path = Path(source)
         if self.allowed_roots is not None and not any(
             path.resolve().is_relative_to(root) for root in self.allowed_roots
@@ -444,15 +466,22 @@ class Screener:
         once its audit entry is durable, but the stream does not stop for each commit: entries
         queue up and the log's writer commits them together (one transaction for many)."""
         waiting: deque[tuple[Verdict, PendingEntry | None]] = deque()
-        for verdict, audit in decided:
-            verdict.versions = verdict.versions or {"clearance": __version__}
-            entry = self.audit.submit(kind, verdict.public(), tenant,
-                                      [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
-            waiting.append((verdict, entry))
-            while waiting and (len(waiting) > MAX_UNCOMMITTED or waiting[0][1] is None or waiting[0][1].done.is_set()):
-                yield _settled(*waiting.popleft())
+        failure: Exception | None = None
+        try:
+            for verdict, audit in decided:
+                verdict.versions = verdict.versions or {"clearance": __version__}
+                entry = self.audit.submit(kind, verdict.public(), tenant,
+                                          [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
+                waiting.append((verdict, entry))
+                while waiting and (len(waiting) > MAX_UNCOMMITTED or waiting[0][1] is None
+                                   or waiting[0][1].done.is_set()):
+                    yield _settled(*waiting.popleft())
+        except Exception as exc:  # the caller's iterable failed: what is in the log is handed over first
+            failure = exc
         while waiting:
             yield _settled(*waiting.popleft())
+        if failure is not None:
+            raise failure
 
 
 def _indexed_like(in_use: list[SignalType], snapshot: RegistrySnapshot) -> list[SignalType]:
@@ -476,10 +505,36 @@ def _settled(verdict: Verdict, entry: PendingEntry | None) -> Verdict:
     return verdict
 
 
+def _preload(signal: SignalType) -> None:
+    """Load a signal's models ahead of its first use. Only a warm-up: if it fails (a model that will
+    not load, a malformed setting), the first screening that needs the signal fails the same way and
+    reports it, as a ``review`` or a setup error, so here it is only logged."""
+    try:
+        signal.preload()
+    except Exception as exc:
+        log.debug("preloading %s failed: %s: %s", signal.name, type(exc).__name__, exc)
+
+
 def _blank(text: str) -> bool:
     """Nothing to screen: empty, or only spaces and invisible characters (controls, zero-width)."""
     return not any(ch.isprintable() and not ch.isspace() for ch in text)
 
 
-def _label(source: Path | bytes, name: str | None) -> str:
-    return name or (str(source) if isinstance(source, Path) else "<upload>")
+def _label(source: Path | str | bytes, name: str | None) -> str:
+    return name or (os.fsdecode(source) if isinstance(source, str | os.PathLike) else "<upload>")
+
+
+def _not_text(**values: object) -> str | None:
+    """Why a value meant as text is not (bytes, a number), or None: a clear ``review`` rather than
+    a ``TypeError`` from deep inside, or an "empty prompt" that was not empty."""
+    wrong = [f"{name} is not text: {type(value).__name__}" for name, value in values.items()
+             if value is not None and not isinstance(value, str)]
+    return "; ".join(wrong) or None
+
+
+def _several[T](name: str, values: Iterable[T]) -> Iterable[T]:
+    """``values`` as an iterable of items, refusing one item given in its place: a ``str`` path is
+    iterable too, and was screened as one file per character."""
+    if isinstance(values, str | bytes | bytearray | os.PathLike):
+        raise TypeError(f"{name}: an iterable of paths or bytes, not a single {type(values).__name__}")
+    return values

@@ -7,7 +7,8 @@ import os
 import typer
 
 from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds, service_cmds
-from clearance.cli.common import DatabaseOption, HomeOption
+from clearance.cli.common import DatabaseOption, HomeOption, report
+from clearance.settings import SettingError
 
 app = typer.Typer(
     name="clearance",
@@ -39,4 +40,10 @@ service_cmds.register(app)
 
 
 def main() -> None:
-    app()
+    """The console script. A malformed setting in the environment is a setup error (exit 2), wherever
+    it is first read: at a module's import (``clearance serve``) or in a command."""
+    try:
+        app()
+    except SettingError as exc:
+        report(str(exc))
+        raise SystemExit(2) from None

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
         host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
         workers: Annotated[int, typer.Option(help="Screening processes behind the one HTTP process (each loads "
                                                   "the models).", min=1)] = 1,
         home: HomeOption = None,

@@ -155,8 +155,11 @@ WORK_FIELDS = {"id", "title", "owner", "kind", "policy", "aliases", "characters"
                "references"}
 
 
-def parse_registry(text: str, source: str, base_dir: Path) -> list[WorkSpec]:
-    """Validate a whole registry document; raises ``RegistryFileError`` on the first problem."""
+def parse_registry(text: str, source: str, base_dir: Path | None) -> list[WorkSpec]:
+    """Validate a whole registry document; raises ``RegistryFileError`` on the first problem.
+    Reference paths resolve from ``base_dir``; a document without one (an HTTP request body) may
+    have no ``references``, which are refused before any path is looked at: the server's files
+    are not the caller's to name, and even "file not found" would say what exists there."""
     reader = _Reader(source)
     root = _compose(text, source)
     if root is None:
@@ -177,7 +180,7 @@ def parse_registry(text: str, source: str, base_dir: Path) -> list[WorkSpec]:
     return works
 
 
-def _parse_work(reader: _Reader, node: yaml.Node, where: str, base_dir: Path) -> WorkSpec:
+def _parse_work(reader: _Reader, node: yaml.Node, where: str, base_dir: Path | None) -> WorkSpec:
     f = reader.mapping(node, where, WORK_FIELDS)
     slug = reader.text(reader.required(f, node, where, "id"), f"{where}.id")
     if not SLUG.match(slug):
@@ -197,6 +200,9 @@ def _parse_work(reader: _Reader, node: yaml.Node, where: str, base_dir: Path) ->
         for j, item in enumerate(reader.items(f[key], f"{where}.{key}") if key in f else []):
             work.elements.append(_parse_element(reader, item, f"{where}.{key}[{j}]", role))
     names = {e.name for e in work.elements}
+    if base_dir is None and "references" in f:
+        raise reader.fail(f["references"], f"{where}.references",
+                          "reference media cannot be imported over the API; use `clearance registry import`")
     for j, item in enumerate(reader.items(f["references"], f"{where}.references") if "references" in f else []):
         work.references.append(_parse_reference(reader, item, f"{where}.references[{j}]", base_dir, names))
     return work

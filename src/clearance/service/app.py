@@ -43,9 +43,10 @@ from clearance.service.errors import ERROR_RESPONSES, ApiError
 from clearance.service.limits import BodyLimit
 from clearance.service.pool import ScreeningPool
 from clearance.service.rate_limit import prompt_cost
+from clearance.settings import env_number
 from clearance.verdict import Action, Verdict
 
-SCREEN_TIMEOUT_S = float(os.environ.get("CLEARANCE_SCREEN_TIMEOUT_S", 30))
+SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30, minimum=0.001)
 PROCESSES_ENV = "CLEARANCE_SCREENING_PROCESSES"
 """How many screening processes the app starts (``clearance serve --workers``); default 1."""
 MAX_PAGE = 10_000
@@ -96,8 +97,8 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     errors.install(app)
 
-    @app.get("/healthz", response_model=Health, tags=["service"])
-    def healthz() -> Health:
+    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health, tags=["service"])
+    def healthz() -> Health:  # HEAD too: load balancers check health that way
         return Health(status="ok", version=__version__, ready=state["pool"].ready)
 
     @app.post("/v1/screen/prompt", response_model=Verdict, response_model_exclude_none=True,
@@ -110,8 +111,10 @@ def create_app(home: Home | None = None) -> FastAPI:
 
     @app.post("/v1/screen/media", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
-    async def screen_media(file: Annotated[UploadFile, File(description="An image, video or audio file.")],
+    async def screen_media(request: Request,
+                           file: Annotated[UploadFile, File(description="An image, video or audio file.")],
                            who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
+        await _one_file(request)
         data = await file.read()
         name = file.filename or "upload"
         return await _screen(state["pool"].call("screen_media", data, name=name, tenant=who.tenant))
@@ -164,10 +167,25 @@ async def _screen(check: Awaitable[Verdict]) -> JSONResponse:
     try:
         verdict = await asyncio.wait_for(check, SCREEN_TIMEOUT_S)
     except TimeoutError:
-        verdict = Verdict(action=Action.REVIEW, error=f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
+        verdict = _unscreened(f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
     except Exception as exc:
-        verdict = Verdict(action=Action.REVIEW, error=f"screening failed: {type(exc).__name__}: {exc}")
+        verdict = _unscreened(f"screening failed: {type(exc).__name__}: {exc}")
     return JSONResponse(verdict.public())  # already validated: skip FastAPI's second serialisation
+
+
+def _unscreened(error: str) -> Verdict:
+    """The fail-closed answer to a screening that did not finish, in the shape of every verdict."""
+    return Verdict(action=Action.REVIEW, error=error, versions={"clearance": __version__})
+
+
+async def _one_file(request: Request) -> None:
+    """The form holds one ``file`` part and nothing else. FastAPI takes the last of several parts of a
+    name and ignores other names, so a form of two files was answered for the second alone: an
+    ``allow`` covering a first file that blocks."""
+    parts = [name for name, _ in (await request.form()).multi_items()]  # parsed once: Starlette keeps it
+    if parts != ["file"]:
+        raise ApiError(422, "the form must hold exactly one part, `file` (one request per file); "
+                            f"it holds {', '.join(map(repr, parts))}")
 
 
 def _on_sighup(reload: Callable[[], object]) -> None:
@@ -204,13 +222,11 @@ def _utf8(body: bytes) -> str:
 
 def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:
     """Import an uploaded registry document. It may not point at server files (no references)."""
+    try:
+        parse_registry(text, "request body", None)  # refuses references before any path is looked at
+    except RegistryFileError as exc:
+        raise ApiError(422, str(exc)) from None
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            specs = parse_registry(text, "request body", Path(tmp))
-        except RegistryFileError as exc:
-            raise ApiError(422, str(exc)) from None
-        if any(spec.references for spec in specs):
-            raise ApiError(422, "reference media cannot be imported over the API; use `clearance registry import`")
         path = Path(tmp) / "registry.yaml"
         path.write_text(text, encoding="utf-8")
         try:

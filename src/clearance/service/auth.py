@@ -6,7 +6,6 @@ request budget and one connection per request. Lookups (found or not) are cached
 """
 
 # no `from __future__ import annotations`: FastAPI must evaluate `Depends(self.principal)` as written
-import os
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -17,8 +16,9 @@ from fastapi import Depends, Request
 from clearance.keys import KeyStore, Principal, key_hash
 from clearance.service.errors import ApiError
 from clearance.service.rate_limit import RateLimiter
+from clearance.settings import env_number
 
-KEY_CACHE_S = float(os.environ.get("CLEARANCE_KEY_CACHE_S", 2))
+KEY_CACHE_S = env_number("CLEARANCE_KEY_CACHE_S", 2)
 MAX_CACHED_KEYS = 10_000
 
 

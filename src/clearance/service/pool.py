@@ -58,6 +58,14 @@ reading a garbled message). Its main thread answers pings between requests, so a
 on its threads does not delay them."""
 PING = -1
 """The request id of a ping, and of its answer."""
+STOP = -2
+"""The request id by which the HTTP process stops a screening process (``ScreeningPool._stop``)."""
+STOP_GRACE_S = 30.0
+"""How long a screening process that got SIGTERM from elsewhere goes on answering: a stop of the
+whole process group reaches the HTTP process too, which finishes its requests (each at most the
+screening time limit) and then stops its processes by message; until then they are still needed.
+Only SIGTERM sent to a screening process alone is waited out, then the server starts another."""
+POLL_S = 0.2
 METHODS = frozenset({"screen_prompt", "screen_media", "catch_up"})
 """The ``Screener`` methods the HTTP process may call."""
 log = logging.getLogger("uvicorn.error")
@@ -348,14 +356,23 @@ class ScreeningPool:
 
     @staticmethod
     def _stop(process: _Process) -> None:
-        if process.process.is_alive():
-            process.process.terminate()
+        """Ask the process to finish by message (it exits as a returning process does, its exit hooks
+        run); one that does not within 10 s is killed."""
+        if process.process.is_alive() and process.send_lock.acquire(timeout=5):
+            try:
+                process.conn.send_bytes(_STOP_MESSAGE)
+            except OSError:
+                pass  # it has exited already
+            finally:
+                process.send_lock.release()
         process.process.join(timeout=10)
         if process.process.is_alive():
             process.process.kill()
+            process.process.join(timeout=10)
 
 
 _PING_MESSAGE = ForkingPickler.dumps((PING, "ping", (), {}))
+_STOP_MESSAGE = ForkingPickler.dumps((STOP, "stop", (), {}))
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
@@ -377,12 +394,15 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
     """A screening process: load, say ready, then answer requests until the pipe closes."""
     die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the HTTP process stops us
-    signal.signal(signal.SIGTERM, _exit_cleanly)
+    stop_by: list[float] = []  # when a SIGTERM came: the time past which to leave once idle
+    signal.signal(signal.SIGTERM, lambda *_: stop_by.append(time.monotonic() + STOP_GRACE_S))
     os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")  # the text model runs on one thread by default
     lock = threading.Lock()
+    held = [0]  # requests taken and not yet answered
 
     def reply(request: int | None, ok: bool, value: Any) -> None:
         with lock:
+            held[0] -= request is not None and request >= 0
             conn.send((request, ok, value))
 
     try:
@@ -395,24 +415,22 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
         return
     reply(None, True, None)
     with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="screen") as threads:
-        while True:
+        while not (stop_by and time.monotonic() >= stop_by[0] and not held[0]):
+            if not conn.poll(POLL_S):
+                continue
             try:
                 request, method, args, kwargs = conn.recv()
             except (EOFError, OSError):
                 return
+            if request == STOP:  # the requests in hand finish as the pool of threads closes
+                return
             if request == PING:  # answered here, not on a screening thread: busy threads do not delay it
                 reply(PING, True, None)
                 continue
+            with lock:
+                held[0] += 1
             threads.submit(_answer, getattr(screener, method) if method in METHODS else None, args, kwargs,
                            lambda ok, value, r=request: reply(r, ok, value))
-
-
-def _exit_cleanly(*_: object) -> None:  # pragma: no cover - runs in the screening process
-    """SIGTERM (how the HTTP process stops us, and a whole group is stopped) finishes the requests
-    in hand and exits the way a returning process does, so its exit hooks run: killed outright, it
-    left behind the model it had built in a temporary directory when the model cache was not
-    writable (``clearance.model_cache``), 25 MB a process."""
-    raise SystemExit(0)
 
 
 def _answer(call: Callable[..., Any] | None, args: tuple[Any, ...], kwargs: dict[str, Any],

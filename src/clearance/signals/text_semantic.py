@@ -19,8 +19,8 @@ A logistic model over these features, fitted on the dev prompts with works held 
 (``scripts/calibrate_semantic.py``; coefficients in ``data/semantic_calibration.json``),
 turns them into a probability, which is the raw score. Full-description similarity picks
 candidate works first, so the cost per prompt stays flat as the registry grows. In a request for
-a photograph the score stops below block (``PHOTOGRAPH``): a real thing a description also
-describes goes to a person.
+a photograph or for an original creation the score stops below block (``REVIEW_ONLY``): a real
+thing, or a new design, that a description also describes goes to a person.
 """
 
 from __future__ import annotations
@@ -86,9 +86,21 @@ describes (a stack of waffles, clownfish in an anemone, a modernist concrete hou
 the work. Prompts that describe a work without naming it ask for its look, not for a photograph:
 none of the dev set's 79 indirect prompts has one of these words, against 7 of its 60 hard
 negatives (1 of 429 and 219 of 600 with the probe sets)."""
-PHOTOGRAPH_CEILING = BLOCK_SCORE - 0.01
-"""A description match in a request for a photograph is at most this: reviewed by a person, never
-blocked nor allowed unseen (naming the work still blocks, through ``text.lexical``)."""
+ORIGINAL = re.compile(r"(?<!\bthe )\boriginal\b|\bof (?:my|our) own (?:design|creation|making)\b", re.I)
+"""A request for the user's own creation ("original character", "an original superhero", "original
+concept art", "a hero of my own design"): it asks for something new, and the one trait it shares with
+a work's description (an 8-bit knight jumping over spikes, a white-and-orange mecha in a hangar) is
+for a person to weigh, as in a photograph. "The original" is the source ("the original 1980s
+poster"), not a new creation. None of the 573 indirect prompts of the dev and probe sets says
+"original" so, against 24 of their hard-negative, negative-only and benign prompts and one
+direct prompt ("star trek original series", blocked by its name) (2026-12-06). Two blind sets'
+false blocks led to this rule, so those sets are no longer blind to it (docs/prompts.md)."""
+REVIEW_ONLY = {"photograph": (PHOTOGRAPH, "a photograph"), "original": (ORIGINAL, "an original creation")}
+"""Requests in which a description match is at most ``REVIEW_CEILING`` (by the evidence detail that
+names the words asking for them), and what each asks for."""
+REVIEW_CEILING = BLOCK_SCORE - 0.01
+"""A description match in such a request is at most this: reviewed by a person, never blocked nor
+allowed unseen (naming the work still blocks, through ``text.lexical``)."""
 MIN_TRAIT_SIMILARITY = 0.35
 """A work none of whose traits any clause resembles this much is not described by the prompt,
 whatever words it shares (random strings of everyday words share a few with any description)."""
@@ -249,7 +261,7 @@ class EmbeddingCache:
 
 class TextSemantic(SignalType):
     name = "text.semantic"
-    version = "11"
+    version = "12"
     content_kinds = frozenset({"text"})
     bases = frozenset({"description"})
 
@@ -443,15 +455,16 @@ class TextSemantic(SignalType):
         candidates = self.features(content)
         if candidates.unread:
             content.unscreened.append(candidates.unread)
-        asked_for = PHOTOGRAPH.search(content.text or "")
-        photograph = asked_for[0] if asked_for else None
-        ceiling = PHOTOGRAPH_CEILING if photograph else 1.0
-        asked = f"a request for a photograph ({photograph!r}), so review at most: " if photograph else ""
+        said = {key: found[0] if (found := pattern.search(content.text or "")) else None
+                for key, (pattern, _) in REVIEW_ONLY.items()}
+        asked = next((f"a request for {REVIEW_ONLY[key][1]} ({words!r}), so review at most: "
+                      for key, words in said.items() if words), "")
+        ceiling = REVIEW_CEILING if asked else 1.0
         matches = []
         probabilities = probability(candidates.vectors, cal)
         for i in np.flatnonzero(probabilities >= cal["report_p"]).tolist():
             p = float(probabilities[i])
-            ev = {**self.evidence(candidates, i), "photograph": photograph}
+            ev = {**self.evidence(candidates, i), **said}
             work = self.works[int(candidates.works[i])]
             matches.append(Match(
                 work_id=work.slug, owner=work.owner, element=ev["element"], signal=self.name, basis="description",
