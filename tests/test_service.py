@@ -620,7 +620,8 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
     (["serve"], {"CLEARANCE_MAX_UPLOAD_BYTES": "10k"}, "CLEARANCE_MAX_UPLOAD_BYTES='10k' is not a whole number"),
     (["screen", "media", str(DATA / "images" / "ref" / "ref_000.jpg")], {"CLEARANCE_MEDIA_THREADS": "-2"},
      "CLEARANCE_MEDIA_THREADS='-2' must be"),
-    (["keys", "list", "--home", "/etc/hostname"], {}, "cannot use /etc/hostname as the home: it is not a folder"),
+    (["keys", "list", "--home", "/etc/hostname"], {},
+     "cannot use /etc/hostname as the home: it is a file, not a folder"),
 ])
 def test_a_bad_setting_is_a_setup_error_not_a_traceback(tmp_path: Path, args: list[str], env: dict[str, str],
                                                         message: str) -> None:

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from clearance.folders import make_folder
+
 
 class HomeError(ValueError):
     """A home that cannot be used: a path that is a file, a folder this user may not create."""
@@ -27,12 +29,8 @@ class Home:
     def resolve(cls, home: str | Path | None = None, database_url: str | None = None) -> Home:
         root = Path(home or os.environ.get("CLEARANCE_HOME") or ".clearance").expanduser().resolve()
         url = database_url or os.environ.get("CLEARANCE_DATABASE_URL") or f"sqlite:///{root / 'clearance.db'}"
-        if root.exists() and not root.is_dir():
-            raise HomeError(f"cannot use {root} as the home: it is not a folder")
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise HomeError(f"cannot use {root} as the home: {exc.strerror or exc}") from None
+        if problem := make_folder(root):
+            raise HomeError(f"cannot use {root} as the home: {problem}")
         return cls(root=root, database_url=url)
 
     @property

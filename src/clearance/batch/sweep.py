@@ -36,6 +36,7 @@ from clearance.batch.formats import folder
 from clearance.batch.items import Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
+from clearance.folders import make_folder
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
 from clearance.safe_text import json_text, printable
@@ -188,12 +189,8 @@ def _refuse_links(audit: AuditLog, root: Path, paths: list[Path]) -> int:
 
 def _make_quarantine(qdir: Path) -> None:
     """A path that is not a folder (a file given by mistake) is a usage error, not a traceback."""
-    if qdir.exists() and not qdir.is_dir():
-        raise SweepError(f"the quarantine folder {qdir} is a file, not a folder")
-    try:
-        qdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SweepError(f"cannot make the quarantine folder {qdir}: {exc.strerror or exc}") from exc
+    if problem := make_folder(qdir):
+        raise SweepError(f"cannot use {qdir} as the quarantine folder: {problem}")
 
 
 def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_review: bool = False,
