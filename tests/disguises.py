@@ -27,6 +27,12 @@ FAUX_CYRILLIC = {  # letters that "faux Cyrillic" lettering puts in Latin words 
     "r": "я", "a": "д", "u": "ц", "e": "эє", "w": "шщ", "x": "ж", "b": "б", "y": "ч", "o": "ф",
     "R": "Я", "N": "И", "A": "ДΛΔ", "U": "Ц", "E": "ЭЄΣΞ", "W": "ШЩ", "X": "Ж", "B": "БЪ", "Y": "Ч", "O": "ФΦΘ",
 }
+HOOKED = dict(zip("bcdfghkmnpqrstyzaeil", "ɓƈɗƒɠɦƙɱƞƥʠɾʂƭƴȥɑɛɩɭ", strict=True))  # hooks, tails, IPA
+COPTIC = dict(zip("aeokmnpctyxwibz", "ⲁⲉⲟⲕⲙⲛⲣⲥⲧⲩⲭⲱⲓⲃⲍ", strict=True)) | dict(zip("AEOHKMNPCTYXWIBZ", "ⲀⲈⲞⲎⲔⲘⲚⲢⲤⲦⲨⲬⲰⲒⲂⲌ",
+                                                                             strict=True))
+FILLERS = "\u3164\uffa0\u115f\u1160\u17b4\u17b5\u2800\ufe00\u180b\U000e0041"  # show as nothing
+LEET_SYMBOLS = {"h": "|-|", "k": "|<", "w": "\\/\\/", "n": "|\\|", "m": "|\\/|", "a": "/\\", "d": "|)", "r": "|2",
+                "x": "><"}
 LEET = {"a": "4", "e": "3", "o": "0", "s": "5", "t": "7"}
 SMALL_CAPS = dict(zip("abcdefghijklmnopqrstuvwyz", "ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", strict=True))
 SEPARATORS = [" ", ".", "-", " . ", "~", ",", "|", "+", "🌟", "][", "\n"]
@@ -56,6 +62,26 @@ def faux_cyrillic(name: str, rnd: random.Random) -> str:
         return "".join(rnd.choice(FAUX_CYRILLIC[c]) if c in FAUX_CYRILLIC and k != keep and rnd.random() < 0.5
                        else c for k, c in enumerate(w))
     return " ".join(word(w) for w in (name.upper() if rnd.random() < 0.5 else name).split(" "))
+
+
+def hooked(name: str, rnd: random.Random) -> str:
+    return "".join(HOOKED[c] if c in HOOKED and rnd.random() < 0.5 else c for c in name)
+
+
+def coptic(name: str, rnd: random.Random) -> str:
+    return "".join(COPTIC[c] if c in COPTIC and rnd.random() < 0.5 else c for c in name)
+
+
+def parenthesized(name: str, _rnd: random.Random) -> str:
+    return "".join(chr(0x249C + ord(c.lower()) - ord("a")) if c.isascii() and c.isalpha() else c for c in name)
+
+
+def leet_symbols(name: str, rnd: random.Random) -> str:
+    """Letters drawn with several symbols ("|-|" for H), in words of three letters or more."""
+    def word(w: str) -> str:
+        return w if len(w) < 3 else "".join(LEET_SYMBOLS[c.lower()] if c.lower() in LEET_SYMBOLS
+                                            and rnd.random() < 0.5 else c for c in w)
+    return " ".join(word(w) for w in name.split(" "))
 
 
 def leet(name: str, rnd: random.Random) -> str:
@@ -134,9 +160,35 @@ def vowels(word: str, _rnd: random.Random) -> str:
     return word[0] + "".join(c for c in word[1:] if c.lower() not in "aeiou")
 
 
+@_in_a_long_word
+def filler(word: str, rnd: random.Random) -> str:
+    """A character that shows as nothing (a Hangul filler, a blank braille pattern, a variation
+    selector, a tag) inside a word."""
+    j = rnd.randint(1, len(word) - 1)
+    return word[:j] + rnd.choice(FILLERS) + word[j:]
+
+
+def first_letter(name: str, rnd: random.Random) -> str | None:
+    """The first letter of a word of eight letters or more swapped for another, or dropped."""
+    words = name.split()
+    long = [k for k, w in enumerate(words) if len(w) >= 8 and w.isalpha() and w.isascii()]
+    if not long:
+        return None
+    k = rnd.choice(long)
+    other = rnd.choice([c for c in "bcdfghklmnprstvw" if c != words[k][0].lower()])
+    words[k] = (other + words[k][1:]) if rnd.random() < 0.5 else words[k][1:]
+    return " ".join(words)
+
+
+def glued(name: str, _rnd: random.Random) -> str | None:
+    """A one-word name of letters glued between two words ("avecnaposter")."""
+    return f"a{name}poster" if name.isalpha() else None
+
+
 DISGUISES: dict[str, Callable[[str, random.Random], str | None]] = {
-    "homoglyph": homoglyph, "faux_cyrillic": faux_cyrillic, "leet": leet, "spacing": spacing,
-    "zero_width": zero_width, "case": alternating_case,
+    "homoglyph": homoglyph, "faux_cyrillic": faux_cyrillic, "hooked": hooked, "coptic": coptic,
+    "parenthesized": parenthesized, "leet": leet, "leet_symbols": leet_symbols, "spacing": spacing,
+    "zero_width": zero_width, "filler": filler, "first_letter": first_letter, "glued": glued, "case": alternating_case,
     "small_caps": small_caps, "symbols": symbols, "strike": strike, "stretch": stretch, "typo": typo,
     "split": split, "mask": mask, "vowels": vowels,
 }
@@ -148,7 +200,7 @@ def is_a_disguise(name: str, disguised: str, how: str) -> bool:
     into words of English ("bat man") is those words; a skeleton of three letters, or of a name with
     accented vowels, is too short or too far to tell."""
     changed = set(normalise(disguised).split()) - set(normalise(name).split())
-    if how in ("typo", "mask", "vowels") and not all(TextLexical._typo_candidate(w) for w in changed):
+    if how in ("typo", "mask", "vowels", "first_letter") and not all(TextLexical._typo_candidate(w) for w in changed):
         return False
     if how == "typo" and len(name.split()) == 1 and any(zipf(w) >= REAL_WORD_MIN_ZIPF for w in changed):
         return False  # a name of its own ("Merlina" without its r is "Melina"), as the lexical signal reads it

@@ -351,7 +351,8 @@ def test_names_that_are_also_words_need_support(screener: Screener, prompt: str,
      (("加菲猫",), DISTINCTIVE),  # three Chinese characters: Garfield, as much as a Latin name says
      (("辐射",), NEEDS_CONTEXT),  # two can be an everyday word (radiation: Fallout's Chinese title)
      (("x战警",), NEEDS_CONTEXT),  # three characters, not all Chinese: counted as letters
-     (("ナルト",), NEEDS_CONTEXT)],  # three kana are three syllables ("naruto", a fish cake)
+     (("ナルト",), NEEDS_SUPPORT),  # three kana are three syllables, as often a word ("naruto", a fish cake)
+     (("メイ",), NEEDS_CONTEXT)],  # two are too short to count without another name
 )
 def test_name_ambiguity_comes_from_a_dictionary_as_well_as_frequency(name: tuple[str, ...], level: int) -> None:
     assert ambiguity(name) == level

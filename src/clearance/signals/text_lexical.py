@@ -127,6 +127,8 @@ REAL_WORD_MIN_ZIPF = 2.5
 """A word this frequent, one typo from a distinctive name, is a word of its own ("ringed" 2.9 is not
 the German "Ringe" of "Der Herr der Ringe", "Fredo" 2.6 is not "Frodo"); the misspellings people
 type for names are rarer ("Bridgeton" 2.3, "Hermoine" 1.6) and still match."""
+FIRST_LETTER_FREE_LEN = 8
+"""Names this long may be misspelt at their first letter too (seven letters left when it is dropped)."""
 TWO_EDITS_LEN = 7
 """Words this long may be two edits from a name ("Wensday")."""
 LONG_NAME_LEN = 10
@@ -212,7 +214,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "34"
+    version = "35"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -290,10 +292,13 @@ class TextLexical(SignalType):
 
     @staticmethod
     def _within_one_edit(word: str, index: OneEditIndex) -> set[str]:
-        """Names one edit away that begin with the same letter: misspellings and deliberate typos keep
-        the first letter (every typo in the labelled prompts does), while a word that differs from a
-        name there is another word ("kente" cloth is not the "Mente" of *Intensa-Mente*)."""
-        return {c for c in index.candidates(word) if c != word and c[:1] == word[:1] and OSA.distance(c, word) <= 1}
+        """Names one edit away that begin with the same letter: misspellings keep the first letter
+        (every typo in the labelled prompts does), while a short word that differs from a name there
+        is another word ("kente" cloth is not the "Mente" of *Intensa-Mente*). A long name changed at
+        its first letter ("Vridgerton", "Dtranger", "tranger") is a deliberate disguise: no word of
+        English lies there (``FIRST_LETTER_FREE_LEN``)."""
+        return {c for c in index.candidates(word) if c != word and OSA.distance(c, word) <= 1
+                and (c[:1] == word[:1] or (len(c) >= FIRST_LETTER_FREE_LEN and len(word) >= FIRST_LETTER_FREE_LEN - 1))}
 
     def _alternatives(self, word: str) -> set[str]:
         """The word itself plus registered name words within one edit of it, or that it spells
@@ -385,7 +390,8 @@ class TextLexical(SignalType):
                 for e in self._entries_of(self.compact_entries.get(joined)) if e.tokens != said]
 
     def _compact_hits(self, tokens: list[Token]) -> list[_Hit]:
-        """Names inside joined letter runs, long unknown words (hashtags) and CJK text."""
+        """Names inside joined letter runs, long unknown words (hashtags, "vecnaposter") and CJK text: in
+        an unknown word, a name of several words or one that is only a name, a disguise there."""
         if not self.has_compact:
             return []
         hits = []
@@ -395,9 +401,10 @@ class TextLexical(SignalType):
                 for compact in self._outermost_inside(tok.text):
                     unspaced = UNSPACED.search(compact) is not None  # written so, or a particle attached
                     said = _piece(tok, tok.text.find(compact), len(compact)) if unspaced else tok
+                    glued = self._glued_to_words(tok.text, compact)
                     hits += [_Hit(e, i, i + 1, [said], False, not unspaced)
                              for e in self._entries_of(self.compact_entries.get(compact))
-                             if len(e.tokens) > 1 or tok.collapsed or unspaced]
+                             if len(e.tokens) > 1 or tok.collapsed or unspaced or (e.level == DISTINCTIVE and glued)]
             if tok.collapsed:
                 hits += self._segmented_hits(tok, i)
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
@@ -407,6 +414,19 @@ class TextLexical(SignalType):
                     hits += [_Hit(e, i, i + 1, [tok], compact != tok.text, True)
                              for e in self._entries_of(self.compact_entries.get(compact)) if len(e.tokens) > 1]
         return hits
+
+    def _glued_to_words(self, word: str, name: str) -> bool:
+        """Whether ``word`` is ``name`` glued to words ("avecnaposter": "a" and "poster"): what is left
+        on each side is nothing, a word of English or of a registered name, or two words of English
+        ("fanart"). A name inside a word of another language is not said there: "narutomaki", the
+        fish cake, holds "naruto"."""
+        at = word.find(name)
+        return all(self._words_or_name(side) for side in (word[:at], word[at + len(name):]))
+
+    def _words_or_name(self, letters: str) -> bool:
+        return (not letters or is_ordinary_word(letters) or letters in self.name_tokens
+                or any(is_ordinary_word(letters[:k]) and is_ordinary_word(letters[k:])
+                       for k in range(2, len(letters) - 1)))
 
     def _unspaced_run_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
         """A CJK (or Thai...) name of several words found across the words of a run of such text as people write it:
@@ -523,7 +543,7 @@ class TextLexical(SignalType):
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
             NEEDS_SUPPORT: not common_noun and (disguised or _misspelt(hit, entry) or other_name
-                                                or (len(entry.tokens) > 1 and (capitalised or cue))
+                                                or (_several_words(entry) and (capitalised or cue))
                                                 or ((capitalised or uncased) and cue)),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
@@ -546,6 +566,16 @@ class TextLexical(SignalType):
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )
+
+
+def _several_words(entry: NameEntry) -> bool:
+    """A name of several words, which written as a title is the name: a title or alias of the work
+    ("The Smurfs"), or a character's or element's name of two words besides an article. "The Queen"
+    and "the Duke" (characters' aliases) are one everyday word with an article, capitalised as
+    English writes any queen's or duke's title: "the Queen of England waving from a balcony" is not
+    *Bridgerton*."""
+    return len(entry.tokens) > 1 and (entry.role in ("title", "alias")
+                                      or sum(t not in ARTICLES for t in entry.tokens) > 1)
 
 
 def _misspelt(hit: _Hit, entry: NameEntry) -> bool:

@@ -20,7 +20,7 @@ from importlib import resources
 
 from clearance.content import Content
 
-VERSION = "8"
+VERSION = "9"
 """Of what ``normalise`` makes of a text: indexes of registry names and descriptions are keyed by it
 (``model_versions`` of the text signals), so a change here must bump it."""
 
@@ -34,17 +34,21 @@ CONFUSABLES = str.maketrans({
     **dict(zip("ᴀʙᴄᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴏᴘǫʀꜱᴛᴜᴠᴡʏᴢ", "abcdefghijklmnopqrstuvwyz", strict=True)),
 })
 FAUX_LATIN = str.maketrans({
-    **dict.fromkeys("Яя", "r"), "И": "n", **dict.fromkeys("ДдΛΔ", "a"), **dict.fromkeys("Цц", "u"),
+    **dict.fromkeys("Яя", "r"), **dict.fromkeys("Ии", "n"), **dict.fromkeys("ДдΛΔ", "a"), **dict.fromkeys("Цц", "u"),
     **dict.fromkeys("ЭэЄєΣΞ", "e"), **dict.fromkeys("ШшЩщ", "w"), **dict.fromkeys("Жж", "x"),
-    **dict.fromkeys("БбЪъ", "b"), **dict.fromkeys("Чч", "y"), **dict.fromkeys("ФфΦΘθ", "o"), "Π": "n",
+    **dict.fromkeys("БбЪъ", "b"), **dict.fromkeys("Чч", "y"), **dict.fromkeys("ФфΦΘθѲѳ", "o"), "Π": "n",
 })
 """Cyrillic and Greek letters that "faux Cyrillic" lettering puts in Latin words for the look, not the
 shape: "BЯIDGEЯTON" (a mirrored R), "SQUID GДME", "STRAИGER", "ШEDNESDAY". Read as Latin only inside a
-word that also has Latin letters, since each is an ordinary letter of Russian or Greek words."""
+word that also has Latin letters, since each is an ordinary letter of Russian or Greek words (there
+``и`` is an N, as ``И``: "Thiиgs"; in a Russian word it stays itself)."""
 STYLED_LETTERS = str.maketrans({chr(first + k): chr(ord("a") + k) for first in (0x1F150, 0x1F170, 0x1F1E6)
                                 for k in range(26)})
 """Letters drawn as symbols, which NFKC leaves alone and are no word characters: negative circled
 (🅢), negative squared (🅰) and regional indicators (🇸, which pairs show as flags)."""
+PARENTHESIZED = str.maketrans({chr(0x249C + k): chr(ord("a") + k) for k in range(26)})
+"""Parenthesized letters (⒮⒬⒰⒤⒟), read before NFKC, which makes each "(s)": three characters, and
+no word."""
 STRIKE_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 """Combining marks left over after NFKC (which composes every accent that has a composed letter):
 strike-through, underline and "zalgo" stacks drawn over letters ("S̶q̶u̶i̶d̶")."""
@@ -58,10 +62,25 @@ the name; stars between every two letters ("S*q*u*i*d") are ``SEPARATED``."""
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e", "+": "t"})
 LEET_CHARS = set("0134578 9@$!|€+".replace(" ", ""))
+LEET_SEQUENCES = {"|\\/|": "m", "/\\/\\": "m", "\\/\\/": "w", "|-|": "h", "]-[": "h", "|\\|": "n", "|_|": "u",
+                  "(_)": "u", "/\\": "a", "\\/": "v", "|<": "k", "|2": "r", "|)": "d", "|>": "p", "|_": "l", "><": "x",
+                  "()": "o", "[]": "o"}
+"""Letters drawn with several symbols ("|-|" H, "|<" K, "\\/\\/" W, "|\\|" N: full 1337, "\\/3c|\\|@" is
+Vecna), read as the letter where one touches a letter or digit, so a lone "()" or "><" stays as it is."""
+LEET_SEQUENCE = re.compile("|".join(map(re.escape, sorted(LEET_SEQUENCES, key=len, reverse=True))))
+LEET_SEQUENCE_CHARS = frozenset("".join(LEET_SEQUENCES))
+PIPE_SEPARATED = re.compile(r"[^\W\d_]\|[^\W\d_]\|[^\W\d_]")
+"""Letters separated by "|" ("W|e|d|n|e|s|d|a|y"): there a "|" is no part of a letter."""
 NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|am|pm|hz)")
 """A number with an ordinal or a unit ("1980s", "19th", "35mm", "4k", "3d"): digits, not leetspeak
 (read as leet, "1980s" was "igbos", a "word" rarer than any name, in evidence and shared words)."""
-ZERO_WIDTH = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\u00ad\u034f\u180e]")
+ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+                        "\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3"
+                        "\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+"""Characters that show as nothing: Unicode's default-ignorable code points (zero-width spaces and
+joiners, bidi controls, variation selectors, tags, the Hangul fillers and Khmer's inherent vowels,
+which are letters and kept "Ve\u3164cna" one word that was no name) and the blank braille
+pattern. Dropped, and a disguise inside a word."""
 LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 """A letter or digit, or any character of Thai, Lao, Myanmar and Khmer, whose vowel signs and tone
 marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
@@ -117,17 +136,55 @@ def _clean(text: str) -> tuple[str, list[int], list[int]]:
         if chars and len(composed := unicodedata.normalize("NFKC", chars[-1] + ch)) == 1:
             chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo, half-width "ｹﾞ"): one letter
             continue
-        for c in unicodedata.normalize("NFKC", ch):
+        plain = ch.translate(PARENTHESIZED)
+        for c in unicodedata.normalize("NFKC", plain):
             if STRIKE_MARKS.match(c):
                 changed.add(len(chars))
                 continue
             letter = c.translate(STYLED_LETTERS)
-            if letter != c:
+            if letter != c or plain != ch:
                 changed.add(len(chars) + 1)  # inside the word even where it is the first letter
             chars.append(letter)
             index.append(i)
     index.append(len(text))
     return "".join(chars), index, sorted(changed)
+
+
+def _leet_letters(text: str, index: list[int], changed: list[int]) -> tuple[str, list[int], list[int]]:
+    """``LEET_SEQUENCES`` that touch a letter, a digit, a leet symbol or another such sequence, each read as its
+    letter (at the position of its first symbol) and marked as a change, so a word holding one is a
+    disguise; the rest of the text, its index map and changes as they were."""
+    if LEET_SEQUENCE_CHARS.isdisjoint(text):
+        return text, index, changed
+    pipes_separate = PIPE_SEPARATED.search(text) is not None  # "e|-|D": a hyphen between separated letters
+    found = [m for m in LEET_SEQUENCE.finditer(text) if not (pipes_separate and "|" in m[0])]
+    starts, ends = {m.start() for m in found}, {m.end() for m in found}
+
+    def letter_at(k: int) -> bool:
+        return 0 <= k < len(text) and (text[k].isalnum() or text[k] in LEET_CHARS)
+
+    kept = [m for m in found if letter_at(m.start() - 1) or letter_at(m.end()) or m.start() in ends
+            or m.end() in starts]
+    if not kept:
+        return text, index, changed
+    out: list[str] = []
+    out_index: list[int] = []
+    out_changed: set[int] = set()
+    was_changed, at = set(changed), 0
+    for m in [*kept, None]:
+        stop = m.start() if m else len(text)
+        for k in range(at, stop):
+            if k in was_changed:
+                out_changed.add(len(out))
+            out.append(text[k])
+            out_index.append(index[k])
+        if m:
+            out_changed |= {len(out), len(out) + 1}  # inside its word, first or last letter as it may be
+            out.append(LEET_SEQUENCES[m[0]])
+            out_index.append(index[m.start()])
+            at = m.end()
+    out_index.append(index[len(text)])
+    return "".join(out), out_index, sorted(out_changed)
 
 
 def _is_mixed_case(word: str) -> bool:
@@ -147,13 +204,46 @@ def undoubled(word: str) -> str:
     return DOUBLED.sub(r"\1", word)
 
 
+LATIN_LETTER = re.compile(r"LATIN (SMALL|CAPITAL) LETTER (?:(?:OPEN|SCRIPT|CLOSED|REVERSED|DOTLESS|LONG|BARRED|"
+                          r"STRETCHED|SIDEWAYS|INSULAR|BROKEN|TAILLESS|SMALL CAPITAL) )*([A-Z]|ALPHA|IOTA|UPSILON|"
+                          r"GAMMA|CHI|BETA)(?: WITH .*)?")
+"""The Unicode name of a Latin letter that is one of a-z drawn otherwise (with a hook, a stroke, a
+tail, open or script: "ƈ", "ɗ", "ɠ", "ɛ", "ɑ"), or a Latin letter named for the Greek one it looks
+like. Such letters do not decompose into their base letter, so accent stripping leaves them, and
+"Veƈƞa" was no name. Turned letters (upside-down text) are left alone."""
+GREEK_NAMED = {"ALPHA": "a", "IOTA": "i", "UPSILON": "u", "GAMMA": "y", "CHI": "x", "BETA": "b"}
+LATIN_BLOCKS = ((0x0180, 0x02AF), (0x1D00, 0x1DBF), (0x2C60, 0x2C7F), (0xA720, 0xA7FF), (0xAB30, 0xAB6F))
+"""Latin Extended-B, IPA, the phonetic extensions and Latin Extended-C to -E."""
+COPTIC = {"ALFA": "a", "VIDA": "b", "EIE": "e", "ZATA": "z", "HATE": "h", "IAUDA": "i", "KAPA": "k", "MI": "m",
+          "NI": "n", "O": "o", "RO": "p", "SIMA": "c", "TAU": "t", "UA": "y", "KHI": "x", "OOU": "w"}
+"""Coptic letters (U+2C80-U+2CB1), Greek uncials by shape, by the Latin letter each looks like: UTS #39
+lists a few of them ("ⲟ"), not "ⲁ" or "ⲉ"."""
+
+
+def _letters_by_name() -> dict[int, str]:
+    """Latin letters drawn otherwise (``LATIN_LETTER``) and Coptic ones (``COPTIC``), by Unicode name."""
+    table: dict[int, str] = {}
+    for first, last in LATIN_BLOCKS:
+        for code in range(first, last + 1):
+            name = unicodedata.name(chr(code), "")
+            if (m := LATIN_LETTER.fullmatch(name)) and not unicodedata.normalize("NFKD", chr(code))[0].isascii():
+                letter = GREEK_NAMED.get(m[2], m[2]).lower()
+                table[code] = letter.upper() if m[1] == "CAPITAL" else letter
+    for code in range(0x2C80, 0x2CB2):
+        case, _, letter = unicodedata.name(chr(code), "").partition(" LETTER ")
+        if letter in COPTIC:
+            table[code] = COPTIC[letter].upper() if case.endswith("CAPITAL") else COPTIC[letter]
+    return table
+
+
 @cache
 def unicode_confusables() -> dict[int, str]:
     """Every letter of another script that Unicode's confusables data (UTS #39, as shipped in the
     ``confusable-homoglyphs`` wheel) lists as looking like one Latin letter: Cherokee, Armenian,
     Coptic, Lisu, Greek and Cyrillic capitals... Applied before case-folding, since a capital may look
     like another letter than its lower case does (Greek Η is an H, η an n). A capital that looks
-    like "l" is read as an I. Read once per process (~30 ms)."""
+    like "l" is read as an I. Then the letters it leaves out (``_letters_by_name``). Read once per
+    process (~30 ms)."""
     data = json.loads((resources.files("confusable_homoglyphs") / "confusables.json").read_text(encoding="utf-8"))
     table: dict[int, str] = {}
     for key, entries in data.items():
@@ -162,6 +252,8 @@ def unicode_confusables() -> dict[int, str]:
             if (len(look) == 1 and len(latin) == 1 and latin.isascii() and latin.isalpha() and not look.isascii()
                     and unicodedata.category(look).startswith("L") and not UNSPACED.match(look)):
                 table.setdefault(ord(look), "I" if latin == "l" and look.isupper() else latin)
+    for code, letter in _letters_by_name().items():  # what UTS #39 leaves out, by name
+        table.setdefault(code, letter)
     return table
 
 
@@ -240,7 +332,7 @@ def _url_gaps(text: str) -> str:
 
 def tokenize(text: str) -> list[Token]:
     """Normalised word tokens of ``text`` with spans into the original string."""
-    cleaned, index, changed = _clean(text)
+    cleaned, index, changed = _leet_letters(*_clean(text))
     cleaned = _url_gaps(cleaned)
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
