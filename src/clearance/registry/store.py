@@ -77,17 +77,20 @@ class Registry:
 
     # -- writes -------------------------------------------------------------------------
     def import_file(self, path: Path, owner: str | None = None) -> ImportReport:
-        """Validate the whole file, then upsert every work in one transaction.
-
-        ``owner``, when given (a rights holder's tenant), must own every work in the file.
-        """
+        """Validate the whole file, then upsert every work in one transaction (``import_specs``)."""
         from clearance.registry.document import load_registry_file  # YAML: only imports need it
 
-        specs = load_registry_file(path)
+        return self.import_specs(load_registry_file(path), str(path), owner)
+
+    def import_specs(self, specs: list[WorkSpec], source: str, owner: str | None = None) -> ImportReport:
+        """Upsert every work of a validated document (``source`` names it in errors) in one transaction.
+
+        ``owner``, when given (a rights holder's tenant), must own every work in the document.
+        """
         if owner is not None:
             foreign = sorted({s.owner for s in specs if s.owner != owner})
             if foreign:
-                raise PermissionError(f"{path}: works owned by {', '.join(foreign)} cannot be imported by {owner}")
+                raise PermissionError(f"{source}: works owned by {', '.join(foreign)} cannot be imported by {owner}")
         shas = [[self.media.put(ref.path) for ref in spec.references] for spec in specs]
         report = ImportReport()
         with self.sessions.begin() as session:

@@ -17,10 +17,8 @@ import asyncio
 import json
 import os
 import signal
-import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
@@ -221,18 +219,12 @@ def _utf8(body: bytes) -> str:
 
 
 def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:
-    """Import an uploaded registry document. It may not point at server files (no references)."""
+    """Import an uploaded registry document. It may not point at server files: its references are
+    refused before any path is looked at (``parse_registry`` without a folder)."""
     try:
-        parse_registry(text, "request body", None)  # refuses references before any path is looked at
+        report = screener.registry.import_specs(parse_registry(text, "request body", None), "request body", owner)
+    except PermissionError as exc:
+        raise ApiError(403, str(exc)) from None
     except RegistryFileError as exc:
         raise ApiError(422, str(exc)) from None
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "registry.yaml"
-        path.write_text(text, encoding="utf-8")
-        try:
-            report = screener.registry.import_file(path, owner=owner)
-        except PermissionError as exc:
-            raise ApiError(403, str(exc).replace(str(path), "request body")) from None
-        except RegistryFileError as exc:
-            raise ApiError(422, str(exc).replace(str(path), "request body")) from None
     return ImportReportBody(created=report.created, updated=report.updated, unchanged=report.unchanged)

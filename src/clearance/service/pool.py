@@ -222,14 +222,8 @@ class ScreeningPool:
         """Ping every loaded process whose last ping was answered, every ``PING_S``. Only when the
         pipe is free: a send in progress (a large upload) holds it, and a ping waits its turn."""
         for process in self.processes:
-            if process.loaded and not process.pinged and process.send_lock.acquire(blocking=False):
-                try:
-                    process.conn.send_bytes(_PING_MESSAGE)
-                    process.pinged = True
-                except OSError:
-                    pass  # it exited: ``_lost`` hears of it from the pipe
-                finally:
-                    process.send_lock.release()
+            if process.loaded and not process.pinged and self._send_if_free(process, _PING_MESSAGE, 0):
+                process.pinged = True
         self._pinger = asyncio.get_running_loop().call_later(PING_S, self._ping)
 
     def _spawn(self) -> _Process:
@@ -355,16 +349,25 @@ class ScreeningPool:
         self._next_in_queue(everyone=True)
 
     @staticmethod
+    def _send_if_free(process: _Process, message: bytes, wait_s: float) -> bool:
+        """Send a small message unless the pipe stays held (a large upload being sent) for ``wait_s``;
+        whether it went. A process that has exited takes nothing: ``_lost`` hears of it from the pipe."""
+        if not process.send_lock.acquire(timeout=wait_s):
+            return False
+        try:
+            process.conn.send_bytes(message)
+            return True
+        except OSError:
+            return False
+        finally:
+            process.send_lock.release()
+
+    @staticmethod
     def _stop(process: _Process) -> None:
         """Ask the process to finish by message (it exits as a returning process does, its exit hooks
         run); one that does not within 10 s is killed."""
-        if process.process.is_alive() and process.send_lock.acquire(timeout=5):
-            try:
-                process.conn.send_bytes(_STOP_MESSAGE)
-            except OSError:
-                pass  # it has exited already
-            finally:
-                process.send_lock.release()
+        if process.process.is_alive():
+            ScreeningPool._send_if_free(process, _STOP_MESSAGE, 5)
         process.process.join(timeout=10)
         if process.process.is_alive():
             process.process.kill()
