@@ -401,10 +401,10 @@ class TextLexical(SignalType):
                 for compact in self._outermost_inside(tok.text):
                     unspaced = UNSPACED.search(compact) is not None  # written so, or a particle attached
                     said = _piece(tok, tok.text.find(compact), len(compact)) if unspaced else tok
-                    glued = self._glued_to_words(tok.text, compact)
                     hits += [_Hit(e, i, i + 1, [said], False, not unspaced)
                              for e in self._entries_of(self.compact_entries.get(compact))
-                             if len(e.tokens) > 1 or tok.collapsed or unspaced or (e.level == DISTINCTIVE and glued)]
+                             if len(e.tokens) > 1 or tok.collapsed or unspaced
+                             or (e.level == DISTINCTIVE and self._glued_to_words(tok.text, compact))]
             if tok.collapsed:
                 hits += self._segmented_hits(tok, i)
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
@@ -424,6 +424,8 @@ class TextLexical(SignalType):
         return all(self._words_or_name(side) for side in (word[:at], word[at + len(name):]))
 
     def _words_or_name(self, letters: str) -> bool:
+        if len(letters) > 2 * MAX_SEGMENT:  # no two words are this long: a hostile 20,000-letter run is not
+            return False                   # split at every position
         return (not letters or is_ordinary_word(letters) or letters in self.name_tokens
                 or any(is_ordinary_word(letters[:k]) and is_ordinary_word(letters[k:])
                        for k in range(2, len(letters) - 1)))
