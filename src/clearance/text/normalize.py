@@ -68,7 +68,9 @@ LEET_SEQUENCES = {"|\\/|": "m", "/\\/\\": "m", "\\/\\/": "w", "|-|": "h", "]-[":
 """Letters drawn with several symbols ("|-|" H, "|<" K, "\\/\\/" W, "|\\|" N: full 1337, "\\/3c|\\|@" is
 Vecna), read as the letter where one touches a letter or digit, so a lone "()" or "><" stays as it is."""
 LEET_SEQUENCE = re.compile("|".join(map(re.escape, sorted(LEET_SEQUENCES, key=len, reverse=True))))
-LEET_SEQUENCE_CHARS = frozenset("".join(LEET_SEQUENCES))
+LEET_SEQUENCE_CHARS = frozenset("".join(LEET_SEQUENCES)) - frozenset("-_")
+"""A text without one of these holds no sequence (each has one; hyphens and underscores, in a few of
+them, are in most prompts too, and would make the quick check useless)."""
 PIPE_SEPARATED = re.compile(r"[^\W\d_]\|[^\W\d_]\|[^\W\d_]")
 """Letters separated by "|" ("W|e|d|n|e|s|d|a|y"): there a "|" is no part of a letter."""
 NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|am|pm|hz)")
