@@ -977,13 +977,18 @@ works:
 """
 
 
-@pytest.fixture(scope="module")
-def everyday_props(tmp_path_factory: pytest.TempPathFactory) -> Screener:
-    root = tmp_path_factory.mktemp("everyday-props")
-    (root / "works.yaml").write_text(EVERYDAY_PROPS_YAML)
+def screener_of(tmp_path_factory: pytest.TempPathFactory, name: str, registry_yaml: str) -> Screener:
+    """A screener on a new home with ``registry_yaml`` imported."""
+    root = tmp_path_factory.mktemp(name)
+    (root / "works.yaml").write_text(registry_yaml)
     screener = Screener(Home.resolve(root / "home"))
     screener.registry.import_file(root / "works.yaml")
     return screener
+
+
+@pytest.fixture(scope="module")
+def everyday_props(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    return screener_of(tmp_path_factory, "everyday-props", EVERYDAY_PROPS_YAML)
 
 
 def blocked_by_name(verdict: Verdict, work: str) -> bool:
@@ -1061,6 +1066,15 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
 
 
+def assert_namesake_verdict(verdict: Verdict, work: str, action: Action) -> None:
+    """``action`` for ``work``: a review says it is for a namesake, an allow has no name of the work."""
+    assert verdict.action == action, verdict.matches
+    if action == Action.REVIEW:
+        assert any(m.work_id == work and "namesake" in m.evidence for m in verdict.matches), verdict.matches
+    if action == Action.ALLOW:
+        assert not any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches), verdict.matches
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "action"),
     [("Captain Nemo at the helm of the Nautilus, Jules Verne engraving", "finding-nemo", Action.REVIEW),
@@ -1082,11 +1096,7 @@ def test_a_public_domain_figures_name_is_reviewed_when_alone(everyday_props: Scr
     accent typed as a letter and a combining mark (NFD, "Ma\u0304ui") is no disguise: it was one, and
     the disguise alone blocked."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
-    assert verdict.action == action, verdict.matches
-    if action == Action.REVIEW:
-        assert any(m.work_id == work and "public-domain" in m.evidence for m in verdict.matches), verdict.matches
-    if action == Action.ALLOW:
-        assert not any(m.work_id == work and m.signal == "text.lexical" for m in verdict.matches), verdict.matches
+    assert_namesake_verdict(verdict, work, action)
 
 
 @pytest.mark.parametrize(
@@ -1139,12 +1149,58 @@ def test_a_figure_is_a_toy_only_when_it_is_one(everyday_props: Screener, prompt:
     assert (verdict.action == Action.BLOCK) is named, verdict.matches
 
 
-@pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel"])
+@pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel",
+                                  "Michelangelo", "Thomas Hobbes", "USS Enterprise", "Dvořák", "Blue Heeler"])
 def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
-    """The list is written as people spell the figures; it is read through the same normalisation as
-    registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
+    """The lists are written as people spell the figures and things; they are read through the same
+    normalisation as registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
     assert is_namesake(normalise(name))
     assert not is_namesake(normalise("Eleven"))
+
+
+REAL_NAMESAKES_YAML = """version: 1
+works:
+  - {id: tmnt, title: Teenage Mutant Ninja Turtles, owner: Paramount, policy: block, aliases: [Ninja Turtles],
+     characters: [{name: Michelangelo, aliases: [Mikey], description: Turtle in an orange mask with nunchucks}]}
+  - {id: street-fighter, title: Street Fighter, owner: Capcom, policy: block,
+     characters: [{name: Vega, description: Masked Spanish fighter with a claw climbing a cage}]}
+  - {id: calvin-and-hobbes, title: Calvin and Hobbes, owner: Andrews McMeel, policy: block,
+     characters: [{name: Hobbes, description: Stuffed tiger who comes alive when only the boy is looking}]}
+  - {id: star-trek, title: Star Trek, owner: Paramount, policy: block,
+     elements: [{name: USS Enterprise, description: Starship with a saucer section and two warp nacelles}]}
+  - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
+     characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def real_namesakes(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    return screener_of(tmp_path_factory, "real-namesakes", REAL_NAMESAKES_YAML)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "action"),
+    [("Michelangelo's statue of David in the Accademia gallery in Florence, museum photo", "tmnt", Action.REVIEW),
+     ("Michelangelo from the Ninja Turtles eating pizza in the sewer", "tmnt", Action.BLOCK),
+     ("vega and altair above a mountain lake, summer milky way, astrophotography", "street-fighter", Action.REVIEW),
+     ("Vega from Street Fighter climbing the cage, arcade art", "street-fighter", Action.BLOCK),
+     ("portrait of the philosopher thomas hobbes, 17th century oil painting style", "calvin-and-hobbes",
+      Action.REVIEW),
+     ("Calvin and Hobbes sledding down a snowy hill", "calvin-and-hobbes", Action.BLOCK),
+     ("aircraft carrier uss enterprise cvn-65 at sea, navy photograph, 1990s", "star-trek", Action.REVIEW),
+     ("the USS Enterprise from Star Trek at warp", "star-trek", Action.BLOCK),
+     ("sand dunes of the Namib desert at sunrise, orange ridges and long shadows", "one-piece", Action.ALLOW),
+     ("Nami from One Piece holding her staff", "one-piece", Action.BLOCK)],
+)
+def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, prompt: str, work: str,
+                                                      action: Action) -> None:
+    """From the blind probe sets: the painter Michelangelo, the star Vega, the philosopher Hobbes, the
+    aircraft carrier USS Enterprise blocked as the characters and ship studios named after them, and
+    the Namib desert as a typo of *One Piece*'s Nami. A name of a real person or thing of history or
+    the world (``data/real_namesakes.txt``) needs support, as a myth's figure's does; said alone it is
+    reviewed. A word typed that is itself such a name (or a place's) is no typo of another name."""
+    verdict = real_namesakes.screen_prompt(prompt, audit=False)
+    assert_namesake_verdict(verdict, work, action)
 
 
 @pytest.mark.parametrize("place", ["Wrocław", "Łódź", "Adapazarı", "Diyarbakır", "Nairobi", "Mérida"])

@@ -86,10 +86,13 @@ def everyday(content: list[str]) -> bool:
 
 
 def only_a_namesake(entry: NameEntry) -> bool:
-    """The name needs support only because a public-domain figure has it too ("Pandora",
-    "Demogorgon"): said alone, it may mean the work as well as the figure, so it is reviewed."""
+    """The name needs support only because a public-domain figure or a real one has it too
+    ("Pandora", "Demogorgon", "Michelangelo"): said alone, it may mean the work as well as the
+    figure, so it is reviewed. A word of a longer name is not the name ("iced dalgona coffee" says
+    nothing of the "Dalgona honeycomb candy" of *Squid Game*)."""
     content = [t for t in entry.tokens if t not in STOPWORDS]
-    return entry.level == NEEDS_SUPPORT and not everyday(content) and namesakes.is_namesake(" ".join(entry.tokens))
+    return (entry.level == NEEDS_SUPPORT and not entry.role.endswith("(part)") and not everyday(content)
+            and namesakes.is_namesake(" ".join(entry.tokens)))
 
 
 def without_article(tokens: tuple[str, ...]) -> int | None:

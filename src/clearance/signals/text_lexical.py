@@ -214,7 +214,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "35"
+    version = "36"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -262,7 +262,7 @@ class TextLexical(SignalType):
         lists the index's entries were judged with (``clearance.text.package_data``)."""
         return {self.name: self.version, **keywords.versions(),
                 **{f"text.{name.split('.')[0]}": package_data.digest(name)
-                   for name in (dictionary.FILE, gazetteer.FILE, namesakes.FILE)}}
+                   for name in (dictionary.FILE, gazetteer.FILE, *namesakes.FILES)}}
 
     def preload(self) -> None:
         """Every prompt's words are weighed by their frequency in English: open the frequency table
@@ -558,7 +558,8 @@ class TextLexical(SignalType):
         raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
-                                   ("character request", cue), ("also a public-domain figure's name", namesake)) if on]
+                                   ("character request", cue),
+                                   ("also a public-domain figure's or a real namesake's name", namesake)) if on]
         return Match(
             work_id=self.works[entry.work].slug, owner=self.works[entry.work].owner, element=entry.element,
             signal=self.name, basis="name",
@@ -671,8 +672,12 @@ def _article_dropped(entry: NameEntry) -> bool:
 
 
 def _real_word(hit: _Hit) -> bool:
-    """One word that is English in its own right (``REAL_WORD_MIN_ZIPF``) matched a name by a typo."""
-    return len(hit.tokens) == 1 and zipf(hit.tokens[0].text) >= REAL_WORD_MIN_ZIPF
+    """One word that is English in its own right (``REAL_WORD_MIN_ZIPF``), a place's name or a
+    namesake's matched a name by a typo: "Namib" (the desert) is not a typo of *One Piece*'s Nami."""
+    if len(hit.tokens) != 1:
+        return False
+    said = hit.tokens[0].text
+    return zipf(said) >= REAL_WORD_MIN_ZIPF or is_place(said) or namesakes.is_namesake(said)
 
 
 def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
