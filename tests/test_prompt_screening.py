@@ -628,6 +628,19 @@ def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> No
     assert "invalid JSON" in rows[1]["error"] and "UTF-8" in rows[2]["error"] and "colour" in rows[3]["error"]
 
 
+
+def test_a_repeated_id_is_screened_and_warned_about(screened_home: Home, tmp_path: Path) -> None:
+    """Two verdicts under one id cannot be told apart by whoever joins them back to the input: both
+    lines are screened, and the second is named on stderr (the batch was silent)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "p1", "prompt": "Vecna in the attic"}\n{"id": "p2", "prompt": "a cat"}\n'
+                   '{"id": "p1", "prompt": "a dog"}\n')
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "prompts", str(src), "--out", str(out), "--home", str(screened_home.root)])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["p1", "p2", "p1"]
+    assert "line 3: id 'p1' was used on line 1 too" in " ".join(result.stderr.split()), result.stderr
+
 SHORT_NAMES_YAML = """version: 1
 works:
   - {id: her, title: Her, owner: Annapurna, policy: block,

@@ -42,9 +42,13 @@ def warn_if_empty(registry: Registry, home: Home) -> None:
 
     warnings.filterwarnings("ignore", category=EmptyRegistryWarning)
     if registry.is_empty():
-        errors.print(f"[bold yellow]warning:[/] the registry in {escape(str(home.root))} has no works, so every "
-                     "verdict is allow (import works with `clearance registry import`, or pass the right --home)",
-                     highlight=False, markup=True, emoji=False)
+        warn(f"the registry in {home.root} has no works, so every verdict is allow (import works with "
+             "`clearance registry import`, or pass the right --home)")
+
+
+def warn(message: str) -> None:
+    """A warning on stderr, its text as it is (see ``report``)."""
+    errors.print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False, markup=True, emoji=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

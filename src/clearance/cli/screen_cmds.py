@@ -15,7 +15,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn_if_empty
+from clearance.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    JsonOption,
+    console,
+    fail,
+    open_home,
+    warn,
+    warn_if_empty,
+)
 from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action, Verdict
 
@@ -111,7 +120,9 @@ def prompt(
 
 
 def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | None, str | None]]:
-    """Yield (id, record, error) per line; a bad line yields an error instead of raising."""
+    """Yield (id, record, error) per line; a bad line yields an error instead of raising. An id used
+    before is screened again but warned about: two verdicts under one id cannot be told apart."""
+    first_line: dict[str, int] = {}
     with path.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -129,6 +140,8 @@ def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | Non
                 yield fallback, None, f"line {number}: expected a JSON object"
                 continue
             item_id = str(record.get("id", fallback))
+            if first_line.setdefault(item_id, number) != number:
+                warn(f"line {number}: id {item_id!r} was used on line {first_line[item_id]} too; both are screened")
             unknown = sorted(set(record) - PROMPT_FIELDS - {"label", "work_id", "kind"})
             if not isinstance(record.get("prompt"), str):
                 yield item_id, None, f"line {number}: field 'prompt' must be a string"
