@@ -117,17 +117,20 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
 @pytest.mark.parametrize(("probes", "blocked"), [
     # direct, obfuscated, indirect: at least; benign, hard negatives, negative-only: at most
     ("probes7", (23, 34, 34, 1, 1, 1)),
-    ("probes8", (28, 35, 34, 1, 2, 2)),
-    ("probes9", (29, 34, 35, 1, 5, 1)),
+    ("probes8", (28, 35, 34, 1, 1, 1)),
+    ("probes9", (29, 34, 35, 1, 4, 1)),
     ("probes10", (29, 35, 35, 1, 4, 1)),
-    ("probes11", (32, 35, 35, 1, 3, 1)),
+    ("probes11", (32, 35, 35, 1, 1, 1)),
+    ("probes12", (32, 34, 35, 1, 6, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes11``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes12``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
-    names that are dictionary words said alone ("the smurfs dancing around a campfire")."""
+    names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
+    negatives that block name a real person, race or station the way a registry names a character
+    ("shaun white", "ironman triathlon", "paddington station")."""
     folder = PROBES.with_name(probes)
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, folder / "works.yaml")
     rate = rates_through_cli(home, folder / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -140,20 +143,21 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
     written blind, among all 63 registered; the dev prompts are screened in that home too (more
     works, more names that are somebody's everyday words). The bounds are the documented figures
-    (README) with a prompt or two of slack: 4 of 80, 2 of 56 and 7 of 50 hard negatives block,
-    one-word names used in another sense ("naruto fish cake", a Satsuki azalea, a prison shiv,
-    "rocksteady" music) and single real-world scenes that a registry describes; probes5's names
+    (README) with a prompt of slack: 1 of 80, 2 of 56 and 4 of 50 hard negatives block, a prison
+    shiv, "overwatch" and "nightcrawlers" (words the dictionary lacks) and single real-world scenes
+    that a registry describes (names of real people and things, "naruto fish cake", a Satsuki
+    azalea, "rocksteady" music, are reviewed since the real namesakes); probes5's names
     that are dictionary words ("magneto", "gambit" in lower case) also need support, so 7 of its
     40 direct prompts do not block. ``data/probes6`` has no works of its own: everyday requests for
     what those works' descriptions describe (a walking cane, a hand-painted sign in a cartoon style),
-    of which 14 of 140 block, the description layer's known weakness (README); 32 did before a
+    of which 12 of 140 block, the description layer's known weakness (README); 32 did before a
     request for a photograph capped description matches at review."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml", PROBES5 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
     assert rate["direct"] >= 0.96 and rate["obfuscated"] >= 0.95 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.02
-    assert rate["hard_negative"] <= 5 / 80
+    assert rate["hard_negative"] <= 2 / 80
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
@@ -161,10 +165,10 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     rate = rates_through_cli(home, PROBES5 / "prompts.jsonl", tmp_path / "verdicts5.jsonl")
     assert rate["direct"] >= 31 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 8 / 50
+    assert rate["hard_negative"] <= 5 / 50
     rate = rates_through_cli(home, PROBES6 / "prompts.jsonl", tmp_path / "verdicts6.jsonl")
     assert rate["indirect"] >= 38 / 40 and rate["benign"] <= 0.05
-    assert rate["hard_negative"] <= 16 / 140  # 14 (10.0%): requests for what a description describes
+    assert rate["hard_negative"] <= 13 / 140  # 12 (8.6%): requests for what a description describes
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 2 / 60
 
