@@ -365,3 +365,27 @@ def test_importing_a_directory_is_a_usage_error(home: Home, tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["registry", "import", str(tmp_path), "--home", str(home.root)])
     assert result.exit_code == 2, result.output
     assert f"{tmp_path}: is a directory, not a registry file" in " ".join(result.output.split())
+
+
+def test_show_names_says_what_each_name_needs_as_screening_does(registered_home: Home) -> None:
+    """``registry show ID --names`` tells a rights holder which of its names block on their own and
+    why the others do not ("Rumi" is the poet's name too), and it says what screening does: each
+    character name said alone at the beach blocks exactly when the view says it blocks alone."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    shown = CliRunner().invoke(app, ["registry", "show", "kpop-demon-hunters", "--names",
+                                     "--home", str(registered_home.root)])
+    assert shown.exit_code == 0, shown.output
+    rows = {row["name"]: row for row in json.loads(shown.output)}
+    assert rows["Rumi"]["blocks_alone"] is False and rows["Rumi"]["needs"] == "support"
+    assert "real person" in rows["Rumi"]["because"]
+    assert rows["Saja Boys"]["blocks_alone"] is True and rows["Saja Boys"]["needs"] == "nothing"
+    screener = Screener(registered_home)
+    for row in rows.values():
+        if row["role"] == "character":
+            verdict = screener.screen_prompt(f"{row['name']} at the beach", audit=False)
+            assert (verdict.action == Action.BLOCK) is row["blocks_alone"], (row, verdict.matches)

@@ -50,13 +50,22 @@ def list_(owner: str | None = None, home: HomeOption = None, database_url: Datab
 
 
 @app.command("show")
-def show(work_id: str, owner: str | None = None, home: HomeOption = None, database_url: DatabaseOption = None) -> None:
+def show(
+    work_id: str,
+    owner: str | None = None,
+    names: Annotated[bool, typer.Option("--names", help="Instead, what each name needs before it blocks, and why.")]
+    = False,
+    home: HomeOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
     """Print one work as JSON."""
+    from clearance.signals.name_entries import name_support  # the word lists: only ``--names`` needs them
+
     try:
         works = _registry(home, database_url).get(work_id, owner)
     except UnknownWorkError as exc:
         fail(str(exc))
-    documents = [_checked_document(w) for w in works]
+    documents = [name_support(w) if names else _checked_document(w) for w in works]
     typer.echo(json.dumps(documents if len(documents) > 1 else documents[0], indent=2, ensure_ascii=False))
 
 

@@ -68,13 +68,24 @@ def ordinary(word: str) -> bool:
 
 def ambiguity(tokens: tuple[str, ...]) -> int:
     """How much support a name needs before it counts (see module docstring)."""
+    return judged(tokens)[0]
+
+
+def judged(tokens: tuple[str, ...]) -> tuple[int, str]:
+    """``ambiguity`` and the reason for it, in words a rights holder reads (``name_support``)."""
     compact = "".join(tokens)
     content = [t for t in tokens if t not in STOPWORDS]
-    if too_short(compact) or compact.isdigit() or (len(content) == 1 and zipf(content[0]) >= 5.0):
-        return NEEDS_CONTEXT
+    if too_short(compact) or compact.isdigit():
+        return NEEDS_CONTEXT, "too short to be evidence alone"
+    if len(content) == 1 and zipf(content[0]) >= 5.0:
+        return NEEDS_CONTEXT, "one of the commonest words of English"
     if len(content) == 1 and SYLLABLES.fullmatch(compact) and len(compact) == 3:
-        return NEEDS_SUPPORT
-    return NEEDS_SUPPORT if everyday(content) or namesakes.is_namesake(" ".join(tokens)) else DISTINCTIVE
+        return NEEDS_SUPPORT, "three kana or Hangul syllables, as often an everyday word"
+    if everyday(content):
+        return NEEDS_SUPPORT, "also an everyday word, phrase or place"
+    if namesakes.is_namesake(" ".join(tokens)):
+        return NEEDS_SUPPORT, "also a figure's of myth or literature, or a real person's or thing's"
+    return DISTINCTIVE, "a name only"
 
 
 def everyday(content: list[str]) -> bool:
@@ -124,16 +135,48 @@ def names_of(work: WorkView) -> list[tuple[str | None, str, str]]:
     return out
 
 
+def name_tokens(name: str) -> tuple[str, ...]:
+    """A registered name as the index holds it: normalised words, its parenthetical left out."""
+    return tuple(normalise(QUALIFIER.sub(" ", name)).split())
+
+
+def name_level(role: str, tokens: tuple[str, ...]) -> tuple[int, str] | None:
+    """How much support a registered name needs in its role, and why; None for a name of stopwords
+    only ("It", "Her", "The"), which is no evidence of anything."""
+    if all(t in STOPWORDS for t in tokens):
+        return None
+    level, why = judged(tokens)
+    if role not in ("title", "alias") and level == DISTINCTIVE and everyday_phrase(tokens):
+        return NEEDS_SUPPORT, "a prop, place or character named in everyday words"
+    return level, why
+
+
+NEEDS = {DISTINCTIVE: "nothing", NEEDS_SUPPORT: "support", NEEDS_CONTEXT: "another name of the work"}
+"""What a name needs before it blocks, as ``name_support`` says it (support: a disguise or misspelling,
+another name of the work, a title written as one, or a request such as "fan art")."""
+
+
+def name_support(work: WorkView) -> list[dict[str, str | bool]]:
+    """What each registered name of ``work`` needs before it blocks on its own, and why: a rights
+    holder can see that "Rumi" alone is the poet's name too (reviewed, not blocked, unless the
+    prompt says more of the work) and register a fuller name or alias where that matters."""
+    rows: list[dict[str, str | bool]] = []
+    for _, role, name in names_of(work):
+        level, why = name_level(role, name_tokens(name)) or (None, "only stopwords, which say nothing")
+        rows.append({"name": name, "role": role, "blocks_alone": level == DISTINCTIVE,
+                     "needs": NEEDS[level] if level is not None else "never counts", "because": why})
+    return rows
+
+
 def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
     """Every name of a work, plus the rare words of multi-word names as names of their own."""
     entries: list[NameEntry] = []
     for element, role, name in names_of(work):
-        tokens = tuple(normalise(QUALIFIER.sub(" ", name)).split())
-        if all(t in STOPWORDS for t in tokens):  # "It", "Her", "The": no evidence of anything
+        tokens = name_tokens(name)
+        judgement = name_level(role, tokens)
+        if judgement is None:
             continue
-        level = ambiguity(tokens)
-        if role not in ("title", "alias") and level == DISTINCTIVE and everyday_phrase(tokens):
-            level = NEEDS_SUPPORT
+        level = judgement[0]
         entries.append(NameEntry(position, element, role, name, tokens, level))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := without_article(tokens[1:])) is not None:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
