@@ -84,7 +84,7 @@ def judged(tokens: tuple[str, ...]) -> tuple[int, str]:
     if everyday(content):
         return NEEDS_SUPPORT, "also an everyday word, phrase or place"
     if namesakes.is_namesake(" ".join(tokens)):
-        return NEEDS_SUPPORT, "also a figure's of myth or literature, or a real person's or thing's"
+        return NEEDS_SUPPORT, "also the name of a figure of myth or literature, or of a real person or thing"
     return DISTINCTIVE, "a name only"
 
 

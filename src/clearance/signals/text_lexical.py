@@ -268,10 +268,12 @@ class TextLexical(SignalType):
         """Every prompt's words are weighed by their frequency in English: open the frequency table
         kept in this signal's folder before the first prompt (building it if it is missing). The
         word after a name is looked up in the dictionary and the gazetteer (is it a surname, a
-        place?): read them now too, not in the first such request (~80 ms for the dictionary)."""
+        place?), and a typo's word in the namesakes: read them now too, not in the first such
+        request (~80 ms for the dictionary)."""
         use_frequency_table(self.store_dir)
         is_listed("")
         is_place("")
+        namesakes.is_namesake("")
 
     def _entries_of(self, ids: list[int]) -> list[NameEntry]:
         return [self.entries[i] for i in ids if i >= 0]
