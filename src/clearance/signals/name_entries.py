@@ -162,7 +162,7 @@ def name_support(work: WorkView) -> list[dict[str, str | bool]]:
     prompt says more of the work) and register a fuller name or alias where that matters."""
     rows: list[dict[str, str | bool]] = []
     for _, role, name in names_of(work):
-        level, why = name_level(role, name_tokens(name)) or (None, "only stopwords, which say nothing")
+        level, why = name_level(role, name_tokens(name)) or (None, "only stopwords or symbols")
         rows.append({"name": name, "role": role, "blocks_alone": level == DISTINCTIVE,
                      "needs": NEEDS[level] if level is not None else "never counts", "because": why})
     return rows
