@@ -1094,7 +1094,8 @@ def assert_namesake_verdict(verdict: Verdict, work: str, action: Action) -> None
 
 @pytest.mark.parametrize(
     ("prompt", "work", "action"),
-    [("Captain Nemo at the helm of the Nautilus, Jules Verne engraving", "finding-nemo", Action.REVIEW),
+    [("Nemo at the helm of the Nautilus, Jules Verne engraving", "finding-nemo", Action.REVIEW),
+     ("Captain Nemo at the helm of the Nautilus, Jules Verne engraving", "finding-nemo", Action.ALLOW),
      ("Pandora opening the jar, ancient Greek vase painting", "avatar", Action.REVIEW),
      ("the Demogorgon, cinematic still", "stranger-things", Action.REVIEW),
      ("the Demogorgon from Stranger Things", "stranger-things", Action.BLOCK),  # the work named too
@@ -1187,6 +1188,7 @@ works:
      elements: [{name: USS Enterprise, description: Starship with a saucer section and two warp nacelles}]}
   - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
      characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
+  - {id: turning-red, title: Turning Red, owner: Disney, policy: block, aliases: [Red]}
 """
 
 
@@ -1201,8 +1203,9 @@ def real_namesakes(tmp_path_factory: pytest.TempPathFactory) -> Screener:
      ("Michelangelo from the Ninja Turtles eating pizza in the sewer", "tmnt", Action.BLOCK),
      ("vega and altair above a mountain lake, summer milky way, astrophotography", "street-fighter", Action.REVIEW),
      ("Vega from Street Fighter climbing the cage, arcade art", "street-fighter", Action.BLOCK),
+     ("portrait of the philosopher hobbes, 17th century oil painting style", "calvin-and-hobbes", Action.REVIEW),
      ("portrait of the philosopher thomas hobbes, 17th century oil painting style", "calvin-and-hobbes",
-      Action.REVIEW),
+      Action.ALLOW),  # the longer name of the namesake is said
      ("Calvin and Hobbes sledding down a snowy hill", "calvin-and-hobbes", Action.BLOCK),
      ("aircraft carrier uss enterprise cvn-65 at sea, navy photograph, 1990s", "star-trek", Action.REVIEW),
      ("the USS Enterprise from Star Trek at warp", "star-trek", Action.BLOCK),
@@ -1216,6 +1219,24 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
     the Namib desert as a typo of *One Piece*'s Nami. A name of a real person or thing of history or
     the world (``data/real_namesakes.txt``) needs support, as a myth's figure's does; said alone it is
     reviewed. A word typed that is itself such a name (or a place's) is no typo of another name."""
+    verdict = real_namesakes.screen_prompt(prompt, audit=False)
+    assert_namesake_verdict(verdict, work, action)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "action"),
+    [("michelangelo buonarroti carving a block of marble, renaissance workshop", "tmnt", Action.ALLOW),
+     ("michelangelo buonarroti meets the ninja turtles in the sewer", "tmnt", Action.BLOCK),  # the work too
+     ("the Red Baron's triplane in a dogfight, newspaper comic strip", "turning-red", Action.ALLOW)],
+)
+def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
+                                                         action: Action) -> None:
+    """A registered name said as a word of a longer name on the namesake lists is that name's:
+    "michelangelo buonarroti" is the sculptor, not the turtle, even in lower case where no capital
+    marks a surname. Like any name given to somebody else, it counts only when the work is named
+    too. And such a name ("Red" of "the Red Baron") is never easier to count than it would be
+    alone: a request for a work's material ("comic strip") had made the commonest words, which
+    need another name of the work, count as somebody's name asked for as the work."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 

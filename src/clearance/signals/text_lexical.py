@@ -22,9 +22,10 @@ words of the work around the name are weaker support: such a match is reviewed, 
 description layer decides whether the prompt blocks. A figure's name said alone is reviewed too,
 since it may mean the work as much as the figure. A word of English in its own right is no
 typo of a name ("ringed" is not "Ringe"), and a name of everyday words said after "a" or "an"
-is a common noun ("a dark lord costume"); any name after "named" or "called" or "my daughter", or
-before a surname ("Zelda Fitzgerald"), is somebody's own ("a girl named Sakura") unless the work
-is asked for all the same. A prop, place or character named in dictionary words ("Frying pan",
+is a common noun ("a dark lord costume"); any name after "named" or "called" or "my daughter",
+before a surname ("Zelda Fitzgerald"), or inside a longer name on the namesake lists ("michelangelo
+buonarroti"), is somebody's own ("a girl named Sakura") unless the work is asked for all the same.
+A prop, place or character named in dictionary words ("Frying pan",
 "Weeping Angel") is the everyday thing unless supported, and a word of a name that is no name on
 its own (a rare word of a prop's name, of an epithet: "Nemo the clownfish") vouches for nothing.
 """
@@ -214,7 +215,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "36"
+    version = "37"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -529,7 +530,8 @@ class TextLexical(SignalType):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         keywords = self.keywords[entry.work]
         of_another = _said_as_is(hit) and (_first_name_of_another(hit, tokens, text, named[entry.work])
-                                           or _introduced_as_another(hit, words, keywords, named[entry.work]))
+                                           or _introduced_as_another(hit, words, keywords, named[entry.work])
+                                           or _inside_a_longer_name(hit, tokens))
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)
@@ -552,7 +554,7 @@ class TextLexical(SignalType):
             NEEDS_CONTEXT: other_name,
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
-            asked_for = disguised or other_name or cue
+            asked_for = asked_for and (disguised or other_name or cue)
         namesake = not (asked_for or context or given or common_noun) and only_a_namesake(entry)
         if not (asked_for or context or namesake):
             return None
@@ -662,6 +664,16 @@ def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, floa
     if after >= len(words) or words[hit.end] != "the":
         return False
     return words[after] not in keywords and after not in named.covered
+
+
+def _inside_a_longer_name(hit: _Hit, tokens: list[Token]) -> bool:
+    """The name is a word or words of a longer name of a real person or thing, or of a figure of
+    myth or literature, said around it ("shaun" in "shaun white", "nemo" in "captain nemo"): that
+    one is meant (``namesakes.around``). Only the words near the hit are read, so a long prompt of
+    repeated names costs no more per hit."""
+    low = max(0, hit.end - namesakes.LONGEST_AROUND)
+    near = [t.text for t in tokens[low : hit.start + namesakes.LONGEST_AROUND]]
+    return namesakes.around(near, hit.start - low, hit.end - low)
 
 
 def _article_dropped(entry: NameEntry) -> bool:

@@ -14,12 +14,15 @@ lexical signal preloads.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 from clearance.text import package_data
 from clearance.text.normalize import normalise
 
 FILES = ("namesakes.txt", "real_namesakes.txt")
+LONGEST_AROUND = 8
+"""Most words of a listed name looked for around a registered one ("Leonardo da Vinci")."""
 
 
 @cache
@@ -32,3 +35,22 @@ def is_namesake(name: str) -> bool:
     """``name`` (normalised as registry names are: ``normalize.normalise``, words joined by single
     spaces) is a public-domain figure's or a real one's: "maui", "captain nemo", "michelangelo", "vega"."""
     return name in _namesakes()
+
+
+@cache
+def _phrases() -> frozenset[tuple[str, ...]]:
+    return frozenset(tuple(name.split()) for name in _namesakes() if " " in name)
+
+
+def around(words: Sequence[str], start: int, end: int) -> bool:
+    """``words[start:end]`` (a registered name found in a prompt's normalised words) lie inside a
+    longer listed name said there: "leonardo" in "leonardo da vinci", "nemo" in "captain nemo". The
+    prompt names the figure or thing, whose name merely contains the work's; the work needs saying
+    some other way then (``signals.text_lexical``)."""
+    phrases = _phrases()
+    first = max(0, end - LONGEST_AROUND)
+    for i in range(first, start + 1):
+        for j in range(max(end, i + 2), min(len(words), i + LONGEST_AROUND) + 1):
+            if j - i > end - start and tuple(words[i:j]) in phrases:
+                return True
+    return False
