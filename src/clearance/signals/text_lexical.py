@@ -115,6 +115,9 @@ KIN = frozenset(stem(w) for w in (
 ).split())
 """After "my" (or "our", ...), these say whose name follows: "my daughter Moana", "my friend Leslie"."""
 MIN_FUZZY_LEN = 4
+MIN_SKELETON_LEN, MIN_UNVOWELLED_NAME_LEN = 2, 5
+"""A short name word typed without its vowels ("mn" for "man") is read as that word inside a name of
+several words so typed, of this many letters together ("irn mn"): ``_short_words_unvowelled``."""
 MAX_FUZZY_LEN = 64
 """Longer words are never typos of a name (none is this long): the one-edit candidates of a word
 cost its length squared, and a prompt of 20,000 spaced-out letters is one such word (78 s before)."""
@@ -240,6 +243,8 @@ class TextLexical(SignalType):
         self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
         self.skeletons = FormIndex((t, skeleton(t)) for t in name_tokens if t.isascii() and t.isalpha()
                                    and len(skeleton(t)) >= MIN_FUZZY_LEN and skeleton(t) != t)
+        self.short_skeletons = FormIndex((t, s) for t in name_tokens if t.isascii() and t.isalpha()
+                                         and MIN_SKELETON_LEN <= len(s := skeleton(t)) < MIN_FUZZY_LEN and s != t)
         self.undoubled = FormIndex((t, undoubled(t)) for t in name_tokens if undoubled(t) != t)
         long_tokens: dict[str, list[str]] = defaultdict(list)  # first letter -> long name words
         for tok in name_tokens:
@@ -306,6 +311,8 @@ class TextLexical(SignalType):
     def _alternatives(self, word: str) -> set[str]:
         """The word itself plus registered name words within one edit of it, or that it spells
         without their vowels ("Strngr Thngs")."""
+        if len(word) < MIN_FUZZY_LEN and skeleton(word) == word and word not in self.name_tokens:
+            return {word} | self.short_skeletons.get(word)  # a hit must pass ``_short_words_unvowelled``
         if word in self.name_tokens or not self._typo_candidate(word):
             return {word}
         found = {word} | self._within_one_edit(word, self.fuzzy_tokens)
@@ -353,7 +360,8 @@ class TextLexical(SignalType):
                     break
                 for _, fuzzy, ids in step:
                     for entry in self._entries_of(ids):
-                        hits.append(_Hit(entry, i, j + 1, tokens[i : j + 1], fuzzy, False))
+                        if _short_words_unvowelled(tokens[i : j + 1], entry):
+                            hits.append(_Hit(entry, i, j + 1, tokens[i : j + 1], fuzzy, False))
         return hits
 
     def _glued_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
@@ -706,6 +714,18 @@ def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
         names = list(entry.tokens)
     return any(len(b) < LONG_NAME_LEN and a != skeleton(b) and undoubled(a) != undoubled(b) and OSA.distance(a, b) >= 2
                for a, b in zip(said, names, strict=True))
+
+
+def _short_words_unvowelled(said: list[Token], entry: NameEntry) -> bool:
+    """A name word read from a word of three letters or fewer typed without its vowels ("irn" for
+    "iron") is that word only in a name of several words all typed so, of five letters or more
+    together ("irn mn", "wr mchn"): alone, such a word is as likely an abbreviation ("mr", "st",
+    "tv") or another word's skeleton. Every other hit passes."""
+    if len(said) != len(entry.tokens) or not any(
+            len(t.text) < MIN_FUZZY_LEN and t.text != word for t, word in zip(said, entry.tokens, strict=True)):
+        return True
+    return (len(said) > 1 and all(skeleton(t.text) == t.text and t.text.isalpha() for t in said)
+            and sum(len(t.text) for t in said) >= MIN_UNVOWELLED_NAME_LEN)
 
 
 def _outermost[T](items: list[T], span: Callable[[T], tuple[int, int]]) -> list[T]:
