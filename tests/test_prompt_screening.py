@@ -1191,6 +1191,8 @@ works:
   - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
      characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
   - {id: turning-red, title: Turning Red, owner: Disney, policy: block, aliases: [Red]}
+  - {id: hellboy, title: Hellboy, owner: Dark Horse, policy: block,
+     characters: [{name: Grigori Rasputin, aliases: [Rasputin], description: Bearded sorcerer in dark robes}]}
 """
 
 
@@ -1229,7 +1231,9 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
     ("prompt", "work", "action"),
     [("michelangelo buonarroti carving a block of marble, renaissance workshop", "tmnt", Action.ALLOW),
      ("michelangelo buonarroti meets the ninja turtles in the sewer", "tmnt", Action.BLOCK),  # the work too
-     ("the Red Baron's triplane in a dogfight, newspaper comic strip", "turning-red", Action.ALLOW)],
+     ("the Red Baron's triplane in a dogfight, newspaper comic strip", "turning-red", Action.ALLOW),
+     ("a sepia portrait of the real grigori rasputin, 1910 photograph", "hellboy", Action.REVIEW),
+     ("hellboy fighting grigori rasputin in a crypt", "hellboy", Action.BLOCK)],
 )
 def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
                                                          action: Action) -> None:
@@ -1238,7 +1242,9 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     marks a surname. Like any name given to somebody else, it counts only when the work is named
     too. And such a name ("Red" of "the Red Baron") is never easier to count than it would be
     alone: a request for a work's material ("comic strip") had made the commonest words, which
-    need another name of the work, count as somebody's name asked for as the work."""
+    need another name of the work, count as somebody's name asked for as the work. From a
+    thirteenth blind set: the words of one real name do not vouch for each other, so a registered
+    "Grigori Rasputin" (alias "Rasputin") said alone is the monk's name, reviewed as a namesake's."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 

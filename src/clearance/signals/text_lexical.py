@@ -537,15 +537,18 @@ class TextLexical(SignalType):
         if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         keywords = self.keywords[entry.work]
-        of_another = _said_as_is(hit) and (_first_name_of_another(hit, tokens, text, named[entry.work])
-                                           or _introduced_as_another(hit, words, keywords, named[entry.work])
-                                           or _inside_a_longer_name(hit, tokens))
+        longer = _longer_name_around(hit, tokens) if _said_as_is(hit) else None
+        of_another = longer is not None or (_said_as_is(hit) and (
+            _first_name_of_another(hit, tokens, text, named[entry.work])
+            or _introduced_as_another(hit, words, keywords, named[entry.work])))
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)
-        # somebody's own name needs another name of the work elsewhere, as a name needing context does
+        a_namesake = only_a_namesake(entry)
+        # somebody's own name needs another name of the work elsewhere, as a name needing context does;
+        # a namesake's, outside the namesake's name ("grigori rasputin" does not vouch for "rasputin")
         other_name = _other_name(hit, NEEDS_CONTEXT if given else entry.level, named[entry.work],
-                                 as_a_word and not cue)
+                                 as_a_word and not cue, longer or ((hit.start, hit.end) if a_namesake else None))
         own = {stem(t.text) for t in hit.tokens}  # a name is no context for itself ("dragons")
         context = sum(keywords.get(w, 0.0) for w in set(words) - own) >= KEYWORD_SUPPORT
         original = text[hit.tokens[0].start : hit.tokens[-1].end]
@@ -563,7 +566,7 @@ class TextLexical(SignalType):
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
             asked_for = asked_for and (disguised or other_name or cue)
-        namesake = not (asked_for or context or given or common_noun) and only_a_namesake(entry)
+        namesake = not (asked_for or context or given or common_noun) and a_namesake
         if not (asked_for or context or namesake):
             return None
         exact = not (hit.fuzzy or given) and entry.level == DISTINCTIVE and not entry.role.endswith("(part)")
@@ -599,7 +602,8 @@ def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
 
 
-def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool) -> bool:
+def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool,
+                outside: tuple[int, int] | None = None) -> bool:
     """Another name of the hit's work is in the prompt (``named``). A name that needs context
     (``level``: the commonest words, "Red", or a real word one typo from a name) needs it elsewhere:
     the longer name it is part of ("turning red", itself unsupported) is no support. Nor is a rare
@@ -609,11 +613,14 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool) -> bo
     words typed as such vouch for each other (``as_a_word``: "joy and sadness in an abstract
     painting" is about two feelings, "joy and sadness from inside out" about *Inside Out*), unless
     the prompt asks for a work's own material (the caller passes ``as_a_word`` false then: "tails
-    and knuckles, 3d game render" are two characters of *Sonic*)."""
+    and knuckles, 3d game render" are two characters of *Sonic*). Where ``outside`` is given (the
+    span of a real person's or thing's name around the hit, or of a namesake's name that the hit is),
+    only a name said apart from it counts: the words of one real name do not vouch for each other."""
     said = _name_words(hit.entry)
+    start, end = outside or (hit.start, hit.end)
     return any(words != said and not (as_a_word and spans.only_as_words)
-               and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name})
-                    or spans.first_end <= hit.start or spans.last_start >= hit.end)
+               and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name} and outside is None)
+                    or spans.first_end <= start or spans.last_start >= end)
                for words, spans in named.by_words.items())
 
 
@@ -674,14 +681,15 @@ def _introduced_as_another(hit: _Hit, words: list[str], keywords: dict[str, floa
     return words[after] not in keywords and after not in named.covered
 
 
-def _inside_a_longer_name(hit: _Hit, tokens: list[Token]) -> bool:
-    """The name is a word or words of a longer name of a real person or thing, or of a figure of
-    myth or literature, said around it ("shaun" in "shaun white", "nemo" in "captain nemo"): that
-    one is meant (``namesakes.around``). Only the words near the hit are read, so a long prompt of
-    repeated names costs no more per hit."""
+def _longer_name_around(hit: _Hit, tokens: list[Token]) -> tuple[int, int] | None:
+    """The span of a longer name of a real person or thing, or of a figure of myth or literature,
+    said around the hit ("shaun" in "shaun white", "nemo" in "captain nemo"): that one is meant
+    (``namesakes.around``). Only the words near the hit are read, so a long prompt of repeated
+    names costs no more per hit."""
     low = max(0, hit.end - namesakes.LONGEST_AROUND)
     near = [t.text for t in tokens[low : hit.start + namesakes.LONGEST_AROUND]]
-    return namesakes.around(near, hit.start - low, hit.end - low)
+    found = namesakes.around(near, hit.start - low, hit.end - low)
+    return None if found is None else (found[0] + low, found[1] + low)
 
 
 def _article_dropped(entry: NameEntry) -> bool:

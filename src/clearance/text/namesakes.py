@@ -42,15 +42,15 @@ def _phrases() -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(name.split()) for name in _namesakes() if " " in name)
 
 
-def around(words: Sequence[str], start: int, end: int) -> bool:
-    """``words[start:end]`` (a registered name found in a prompt's normalised words) lie inside a
-    longer listed name said there: "leonardo" in "leonardo da vinci", "nemo" in "captain nemo". The
-    prompt names the figure or thing, whose name merely contains the work's; the work needs saying
-    some other way then (``signals.text_lexical``)."""
+def around(words: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
+    """Where ``words[start:end]`` (a registered name found in a prompt's normalised words) lie
+    inside a longer listed name said there, the longest: "leonardo" in "leonardo da vinci", "nemo"
+    in "captain nemo". The prompt names the figure or thing, whose name merely contains the
+    work's; the work needs saying some other way then, outside that name (``signals.text_lexical``)."""
     phrases = _phrases()
-    first = max(0, end - LONGEST_AROUND)
-    for i in range(first, start + 1):
+    found = None
+    for i in range(max(0, end - LONGEST_AROUND), start + 1):
         for j in range(max(end, i + 2), min(len(words), i + LONGEST_AROUND) + 1):
-            if j - i > end - start and tuple(words[i:j]) in phrases:
-                return True
-    return False
+            if j - i > end - start and tuple(words[i:j]) in phrases and (found is None or j - i > found[1] - found[0]):
+                found = (i, j)
+    return found
