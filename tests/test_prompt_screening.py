@@ -274,6 +274,8 @@ works:
     ("prompt", "work"),
     [("나루토 팬아트", "naruto"),  # fan art, in Korean
      ("トトロのぬいぐるみ", "totoro"),  # a Totoro plush, unspaced Japanese
+     ("나루토 코믹북 스타일", "naruto"),  # comic book style, in Korean (probes13: "헬보이 ... 코믹북 스타일")
+     ("ナルト カートゥーン", "naruto"),  # cartoon, in Japanese
      ("a 원피스 poster", "one-piece"),
      ("원피스 입은 여자", None),  # a woman in a one-piece dress: the everyday word
      ("ナルトのラーメン", None),  # naruto, the fish cake in ramen

@@ -91,13 +91,14 @@ figure"): "a lone figure walking through Nairobi" is somebody in Nairobi. A game
 asked for as "video game", "game art", "game render", "gameplay" and the like, not by "game" alone
 ("a board game"); a comic's as "comic book", "comics", "manga" (not "comic relief")."""
 CJK_CUES = re.compile(
-    "ファンアート|ポスター|コスプレ|フィギュア|ぬいぐるみ|グッズ|アニメ|漫画|マンガ|映画|壁紙|キャラクター|"
-    "팬아트|포스터|코스프레|피규어|굿즈|애니|만화|영화|배경화면|캐릭터|"
-    "同人|海报|手办|周边|公仔|动漫|动画|电影|壁纸"
+    "ファンアート|ポスター|コスプレ|フィギュア|ぬいぐるみ|グッズ|アニメ|漫画|マンガ|映画|壁紙|キャラクター|コミック|カートゥーン|"
+    "팬아트|포스터|코스프레|피규어|굿즈|애니|만화|영화|배경화면|캐릭터|코믹|카툰|"
+    "同人|海报|手办|周边|公仔|动漫|动画|电影|壁纸|卡通"
 )
 """``CUES`` in Japanese, Korean and Chinese (fan art, poster, cosplay, figure, plush, merchandise,
-anime, manga, film, wallpaper, character), found inside unspaced text: a name in a script without
-capitals ("トトロ", "배트맨") cannot be written as a title, so such a request is its support."""
+anime, manga, film, wallpaper, character, comic, cartoon), found inside unspaced text: a name in a
+script without capitals ("トトロ", "배트맨") cannot be written as a title, so such a request is its
+support."""
 FIGURE = frozenset(("figure", "figures"))
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
