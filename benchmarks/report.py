@@ -47,6 +47,7 @@ PROBE_SETS = (
     ("quality_probes10", "probes10: a fourth typical registry, dev kinds (blind)"),
     ("quality_probes11", "probes11: a fifth typical registry, dev kinds (blind)"),
     ("quality_probes12", "probes12: a sixth typical registry, dev kinds (blind)"),
+    ("quality_probes13", "probes13: a seventh typical registry, dev kinds (blind)"),
 )
 """The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
 

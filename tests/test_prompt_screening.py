@@ -121,16 +121,18 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes9", (29, 34, 35, 1, 4, 1)),
     ("probes10", (29, 35, 35, 1, 4, 1)),
     ("probes11", (32, 35, 35, 1, 1, 1)),
-    ("probes12", (32, 34, 35, 1, 6, 1)),
+    ("probes12", (32, 35, 35, 1, 3, 1)),
+    ("probes13", (33, 35, 35, 1, 2, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes12``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes13``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
-    negatives that block name a real person, race or station the way a registry names a character
-    ("shaun white", "ironman triathlon", "paddington station")."""
+    negatives that block use a registered name in a sense no list holds ("a dino birthday cake", "a
+    skinner box"); a real person, race or station ("shaun white", "ironman triathlon", "paddington
+    station") is allowed since the modern namesakes."""
     folder = PROBES.with_name(probes)
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, folder / "works.yaml")
     rate = rates_through_cli(home, folder / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -1172,7 +1174,8 @@ def test_a_figure_is_a_toy_only_when_it_is_one(everyday_props: Screener, prompt:
 
 
 @pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel",
-                                  "Michelangelo", "Thomas Hobbes", "USS Enterprise", "Dvořák", "Blue Heeler"])
+                                  "Michelangelo", "Thomas Hobbes", "USS Enterprise", "Dvořák", "Blue Heeler",
+                                  "Kylian Mbappé", "Paddington Station", "7-Eleven"])
 def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
     """The lists are written as people spell the figures and things; they are read through the same
     normalisation as registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
@@ -1193,6 +1196,8 @@ works:
   - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
      characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
   - {id: turning-red, title: Turning Red, owner: Disney, policy: block, aliases: [Red]}
+  - {id: looney-tunes, title: Looney Tunes, owner: Warner Bros., policy: block,
+     characters: [{name: Sylvester, description: Black-and-white tuxedo cat with a lisp chasing a canary}]}
   - {id: hellboy, title: Hellboy, owner: Dark Horse, policy: block,
      characters: [{name: Grigori Rasputin, aliases: [Rasputin], description: Bearded sorcerer in dark robes}]}
 """
@@ -1235,7 +1240,9 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
      ("michelangelo buonarroti meets the ninja turtles in the sewer", "tmnt", Action.BLOCK),  # the work too
      ("the Red Baron's triplane in a dogfight, newspaper comic strip", "turning-red", Action.ALLOW),
      ("a sepia portrait of the real grigori rasputin, 1910 photograph", "hellboy", Action.REVIEW),
-     ("hellboy fighting grigori rasputin in a crypt", "hellboy", Action.BLOCK)],
+     ("hellboy fighting grigori rasputin in a crypt", "hellboy", Action.BLOCK),
+     ("sylvester stallone smiling on a red carpet, press photo", "looney-tunes", Action.ALLOW),  # a living actor
+     ("sylvester the cat from looney tunes chasing a canary", "looney-tunes", Action.BLOCK)],
 )
 def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
                                                          action: Action) -> None:
@@ -1246,7 +1253,9 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     alone: a request for a work's material ("comic strip") had made the commonest words, which
     need another name of the work, count as somebody's name asked for as the work. From a
     thirteenth blind set: the words of one real name do not vouch for each other, so a registered
-    "Grigori Rasputin" (alias "Rasputin") said alone is the monk's name, reviewed as a namesake's."""
+    "Grigori Rasputin" (alias "Rasputin") said alone is the monk's name, reviewed as a namesake's;
+    and "sylvester stallone" is the actor (``data/modern_namesakes.txt``: living people, brands,
+    teams, events and city places)."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 

@@ -7,9 +7,11 @@ Fighter*'s Vega, *Star Trek*'s USS Enterprise), and prompts ask for those themse
 opening the jar, Greek vase painting", "Michelangelo's David", "Vega and Altair above a lake").
 Nobody owns those names; a studio owns its rendition. A registered name that is a namesake is
 therefore ambiguous like an everyday word or a place's name, and counts only with support
-(``signals.text_lexical``). The lists (``data/namesakes.md``: myth and literature;
-``data/real_namesakes.md``: history and the real world) are read when a registry is indexed or the
-lexical signal preloads.
+(``signals.text_lexical``). So does a registered name said inside a longer listed one ("Shaun" in
+"shaun white", "Nemo" in "captain nemo"): that one is meant. The lists (``data/namesakes.md``: myth
+and literature; ``data/real_namesakes.md``: history and the real world; ``data/modern_namesakes.md``:
+living people, brands, teams, events and city places of today) are read when a registry is indexed
+or the lexical signal preloads.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from functools import cache
 from clearance.text import package_data
 from clearance.text.normalize import normalise
 
-FILES = ("namesakes.txt", "real_namesakes.txt")
+FILES = ("namesakes.txt", "real_namesakes.txt", "modern_namesakes.txt")
 LONGEST_AROUND = 8
 """Most words of a listed name looked for around a registered one ("Leonardo da Vinci")."""
 
