@@ -226,6 +226,29 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
     assert prompt[start:end] == lexical.details["words"]
 
 
+SHORT_WORDS_YAML = """version: 1
+works:
+  - {id: iron-man, title: Iron Man, owner: Marvel, policy: block, characters: [{name: War Machine}]}
+  - {id: turning-red, title: Turning Red, owner: Disney, policy: block, characters: [{name: Ming Lee}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "action"),
+    [("irn mn and wr mchn fighting drones, mrvl movie still", Action.BLOCK),  # probes12's one obfuscated miss
+     ("Ming Leeeeee at the beach", Action.BLOCK),  # a stretched short word is read once ("lee"), no skeleton
+     ("mr mn at the st market, bw photo", Action.ALLOW)],  # short abbreviations: no name of several words
+)
+def test_short_words_without_vowels_in_a_name_of_several(tmp_path_factory: pytest.TempPathFactory, prompt: str,
+                                                        action: Action) -> None:
+    """A skeleton needed four letters, so "irn mn" (Iron Man) was not read; short words typed without
+    vowels are now read as a name's words when every word of a name of several is so typed. The
+    first version of the rule also refused a stretched short word whose single reading differs from
+    the name's ("Leeeeee" read "le"): ``bench_disguises`` caught it."""
+    verdict = screener_of(tmp_path_factory, "short-words", SHORT_WORDS_YAML).screen_prompt(prompt, audit=False)
+    assert verdict.action == action, verdict.matches
+
+
 @pytest.mark.parametrize(
     ("prompt", "action"),
     [("오징어 게임의 인형", Action.BLOCK),  # Korean: a particle attached to the title's last word

@@ -731,8 +731,9 @@ def _short_words_unvowelled(said: list[Token], entry: NameEntry) -> bool:
     together ("irn mn", "wr mchn"): alone, such a word is as likely an abbreviation ("mr", "st",
     "tv") or another word's skeleton. Every other hit passes."""
     if len(said) != len(entry.tokens) or not any(
-            len(t.text) < MIN_FUZZY_LEN and t.text != word for t, word in zip(said, entry.tokens, strict=True)):
-        return True
+            len(t.text) < MIN_FUZZY_LEN and t.text != word and skeleton(word) == t.text
+            for t, word in zip(said, entry.tokens, strict=True)):
+        return True  # no short word read as a skeleton (a stretched "Leeeee" is read once as "lee")
     return (len(said) > 1 and all(skeleton(t.text) == t.text and t.text.isalpha() for t in said)
             and sum(len(t.text) for t in said) >= MIN_UNVOWELLED_NAME_LEN)
 
