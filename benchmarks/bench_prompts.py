@@ -109,7 +109,8 @@ def quality(screener: Screener, prompts: list[dict]) -> dict:
             rewrites["screen_allow"] += screener.screen_prompt(v.rewritten_prompt, audit=False).action.value == "allow"
     out = {kind: {"n": len(v), "rate": round(sum(v) / len(v), 4)} for kind, v in hits.items()}
     caught = [x for k in ("direct", "obfuscated", "indirect") for x in hits[k]]
-    out["tpr_named_obfuscated_indirect"] = round(sum(caught) / len(caught), 6)  # 106/108 at four places (0.9815) printed 98.2%
+    # six places: 106/108 kept to four (0.9815) was printed 98.2%
+    out["tpr_named_obfuscated_indirect"] = round(sum(caught) / len(caught), 6)
     out["rewrites"] = rewrites
     out["note"] = "rate = share blocked for the right work (block kinds) or share blocked (allow kinds)"
     return out
