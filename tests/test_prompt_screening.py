@@ -1201,7 +1201,7 @@ def test_a_figure_is_a_toy_only_when_it_is_one(everyday_props: Screener, prompt:
 
 @pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel",
                                   "Michelangelo", "Thomas Hobbes", "USS Enterprise", "Dvořák", "Blue Heeler",
-                                  "Kylian Mbappé", "Paddington Station", "7-Eleven"])
+                                  "Kylian Mbappé", "Paddington Station", "7-Eleven", "Rémy Martin", "Ferris wheel"])
 def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
     """The lists are written as people spell the figures and things; they are read through the same
     normalisation as registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
@@ -1210,7 +1210,7 @@ def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
 
 
 def test_namesakes_are_normalised_once_per_machine(tmp_path: Path) -> None:
-    """Normalising the three lists (~11,000 names) took a quarter of a cold start; a process now reads
+    """Normalising the lists (~20,000 names) took half a cold start; a process now reads
     them normalised from the model cache, where the first one left them, and answers the same."""
     cache = tmp_path / "cache"
     ask = "from clearance.text.namesakes import is_namesake; print(is_namesake('shaun white'), is_namesake('eleven'))"
@@ -1220,7 +1220,7 @@ def test_namesakes_are_normalised_once_per_machine(tmp_path: Path) -> None:
         assert out.stdout.split() == ["True", "False"], out.stderr
     [cached] = cache.glob("namesakes-*.txt")
     names = cached.read_text(encoding="utf-8").splitlines()
-    assert len(names) > 11_000 and "shaun white" in names and "michelangelo buonarroti" in names
+    assert len(names) > 19_000 and "shaun white" in names and "remy martin" in names
 
 
 REAL_NAMESAKES_YAML = """version: 1
@@ -1238,6 +1238,8 @@ works:
   - {id: turning-red, title: Turning Red, owner: Disney, policy: block, aliases: [Red]}
   - {id: looney-tunes, title: Looney Tunes, owner: Warner Bros., policy: block,
      characters: [{name: Sylvester, description: Black-and-white tuxedo cat with a lisp chasing a canary}]}
+  - {id: ratatouille, title: Ratatouille, owner: Disney, policy: block,
+     characters: [{name: Remy, description: Blue-grey rat chef who steers a cook by pulling his hair}]}
   - {id: hellboy, title: Hellboy, owner: Dark Horse, policy: block,
      characters: [{name: Grigori Rasputin, aliases: [Rasputin], description: Bearded sorcerer in dark robes}]}
 """
@@ -1282,7 +1284,9 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
      ("a sepia portrait of the real grigori rasputin, 1910 photograph", "hellboy", Action.REVIEW),
      ("hellboy fighting grigori rasputin in a crypt", "hellboy", Action.BLOCK),
      ("sylvester stallone smiling on a red carpet, press photo", "looney-tunes", Action.ALLOW),  # a living actor
-     ("sylvester the cat from looney tunes chasing a canary", "looney-tunes", Action.BLOCK)],
+     ("sylvester the cat from looney tunes chasing a canary", "looney-tunes", Action.BLOCK),
+     ("a bottle of remy martin xo cognac on a dark bar, product photo", "ratatouille", Action.ALLOW),  # a brand
+     ("remy from ratatouille stirring a pot of soup", "ratatouille", Action.BLOCK)],
 )
 def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
                                                          action: Action) -> None:
@@ -1295,7 +1299,8 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     thirteenth blind set: the words of one real name do not vouch for each other, so a registered
     "Grigori Rasputin" (alias "Rasputin") said alone is the monk's name, reviewed as a namesake's;
     and "sylvester stallone" is the actor (``data/modern_namesakes.txt``: living people, brands,
-    teams, events and city places)."""
+    teams, events and city places), and "remy martin" the cognac (``data/things_namesakes.txt``:
+    brands and products, things named after people, dishes of other languages)."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 
