@@ -1202,7 +1202,8 @@ def test_a_figure_is_a_toy_only_when_it_is_one(everyday_props: Screener, prompt:
 
 @pytest.mark.parametrize("name", ["Māui", "Pandora", "Captain Nemo", "Cú Chulainn", "Baba Yaga", "Rapunzel",
                                   "Michelangelo", "Thomas Hobbes", "USS Enterprise", "Dvořák", "Blue Heeler",
-                                  "Kylian Mbappé", "Paddington Station", "7-Eleven", "Rémy Martin", "Ferris wheel"])
+                                  "Kylian Mbappé", "Paddington Station", "7-Eleven", "Rémy Martin", "Ferris wheel",
+                                  "Notting Hill", "Riverdale"])
 def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
     """The lists are written as people spell the figures and things; they are read through the same
     normalisation as registry names, so "Māui" in the list is the "maui" a registered "Maui" becomes."""
@@ -1211,7 +1212,7 @@ def test_namesakes_are_stored_as_registry_names_are(name: str) -> None:
 
 
 def test_namesakes_are_normalised_once_per_machine(tmp_path: Path) -> None:
-    """Normalising the lists (~20,000 names) took half a cold start; a process now reads
+    """Normalising the lists (~26,000 names) took half a cold start; a process now reads
     them normalised from the model cache, where the first one left them, and answers the same."""
     cache = tmp_path / "cache"
     ask = "from clearance.text.namesakes import is_namesake; print(is_namesake('shaun white'), is_namesake('eleven'))"
@@ -1221,7 +1222,7 @@ def test_namesakes_are_normalised_once_per_machine(tmp_path: Path) -> None:
         assert out.stdout.split() == ["True", "False"], out.stderr
     [cached] = cache.glob("namesakes-*.txt")
     names = cached.read_text(encoding="utf-8").splitlines()
-    assert len(names) > 19_000 and "shaun white" in names and "remy martin" in names
+    assert len(names) > 25_000 and "shaun white" in names and "remy martin" in names and "riverdale" in names
 
 
 REAL_NAMESAKES_YAML = """version: 1
@@ -1241,6 +1242,7 @@ works:
      characters: [{name: Sylvester, description: Black-and-white tuxedo cat with a lisp chasing a canary}]}
   - {id: ratatouille, title: Ratatouille, owner: Disney, policy: block,
      characters: [{name: Remy, description: Blue-grey rat chef who steers a cook by pulling his hair}]}
+  - {id: archie, title: Archie, owner: Archie Comics, policy: block, aliases: [Riverdale]}
   - {id: hellboy, title: Hellboy, owner: Dark Horse, policy: block,
      characters: [{name: Grigori Rasputin, aliases: [Rasputin], description: Bearded sorcerer in dark robes}]}
 """
@@ -1287,7 +1289,8 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
      ("sylvester stallone smiling on a red carpet, press photo", "looney-tunes", Action.ALLOW),  # a living actor
      ("sylvester the cat from looney tunes chasing a canary", "looney-tunes", Action.BLOCK),
      ("a bottle of remy martin xo cognac on a dark bar, product photo", "ratatouille", Action.ALLOW),  # a brand
-     ("remy from ratatouille stirring a pot of soup", "ratatouille", Action.BLOCK)],
+     ("remy from ratatouille stirring a pot of soup", "ratatouille", Action.BLOCK),
+     ("the riverdale neighborhood of the bronx in autumn, street photo", "archie", Action.REVIEW)],  # a district
 )
 def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
                                                          action: Action) -> None:
@@ -1301,7 +1304,9 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     "Grigori Rasputin" (alias "Rasputin") said alone is the monk's name, reviewed as a namesake's;
     and "sylvester stallone" is the actor (``data/modern_namesakes.txt``: living people, brands,
     teams, events and city places), and "remy martin" the cognac (``data/things_namesakes.txt``:
-    brands and products, things named after people, dishes of other languages)."""
+    brands and products, things named after people, dishes of other languages); and "riverdale"
+    is a district of the Bronx as much as *Archie*'s town (``data/district_namesakes.txt``), so said
+    alone it is reviewed."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 
