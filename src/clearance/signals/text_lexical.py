@@ -275,12 +275,12 @@ class TextLexical(SignalType):
         """Every prompt's words are weighed by their frequency in English: open the frequency table
         kept in this signal's folder before the first prompt (building it if it is missing). The
         word after a name is looked up in the dictionary and the gazetteer (is it a surname, a
-        place?), and a typo's word in the namesakes: read them now too, not in the first such
-        request (~80 ms for the dictionary)."""
+        place?), a typo's word in the namesakes and the words around a name in their longer names:
+        read them now too, not in the first such request (~80 ms for the dictionary)."""
         use_frequency_table(self.store_dir)
         is_listed("")
         is_place("")
-        namesakes.is_namesake("")
+        namesakes.load()
 
     def _entries_of(self, ids: list[int]) -> list[NameEntry]:
         return [self.entries[i] for i in ids if i >= 0]
@@ -538,10 +538,11 @@ class TextLexical(SignalType):
         if hit.fuzzy and entry.level == DISTINCTIVE and (_two_typos_in_a_short_word(hit, entry) or _real_word(hit)):
             entry = entry._replace(level=NEEDS_CONTEXT)  # a real word too ("Geiranger", "ringed")
         keywords = self.keywords[entry.work]
-        longer = _longer_name_around(hit, tokens) if _said_as_is(hit) else None
-        of_another = longer is not None or (_said_as_is(hit) and (
-            _first_name_of_another(hit, tokens, text, named[entry.work])
-            or _introduced_as_another(hit, words, keywords, named[entry.work])))
+        as_is = _said_as_is(hit)
+        longer = _longer_name_around(hit, tokens) if as_is else None
+        of_another = as_is and (longer is not None
+                                or _first_name_of_another(hit, tokens, text, named[entry.work])
+                                or _introduced_as_another(hit, words, keywords, named[entry.work]))
         given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
                  or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
                  or of_another)

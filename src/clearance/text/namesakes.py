@@ -60,6 +60,13 @@ def _phrases() -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(name.split()) for name in _namesakes() if " " in name)
 
 
+def load() -> None:
+    """Read the lists and index their names of several words now (~20 ms), so that neither the first
+    name looked up (``is_namesake``) nor the first name found inside a longer one (``around``) pays
+    for it in a request."""
+    _phrases()
+
+
 def around(words: Sequence[str], start: int, end: int) -> tuple[int, int] | None:
     """Where ``words[start:end]`` (a registered name found in a prompt's normalised words) lie
     inside a longer listed name said there, the longest: "leonardo" in "leonardo da vinci", "nemo"
