@@ -51,6 +51,7 @@ PROBE_SETS = (
     ("quality_probes14", "probes14: an eighth typical registry, dev kinds (blind)"),
     ("quality_probes15", "probes15: a ninth typical registry, dev kinds (blind)"),
     ("quality_probes16", "probes16: a tenth typical registry, dev kinds (blind)"),
+    ("quality_probes17", "probes17: an eleventh typical registry, dev kinds (blind)"),
 )
 """The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
 
