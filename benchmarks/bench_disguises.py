@@ -4,7 +4,7 @@
     python benchmarks/bench_disguises.py --smoke   # CI smoke: the dev registry's first 20 names
 
 The labelled prompts hold a few dozen obfuscated names, written by hand; this takes every name
-that counts alone (``tests.disguises.distinctive_names``: 537 of the dev, probe and blind sets'
+that counts alone (``tests.disguises.distinctive_names``: 516 of the dev, probe and blind sets'
 works) through each disguise of ``tests/disguises.py`` (the property tests' own: homoglyphs of
 several scripts, leetspeak, separators, zero-width characters, small capitals, letters drawn as
 symbols, strike-through, stretched letters, typos, a word broken by a space, a masked letter,

@@ -53,6 +53,7 @@ PROBE_SETS = (
     ("quality_probes16", "probes16: a tenth typical registry, dev kinds (blind)"),
     ("quality_probes17", "probes17: an eleventh typical registry, dev kinds (blind)"),
     ("quality_probes18", "probes18: a twelfth typical registry, dev kinds (blind)"),
+    ("quality_probes19", "probes19: a thirteenth typical registry, dev kinds (blind)"),
 )
 """The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
 

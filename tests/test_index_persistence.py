@@ -350,12 +350,13 @@ def test_an_index_judged_with_another_word_list_is_not_used(home: Home, monkeypa
     signal = TextLexical(home.index_dir / TextLexical.name)
     signal.ensure_indexed(registry.snapshot())
     assert {m.work_id for m in signal.match(prompt) if m.score >= 0.8} == {"stranger-things"}
-    assert signal.model_versions()["text.english_words"] == package_data.short_digest(
-        (resources.files("clearance") / "data" / dictionary.FILE).read_bytes())
+    for name in dictionary.FILES:  # SCOWL and its everyday supplement
+        assert signal.model_versions()[f"text.{name.split('.')[0]}"] == package_data.short_digest(
+            (resources.files("clearance") / "data" / name).read_bytes())
 
     read = package_data.read_bytes
-    upgraded = gzip.compress(gzip.decompress(read(dictionary.FILE)) + b"\nvecna\n")  # a release whose list has it
-    monkeypatch.setattr(package_data, "read_bytes", lambda name: upgraded if name == dictionary.FILE else read(name))
+    upgraded = gzip.compress(gzip.decompress(read(dictionary.SCOWL)) + b"\nvecna\n")  # a release whose list has it
+    monkeypatch.setattr(package_data, "read_bytes", lambda name: upgraded if name == dictionary.SCOWL else read(name))
     package_data.digest.cache_clear()
     dictionary._entries.cache_clear()
     try:

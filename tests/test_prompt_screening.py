@@ -121,22 +121,26 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes9", (29, 34, 35, 1, 4, 1)),
     ("probes10", (29, 35, 35, 1, 4, 1)),
     ("probes11", (32, 35, 35, 1, 1, 1)),
-    ("probes12", (32, 35, 35, 1, 3, 1)),
+    ("probes12", (32, 35, 35, 1, 2, 1)),
     ("probes13", (33, 35, 35, 1, 2, 1)),
-    ("probes14", (33, 35, 34, 1, 6, 1)),
+    ("probes14", (33, 35, 34, 1, 3, 1)),
     ("probes15", (33, 35, 34, 1, 2, 1)),
-    ("probes16", (33, 35, 35, 1, 4, 1)),
+    ("probes16", (33, 35, 35, 1, 2, 1)),
+    ("probes17", (34, 35, 32, 1, 5, 1)),
+    ("probes18", (34, 35, 33, 1, 2, 1)),
+    ("probes19", (33, 35, 35, 1, 7, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes16``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes19``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
     negatives that block use a registered name in a sense no list holds ("a dino birthday cake", "a
-    skinner box", "biohazard warning symbol", "a kramer electric guitar"); a real person, race or
-    station ("shaun white", "ironman triathlon", "paddington station") is allowed since the modern
-    namesakes."""
+    skinner box", "biohazard warning symbol", "a kramer electric guitar", "an inflatable lilo"); a
+    real person, race or station ("shaun white", "ironman triathlon", "paddington station") is
+    allowed since the modern namesakes, and everyday words the dictionary lacked ("linguini",
+    "abuela", "maki rolls", "a croft", "the bullseye of a dartboard") since the everyday supplement."""
     folder = PROBES.with_name(probes)
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, folder / "works.yaml")
     rate = rates_through_cli(home, folder / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -149,11 +153,11 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
     written blind, among all 63 registered; the dev prompts are screened in that home too (more
     works, more names that are somebody's everyday words). The bounds are the documented figures
-    (README) with a prompt of slack: 1 of 80, 2 of 56 and 4 of 50 hard negatives block, a prison
-    shiv, "overwatch" and "nightcrawlers" (words the dictionary lacks) and single real-world scenes
-    that a registry describes (names of real people and things, "naruto fish cake", a Satsuki
-    azalea, "rocksteady" music, are reviewed since the real namesakes); probes5's names
-    that are dictionary words ("magneto", "gambit" in lower case) also need support, so 7 of its
+    (README) with a prompt of slack: 1 of 80, 1 of 56 and 2 of 50 hard negatives block, single
+    real-world scenes that a registry describes (names of real people and things, "naruto fish
+    cake", a Satsuki azalea, are reviewed since the real namesakes; a prison shiv, "overwatch" and
+    "nightcrawlers" for bait are allowed since the everyday supplement); probes5's names that are
+    dictionary words ("magneto", "gambit", "overwatch" in lower case) also need support, so 9 of its
     40 direct prompts do not block. ``data/probes6`` has no works of its own: everyday requests for
     what those works' descriptions describe (a walking cane, a hand-painted sign in a cartoon style),
     of which 12 of 140 block, the description layer's known weakness (README); 32 did before a
@@ -167,11 +171,11 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     rate = rates_through_cli(home, PROBES4 / "prompts.jsonl", tmp_path / "verdicts4.jsonl")
     assert rate["direct"] >= 0.95 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 0.95
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 3 / 56
+    assert rate["hard_negative"] <= 2 / 56
     rate = rates_through_cli(home, PROBES5 / "prompts.jsonl", tmp_path / "verdicts5.jsonl")
-    assert rate["direct"] >= 31 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
+    assert rate["direct"] >= 30 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 5 / 50
+    assert rate["hard_negative"] <= 3 / 50
     rate = rates_through_cli(home, PROBES6 / "prompts.jsonl", tmp_path / "verdicts6.jsonl")
     assert rate["indirect"] >= 38 / 40 and rate["benign"] <= 0.05
     assert rate["hard_negative"] <= 13 / 140  # 12 (8.6%): requests for what a description describes
@@ -1309,6 +1313,61 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     alone it is reviewed."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
+
+
+LOANWORD_NAMES_YAML = """version: 1
+works:
+  - {id: ratatouille, title: Ratatouille, owner: Disney, policy: block,
+     characters: [{name: Alfredo Linguini, aliases: [Linguini], description: Lanky young cook in a white toque},
+                  {name: Remy, description: Blue-grey rat chef who steers a cook by pulling his hair}]}
+  - {id: encanto, title: Encanto, owner: Disney, policy: block,
+     characters: [{name: Abuela Alma, aliases: [Abuela], description: Silver-haired grandmother holding a candle}],
+     elements: [{name: Casita, description: A magical house whose tiles flip and whose doors glow}]}
+  - {id: succession, title: Succession, owner: HBO, policy: block,
+     characters: [{name: Siobhan Roy, aliases: [Shiv], description: Red-haired heiress in a sharp trouser suit}]}
+  - {id: x-men, title: X-Men, owner: Marvel, policy: block,
+     characters: [{name: Nightcrawler, description: Blue-furred acrobat with a tail who teleports in smoke}]}
+"""
+
+
+@pytest.fixture(scope="module")
+def loanword_names(tmp_path_factory: pytest.TempPathFactory) -> Screener:
+    return screener_of(tmp_path_factory, "loanword-names", LOANWORD_NAMES_YAML)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "work", "named"),
+    [("a plate of linguini with clams, garlic and parsley on a trattoria table, food photo", "ratatouille", False),
+     ("linguini cooking with remy in the kitchen, pixar ratatouille still", "ratatouille", True),
+     ("an abuela rolling arepas in her kitchen, documentary photo", "encanto", False),
+     ("a tiny adobe casita guest cottage in a backyard, architecture photo", "encanto", False),
+     ("abuela alma lighting the candle in the casita, encanto still", "encanto", True),
+     ("a prison shiv made from a toothbrush in an evidence bag", "succession", False),
+     ("Shiv Roy from Succession in a boardroom, hbo still", "succession", True),
+     ("a tin of nightcrawlers for fishing bait on a wooden dock", "x-men", False),
+     ("Nightcrawler from the X-Men teleporting in a puff of smoke", "x-men", True)],
+)
+def test_everyday_words_the_dictionary_lacks_need_support(loanword_names: Screener, prompt: str, work: str,
+                                                          named: bool) -> None:
+    """Blind sets' false blocks (probes4, probes5, probes14, probes16): names that are everyday words
+    of English the medium SCOWL list lacks (a prison "shiv", fishing "nightcrawlers", "linguini",
+    "abuela", "casita") blocked as the characters and places named after them. They are ordinary
+    words now (``data/everyday_words.txt``, a supplement written blind), so such a name needs
+    support, and another name of the work still gives it."""
+    verdict = loanword_names.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is named, verdict.matches
+    assert (work in {m.work_id for m in verdict.matches}) is named or verdict.action == Action.REVIEW, verdict.matches
+
+
+def test_the_everyday_supplement_adds_ordinary_words_only() -> None:
+    """The supplement's words are ordinary words (lower case, letters only), none already in SCOWL."""
+    from clearance.text import dictionary, package_data
+    lines = package_data.read_bytes(dictionary.EVERYDAY).decode("utf-8").splitlines()
+    words = [line for line in lines if line and not line.startswith("#")]
+    assert len(words) > 5_000 and len(set(words)) == len(words)
+    assert all(re.fullmatch(r"[a-z]{3,}", w) for w in words)
+    assert all(dictionary.is_ordinary_word(w) for w in ("gelato", "churros", "rebar", "axolotl", "linguini"))
+    assert not dictionary.is_ordinary_word("minecraft")
 
 
 @pytest.mark.parametrize("place", ["Wrocław", "Łódź", "Adapazarı", "Diyarbakır", "Nairobi", "Mérida"])

@@ -219,7 +219,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "37"
+    version = "38"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -269,7 +269,7 @@ class TextLexical(SignalType):
         lists the index's entries were judged with (``clearance.text.package_data``)."""
         return {self.name: self.version, **keywords.versions(),
                 **{f"text.{name.split('.')[0]}": package_data.digest(name)
-                   for name in (dictionary.FILE, gazetteer.FILE, *namesakes.FILES)}}
+                   for name in (*dictionary.FILES, gazetteer.FILE, *namesakes.FILES)}}
 
     def preload(self) -> None:
         """Every prompt's words are weighed by their frequency in English: open the frequency table
@@ -600,8 +600,11 @@ def _several_words(entry: NameEntry) -> bool:
 
 def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
     """A typo of a name that is also an everyday word ("Elevn") is deliberate, so it counts as
-    support; a word of English one edit from it is just that word ("elven" is not "Eleven")."""
-    return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF for t in hit.tokens if t.text not in entry.tokens)
+    support; a word of English one edit from it is just that word: a frequent one ("elven" is not
+    "Eleven") or a rarer one of the dictionary ("nightcrawlers" for bait is not *X-Men*'s
+    "Nightcrawler")."""
+    return hit.fuzzy and all(zipf(t.text) < ENGLISH_MIN_ZIPF and not is_ordinary_word(t.text)
+                             for t in hit.tokens if t.text not in entry.tokens)
 
 
 def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool,

@@ -4,8 +4,10 @@ Frequency alone cannot tell a registered name that is also an everyday word from
 merely popular: "hopper" (Zipf 3.5) and "creeper" (2.9) are ordinary words ("an Edward Hopper
 painting", "an ivy creeper"), while "minecraft" (3.8) and "pokemon" (4.1) are names used often.
 SCOWL's word list (``data/english_words.md``) spells ordinary words in lower case and proper
-names capitalised, which is the distinction needed. It is read when a registry is indexed or the
-lexical signal preloads.
+names capitalised, which is the distinction needed. Its medium size lacks many words in everyday
+use today (foods of other cuisines, trade and hobby jargon, solid compounds, loanwords): those come
+from a supplement written for Clearance (``data/everyday_words.md``), all of them ordinary words.
+Both are read when a registry is indexed or the lexical signal preloads.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from functools import cache
 
 from clearance.text import package_data
 
-FILE = "english_words.txt.gz"
+SCOWL, EVERYDAY = FILES = ("english_words.txt.gz", "everyday_words.txt")
 
 
 @cache
 def _entries() -> tuple[frozenset[str], frozenset[str]]:
     """(ordinary words, every entry in lower case)."""
-    words = gzip.decompress(package_data.read_bytes(FILE)).decode("utf-8").split()
-    return frozenset(w for w in words if w.islower()), frozenset(w.lower() for w in words)
+    words = gzip.decompress(package_data.read_bytes(SCOWL)).decode("utf-8").split()
+    everyday = frozenset(line for line in package_data.read_bytes(EVERYDAY).decode("utf-8").splitlines()
+                         if line and not line.startswith("#"))
+    return frozenset(w for w in words if w.islower()) | everyday, frozenset(w.lower() for w in words) | everyday
 
 
 def is_ordinary_word(word: str) -> bool:
