@@ -10,8 +10,8 @@ whose titles are everyday words (``data/probes2``), with all three registries in
 third blind set (``data/probes3``: ten more works, their names often words or places of their
 own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
 all six registries, and a sixth (``data/probes6``: hard negatives written from the registries'
-descriptions) there too, as are the dev prompts; and a seventh to nineteenth (``data/probes7``
-to ``data/probes19``: eight well-known works each, in the dev prompts' kinds and proportions, some
+descriptions) there too, as are the dev prompts; and a seventh to twentieth (``data/probes7``
+to ``data/probes20``: eight well-known works each, in the dev prompts' kinds and proportions, some
 direct prompts naming characters the registry leaves out), each with the dev registry and its own.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
@@ -61,6 +61,7 @@ SIXTEENTH_BLIND = PROBES.with_name("probes16")
 SEVENTEENTH_BLIND = PROBES.with_name("probes17")
 EIGHTEENTH_BLIND = PROBES.with_name("probes18")
 NINETEENTH_BLIND = PROBES.with_name("probes19")
+TWENTIETH_BLIND = PROBES.with_name("probes20")
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
          "fox soldier pirate ninja idol").split()
@@ -152,7 +153,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
     again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
     works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
-    seventh to nineteenth (``data/probes7`` to ``data/probes19``) are each screened with the dev
+    seventh to twentieth (``data/probes7`` to ``data/probes20``) are each screened with the dev
     registry and their own eight works only: typical registries, in the dev prompts' kinds and
     proportions."""
     registries = [DEV_REGISTRY, PROBES / "works.yaml"]
@@ -172,7 +173,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
             **{f"quality_{blind.name}": typical_registry_quality(scratch, blind)
                for blind in (SEVENTH_BLIND, EIGHTH_BLIND, NINTH_BLIND, TENTH_BLIND, ELEVENTH_BLIND, TWELFTH_BLIND,
                              THIRTEENTH_BLIND, FOURTEENTH_BLIND, FIFTEENTH_BLIND, SIXTEENTH_BLIND,
-                             SEVENTEENTH_BLIND, EIGHTEENTH_BLIND, NINETEENTH_BLIND)}}
+                             SEVENTEENTH_BLIND, EIGHTEENTH_BLIND, NINETEENTH_BLIND, TWENTIETH_BLIND)}}
 
 
 def typical_registry_quality(scratch: Path, blind: Path) -> dict:

@@ -54,6 +54,7 @@ PROBE_SETS = (
     ("quality_probes17", "probes17: an eleventh typical registry, dev kinds (blind)"),
     ("quality_probes18", "probes18: a twelfth typical registry, dev kinds (blind)"),
     ("quality_probes19", "probes19: a thirteenth typical registry, dev kinds (blind)"),
+    ("quality_probes20", "probes20: a fourteenth typical registry, dev kinds (blind)"),
 )
 """The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
 

@@ -129,10 +129,11 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes17", (34, 35, 32, 1, 5, 1)),
     ("probes18", (34, 35, 33, 1, 2, 1)),
     ("probes19", (33, 35, 35, 1, 7, 1)),
+    ("probes20", (33, 33, 34, 1, 5, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes19``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes20``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
@@ -1091,6 +1092,9 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("Nairobi at dusk, 35mm film photo", "money-heist", False),  # film as the medium asks for nothing
      ("Nairobi film still", "money-heist", True),
      ("my daughter Zelda blowing out candles on her cake", "legend-of-zelda", False),
+     ("my little sister Zelda blowing out candles on her cake", "legend-of-zelda", False),  # one word between
+     ("our family dog Totoro asleep on the couch", "my-neighbor-totoro", False),
+     ("my kids watching Totoro at the bus stop", "my-neighbor-totoro", True),  # not whose name it is
      ("portrait of Zelda Fitzgerald in a flapper dress", "legend-of-zelda", False),  # somebody else
      ("autumn ginkgo trees on Nami Island, South Korea", "one-piece", False),  # a place's name
      ("Nami from One Piece with her staff", "one-piece", True),
@@ -1114,7 +1118,9 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     candid film photo" (no request for a film), and "aliens" vouching for "Alien" as if it were
     another name of the work. From the second (``data/probes2``): "coco the poodle", a name
     followed by what its bearer is, which the work does not describe. A city's name is the city
-    also as a word of a longer name ("Princess Merida"), as it is alone ("Merida")."""
+    also as a word of a longer name ("Princess Merida"), as it is alone ("Merida"). From a twentieth
+    (``data/probes20``): "my great-aunt edna" is as much somebody's own as "my aunt edna", so one
+    word may stand between the possessive and the kin word ("my little sister", "our family dog")."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches

@@ -114,7 +114,8 @@ KIN = frozenset(stem(w) for w in (
     "nephew cousin aunt uncle grandma grandpa grandmother grandfather grandson granddaughter boyfriend girlfriend "
     "fiance fiancee neighbor neighbour colleague coworker boss teacher dog cat puppy kitten pet"
 ).split())
-"""After "my" (or "our", ...), these say whose name follows: "my daughter Moana", "my friend Leslie"."""
+"""After "my" (or "our", ...), these say whose name follows: "my daughter Moana", "my friend Leslie"
+(``_kin_of_somebody``)."""
 MIN_FUZZY_LEN = 4
 MIN_SKELETON_LEN, MIN_UNVOWELLED_NAME_LEN = 2, 5
 """A short name word typed without its vowels ("mn" for "man") is read as that word inside a name of
@@ -543,9 +544,7 @@ class TextLexical(SignalType):
         of_another = as_is and (longer is not None
                                 or _first_name_of_another(hit, tokens, text, named[entry.work])
                                 or _introduced_as_another(hit, words, keywords, named[entry.work]))
-        given = ((hit.start > 0 and words[hit.start - 1] in GIVEN)
-                 or (hit.start > 1 and words[hit.start - 1] in KIN and words[hit.start - 2] in POSSESSIVES)
-                 or of_another)
+        given = (hit.start > 0 and words[hit.start - 1] in GIVEN) or _kin_of_somebody(words, hit.start) or of_another
         a_namesake = only_a_namesake(entry)
         # somebody's own name needs another name of the work elsewhere, as a name needing context does;
         # a namesake's, outside the namesake's name ("grigori rasputin" does not vouch for "rasputin")
@@ -596,6 +595,15 @@ def _several_words(entry: NameEntry) -> bool:
     *Bridgerton*."""
     return len(entry.tokens) > 1 and (entry.role in ("title", "alias")
                                       or sum(t not in ARTICLES for t in entry.tokens) > 1)
+
+
+def _kin_of_somebody(words: list[str], start: int) -> bool:
+    """The name at ``start`` follows a kin word after a possessive, with at most one word between:
+    "my aunt Edna", "my great-aunt Edna", "my little sister Elsa", "our family dog Bluey" name
+    somebody's own (``words``: the prompt's stems)."""
+    if start < 2 or words[start - 1] not in KIN:
+        return False
+    return words[start - 2] in POSSESSIVES or (start > 2 and words[start - 3] in POSSESSIVES)
 
 
 def _misspelt(hit: _Hit, entry: NameEntry) -> bool:
