@@ -1365,6 +1365,28 @@ def test_everyday_words_the_dictionary_lacks_need_support(loanword_names: Screen
     assert (work in {m.work_id for m in verdict.matches}) is named or verdict.action == Action.REVIEW, verdict.matches
 
 
+NUMBERED_TITLE_YAML = """version: 1
+works:
+  - {id: half-life, title: Half-Life, owner: Valve, policy: block, aliases: [Half-Life 2],
+     characters: [{name: Gordon Freeman, description: Bespectacled physicist in an orange hazard suit with a crowbar}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [("a chalkboard graph of radioactive decay showing the half-life of carbon-14, classroom photo", False),
+     ("Half-Life 2 with Gordon Freeman holding a crowbar", True),
+     ("halflife 2 game screenshot", True)],
+)
+def test_a_number_dropped_is_no_typo(tmp_path_factory: pytest.TempPathFactory, prompt: str, blocked: bool) -> None:
+    """From a twentieth blind set (``data/probes20``): "the half-life of carbon-14" was read as a typo
+    of the alias "Half-Life 2" (one edit: the "2" dropped), a misspelling that then vouched for the
+    title said in the same words. A digit added, dropped or changed is another number, not a typo."""
+    screener = screener_of(tmp_path_factory, "numbered-title", NUMBERED_TITLE_YAML)
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
+
+
 def test_the_everyday_supplement_adds_ordinary_words_only() -> None:
     """The supplement's words are ordinary words (lower case, letters only), none already in SCOWL."""
     from clearance.text import dictionary, package_data

@@ -116,6 +116,7 @@ KIN = frozenset(stem(w) for w in (
 ).split())
 """After "my" (or "our", ...), these say whose name follows: "my daughter Moana", "my friend Leslie"
 (``_kin_of_somebody``)."""
+DIGIT = re.compile(r"[0-9]")
 MIN_FUZZY_LEN = 4
 MIN_SKELETON_LEN, MIN_UNVOWELLED_NAME_LEN = 2, 5
 """A short name word typed without its vowels ("mn" for "man") is read as that word inside a name of
@@ -306,9 +307,11 @@ class TextLexical(SignalType):
         (every typo in the labelled prompts does), while a short word that differs from a name there
         is another word ("kente" cloth is not the "Mente" of *Intensa-Mente*). A long name changed at
         its first letter ("Vridgerton", "Dtranger", "tranger") is a deliberate disguise: no word of
-        English lies there (``FIRST_LETTER_FREE_LEN``)."""
+        English lies there (``FIRST_LETTER_FREE_LEN``). A digit added, dropped or changed is no typo
+        but another number: "half-life" is not "Half-Life 2", nor "ocean's 12" "Ocean's 11"."""
         return {c for c in index.candidates(word) if c != word and OSA.distance(c, word) <= 1
-                and (c[:1] == word[:1] or (len(c) >= FIRST_LETTER_FREE_LEN and len(word) >= FIRST_LETTER_FREE_LEN - 1))}
+                and (c[:1] == word[:1] or (len(c) >= FIRST_LETTER_FREE_LEN and len(word) >= FIRST_LETTER_FREE_LEN - 1))
+                and DIGIT.sub("", c) != DIGIT.sub("", word)}
 
     def _alternatives(self, word: str) -> set[str]:
         """The word itself plus registered name words within one edit of it, or that it spells
