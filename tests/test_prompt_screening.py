@@ -128,8 +128,8 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes16", (33, 35, 35, 1, 2, 1)),
     ("probes17", (34, 35, 32, 1, 5, 1)),
     ("probes18", (34, 35, 33, 1, 2, 1)),
-    ("probes19", (33, 35, 35, 1, 7, 1)),
-    ("probes20", (33, 33, 34, 1, 5, 1)),
+    ("probes19", (33, 35, 35, 1, 5, 1)),
+    ("probes20", (33, 33, 34, 1, 4, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
@@ -1255,6 +1255,8 @@ works:
   - {id: archie, title: Archie, owner: Archie Comics, policy: block, aliases: [Riverdale]}
   - {id: hellboy, title: Hellboy, owner: Dark Horse, policy: block,
      characters: [{name: Grigori Rasputin, aliases: [Rasputin], description: Bearded sorcerer in dark robes}]}
+  - {id: aquaman, title: Aquaman, owner: DC, policy: block,
+     characters: [{name: Mera, description: Red-haired Atlantean queen in green scale armour raising water}]}
 """
 
 
@@ -1300,7 +1302,9 @@ def test_a_real_namesakes_name_is_reviewed_when_alone(real_namesakes: Screener, 
      ("sylvester the cat from looney tunes chasing a canary", "looney-tunes", Action.BLOCK),
      ("a bottle of remy martin xo cognac on a dark bar, product photo", "ratatouille", Action.ALLOW),  # a brand
      ("remy from ratatouille stirring a pot of soup", "ratatouille", Action.BLOCK),
-     ("the riverdale neighborhood of the bronx in autumn, street photo", "archie", Action.REVIEW)],  # a district
+     ("the riverdale neighborhood of the bronx in autumn, street photo", "archie", Action.REVIEW),  # a district
+     ("climbers roped together below the summit of mera peak in nepal, mountain photo", "aquaman", Action.ALLOW),
+     ("mera from aquaman raising a wall of water", "aquaman", Action.BLOCK)],
 )
 def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screener, prompt: str, work: str,
                                                          action: Action) -> None:
@@ -1316,7 +1320,8 @@ def test_a_name_inside_a_longer_listed_name_is_that_name(real_namesakes: Screene
     teams, events and city places), and "remy martin" the cognac (``data/things_namesakes.txt``:
     brands and products, things named after people, dishes of other languages); and "riverdale"
     is a district of the Bronx as much as *Archie*'s town (``data/district_namesakes.txt``), so said
-    alone it is reviewed."""
+    alone it is reviewed. From a nineteenth: "mera peak" is a mountain in Nepal
+    (``data/geography_namesakes.txt``: regions and natural features), not *Aquaman*'s Mera."""
     verdict = real_namesakes.screen_prompt(prompt, audit=False)
     assert_namesake_verdict(verdict, work, action)
 

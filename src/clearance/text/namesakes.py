@@ -13,7 +13,8 @@ and literature; ``data/real_namesakes.md``: history and the real world; ``data/m
 living people, companies, teams, events and city places of today; ``data/things_namesakes.md``:
 brands and products, things named after people, dishes of other languages;
 ``data/district_namesakes.md``: neighbourhoods, districts, suburbs and towns below the gazetteer's
-cities) are read when a registry is indexed or the lexical signal preloads.
+cities; ``data/geography_namesakes.md``: regions, mountains, rivers, lakes, islands and parks) are
+read when a registry is indexed or the lexical signal preloads.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from clearance.text import package_data
 from clearance.text.normalize import VERSION, normalise
 
 FILES = ("namesakes.txt", "real_namesakes.txt", "modern_namesakes.txt", "things_namesakes.txt",
-         "district_namesakes.txt")
+         "district_namesakes.txt", "geography_namesakes.txt")
 LONGEST_AROUND = 8
 """Most words of a listed name looked for around a registered one ("Leonardo da Vinci")."""
 
