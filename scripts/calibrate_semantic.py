@@ -153,6 +153,39 @@ def pooled_tradeoff(data: Path, l2: float) -> dict:
     return out
 
 
+def calibrate(data: Path, probe_dir: Path, l2: float) -> tuple[dict, list]:
+    """The calibration as package data, and the candidate rows it was fitted on (a test compares the
+    shipped model's decisions with the refit's on them)."""
+    dev = [json.loads(line) for line in (data / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
+    probes = {part: [json.loads(line) for line in (probe_dir / f"{part}.jsonl").open(encoding="utf-8")]
+              for part in ("calibration", "validation")}
+    training = dev + probes["calibration"]
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Home.resolve(tmp)
+        registry = Registry(session_factory(home.database_url), MediaStore(home.media_dir))
+        registry.import_file(data / "text" / "works.yaml")
+        registry.import_file(probe_dir / "works.yaml")
+        signal = TextSemantic(home.index_dir / TextSemantic.name)
+        signal.ensure_indexed(registry.snapshot())
+        rows = collect(signal, training)
+        best, kinds = cross_validate(rows, training, l2)
+        model = fit(np.array([r[3] for r in rows]), np.array([r[4] for r in rows]), l2)
+        # block: at most 3% of held-out hard negatives; review: at most twice that reach a person
+        thresholds = {"at_review": lowest_threshold(best, kinds, 2 * HARD_NEGATIVES_BLOCKED, 0.5),
+                      "at_block": lowest_threshold(best, kinds, HARD_NEGATIVES_BLOCKED, 0.8)}
+        validation = validate(signal, probes["validation"], model, thresholds)
+    result = {
+        "features": list(FEATURES), **{k: model[k].round(6).tolist() for k in ("mean", "scale", "coef")},
+        "intercept": round(model["intercept"], 6),
+        "review_p": thresholds["at_review"], "block_p": thresholds["at_block"], "report_p": 0.3, "l2": l2,
+        "trained_on": "shared/data/text/prompts_dev.jsonl and data/probes/calibration.jsonl "
+                      "(indirect vs benign/hard_negative/negative_only)",
+        "leave_one_work_out": {name: rates(best, kinds, t) for name, t in thresholds.items()},
+        "probe_validation": validation,
+    }
+    return result, rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
@@ -166,33 +199,7 @@ def main() -> int:
     if args.pooled:
         print(json.dumps(pooled_tradeoff(args.data, args.l2), indent=2))
         return 0
-    dev = [json.loads(line) for line in (args.data / "text" / "prompts_dev.jsonl").open(encoding="utf-8")]
-    probes = {part: [json.loads(line) for line in (args.probes / f"{part}.jsonl").open(encoding="utf-8")]
-              for part in ("calibration", "validation")}
-    training = dev + probes["calibration"]
-    with tempfile.TemporaryDirectory() as tmp:
-        home = Home.resolve(tmp)
-        registry = Registry(session_factory(home.database_url), MediaStore(home.media_dir))
-        registry.import_file(args.data / "text" / "works.yaml")
-        registry.import_file(args.probes / "works.yaml")
-        signal = TextSemantic(home.index_dir / TextSemantic.name)
-        signal.ensure_indexed(registry.snapshot())
-        rows = collect(signal, training)
-        best, kinds = cross_validate(rows, training, args.l2)
-        model = fit(np.array([r[3] for r in rows]), np.array([r[4] for r in rows]), args.l2)
-        # block: at most 3% of held-out hard negatives; review: at most twice that reach a person
-        thresholds = {"at_review": lowest_threshold(best, kinds, 2 * HARD_NEGATIVES_BLOCKED, 0.5),
-                      "at_block": lowest_threshold(best, kinds, HARD_NEGATIVES_BLOCKED, 0.8)}
-        validation = validate(signal, probes["validation"], model, thresholds)
-    result = {
-        "features": list(FEATURES), **{k: model[k].round(6).tolist() for k in ("mean", "scale", "coef")},
-        "intercept": round(model["intercept"], 6),
-        "review_p": thresholds["at_review"], "block_p": thresholds["at_block"], "report_p": 0.3, "l2": args.l2,
-        "trained_on": "shared/data/text/prompts_dev.jsonl and data/probes/calibration.jsonl "
-                      "(indirect vs benign/hard_negative/negative_only)",
-        "leave_one_work_out": {name: rates(best, kinds, t) for name, t in thresholds.items()},
-        "probe_validation": validation,
-    }
+    result, _ = calibrate(args.data, args.probes, args.l2)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({k: result[k] for k in ("leave_one_work_out", "probe_validation")}, indent=2))
     return 0

@@ -379,6 +379,7 @@ def test_two_workers_on_postgresql_keep_one_audit_chain(pg_url: str, tmp_path: P
     home, key = works_and_key(tmp_path / "home", pg_url)
     prompts = ["Vecna in the attic", "a cat on a sofa", "Squid Game doll", "a red traffic light"] * 10
     with running_server(home, workers=2) as url, ClearanceClient(url, key) as c, ThreadPoolExecutor(8) as pool:
+        _wait_until_ready(c)  # a request queued while both processes load may time out (review) on a slow CPU
         actions = list(pool.map(lambda p: c.screen_prompt(p).action, prompts))
         keep_alive = []
         for _ in range(20):
