@@ -29,6 +29,7 @@ from clearance.signals.base import SignalType
 from clearance.signals.text_lexical import TextLexical
 from clearance.signals.text_semantic import TextSemantic
 from clearance.text import dictionary, package_data
+from clearance.text.embedder import shared_text_embedder
 from clearance.verdict import Action
 from tests.conftest import DATA, PROBES, WORKS_YAML
 
@@ -315,6 +316,27 @@ def test_an_old_registry_view_is_freed_after_a_switch(home: Home) -> None:
     screener.screen_prompt("a cat on a sofa", audit=False)
     gc.collect()
     assert [ref() for ref in first] == [None] * len(first)
+
+
+def test_the_ordinary_prompts_are_embedded_once_per_machine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Their vectors depend on the package's list and the model only, so a new home's index reads them
+    from the model cache instead of embedding ~2,300 prompts again (12 s on a 2-core EPYC); a damaged
+    cached file is rebuilt, and the vectors are what the embedder gives each prompt alone."""
+    few = ("a bowl of ramen on a wooden table", "a cat asleep on a sofa", "a lighthouse at dusk")
+    monkeypatch.setattr(text_semantic, "ordinary_prompts", lambda: few)
+    monkeypatch.setenv("CLEARANCE_MODEL_CACHE", str(tmp_path / "cache"))
+    expected = shared_text_embedder().embed(list(few))
+    for name in ("first", "second", "third"):
+        home = Home.resolve(tmp_path / name)
+        registry = registry_for(home)
+        registry.import_file(WORKS_YAML)
+        signal = TextSemantic(home.index_dir / TextSemantic.name)
+        signal.ensure_indexed(registry.snapshot())
+        cached = list((tmp_path / "cache").glob("ordinary-*.npy"))
+        assert len(cached) == 1 and np.array_equal(np.load(cached[0]), expected)
+        assert np.array_equal(signal.ordinary_vecs, expected)
+        if name == "second":  # damaged: the third home rebuilds it
+            cached[0].write_bytes(cached[0].read_bytes()[:200])
 
 
 def test_an_index_kept_from_other_ordinary_prompts_is_not_used(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -38,9 +38,10 @@ import numpy as np
 from clearance.atomic import replacing
 from clearance.content import Content
 from clearance.index.columns import StringColumn, WorkKeys
+from clearance.model_cache import cached_load
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.base import BLOCK_SCORE, SignalType, calibrate
-from clearance.text import keywords, package_data
+from clearance.text import int8_model, keywords, package_data
 from clearance.text.embedder import MODEL_ID, shared_text_embedder
 from clearance.text.keywords import KeywordTable, keyword_weights, rarity, spellings
 from clearance.text.normalize import content_tokens
@@ -151,6 +152,29 @@ def probability(features: np.ndarray, model: dict) -> np.ndarray:
 def ordinary_prompts() -> tuple[str, ...]:
     lines = (line.strip() for line in package_data.read_bytes("ordinary_prompts.txt").decode("utf-8").splitlines())
     return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def ordinary_vectors() -> np.ndarray:
+    """The ordinary prompts' embeddings, computed once per machine into the model cache
+    (``clearance.model_cache``) rather than once per home: they depend on the package's list and the
+    model only, and embedding the ~2,300 prompts was 12 of the 18 s that a new home took to its first
+    verdict on a 2-core EPYC (a new tenant's home, every test's; 2026-12-07). A cached file of the
+    wrong shape is damaged and rebuilt."""
+    prompts = ordinary_prompts()
+    digest = package_data.short_digest("\n".join(prompts).encode())
+    name = f"ordinary-{digest}-{int8_model.file_name().removesuffix('.onnx')}.npy"
+
+    def build(path: Path) -> None:
+        with path.open("wb") as fh:
+            np.save(fh, shared_text_embedder().embed(list(prompts)))
+
+    def load(path: Path) -> np.ndarray:
+        vectors = np.load(path)
+        if vectors.shape != (len(prompts), 384) or vectors.dtype != np.float32:
+            raise ValueError(f"{path.name} holds {vectors.shape} {vectors.dtype}, not {len(prompts)} vectors")
+        return vectors
+
+    return cached_load(name, build, load)
 
 
 @cache
@@ -278,11 +302,10 @@ class TextSemantic(SignalType):
                 fulls.append(Row(w, element, text))
                 traits += [Row(w, element, c) for c in clauses(text)]
         cache = EmbeddingCache(self.store_dir / "embeddings.npz")
-        vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits] + list(ordinary_prompts()))
+        vectors = cache.embed([r.text for r in fulls] + [r.text for r in traits])
         self.full_rows, self.trait_rows = RowTable(fulls), RowTable(traits)
-        split = len(fulls) + len(traits)
-        self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) : split]
-        self.ordinary_vecs = vectors[split:]
+        self.full_vecs, self.trait_vecs = vectors[: len(fulls)], vectors[len(fulls) :]
+        self.ordinary_vecs = ordinary_vectors()
         # rows are grouped by work in order: work w's rows are bounds[w]:bounds[w + 1]
         every_work = np.arange(len(snapshot.works) + 1)
         self.full_bounds = np.searchsorted(self.full_rows.work, every_work)

