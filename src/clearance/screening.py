@@ -208,6 +208,7 @@ class Screener:
         loaded = self.refresh(wait=True)
         for signal in loaded.signals:
             signal.ensure_indexed(loaded.snapshot)
+        _ = loaded.snapshot.by_key  # the works, which a match's negative prompt names: read now, not on a request
         self.screen_prompt("warm up", audit=False)
         wordfreq_zipf()  # words with digits or of other scripts ask wordfreq itself: ~0.5 s to read its list
 
