@@ -154,6 +154,11 @@ def ordinary_prompts() -> tuple[str, ...]:
     return tuple(line for line in lines if line and not line.startswith("#"))
 
 
+def _digest_of(prompts: tuple[str, ...]) -> str:
+    """What keys the ordinary prompts' vectors, the index that holds them and each verdict."""
+    return package_data.short_digest("\n".join(prompts).encode())
+
+
 def ordinary_vectors() -> np.ndarray:
     """The ordinary prompts' embeddings, computed once per machine into the model cache
     (``clearance.model_cache``) rather than once per home: they depend on the package's list and the
@@ -161,8 +166,7 @@ def ordinary_vectors() -> np.ndarray:
     verdict on a 2-core EPYC (a new tenant's home, every test's; 2026-12-07). A cached file of the
     wrong shape is damaged and rebuilt."""
     prompts = ordinary_prompts()
-    digest = package_data.short_digest("\n".join(prompts).encode())
-    name = f"ordinary-{digest}-{int8_model.file_name().removesuffix('.onnx')}.npy"
+    name = f"ordinary-{_digest_of(prompts)}-{int8_model.file_name().removesuffix('.onnx')}.npy"
 
     def build(path: Path) -> None:
         with path.open("wb") as fh:
@@ -181,7 +185,7 @@ def ordinary_vectors() -> np.ndarray:
 def data_digests() -> dict[str, str]:
     """Short SHA-256 digests of the ordinary prompts and the calibration, as read (comments and key
     order aside)."""
-    return {"text.ordinary_prompts": package_data.short_digest("\n".join(ordinary_prompts()).encode()),
+    return {"text.ordinary_prompts": _digest_of(ordinary_prompts()),
             "text.semantic_calibration": package_data.short_digest(json.dumps(calibration(), sort_keys=True).encode())}
 
 
