@@ -244,6 +244,19 @@ def disguises(d: dict) -> list[str]:
             *table(["disguise", "names", "caught", "some misses"], rows)]
 
 
+def direct_requests(d: dict) -> list[str]:
+    def rows(groups: dict) -> list[list[str]]:
+        return [[f"`{value}`" if "{}" in value else value, str(r["n"]), pct(r["caught"]),
+                 ", ".join(r["misses"][:3])] for value, r in groups.items()]
+
+    return [f"Each of the {d['names']} names of {d['works']} works in {', '.join(d['sets'][:1])}"
+            f"{'–' + d['sets'][-1] if len(d['sets']) > 1 else ''} (title, characters, elements, as registered) "
+            f"asked for in each of the dev prompts' direct phrasings, with the dev registry and the set's works "
+            f"registered: share that blocks for its work, {pct(d['caught'])} of {d['requests']} in all:", "",
+            *table(["phrasing", "requests", "caught", "some names missed"], rows(d["by_phrasing"])), "",
+            *table(["the name needs", "requests", "caught", "some names missed"], rows(d["by_support_needed"]))]
+
+
 def machine_line(m: dict) -> list[str]:
     """The machine a result was measured on (results written before ``common.machine`` have none)."""
     if "minilm_pass_ms" not in m:
@@ -260,6 +273,7 @@ def tables(level: str) -> str:
         ("prompts", prompts),
         ("prompts_ab", prompts_ab),
         ("disguises", disguises),
+        ("direct_requests", direct_requests),
         ("text_model", text_model),
         ("image", image),
         ("video_audio", video_audio),

@@ -368,6 +368,8 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("my family as original characters in a strange town", "stranger-things", False),
         ("stranger things in the attic at night", "stranger-things", False),  # several everyday words, not asked for
         ("eleven fan art", "stranger-things", False),  # one everyday word needs its capital as well
+        ("a photorealistic video of Eleven walking through a city", "stranger-things", True),  # written as a name
+        ("oil painting of Hopper", "stranger-things", False),  # a surname too (Edward Hopper): capitals say nothing
         ("Hopper on a comic book cover", "stranger-things", True),  # comics are a work's material too
         ("Hopper at a comic relief gig", "stranger-things", False),  # "comic" alone asks for nothing
     ],
@@ -1012,6 +1014,10 @@ works:
      characters: [{name: Zelda, description: Elven princess in a white and lavender gown}]}
   - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
      characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
+  - {id: split, title: Split, owner: Universal Pictures, policy: block,
+     characters: [{name: The Beast, description: Man with many personalities climbing walls}]}
+  - {id: john-wick, title: John Wick, owner: Lionsgate, policy: block,
+     characters: [{name: Daisy, description: Beagle puppy left as a last gift}]}
   - {id: alien, title: Alien, owner: 20th Century Studios, policy: block, aliases: [Aliens],
      characters: [{name: Xenomorph, description: Black biomechanical creature with an elongated head}]}
   - {id: my-neighbor-totoro, title: My Neighbor Totoro, owner: Studio Ghibli, policy: block,
@@ -1179,6 +1185,36 @@ def test_two_everyday_words_do_not_vouch_for_each_other(everyday_props: Screener
 
 
 @pytest.mark.parametrize(
+    ("prompt", "work", "named"),
+    [("a photorealistic video of Sadness walking through a city at night", "inside-out", True),
+     ("generate Sadness sitting in a coffee shop, film grain", "inside-out", True),
+     ("oil painting of Tangled", "tangled", True),
+     ("Sadness sitting in a coffee shop, film grain", "inside-out", False),  # the first word of the prompt
+     ("a rainy window. Sadness in every drop, moody photo", "inside-out", False),  # of a sentence
+     ("a misty harbour at dawn, Tangled ropes on the quay", "tangled", False),  # of an item of a list of tags
+     ("a portrait of a Brave knight in armour", "brave", False),  # after "a": a common noun all the same
+     ("a neon sign of the Alien Tattoo Parlour at night", "alien", False),  # a word of a longer name
+     ("a night market with Lanterns everywhere", "tangled", False),  # a word of "Floating lanterns"
+     ("A Photo Of Sadness In The Rain At Night", "inside-out", False),  # every word capitalised
+     ("a photo of Daisy walking through the old town", "john-wick", False),  # somebody's name as well
+     ("a sunset over Split from the harbour", "split", False)],  # a city's name as well
+)
+def test_an_everyday_word_capitalised_inside_a_sentence_is_a_name(everyday_props: Screener, prompt: str, work: str,
+                                                                 named: bool) -> None:
+    """Every name of the fourteen typical blind registries' works, asked for in each of the dev
+    prompts' direct phrasings (``benchmarks/bench_direct_requests.py``), showed a name that is also
+    an everyday word ("Toothless", "Sonic", "Scar") allowed in "oil painting of Toothless" and
+    blocked in "Toothless wallpaper, 8k" (a request for the work's material): capitalised inside a
+    sentence, English writes such a word so only as a name. Not at the start of a sentence or of
+    an item of a list of tags, nor after "a", nor as a word of a longer capitalised name, nor where
+    every word is capitalised; and a name that is also a person's or a place's stays ambiguous, as
+    does a word of a longer registered name."""
+    verdict = everyday_props.screen_prompt(prompt, audit=False)
+    assert blocked_by_name(verdict, work) is named, verdict.matches
+    assert (verdict.action == Action.BLOCK) is named, verdict.matches
+
+
+@pytest.mark.parametrize(
     ("prompt", "named"),
     [("merida from brave shooting arrows at a fair", True),  # where she comes from
      ("merida from brave", True),
@@ -1247,6 +1283,10 @@ works:
      elements: [{name: USS Enterprise, description: Starship with a saucer section and two warp nacelles}]}
   - {id: one-piece, title: One Piece, owner: Shueisha, policy: block,
      characters: [{name: Nami, description: Orange-haired navigator with a blue staff and a tangerine tattoo}]}
+  - {id: split, title: Split, owner: Universal Pictures, policy: block,
+     characters: [{name: The Beast, description: Man with many personalities climbing walls}]}
+  - {id: john-wick, title: John Wick, owner: Lionsgate, policy: block,
+     characters: [{name: Daisy, description: Beagle puppy left as a last gift}]}
   - {id: turning-red, title: Turning Red, owner: Disney, policy: block, aliases: [Red]}
   - {id: looney-tunes, title: Looney Tunes, owner: Warner Bros., policy: block,
      characters: [{name: Sylvester, description: Black-and-white tuxedo cat with a lisp chasing a canary}]}

@@ -62,7 +62,7 @@ from clearance.signals.name_entries import (
     work_entries,
 )
 from clearance.text import dictionary, gazetteer, keywords, namesakes, package_data
-from clearance.text.dictionary import is_listed, is_ordinary_word
+from clearance.text.dictionary import is_listed, is_ordinary_word, is_proper_name
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
     STOPWORDS,
@@ -100,6 +100,11 @@ anime, manga, film, wallpaper, character, comic, cartoon), found inside unspaced
 script without capitals ("トトロ", "배트맨") cannot be written as a title, so such a request is its
 support."""
 FIGURE = frozenset(("figure", "figures"))
+SENTENCE_ENDS = frozenset(".!?:;,\"“'‘([\n")
+"""After these a word is capitalised as the first of a sentence, a quotation or an item of a list of
+tags ("a misty valley, Frozen lake, pine trees"), not as a name."""
+NAME_JOINERS = frozenset(("of", "the", "and", "de", "la", "le", "von", "van", "da", "del", "du"))
+"""Lower-case words inside longer names: "the Ark of the Covenant", "Dungeons and Dragons"."""
 INDEFINITE = frozenset(("a", "an"))
 GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
 """Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
@@ -561,11 +566,12 @@ class TextLexical(SignalType):
         uncased = not any(c.isupper() or c.islower() for c in original)  # kana, Hangul, Han
         common_noun = hit.start > 0 and words[hit.start - 1] in INDEFINITE and _article_dropped(entry)
         cue = cue or (hit.end < len(tokens) and tokens[hit.end].text in FIGURE)  # "Merida figure"
+        written_as_a_name = _written_as_a_name(hit, tokens, text)
         asked_for = {  # support that says the name is meant, not only that the topic is near
             DISTINCTIVE: True,
             NEEDS_SUPPORT: not common_noun and (disguised or _misspelt(hit, entry) or other_name
                                                 or (_several_words(entry) and (capitalised or cue))
-                                                or ((capitalised or uncased) and cue)),
+                                                or ((capitalised or uncased) and cue) or written_as_a_name),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
         if given:  # somebody's own name, unless the work is asked for all the same
@@ -577,7 +583,7 @@ class TextLexical(SignalType):
         raw = 1.0 if exact else 0.9 if asked_for else CONTEXT_ONLY_RAW
         reasons = [r for r, on in (("typo-tolerant", hit.fuzzy), ("disguised", disguised),
                                    ("another name of the work", other_name), ("description words", context),
-                                   ("character request", cue),
+                                   ("character request", cue), ("written as a name", written_as_a_name),
                                    ("also a public-domain figure's or a real namesake's name", namesake)) if on]
         return Match(
             work_id=self.works[entry.work].slug, owner=self.works[entry.work].owner, element=entry.element,
@@ -598,6 +604,50 @@ def _several_words(entry: NameEntry) -> bool:
     *Bridgerton*."""
     return len(entry.tokens) > 1 and (entry.role in ("title", "alias")
                                       or sum(t not in ARTICLES for t in entry.tokens) > 1)
+
+
+def _written_as_a_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
+    """A one-word name that is an ordinary word of English and nobody's else ("Toothless", "Hiccup",
+    "Sonic"), capitalised where English capitalises only names: after another word of its sentence
+    (not after a comma, where lists of tags capitalise each item), after no "a" or "an", as a name
+    of its own (not a word of a longer one: "the Ark of the Covenant", "Frozen Yogurt Bar", nor one
+    of a prompt that capitalises every word). "a photorealistic video of
+    Toothless walking through a city" is the dragon; "toothless grin" and "Toothless grin, macro
+    photo" (the first word of a sentence) are not. Words that are also names of people or places
+    ("Daisy", "Rocky", "Madagascar") stay ambiguous, capitalised or not, and so does a word of a longer
+    registered name: "Hanafuda" of "Hanafuda earrings" is a card game too."""
+    if len(hit.tokens) != 1 or len(hit.entry.tokens) != 1 or hit.entry.role.endswith("(part)") or not _said_as_is(hit):
+        return False
+    token, word = hit.tokens[0], hit.entry.tokens[0]
+    said = text[token.start : token.end]
+    if not (said[:1].isupper() and said[1:].islower()) or not is_ordinary_word(word):
+        return False
+    if is_proper_name(word) or is_place(word) or namesakes.is_namesake(word):
+        return False
+    before = text[: token.start].rstrip()
+    if not before or before[-1] in SENTENCE_ENDS or (hit.start > 0 and tokens[hit.start - 1].text in INDEFINITE):
+        return False
+    return not _in_a_longer_name(hit, tokens, text)
+
+
+def _in_a_longer_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
+    """The capitalised hit has a capitalised neighbour, across joining words ("of", "the", "and")
+    but not across punctuation: it is a word of a longer name."""
+    for step in (-1, 1):
+        i = hit.start - 1 if step < 0 else hit.end
+        edge = hit.tokens[0].start if step < 0 else hit.tokens[-1].end
+        while 0 <= i < len(tokens):
+            gap = text[tokens[i].end : edge] if step < 0 else text[edge : tokens[i].start]
+            if gap.strip():
+                break
+            said = text[tokens[i].start : tokens[i].end]
+            if said[:1].isupper():
+                return True
+            if tokens[i].text not in NAME_JOINERS:
+                break
+            edge = tokens[i].start if step < 0 else tokens[i].end
+            i += step
+    return False
 
 
 def _kin_of_somebody(words: list[str], start: int) -> bool:

@@ -21,17 +21,24 @@ SCOWL, EVERYDAY = FILES = ("english_words.txt.gz", "everyday_words.txt")
 
 
 @cache
-def _entries() -> tuple[frozenset[str], frozenset[str]]:
-    """(ordinary words, every entry in lower case)."""
+def _entries() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(ordinary words, every entry in lower case, proper names in lower case)."""
     words = gzip.decompress(package_data.read_bytes(SCOWL)).decode("utf-8").split()
     everyday = frozenset(line for line in package_data.read_bytes(EVERYDAY).decode("utf-8").splitlines()
                          if line and not line.startswith("#"))
-    return frozenset(w for w in words if w.islower()) | everyday, frozenset(w.lower() for w in words) | everyday
+    return (frozenset(w for w in words if w.islower()) | everyday, frozenset(w.lower() for w in words) | everyday,
+            frozenset(w.lower() for w in words if not w.islower()))
 
 
 def is_ordinary_word(word: str) -> bool:
     """A dictionary word in its own right ("hopper", "frozen", "dragons"), not only a name."""
     return word in _entries()[0]
+
+
+def is_proper_name(word: str) -> bool:
+    """Listed capitalised, as somebody's or something's name ("daisy", "rocky", "wednesday"), whether
+    or not it is also an ordinary word."""
+    return word in _entries()[2]
 
 
 def is_listed(word: str) -> bool:
