@@ -153,7 +153,8 @@ def name_level(role: str, tokens: tuple[str, ...]) -> tuple[int, str] | None:
 
 NEEDS = {DISTINCTIVE: "nothing", NEEDS_SUPPORT: "support", NEEDS_CONTEXT: "another name of the work"}
 """What a name needs before it blocks, as ``name_support`` says it (support: a disguise or misspelling,
-another name of the work, a title written as one, or a request such as "fan art")."""
+another name of the work, a title written as one, a request such as "fan art", or for one everyday
+word, a capital inside a sentence: ``text_lexical._written_as_a_name``)."""
 
 
 def name_support(work: WorkView) -> list[dict[str, str | bool]]:

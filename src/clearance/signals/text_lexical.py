@@ -15,7 +15,8 @@ appears (one that is neither as short as three letters nor among the commonest w
 "Q" do not vouch for each other; a name of stopwords only, "It" or "Her", is no name at all),
 a name of several words is written as a title, or the prompt asks for the work ("fan art",
 "cosplay", "poster") and the name is several words in any case (people type "stranger things
-fan art" in lower case) or one capitalised word; a one-word title after "from", with another name
+fan art" in lower case) or one capitalised word, or one everyday word is capitalised where English
+capitalises only names ("oil painting of Toothless"); a one-word title after "from", with another name
 of its work before it, is the title even in lower case ("doc from cars"). That is what separates
 "eLeVeN fan art" and "Eleven fan art" from "eleven candles on a cake" and "eleven fan art". Telling description
 words of the work around the name are weaker support: such a match is reviewed, and the
