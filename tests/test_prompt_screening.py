@@ -364,6 +364,8 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("Wensday at the beach", "wednesday", True),  # a misspelling frequent enough to be counted
         ("stranger things fan art", "stranger-things", True),  # several words, asked for: lower case is how people type
         ("a stranger things poster for my bedroom", "stranger-things", True),
+        ("a stranger things sticker for my laptop", "stranger-things", True),  # stickers are merchandise too
+        ("a price sticker on a frozen pizza box", "frozen", False),  # one everyday word, typed as such
         ("my family as stranger things characters", "stranger-things", True),  # "characters" asks as "character" does
         ("my family as original characters in a strange town", "stranger-things", False),
         ("stranger things in the attic at night", "stranger-things", False),  # several everyday words, not asked for

@@ -81,7 +81,7 @@ CUES = re.compile(
     r"(?<!mm )film(?! (?:photo|photograph|photography|grain|camera|stock|look|negative|roll|emulation)\b)|"
     r"franchise|poster|wallpaper|"
     r"plush|figurine|(?:action|vinyl|collectible|pvc|resin|anime) figure|minifig(?:ure)?|funko|lego|merch|costume|"
-    r"fanfic|crossover|parody|scene from|cartoon|anime|live action|"
+    r"stickers?|fanfic|crossover|parody|scene from|cartoon|anime|live action|"
     r"video ?game|game (?:art|render|screenshot|still|footage|cover)|gameplay|in-game|box art|"
     r"comic book|comics|comic (?:art|panel|strip|cover)|manga)\b"
 )
