@@ -372,6 +372,7 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("eleven fan art", "stranger-things", False),  # one everyday word needs its capital as well
         ("a photorealistic video of Eleven walking through a city", "stranger-things", True),  # written as a name
         ("oil painting of Hopper", "stranger-things", False),  # a surname too (Edward Hopper): capitals say nothing
+        ("a still of the Ocean's Eleven heist crew", "stranger-things", False),  # a word of a longer name
         ("Hopper on a comic book cover", "stranger-things", True),  # comics are a work's material too
         ("Hopper at a comic relief gig", "stranger-things", False),  # "comic" alone asks for nothing
     ],

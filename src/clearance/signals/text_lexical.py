@@ -608,15 +608,15 @@ def _several_words(entry: NameEntry) -> bool:
 
 
 def _written_as_a_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
-    """A one-word name that is an ordinary word of English and nobody's else ("Toothless", "Hiccup",
+    """A one-word name that is an ordinary word of English and nobody else's ("Toothless", "Hiccup",
     "Sonic"), capitalised where English capitalises only names: after another word of its sentence
     (not after a comma, where lists of tags capitalise each item), after no "a" or "an", as a name
-    of its own (not a word of a longer one: "the Ark of the Covenant", "Frozen Yogurt Bar", nor one
-    of a prompt that capitalises every word). "a photorealistic video of
+    of its own (not a word of a longer one: "the Ark of the Covenant", "Ocean's Eleven", "Frozen
+    Yogurt Bar", nor one of a prompt that capitalises every word). "a photorealistic video of
     Toothless walking through a city" is the dragon; "toothless grin" and "Toothless grin, macro
     photo" (the first word of a sentence) are not. Words that are also names of people or places
-    ("Daisy", "Rocky", "Madagascar") stay ambiguous, capitalised or not, and so does a word of a longer
-    registered name: "Hanafuda" of "Hanafuda earrings" is a card game too."""
+    ("Daisy", "Rocky", "Madagascar") stay ambiguous, capitalised or not, and so does a word of a
+    longer registered name: "Hanafuda" of "Hanafuda earrings" is a card game too."""
     if len(hit.tokens) != 1 or len(hit.entry.tokens) != 1 or hit.entry.role.endswith("(part)") or not _said_as_is(hit):
         return False
     token, word = hit.tokens[0], hit.entry.tokens[0]
@@ -633,7 +633,8 @@ def _written_as_a_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
 
 def _in_a_longer_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
     """The capitalised hit has a capitalised neighbour, across joining words ("of", "the", "and")
-    but not across punctuation: it is a word of a longer name."""
+    and a possessive ("Ocean's Eleven") but not across punctuation: it is a word of a longer name.
+    Only the words next to the hit are read, so a long prompt of repeated names costs no more per hit."""
     for step in (-1, 1):
         i = hit.start - 1 if step < 0 else hit.end
         edge = hit.tokens[0].start if step < 0 else hit.tokens[-1].end
@@ -641,8 +642,9 @@ def _in_a_longer_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
             gap = text[tokens[i].end : edge] if step < 0 else text[edge : tokens[i].start]
             if gap.strip():
                 break
-            said = text[tokens[i].start : tokens[i].end]
-            if said[:1].isupper():
+            if step < 0 and tokens[i].text == "s" and i > 0 and text[tokens[i - 1].end : tokens[i].start] in ("'", "’"):
+                i -= 1  # the word whose "'s" this is
+            if text[tokens[i].start : tokens[i].end][:1].isupper():
                 return True
             if tokens[i].text not in NAME_JOINERS:
                 break
