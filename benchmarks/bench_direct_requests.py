@@ -88,7 +88,8 @@ def main() -> int:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     rows, works = [], 0
-    for blind in BLIND_SETS[:1] if args.smoke else BLIND_SETS:
+    sets = BLIND_SETS[:1] if args.smoke else BLIND_SETS
+    for blind in sets:
         screener = Screener(Home.resolve(SCRATCH / "direct-requests" / blind.name))
         for registry in (DEV_REGISTRY, blind / "works.yaml"):
             screener.registry.import_file(registry)
@@ -99,7 +100,7 @@ def main() -> int:
         works += len({n[0] for n in names})
         rows += requests(screener, names)
         print(f"{blind.name}: {sum(r['caught'] for r in rows)}/{len(rows)} caught so far", flush=True)
-    result = {"sets": [b.name for b in (BLIND_SETS[:1] if args.smoke else BLIND_SETS)], "works": works,
+    result = {"sets": [b.name for b in sets], "works": works,
               "names": len(rows) // len(PHRASINGS), "requests": len(rows),
               "caught": round(sum(r["caught"] for r in rows) / len(rows), 4),
               "by_phrasing": rates(rows, "phrasing"), "by_support_needed": rates(rows, "needs"),

@@ -249,7 +249,7 @@ def direct_requests(d: dict) -> list[str]:
         return [[f"`{value}`" if "{}" in value else value, str(r["n"]), pct(r["caught"]),
                  ", ".join(r["misses"][:3])] for value, r in groups.items()]
 
-    return [f"Each of the {d['names']} names of {d['works']} works in {', '.join(d['sets'][:1])}"
+    return [f"Each of the {d['names']} names of {d['works']} works in {d['sets'][0]}"
             f"{'–' + d['sets'][-1] if len(d['sets']) > 1 else ''} (title, characters, elements, as registered) "
             f"asked for in each of the dev prompts' direct phrasings, with the dev registry and the set's works "
             f"registered: share that blocks for its work, {pct(d['caught'])} of {d['requests']} in all:", "",

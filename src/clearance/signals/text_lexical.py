@@ -625,8 +625,13 @@ def _written_as_a_name(hit: _Hit, tokens: list[Token], text: str) -> bool:
         return False
     if is_proper_name(word) or is_place(word) or namesakes.is_namesake(word):
         return False
-    before = text[: token.start].rstrip()
-    if not before or before[-1] in SENTENCE_ENDS or (hit.start > 0 and tokens[hit.start - 1].text in INDEFINITE):
+    if hit.start > 0 and tokens[hit.start - 1].text in INDEFINITE:
+        return False
+    previous = tokens[hit.start - 1] if hit.start > 0 else None  # only the text since it is read: a long
+    before = text[previous.end if previous else 0 : token.start].rstrip()  # prompt costs no more per hit
+    if not before and previous:
+        before = text[previous.start : previous.end]
+    if not before or before[-1] in SENTENCE_ENDS:
         return False
     return not _in_a_longer_name(hit, tokens, text)
 
