@@ -13,14 +13,13 @@ The embedding cache of ``bench_prompts.py`` is reused when present.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
 import time
 
 from bench_prompts import generated_registry
-from common import SCRATCH, fresh_scratch, reuse_prompt_embeddings, write_result
+from common import SCRATCH, fresh_scratch, reuse_prompt_embeddings, size_and_smoke, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
@@ -38,11 +37,7 @@ PROMPT = "a purple walrus detective in a trench coat on an iceberg"
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--works", type=int, default=10_000)
-    parser.add_argument("--smoke", action="store_true")
-    args = parser.parse_args()
-    n_works = 200 if args.smoke else args.works
+    n_works, smoke = size_and_smoke("--works", full=10_000, smoke=200)
     home = Home.resolve(fresh_scratch("registry-change"))
     reuse_prompt_embeddings(home, n_works)
     home_dir = home.root
@@ -63,7 +58,7 @@ def main() -> int:
     result = {"works": n_works, "requests_until_enforced": requests, "worst_latency_s": round(worst, 3),
               "new_work_enforced_after_s": None if enforced_after is None else round(enforced_after, 2)}
     print(result, flush=True)
-    write_result("registry_change", result, args.smoke)
+    write_result("registry_change", result, smoke)
     shutil.rmtree(home_dir, ignore_errors=True)
     return 0 if enforced_after is not None else 1
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import json
 import os
@@ -22,6 +23,16 @@ DATA = ROOT.parent / "shared" / "data"
 DEV_REGISTRY = DATA / "text" / "works.yaml"
 RESULTS = ROOT / "benchmarks" / "results"
 SCRATCH = ROOT / "benchmarks" / "out"
+
+
+def size_and_smoke(option: str, full: int, smoke: int) -> tuple[int, bool]:
+    """The command line of a benchmark sized by one number: ``option`` (``full`` by default) and
+    ``--smoke``, which runs ``smoke`` instead (CI's smoke)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(option, type=int, default=full)
+    parser.add_argument("--smoke", action="store_true")
+    args = parser.parse_args()
+    return (smoke if args.smoke else getattr(args, option.removeprefix("--"))), args.smoke
 
 
 def fresh_scratch(prefix: str, parent: Path = SCRATCH) -> Path:

@@ -306,18 +306,23 @@ def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
     """A home can hold a reference that does not decode (imported by an older version, or its stored
     copy damaged later): indexing leaves that one out with a warning, ``registry show`` names its
     problem, and a copy of another reference still blocks (it used to be ``review`` with the broken
-    reference's decoding error, as if the query were unreadable)."""
+    reference's decoding error, as if the query were unreadable). The damaged reference's bytes are
+    made unique first: fingerprints of the registered bytes that another home on this machine made
+    would be read from the machine's cache (``array_cache``), and that reference would not be lost."""
     import json
     import logging
+    import secrets
 
     from typer.testing import CliRunner
 
     from clearance.cli import app
     from clearance.screening import Screener
 
+    unique = tmp_path / "alpha.jpg"  # a JPEG decoder stops at the end-of-image marker
+    unique.write_bytes((DATA / "images/ref/ref_000.jpg").read_bytes() + secrets.token_bytes(16))
     two = tmp_path / "two.yaml"
     two.write_text("version: 1\nworks:\n"
-                   f"  - {{id: a, title: Alpha, owner: O, references: [{{path: {DATA}/images/ref/ref_000.jpg, "
+                   f"  - {{id: a, title: Alpha, owner: O, references: [{{path: {unique}, "
                    "kind: image}]}\n"
                    f"  - {{id: b, title: Beta, owner: O, references: [{{path: {DATA}/images/ref/ref_001.jpg, "
                    "kind: image}]}\n", encoding="utf-8")
@@ -330,7 +335,7 @@ def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
         verdict = Screener(home).screen_media(DATA / "images/copies/ref_001_flip.jpg", audit=False)
     assert verdict.action == "block" and not verdict.error, verdict
     assert {m.work_id for m in verdict.matches} == {"b"}
-    assert any("ref_000.jpg" in r.getMessage() and "left out" in r.getMessage() for r in caplog.records)
+    assert any("alpha.jpg" in r.getMessage() and "left out" in r.getMessage() for r in caplog.records)
     shown = CliRunner().invoke(app, ["registry", "show", "a", "--home", str(home.root)])
     assert shown.exit_code == 0, shown.output
     assert "not a readable image" in json.loads(shown.output)["references"][0]["problem"]

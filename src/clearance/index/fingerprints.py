@@ -2,7 +2,9 @@
 
 Fingerprinting a reference (decoding, running a model) is the expensive part of indexing;
 keying the results by the file's SHA-256 makes re-indexing after any registry change cost
-only the new references, and removing a work drops its fingerprints at the next save.
+only the new references, and removing a work drops its fingerprints at the next save. A
+reference that another home on this machine has fingerprinted is read from the machine's
+``array_cache`` instead of being computed again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clearance.array_cache import ArrayCache
 from clearance.atomic import replacing
 from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 
@@ -30,6 +33,11 @@ class FingerprintStore:
                 vectors = data["vectors"]
                 for i, sha in enumerate(data["keys"].tolist()):
                     self.rows[sha] = vectors[offsets[i] : offsets[i + 1]]
+
+    def add(self, rows: dict[str, np.ndarray]) -> None:
+        """Fingerprints found elsewhere (the machine's cache), kept as if computed here."""
+        self.rows.update(rows)
+        self._changed = self._changed or bool(rows)
 
     def get(self, sha256: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Stored fingerprints of one reference, computed (and kept) on first use."""
@@ -53,22 +61,29 @@ class FingerprintStore:
 
 
 def fingerprint_references(
-    snapshot: RegistrySnapshot, kinds: set[str], store_path: Path, compute: Callable[[ReferenceView], np.ndarray]
+    snapshot: RegistrySnapshot, kinds: set[str], store_dir: Path, name: str,
+    compute: Callable[[ReferenceView], np.ndarray],
 ) -> tuple[list[tuple[WorkView, ReferenceView]], list[np.ndarray]]:
-    """Fingerprint every reference of the given kinds (from the store when known).
+    """Fingerprint every reference of the given kinds: from the home's store ``name``.npz when known,
+    else from the machine's cache under ``name`` (which must change whenever ``compute`` would give
+    other rows), else computed and kept in both.
 
     Returns the references in registry order and one array of fingerprint rows for each; the
     store keeps only what the registry still holds. A reference that does not decode is left out
     (``_fingerprints``).
     """
-    store = FingerprintStore(store_path)
+    store = FingerprintStore(store_dir / f"{name}.npz")
+    wanted = [(work, ref) for work in snapshot.works for ref in work.references if ref.kind in kinds]
+    machine = ArrayCache(f"fingerprints/{name}")
+    store.add(machine.get_many(ref.sha256 for _, ref in wanted if ref.sha256 not in store.rows))
+    known = set(store.rows)
     refs: list[tuple[WorkView, ReferenceView]] = []
     rows: list[np.ndarray] = []
-    for work in snapshot.works:
-        for ref in work.references:
-            if ref.kind in kinds and (found := _fingerprints(store, work, ref, compute)) is not None:
-                rows.append(found)
-                refs.append((work, ref))
+    for work, ref in wanted:
+        if (found := _fingerprints(store, work, ref, compute)) is not None:
+            rows.append(found)
+            refs.append((work, ref))
+    machine.put_many({sha: store.rows[sha] for sha in store.rows.keys() - known})
     store.save({ref.sha256 for _, ref in refs})
     return refs, rows
 

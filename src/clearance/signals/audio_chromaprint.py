@@ -39,6 +39,11 @@ dips low), so the score is the error rate plus ``SHORT_PENALTY / sqrt(overlap)``
 REVIEW_BER = 0.33
 BLOCK_BER = 0.28
 SPEED_VARIANTS = (1 / 1.05, 1.05)
+FINGERPRINTS = "chromaprint-v1"
+"""Names the references' stored items (``index.fingerprints``): a change to what ``_reference_items``
+gives must change it, or homes and the machine's cache keep serving the old items. Chromaprint's
+own output is stable across its releases (AcoustID's database relies on it), so ``fpcalc``'s
+version is not part of it."""
 
 
 def fingerprint(pcm: Pcm, speed: float = 1.0) -> np.ndarray:
@@ -79,7 +84,7 @@ class AudioChromaprint(SignalType):
     bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        refs, rows = fingerprint_references(snapshot, {"audio", "video"}, self.store_dir / "chromaprint.npz",
+        refs, rows = fingerprint_references(snapshot, {"audio", "video"}, self.store_dir, FINGERPRINTS,
                                             self._reference_items)
         self.refs: list[tuple[WorkView, ReferenceView, np.ndarray]] = [
             (work, ref, items.astype(np.uint32)) for (work, ref), items in zip(refs, rows, strict=True)

@@ -61,7 +61,7 @@ class ImagePdq(SignalType):
     bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"pdq-v{self.version}.npz",
+        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir, f"pdq-v{self.version}",
                                                  self._reference_hashes)
         trusted = [r[r[:, -1] >= MIN_QUALITY] for r in rows]  # columns: 4 packed words, quality
         self.owner = owners_of(trusted)

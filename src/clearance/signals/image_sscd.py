@@ -47,9 +47,10 @@ CORNERS_FROM = 0.35
 REPORT_FROM = 0.35
 """Matches this close are kept as (allowing) evidence: a reviewer sees what nearly matched."""
 NEIGHBOURS = 16
-FINGERPRINTS = "3"
-"""The version of the references' fingerprints (what is cached), which a change on the query side
-alone (``version`` 4: the framed picture) leaves as they were."""
+FINGERPRINTS = f"{MODEL}-v3"
+"""Names the references' fingerprints (what is cached, ``index.fingerprints``), versioned apart from
+the signal: a change on the query side alone (``version`` 4: the framed picture) leaves them as they
+were."""
 
 
 def embed_views(images: list[Image.Image], exact: bool = False) -> np.ndarray:
@@ -65,7 +66,7 @@ class ImageSscd(SignalType):
     bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir / f"{MODEL}-v{FINGERPRINTS}.npz",
+        self.refs, rows = fingerprint_references(snapshot, {"image"}, self.store_dir, FINGERPRINTS,
                                                  self._reference_vectors)
         vectors = np.concatenate(rows) if rows else np.zeros((0, 512), np.float32)
         self.owner = owners_of(rows)

@@ -35,6 +35,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from clearance.array_cache import ArrayCache
 from clearance.atomic import replacing
 from clearance.content import Content
 from clearance.index.columns import StringColumn, WorkKeys
@@ -258,7 +259,8 @@ def _segments(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 class EmbeddingCache:
     """Embeddings of registry texts keyed by a hash of the text, persisted in the signal's folder,
-    so re-indexing after a registry change embeds only new or edited descriptions."""
+    so re-indexing after a registry change embeds only new or edited descriptions; a text another
+    home on this machine has embedded is read from the machine's ``array_cache``."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -275,8 +277,13 @@ class EmbeddingCache:
         keys = [self.key(t) for t in texts]
         missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in self.vectors}.items())
         if missing:
-            fresh = shared_text_embedder().embed([t for _, t in missing])
-            self.vectors.update(zip([k for k, _ in missing], fresh, strict=True))
+            machine = ArrayCache(f"embeddings/{MODEL_ID}")
+            self.vectors.update(machine.get_many(k for k, _ in missing))
+            if missing := [(k, t) for k, t in missing if k not in self.vectors]:
+                vectors = shared_text_embedder().embed([t for _, t in missing])
+                fresh = dict(zip([k for k, _ in missing], vectors, strict=True))
+                machine.put_many(fresh)
+                self.vectors.update(fresh)
             self._save(set(keys))
         return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
 

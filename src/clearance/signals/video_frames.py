@@ -33,6 +33,9 @@ PAIR_MIN = 0.35
 ALIGN_WINDOW_S = 1.5
 """Pairs whose time offset is this far from the median offset are dropped as strays."""
 STILL = -1.0
+FINGERPRINTS = f"{MODEL}-frames-v1"
+"""Names the references' stored rows (``index.fingerprints``): a change to what ``_reference_rows``
+gives must change it, or homes and the machine's cache keep serving the old rows."""
 
 
 class VideoFrames(SignalType):
@@ -42,7 +45,7 @@ class VideoFrames(SignalType):
     bases = frozenset({"media"})
 
     def index(self, snapshot: RegistrySnapshot) -> None:
-        self.refs, rows = fingerprint_references(snapshot, {"video", "image"}, self.store_dir / f"{MODEL}.npz",
+        self.refs, rows = fingerprint_references(snapshot, {"video", "image"}, self.store_dir, FINGERPRINTS,
                                                  self._reference_rows)
         table = np.concatenate(rows) if rows else np.zeros((0, 513), np.float32)
         self.owner = owners_of(rows)
