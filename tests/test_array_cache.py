@@ -148,3 +148,22 @@ def test_processes_writing_at_once_all_succeed(tmp_path: Path) -> None:
         assert sorted(pool.starmap(_write_and_read, [(path, w) for w in range(4)])) == [0, 1, 2, 3]
     found = ArrayCache("test", path).get_many([f"{w}-{r}" for w in range(4) for r in range(20)])
     assert len(found) == 80 and all(found[f"{w}-0"][0] == w for w in range(4))
+
+
+def test_the_cache_keeps_to_its_limit_by_dropping_the_first_added(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLEARANCE_ARRAY_CACHE_MB", "1")
+    path, block = tmp_path / "arrays.sqlite3", np.zeros(64 * 1024, np.float32)  # 256 KiB a row
+    cache = ArrayCache("test", path)
+    for batch in range(6):
+        cache.put_many({f"{batch}-{i}": block + batch for i in range(2)})
+    order = [f"{b}-{i}" for b in range(6) for i in range(2)]
+    kept = cache.get_many(order)
+    assert [key for key in order if key in kept] == order[-len(kept):] and len(kept) >= 2  # the newest stay
+    assert sum(a.nbytes for a in kept.values()) <= 1024 * 1024
+    assert path.stat().st_size < 1.05 * (1024 + 512) * 1024  # the limit, and one batch on its way in
+    monkeypatch.setenv("CLEARANCE_ARRAY_CACHE_MB", "0")  # off: nothing read, nothing written
+    assert cache.get_many(["5-0"]) == {}
+    cache.put_many({"off": block})
+    monkeypatch.delenv("CLEARANCE_ARRAY_CACHE_MB")
+    assert set(cache.get_many(["5-0", "off"])) == {"5-0"}

@@ -11,15 +11,19 @@ fingerprint version (or the text model), and the ``toolchain`` that decodes and 
 
 It is a cache and never a reason to fail: a row whose bytes no longer match their digest is
 computed again and replaced, a file that is not a database is replaced once, and a cache that
-cannot be opened or written (read-only home, full disk) costs the computation.
+cannot be opened or written (read-only home, full disk) costs the computation. It holds at most
+``CLEARANCE_ARRAY_CACHE_MB`` (``DEFAULT_MB``; 0 turns it off), dropping the rows added first:
+each home keeps its own copy, so a dropped row costs only a later new home its computation.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import platform
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
 from functools import cache
@@ -32,14 +36,18 @@ from clearance.model_cache import cache_dir
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "arrays-v1.sqlite3"
+FILE_NAME = "arrays-v2.sqlite3"
+"""Versioned with ``SCHEMA``: a file of another schema fails as unwritable, not as damaged, and would
+never be replaced."""
+DEFAULT_MB = 1024
+"""The 10,000-work benchmark registry's 110,000 description vectors take ~180 MB."""
 TOOLCHAIN_PACKAGES = ("numpy", "pillow", "av", "onnxruntime", "pdqhash")
 """The packages that decode references and compute on them: an upgrade of any may change a result."""
 READ_CHUNK = 500
 """Keys per lookup (SQLite's limit on bound parameters is far above this)."""
 SCHEMA = """CREATE TABLE IF NOT EXISTS arrays (
     namespace TEXT NOT NULL, key TEXT NOT NULL, dtype TEXT NOT NULL, shape TEXT NOT NULL,
-    data BLOB NOT NULL, digest BLOB NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"""
+    data BLOB NOT NULL, digest BLOB NOT NULL, added REAL NOT NULL, PRIMARY KEY (namespace, key)) WITHOUT ROWID"""
 
 
 @cache
@@ -99,16 +107,21 @@ class ArrayCache:
         """Keep these arrays for every later home (replacing a damaged row of the same key)."""
         if not arrays:
             return
-        rows = [(self.namespace, key, *_encoded(np.asarray(array))) for key, array in arrays.items()]
+        now = time.time()
+        rows = [(self.namespace, key, *_encoded(np.asarray(array)), now) for key, array in arrays.items()]
         with self._connection() as db:
             if db is not None:
                 with db:
-                    db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?, ?, ?, ?, ?)", rows)
+                    db.executemany("INSERT OR REPLACE INTO arrays VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                    _trim(db, limit_bytes())
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection | None]:
         """A connection for one call (so threads and forked processes never share one), or None when
-        the cache cannot be used; errors while using it are logged and swallowed."""
+        the cache is off or cannot be used; errors while using it are logged and swallowed."""
+        if limit_bytes() == 0:
+            yield None
+            return
         try:
             db = _open(self.path)
         except (sqlite3.Error, OSError) as exc:
@@ -122,6 +135,29 @@ class ArrayCache:
                 log.warning("array cache %s failed (%s); computing instead", self.path, exc)
                 if _is_damage(exc):
                     _discard(self.path)
+
+
+def limit_bytes() -> int:
+    """``CLEARANCE_ARRAY_CACHE_MB`` in bytes (``DEFAULT_MB`` when unset or not a number)."""
+    setting = os.environ.get("CLEARANCE_ARRAY_CACHE_MB", "").strip()
+    try:
+        megabytes = float(setting) if setting else DEFAULT_MB
+    except ValueError:
+        log.warning("CLEARANCE_ARRAY_CACHE_MB=%r is not a number; using %d", setting, DEFAULT_MB)
+        megabytes = DEFAULT_MB
+    return max(0, int(megabytes * 1024 * 1024))
+
+
+def _trim(db: sqlite3.Connection, limit: int) -> None:
+    """Drop the rows added first until the pages in use fit ``limit`` (freed pages are reused, so
+    the file stops growing there)."""
+    page_size, pages, free = (db.execute(f"PRAGMA {name}").fetchone()[0]
+                              for name in ("page_size", "page_count", "freelist_count"))
+    excess = (pages - free) * page_size - limit
+    if excess > 0:
+        db.execute("DELETE FROM arrays WHERE (namespace, key) IN (SELECT namespace, key FROM (SELECT namespace, key, "
+                   "SUM(length(data)) OVER (ORDER BY added, namespace, key) - length(data) AS before FROM arrays) "
+                   "WHERE before < ?)", (excess,))
 
 
 def _open(path: Path) -> sqlite3.Connection:
