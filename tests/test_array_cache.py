@@ -70,6 +70,18 @@ def test_a_new_home_reads_the_fingerprints_another_home_computed(tmp_path: Path)
     assert np.array_equal(kept.rows[snapshot.works[0].references[0].sha256], rows)
 
 
+def test_stores_of_other_fingerprint_versions_are_removed(tmp_path: Path) -> None:
+    """A version bump (or 2026-12-07's renames, ``chromaprint.npz`` to ``chromaprint-v1.npz``) left
+    the old store in every home for good."""
+    home = Home.resolve(tmp_path / "home")
+    snapshot = unique_image_registry(home, tmp_path)
+    old = home.index_dir / ImageSscd.name / "sscd_distilled-v2.npz"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"an older version's store")
+    index_in(home, snapshot)
+    assert sorted(p.name for p in old.parent.glob("*.npz")) == [f"{FINGERPRINTS}.npz"]
+
+
 def test_a_damaged_cached_row_is_computed_again_and_replaced(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     homes = [Home.resolve(tmp_path / name) for name in ("first", "second", "third")]
     snapshot = unique_image_registry(homes[0], tmp_path)

@@ -85,6 +85,9 @@ def fingerprint_references(
             refs.append((work, ref))
     machine.put_many({sha: store.rows[sha] for sha in store.rows.keys() - known})
     store.save({ref.sha256 for _, ref in refs})
+    for old in store_dir.glob("*.npz"):  # other fingerprint versions' stores: never read again
+        if old != store.path:
+            old.unlink(missing_ok=True)
     return refs, rows
 
 
