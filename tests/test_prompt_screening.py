@@ -1106,6 +1106,9 @@ def test_names_made_of_everyday_words_need_support(everyday_props: Screener, pro
      ("my kids watching Totoro at the bus stop", "my-neighbor-totoro", True),  # not whose name it is
      ("portrait of Zelda Fitzgerald in a flapper dress", "legend-of-zelda", False),  # somebody else
      ("autumn ginkgo trees on Nami Island, South Korea", "one-piece", False),  # a place's name
+     ("climbers roped together below the summit of nami peak at dawn", "one-piece", False),  # in lower case
+     ("Nami Peak at dawn, mountain photo", "one-piece", False),
+     ("a totoro beach towel on the sand", "my-neighbor-totoro", True),  # "beach" follows more than places
      ("Nami from One Piece with her staff", "one-piece", True),
      ("black sand beach near Nami, Hawaii, drone shot", "one-piece", False),  # a place and its state
      ("Nami, Luffy and Zoro on the deck of a pirate ship", "one-piece", True),
@@ -1129,7 +1132,9 @@ def test_a_name_given_to_somebody_is_their_own(everyday_props: Screener, prompt:
     followed by what its bearer is, which the work does not describe. A city's name is the city
     also as a word of a longer name ("Princess Merida"), as it is alone ("Merida"). From a twentieth
     (``data/probes20``): "my great-aunt edna" is as much somebody's own as "my aunt edna", so one
-    word may stand between the possessive and the kin word ("my little sister", "our family dog")."""
+    word may stand between the possessive and the kin word ("my little sister", "our family dog").
+    From a nineteenth (``data/probes19``): "mera peak" and "miyagi prefecture" are places in lower
+    case too, as few nouns but those of places follow a place's name only."""
     verdict = everyday_props.screen_prompt(prompt, audit=False)
     assert blocked_by_name(verdict, work) is named, verdict.matches
     assert (verdict.action == Action.BLOCK) is named, verdict.matches

@@ -111,9 +111,12 @@ GIVEN = frozenset(stem(w) for w in ("named", "called", "nicknamed"))
 """Words before a name that make it somebody's own: "a girl named Sakura", "a dog called Totoro"."""
 PLACE_NOUNS = frozenset(
     "island islands river lake bay beach park street avenue road valley mountain mountains strait canyon falls "
-    "county province prefecture district city town village harbour harbor peninsula desert forest".split()
+    "county province prefecture district city town village harbour harbor peninsula desert forest peak".split()
 )
 """Capitalised after a name, these make it a place's name: "Nami Island", "Naruto Strait"."""
+PLACE_ONLY_NOUNS = frozenset("prefecture province county district peak strait peninsula".split())
+"""After a name these make it a place's name in lower case too ("miyagi prefecture", "mera peak"):
+they follow little else, where "a spongebob beach towel" and "a minecraft village" are the works."""
 POSSESSIVES = frozenset(("my", "our", "his", "her", "their", "your"))
 KIN = frozenset(stem(w) for w in (
     "daughter son baby kid child friend wife husband partner mom mum mother dad father sister brother niece "
@@ -727,16 +730,18 @@ def _said_as_is(hit: _Hit) -> bool:
 
 def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str, named: _NamesSaid) -> bool:
     """A one-word name followed by a surname or a place's noun that no name of the work begins with
-    is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island"; followed by
-    a comma and a place, it is a place ("Maui, Hawaii"). A surname is a capitalised word that the
+    is part of somebody else's name: "Zelda Fitzgerald", "Harry Styles", "Nami Island", "mera peak";
+    followed by a comma and a place, it is a place ("Maui, Hawaii"). A surname is a capitalised word that the
     dictionary lists only as a proper name (not "Kart" of "Mario Kart", nor "Breath" of "Zelda
     Breath of the Wild")."""
     if len(hit.entry.tokens) != 1 or hit.end >= len(tokens):
         return False
     after = tokens[hit.end]
     gap = text[hit.tokens[-1].end : after.start].strip()
-    if gap not in ("", ",") or not text[after.start : after.end][:1].isupper():
+    if gap not in ("", ","):
         return False
+    if not text[after.start : after.end][:1].isupper():
+        return gap == "" and after.text in PLACE_ONLY_NOUNS and hit.end not in named.starts
     if gap == ",":  # "Maui, Hawaii": a place followed by its region or country
         part_of_another = is_place(after.text)
     else:
