@@ -174,6 +174,9 @@ def test_the_cache_keeps_to_its_limit_by_dropping_the_first_added(tmp_path: Path
     assert [key for key in order if key in kept] == order[-len(kept):] and len(kept) >= 2  # the newest stay
     assert sum(a.nbytes for a in kept.values()) <= 1024 * 1024
     assert path.stat().st_size < 1.05 * (1024 + 512) * 1024  # the limit, and one batch on its way in
+    for nonsense in ("lots", "nan", "inf"):  # the default, with a warning, never a failed index
+        monkeypatch.setenv("CLEARANCE_ARRAY_CACHE_MB", nonsense)
+        assert set(cache.get_many(["5-0"])) == {"5-0"}
     monkeypatch.setenv("CLEARANCE_ARRAY_CACHE_MB", "0")  # off: nothing read, nothing written
     assert cache.get_many(["5-0"]) == {}
     cache.put_many({"off": block})

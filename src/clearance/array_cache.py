@@ -2,9 +2,10 @@
 
 A home keeps the fingerprints of its references (``index.fingerprints``) and the vectors of its
 descriptions (``signals.text_semantic.EmbeddingCache``), so re-indexing one home costs only what
-changed. But every new home computed them all again: ~10 s for the dev registry on a 2-core
-EPYC, and about 250 s of the test suite's 14 minutes (measured 2026-12-07: 174 s fingerprinting, 107
-s embedding descriptions, nearly all of it the same references and texts in another home). This
+changed. But every new home computed them all again: ~6 s for the dev registry on a 2-core
+EPYC (``benchmarks/bench_new_home.py``), and 281 s of the test suite's 848 (2026-12-07: 174 s
+fingerprinting, 107 s embedding descriptions, nearly all of it the same references and texts in
+another home). This
 cache sits beside the models (``model_cache.cache_dir``) in one SQLite file that every process may
 read and write at once, under a namespace that names what a result depends on: the signal and its
 fingerprint version (or the text model), and the ``toolchain`` that decodes and computes.
@@ -141,11 +142,10 @@ def limit_bytes() -> int:
     """``CLEARANCE_ARRAY_CACHE_MB`` in bytes (``DEFAULT_MB`` when unset or not a number)."""
     setting = os.environ.get("CLEARANCE_ARRAY_CACHE_MB", "").strip()
     try:
-        megabytes = float(setting) if setting else DEFAULT_MB
-    except ValueError:
-        log.warning("CLEARANCE_ARRAY_CACHE_MB=%r is not a number; using %d", setting, DEFAULT_MB)
-        megabytes = DEFAULT_MB
-    return max(0, int(megabytes * 1024 * 1024))
+        return max(0, int(float(setting or DEFAULT_MB) * 1024 * 1024))
+    except (ValueError, OverflowError):  # "lots", "nan", "inf"
+        log.warning("CLEARANCE_ARRAY_CACHE_MB=%r is not a number of megabytes; using %d", setting, DEFAULT_MB)
+        return DEFAULT_MB * 1024 * 1024
 
 
 def _trim(db: sqlite3.Connection, limit: int) -> None:
