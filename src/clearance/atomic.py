@@ -17,6 +17,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 
+def remove_others(kept: Path, *patterns: str) -> None:
+    """Remove the files beside ``kept`` that match ``patterns`` (other versions or states of one
+    cache), keeping ``kept``: written anew, the old ones are never read again."""
+    for pattern in patterns:
+        for old in kept.parent.glob(pattern):
+            if old != kept:
+                old.unlink(missing_ok=True)
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[BinaryIO]:
     """A binary file to write; it replaces ``path`` when the block ends without an error (and is

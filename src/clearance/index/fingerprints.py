@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from clearance.array_cache import ArrayCache
-from clearance.atomic import replacing
+from clearance.atomic import remove_others, replacing
 from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 
 log = logging.getLogger(__name__)
@@ -85,9 +85,7 @@ def fingerprint_references(
             refs.append((work, ref))
     machine.put_many({sha: store.rows[sha] for sha in store.rows.keys() - known})
     store.save({ref.sha256 for _, ref in refs})
-    for old in store_dir.glob("*.npz"):  # other fingerprint versions' stores: never read again
-        if old != store.path:
-            old.unlink(missing_ok=True)
+    remove_others(store.path, "*.npz")  # other fingerprint versions' stores
     return refs, rows
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from clearance.atomic import replacing
+from clearance.atomic import remove_others, replacing
 
 HNSW_FROM = 20_000
 
@@ -47,9 +47,7 @@ def _cached_graph(vectors: np.ndarray, cache_dir: Path) -> faiss.Index:
     cache_dir.mkdir(parents=True, exist_ok=True)
     with replacing(path) as fh:
         fh.write(faiss.serialize_index(graph).tobytes())
-    for old in cache_dir.glob("hnsw-*.faiss"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    remove_others(path, "hnsw-*.faiss")
     return graph
 
 

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
+from clearance.atomic import remove_others
 from clearance.content import Content
 from clearance.index import persist
 from clearance.registry.views import RegistrySnapshot
@@ -112,9 +113,7 @@ class SignalType(ABC):
         unmapped."""
         path = self._index_path(fingerprint)
         persist.save(path, self._state(), self._index_key(fingerprint))
-        for old in [*self.store_dir.glob("index-v*-*.idx"), *self.store_dir.glob("index-v*-*.pkl")]:
-            if old != path:
-                old.unlink(missing_ok=True)
+        remove_others(path, "index-v*-*.idx", "index-v*-*.pkl")
 
     @abstractmethod
     def index(self, snapshot: RegistrySnapshot) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clearance.atomic import remove_others
 from clearance.index import persist
 from clearance.index.columns import KeyIndex
 
@@ -79,6 +80,4 @@ def save_table(folder: Path, table: FrequencyTable) -> None:
     path, key = _path_and_key(folder)
     folder.mkdir(parents=True, exist_ok=True)
     persist.save(path, {"table": table}, key)
-    for old in folder.glob("english-frequencies-*.idx"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    remove_others(path, "english-frequencies-*.idx")
