@@ -25,7 +25,7 @@ from clearance.home import Home
 from clearance.screening import PromptRequest, Screener
 from clearance.signals.name_entries import DISTINCTIVE, NEEDS_CONTEXT, NEEDS_SUPPORT, ambiguity, without_article
 from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
-from clearance.text.embedder import TextEmbedder
+from clearance.text.embedder import TextEmbedder, shared_text_embedder
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
 from clearance.text.namesakes import is_namesake
@@ -815,8 +815,9 @@ def test_screening_and_audit_on_postgresql(pg_url: str, tmp_path: Path) -> None:
 
 def test_a_prompt_gets_the_same_vectors_alone_in_a_list_and_among_concurrent_prompts() -> None:
     """The int8 kernels scale activations per call, so each text runs on its own: a verdict must not
-    depend on what else was being screened (a server's concurrent requests, a scrub's batch)."""
-    embedder = TextEmbedder(threads=1)
+    depend on what else was being screened (a server's concurrent requests, a scrub's batch). A lone
+    call runs on two threads here, one that overlaps another on one."""
+    embedder = TextEmbedder(threads=2)
     prompts = [json.loads(line)["prompt"] for line in (WORKS_YAML.parent / "prompts_dev.jsonl").open()][::9][:32]
     alone = [embedder.embed_with_spans(p, clause_spans(p)) for p in prompts]
     start = threading.Barrier(8)
@@ -831,6 +832,35 @@ def test_a_prompt_gets_the_same_vectors_alone_in_a_list_and_among_concurrent_pro
     for i, (full, spans) in enumerate(alone):
         assert np.array_equal(together[i][0], full) and np.array_equal(together[i][1], spans), prompts[i]
         assert np.array_equal(listed[i], full), prompts[i]
+
+
+class _CountingSession:
+    """Counts the calls of an ONNX Runtime session and runs them on it."""
+
+    def __init__(self, session: object) -> None:
+        self.session, self.calls = session, 0
+
+    def run(self, *args: object) -> object:
+        self.calls += 1
+        return self.session.run(*args)
+
+
+def test_a_lone_prompt_takes_the_models_threads_and_a_batchs_prompts_one_each(
+        screener: Screener, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two model threads take a third off a lone prompt's pass where there is no VNNI, but prompts
+    screened two at a time, with two threads each, fight for the cores (``parallel.alone``)."""
+    embedder = shared_text_embedder()
+    screener.screen_prompt("warm up", audit=False)
+    wide = _CountingSession(TextEmbedder(threads=2)._wide)
+    narrow = _CountingSession(embedder._narrow)
+    monkeypatch.setattr(embedder, "_wide", wide)
+    monkeypatch.setattr(embedder, "_narrow", narrow)
+    for prompt in ("a lighthouse on a cliff at dawn", "a bowl of ramen on a wooden table"):
+        screener.screen_prompt(prompt, audit=False)
+    assert (wide.calls, narrow.calls) == (2, 0)
+    prompts = [json.loads(line)["prompt"] for line in (WORKS_YAML.parent / "prompts_dev.jsonl").open()][::5][:60]
+    list(screener.screen_prompts([PromptRequest(prompt=p) for p in prompts]))
+    assert narrow.calls >= 0.9 * (narrow.calls + wide.calls - 2), (wide.calls, narrow.calls)
 
 
 def test_a_batch_of_prompts_gets_the_verdicts_each_prompt_gets_alone_in_order(screener: Screener) -> None:

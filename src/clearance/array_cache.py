@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from clearance.model_cache import cache_dir
+from clearance.parallel import cpu_flags
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def toolchain() -> str:
     sets (ONNX Runtime's float kernels round differently on AVX2 and AVX-512), so a cache shared
     across virtual environments or machines never hands one of them another's results."""
     parts = [f"{name}={_version(name)}" for name in TOOLCHAIN_PACKAGES]
-    parts += [platform.machine(), _cpu_flags()]
+    parts += [platform.machine(), platform.processor(), " ".join(sorted(cpu_flags()))]
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=8).hexdigest()
 
 
@@ -68,14 +69,6 @@ def _version(package: str) -> str:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
         return "-"
-
-
-def _cpu_flags() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
-            return next((line for line in fh if line.startswith("flags")), "")
-    except OSError:
-        return platform.processor()
 
 
 class ArrayCache:

@@ -26,7 +26,7 @@ from clearance.batch.items import Item
 from clearance.content import Content
 from clearance.home import Home
 from clearance.media.probe import MediaError, detect_kind
-from clearance.parallel import ordered_map
+from clearance.parallel import ordered_map, working
 from clearance.policy import decide, mitigate
 from clearance.registry.media_store import MediaStore
 from clearance.registry.views import RegistrySnapshot
@@ -181,7 +181,8 @@ class Screener:
             return
         self._pinned.view = self.refresh()
         try:
-            yield
+            with working():
+                yield
         finally:
             self._pinned.view = None
 

@@ -2,10 +2,9 @@
 
 An engine knows nothing about screening: it gets a picklable ``make_worker`` factory (called
 once per worker process or Ray actor, so models and indexes load once each) and yields one
-result per shard, in completion order. Every engine runs the text model on one thread (its
-default, ``text.embedder.default_threads``), and N local workers run everything on one thread
-each (see ``ONE_THREAD``); a single local worker spreads images over the cores instead
-(``clearance.parallel``, which does not change any score). Ray is imported only when asked for.
+result per shard, in completion order. N local workers run everything on one thread each (see
+``ONE_THREAD``); a single local worker spreads images over the cores instead, and runs the text
+model as the CLI does (``text.embedder``): neither changes any score. Ray is imported only when asked for.
 Even one worker is a process of its own, not the job's: a worker process that dies (the
 kernel's out-of-memory killer, a crash in native code) does not end or hang the job; its shard
 runs again in a new process, and a shard that keeps killing its worker is reported lost while
@@ -34,9 +33,9 @@ from clearance.batch.items import Shard
 
 ENGINES = ("local", "ray")
 ONE_THREAD = {"CLEARANCE_TEXT_THREADS": "1", "CLEARANCE_MEDIA_THREADS": "1"}
-"""Each of N workers runs on one thread: N workers fill N cores. The text model runs on one thread in
-every engine, so every engine computes the same floats (its thread count changes summation order,
-which can flip a score sitting on a threshold); image work is split the same way at any count."""
+"""Each of N workers runs on one thread: N workers fill N cores. The text model's vectors are the
+same bits on any number of threads (``text.embedder``), and image work is split the same way at any
+count, so every engine computes the same scores."""
 ATTEMPTS = 3
 """Worker processes a shard may see die under it before it is given up as lost (``_Lanes``)."""
 Worker = Callable[[Shard], Any]

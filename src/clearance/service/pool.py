@@ -399,7 +399,8 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the HTTP process stops us
     stop_by: list[float] = []  # when a SIGTERM came: the time past which to leave once idle
     signal.signal(signal.SIGTERM, lambda *_: stop_by.append(time.monotonic() + STOP_GRACE_S))
-    os.environ.setdefault("CLEARANCE_MEDIA_THREADS", "1")  # the text model runs on one thread by default
+    for threads in ("CLEARANCE_MEDIA_THREADS", "CLEARANCE_TEXT_THREADS"):  # the processes fill the cores
+        os.environ.setdefault(threads, "1")
     lock = threading.Lock()
     held = [0]  # requests taken and not yet answered
 

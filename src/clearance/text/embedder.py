@@ -19,32 +19,45 @@ import numpy as np
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from clearance.parallel import threads_setting
+from clearance.parallel import alone, cpu_flags, threads_setting
 from clearance.text import int8_model
 
 MODEL_ID = int8_model.MODEL_ID
 MAX_TOKENS = 128
 """Longer inputs are cut; long prompts are screened in overlapping windows instead."""
+INT8_DOT_PRODUCT = frozenset(("avx512_vnni", "avx_vnni", "amx_int8"))
+"""Instruction sets that make the int8 model's pass short enough that a second thread only spins."""
 
 
 def default_threads() -> int:
-    """Threads for one query: one, unless ``CLEARANCE_TEXT_THREADS`` says otherwise. At 10,000 works
-    a second thread left a dev prompt's latency as it was (p50 2.2 ms, p99 6.9 ms) and doubled its
-    CPU (5.0 against 2.5 ms a prompt: the two threads of one call spin while they wait for each
-    other); on the 60 longest dev prompts it took ~0.5 ms off the p99 (7.5–8.0 against 8.3–8.7
-    ms) for the same doubling (2026-12-06, one-off, alternating runs). With one thread by default
-    the CLI, the Python API, the service and every scrub engine compute the same floats."""
-    return threads_setting("CLEARANCE_TEXT_THREADS", default=1)
+    """The most threads one model call takes (``CLEARANCE_TEXT_THREADS`` overrides).
+
+    One where the processor has int8 dot-product instructions (VNNI, AMX): there a dev prompt's pass
+    takes ~1 ms, and at 10,000 works a second thread left its latency as it was (p50 2.2 ms, p99
+    6.9 ms) and doubled its CPU, as the two threads of one call spin while they wait for each other
+    (2026-12-06, one-off, alternating runs). Two elsewhere: with AVX2 alone (a 2-core AMD EPYC) a
+    pass takes 3.7 ms on one thread and 2.5 ms on two (medians of six runs' p50s,
+    ``benchmarks/bench_text_model.py``, 2026-12-07), most of a prompt's screening time. The
+    threads are the same bits either way (checked on every dev prompt; a test checks a sample)."""
+    fast = bool(cpu_flags() & INT8_DOT_PRODUCT)
+    return threads_setting("CLEARANCE_TEXT_THREADS", default=1 if fast else None)
 
 
 class TextEmbedder:
-    """Thread-safe: concurrent callers run their own model calls (ONNX Runtime sessions are)."""
+    """Thread-safe: concurrent callers run their own model calls (ONNX Runtime sessions are).
+
+    A call gets ``threads`` threads when nothing else is at work in the process: no other model call,
+    and no other verdict being made (``parallel.alone``). Otherwise it gets one, since concurrent
+    work already fills the cores (two dev prompts at a time on one thread each screened 1.3-1.6x as
+    many a second as with two threads each, which fight for two cores: one-off, 2026-12-07). So a
+    lone request is as fast as the machine allows, and a batch or a busy server is not slowed by it."""
 
     def __init__(self, threads: int | None = None) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        self.session = int8_model.session(options)
+        self.threads = threads or default_threads()
+        self._narrow = _session(1)
+        self._wide = _session(self.threads) if self.threads > 1 else self._narrow
+        self._running = 0
+        self._running_lock = threading.Lock()
         path = resources.files("clearance") / "models" / "minilm" / "tokenizer.json"
         self.tokenizer = Tokenizer.from_str(path.read_text(encoding="utf-8"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -73,7 +86,14 @@ class TextEmbedder:
         """Contextual token states (tokens, 384) of one encoded text."""
         row = np.array([ids], dtype=np.int64)
         feeds = {"input_ids": row, "attention_mask": np.ones_like(row), "token_type_ids": np.zeros_like(row)}
-        return self.session.run(None, feeds)[0][0]
+        with self._running_lock:
+            session = self._wide if alone() and not self._running else self._narrow
+            self._running += 1
+        try:
+            return session.run(None, feeds)[0][0]
+        finally:
+            with self._running_lock:
+                self._running -= 1
 
     def embed_with_spans(self, text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """One forward pass: the text's vector and a vector per character span (clause).
@@ -91,6 +111,13 @@ class TextEmbedder:
             inside = real & (offsets[:, 0] < end) & (offsets[:, 1] > start)
             rows.append(hidden[inside].mean(axis=0) if inside.any() else np.zeros(hidden.shape[1], np.float32))
         return full, _unit(np.array(rows, dtype=np.float32).reshape(len(spans), hidden.shape[1]))
+
+
+def _session(threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    return int8_model.session(options)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
