@@ -29,18 +29,25 @@ INT8_DOT_PRODUCT = frozenset(("avx512_vnni", "avx_vnni", "amx_int8"))
 """Instruction sets that make the int8 model's pass short enough that a second thread only spins."""
 
 
+def _slow_int8() -> bool:
+    """An x86 processor whose int8 products run on AVX2 alone: the one kind where a second thread was
+    measured to pay."""
+    return "avx2" in cpu_flags() and not cpu_flags() & INT8_DOT_PRODUCT
+
+
 def default_threads() -> int:
     """The most threads one model call takes (``CLEARANCE_TEXT_THREADS`` overrides).
 
-    One where the processor has int8 dot-product instructions (VNNI, AMX): there a dev prompt's pass
-    takes ~1 ms, and at 10,000 works a second thread left its latency as it was (p50 2.2 ms, p99
-    6.9 ms) and doubled its CPU, as the two threads of one call spin while they wait for each other
-    (2026-12-06, one-off, alternating runs). Two elsewhere: with AVX2 alone (a 2-core AMD EPYC) a
-    pass takes 3.7 ms on one thread and 2.5 ms on two (medians of six runs' p50s,
-    ``benchmarks/bench_text_model.py``, 2026-12-07), most of a prompt's screening time. The
-    threads are the same bits either way (checked on every dev prompt; a test checks a sample)."""
-    fast = bool(cpu_flags() & INT8_DOT_PRODUCT)
-    return threads_setting("CLEARANCE_TEXT_THREADS", default=1 if fast else None)
+    Two (the cores, at most two) where the int8 products run on AVX2 alone (a 2-core AMD EPYC): a
+    dev prompt's pass took 3.7 ms on one thread and 2.5 ms on two (medians of six runs' p50s,
+    ``benchmarks/bench_text_model.py``, 2026-12-07), most of a prompt's screening time. One where
+    the processor has int8 dot-product instructions (VNNI, AMX): there a pass takes ~1 ms, and at
+    10,000 works a second thread left a prompt's latency as it was (p50 2.2 ms, p99 6.9 ms) and
+    doubled its CPU, as the two threads of one call spin while they wait for each other
+    (2026-12-06, one-off, alternating runs). One too on processors not measured (ARM, x86 before
+    AVX2), as everywhere before 2026-12-07. The vectors are the same bits on any number of threads
+    (checked on every dev prompt; a test checks a sample)."""
+    return threads_setting("CLEARANCE_TEXT_THREADS", default=None if _slow_int8() else 1)
 
 
 class TextEmbedder:
