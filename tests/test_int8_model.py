@@ -78,7 +78,7 @@ def test_the_text_model_takes_a_second_thread_only_where_a_pass_is_slow(monkeypa
     monkeypatch.setenv("CLEARANCE_TEXT_THREADS", "2")
     embedder = TextEmbedder()
     assert embedder.threads == 2 and embedder._wide.get_session_options().intra_op_num_threads == 2
-    assert embedder._narrow.get_session_options().intra_op_num_threads == 1
+    assert embedder._narrow_session().get_session_options().intra_op_num_threads == 1
     monkeypatch.setenv("CLEARANCE_TEXT_THREADS", "1")
     assert TextEmbedder()._wide.get_session_options().intra_op_num_threads == 1
 

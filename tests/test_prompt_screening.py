@@ -852,7 +852,7 @@ def test_a_lone_prompt_takes_the_models_threads_and_a_batchs_prompts_one_each(
     embedder = shared_text_embedder()
     screener.screen_prompt("warm up", audit=False)
     wide = _CountingSession(TextEmbedder(threads=2)._wide)
-    narrow = _CountingSession(embedder._narrow)
+    narrow = _CountingSession(embedder._narrow_session())
     monkeypatch.setattr(embedder, "_wide", wide)
     monkeypatch.setattr(embedder, "_narrow", narrow)
     for prompt in ("a lighthouse on a cliff at dawn", "a bowl of ramen on a wooden table"):

@@ -61,8 +61,8 @@ class TextEmbedder:
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads or default_threads()
-        self._narrow = _session(1)
-        self._wide = _session(self.threads) if self.threads > 1 else self._narrow
+        self._wide = _session(self.threads)
+        self._narrow = self._wide if self.threads == 1 else None  # opened by the first overlapping call
         self._running = 0
         self._running_lock = threading.Lock()
         path = resources.files("clearance") / "models" / "minilm" / "tokenizer.json"
@@ -94,13 +94,21 @@ class TextEmbedder:
         row = np.array([ids], dtype=np.int64)
         feeds = {"input_ids": row, "attention_mask": np.ones_like(row), "token_type_ids": np.zeros_like(row)}
         with self._running_lock:
-            session = self._wide if alone() and not self._running else self._narrow
+            session = self._wide if alone() and not self._running else self._narrow_session()
             self._running += 1
         try:
             return session.run(None, feeds)[0][0]
         finally:
             with self._running_lock:
                 self._running -= 1
+
+    def _narrow_session(self) -> ort.InferenceSession:
+        """The one-thread session, opened on first use (~0.1 s): a process that screens one prompt at a
+        time (the CLI's ``screen prompt``, a cold start) never needs it. Call with ``_running_lock``
+        held, so it is opened once."""
+        if self._narrow is None:
+            self._narrow = _session(1)
+        return self._narrow
 
     def embed_with_spans(self, text: str, spans: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
         """One forward pass: the text's vector and a vector per character span (clause).
