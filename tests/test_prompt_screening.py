@@ -20,11 +20,12 @@ from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
 from clearance.cli import app
+from clearance.content import Content
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.screening import PromptRequest, Screener
 from clearance.signals.name_entries import DISTINCTIVE, NEEDS_CONTEXT, NEEDS_SUPPORT, ambiguity, without_article
-from clearance.signals.text_semantic import WINDOW_TOKENS, clause_spans
+from clearance.signals.text_semantic import WINDOW_TOKENS, calibration, clause_spans, probability
 from clearance.text.embedder import TextEmbedder, shared_text_embedder
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import description_words
@@ -545,6 +546,24 @@ def test_everyday_request_sharing_one_trait_is_not_blocked(screener: Screener) -
     assert described.action == Action.BLOCK
     semantic = next(m for m in described.matches if m.signal == "text.semantic")
     assert semantic.work_id == "spongebob-squarepants" and "ordinary_similarity" in semantic.details
+
+
+def test_the_ordinary_prompts_are_compared_only_where_a_trait_resembles_the_prompt(screener: Screener,
+                                                                                   data_dir: Path) -> None:
+    """Screening skips the ordinary feature where no candidate's trait resembles a clause: those rows'
+    probability is 0 whatever it is. Every dev prompt's probabilities are the ones calibration's
+    complete features give, and both paths are taken."""
+    semantic = next(s for s in screener.signals if s.name == "text.semantic")
+    calibrated = calibration()
+    skipped = compared = 0
+    for line in (data_dir / "text" / "prompts_dev.jsonl").read_text().splitlines()[::3]:
+        content = Content(kind="text", text=json.loads(line)["prompt"])
+        screening, complete = semantic.features(content, every_row=False), semantic.features(content)
+        assert not np.isnan(complete.vectors).any()
+        assert np.array_equal(probability(screening.vectors, calibrated), probability(complete.vectors, calibrated))
+        skipped += int(np.isnan(screening.vectors).any())
+        compared += int(len(screening.works) > 0 and not np.isnan(screening.vectors).any())
+    assert skipped > 10 and compared > 10, (skipped, compared)
 
 
 @pytest.mark.parametrize(("suffix", "photograph"), [
