@@ -122,14 +122,14 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes9", (29, 34, 35, 1, 4, 1)),
     ("probes10", (29, 35, 35, 1, 4, 1)),
     ("probes11", (32, 35, 35, 1, 1, 1)),
-    ("probes12", (32, 35, 35, 1, 2, 1)),
+    ("probes12", (32, 35, 35, 1, 1, 1)),
     ("probes13", (33, 35, 35, 1, 2, 1)),
-    ("probes14", (33, 35, 34, 1, 3, 1)),
+    ("probes14", (33, 35, 34, 1, 2, 1)),
     ("probes15", (33, 35, 34, 1, 2, 1)),
     ("probes16", (33, 35, 35, 1, 2, 1)),
-    ("probes17", (34, 35, 32, 1, 5, 1)),
-    ("probes18", (34, 35, 33, 1, 2, 1)),
-    ("probes19", (33, 35, 35, 1, 5, 1)),
+    ("probes17", (34, 35, 32, 1, 3, 1)),
+    ("probes18", (34, 35, 33, 1, 1, 1)),
+    ("probes19", (33, 35, 35, 1, 3, 1)),
     ("probes20", (33, 33, 34, 1, 4, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
@@ -138,11 +138,12 @@ def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: 
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
-    negatives that block use a registered name in a sense no list holds ("a dino birthday cake", "a
-    skinner box", "biohazard warning symbol", "a kramer electric guitar", "an inflatable lilo"); a
-    real person, race or station ("shaun white", "ironman triathlon", "paddington station") is
-    allowed since the modern namesakes, and everyday words the dictionary lacked ("linguini",
-    "abuela", "maki rolls", "a croft", "the bullseye of a dartboard") since the everyday supplement."""
+    negatives that block use a registered name in a sense no list holds ("a kramer electric guitar",
+    "a cosmo cocktail" until the second list, "itadori shoots"); a real person, race or station
+    ("shaun white", "ironman triathlon", "paddington station") is allowed since the modern
+    namesakes, and everyday words the dictionary lacked ("linguini", "abuela", "maki rolls", "a
+    croft", "the bullseye of a dartboard") since the everyday supplement, and "a dino birthday cake",
+    "biohazard warning symbol", "an inflatable lilo", "a gumball machine" since its second list."""
     folder = PROBES.with_name(probes)
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, folder / "works.yaml")
     rate = rates_through_cli(home, folder / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -155,15 +156,16 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     """``data/probes3``, ``data/probes4`` and ``data/probes5``: ten, eight and eight more works, each
     written blind, among all 63 registered; the dev prompts are screened in that home too (more
     works, more names that are somebody's everyday words). The bounds are the documented figures
-    (README) with a prompt of slack: 1 of 80, 1 of 56 and 2 of 50 hard negatives block, single
+    (README) with a prompt of slack: 1 of 80, 1 of 56 and 1 of 50 hard negatives block, single
     real-world scenes that a registry describes (names of real people and things, "naruto fish
     cake", a Satsuki azalea, are reviewed since the real namesakes; a prison shiv, "overwatch" and
-    "nightcrawlers" for bait are allowed since the everyday supplement); probes5's names that are
-    dictionary words ("magneto", "gambit", "overwatch" in lower case) also need support, so 9 of its
-    40 direct prompts do not block. ``data/probes6`` has no works of its own: everyday requests for
-    what those works' descriptions describe (a walking cane, a hand-painted sign in a cartoon style),
-    of which 12 of 140 block, the description layer's known weakness (README); 32 did before a
-    request for a photograph capped description matches at review."""
+    "nightcrawlers" for bait are allowed since the everyday supplement, an audio "soundwave" since its
+    second list); probes5's names that are dictionary words ("magneto", "gambit", "overwatch" in
+    lower case) also need support, so 9 of its 40 direct prompts do not block. ``data/probes6`` has
+    no works of its own: everyday requests for what those works' descriptions describe (a walking
+    cane, a hand-painted sign in a cartoon style), of which 11 of 140 block, the description layer's
+    known weakness (README); 32 did before a request for a photograph capped description matches at
+    review."""
     home = imported_through_cli(tmp_path / "home", WORKS_YAML, PROBES / "works.yaml", PROBES2 / "works.yaml",
                                 PROBES3 / "works.yaml", PROBES4 / "works.yaml", PROBES5 / "works.yaml")
     rate = rates_through_cli(home, PROBES3 / "prompts.jsonl", tmp_path / "verdicts.jsonl")
@@ -177,10 +179,10 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
     rate = rates_through_cli(home, PROBES5 / "prompts.jsonl", tmp_path / "verdicts5.jsonl")
     assert rate["direct"] >= 30 / 40 and rate["obfuscated"] >= 0.9 and rate["indirect"] >= 22 / 24
     assert rate["benign"] <= 0.03
-    assert rate["hard_negative"] <= 3 / 50
+    assert rate["hard_negative"] <= 2 / 50
     rate = rates_through_cli(home, PROBES6 / "prompts.jsonl", tmp_path / "verdicts6.jsonl")
     assert rate["indirect"] >= 38 / 40 and rate["benign"] <= 0.05
-    assert rate["hard_negative"] <= 13 / 140  # 12 (8.6%): requests for what a description describes
+    assert rate["hard_negative"] <= 12 / 140  # 11 (7.9%): requests for what a description describes
     dev = rates_through_cli(home, data_dir / "text" / "prompts_dev.jsonl", tmp_path / "dev-verdicts.jsonl")
     assert dev["benign"] <= 0.01 and dev["hard_negative"] <= 2 / 60
 
@@ -349,6 +351,19 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
     assert screener.screen_prompt(prompt, audit=False).action == Action.ALLOW
 
 
+def test_an_element_named_in_everyday_words_goes_to_a_person_when_only_its_work_describes_it(
+        screener: Screener) -> None:
+    """"Dalgona honeycomb candy" is a Korean street sweet (an everyday word since the second list of
+    ``data/everyday_words.md``), so the element's name needs support like "Frying pan"; the
+    umbrella shape, a word of the work's descriptions, is some: a person looks at it."""
+    verdict = screener.screen_prompt("dalgona honeycomb candy with an umbrella shape", audit=False)
+    assert verdict.action == Action.REVIEW
+    assert [(m.work_id, m.element) for m in verdict.matches if m.signal == "text.lexical"] == [
+        ("squid-game", "Dalgona honeycomb candy")]
+    plain = screener.screen_prompt("dalgona honeycomb candy at a street stall in Busan", audit=False)
+    assert plain.action == Action.ALLOW, plain.matches
+
+
 @pytest.mark.parametrize(
     ("prompt", "work", "blocks"),
     [
@@ -356,7 +371,8 @@ def test_ordinary_words_that_are_names_do_not_block(screener: Screener, prompt: 
         ("Hopper in his police hat, fan art", "stranger-things", True),  # capitalised and asked for
         ("Geiranger fjord village with wooden houses", "harry-potter", False),  # two edits from "Granger"
         ("iced dalgona coffee with whipped foam", "squid-game", False),  # a word of an element's name
-        ("dalgona honeycomb candy with an umbrella shape", "squid-game", True),  # the element itself
+        ("a derpy dog with its tongue out", "kpop-demon-hunters", False),  # slang, since the second list
+        ("Derpy the tiger with a magpie, fan art", "kpop-demon-hunters", True),  # capitalised and asked for
         ("Bridgertons at a garden party, fan art", "bridgerton", True),  # "The Bridgertons" without "The"
         ("stranger things kids as lego minifigures", "stranger-things", True),  # merchandise asked for
         ("a duke and a queen at a chess table", "bridgerton", False),  # "the Duke", "the Queen": everyday
@@ -1494,9 +1510,13 @@ def test_the_everyday_supplement_adds_ordinary_words_only() -> None:
     from clearance.text import dictionary, package_data
     lines = package_data.read_bytes(dictionary.EVERYDAY).decode("utf-8").splitlines()
     words = [line for line in lines if line and not line.startswith("#")]
-    assert len(words) > 5_000 and len(set(words)) == len(words)
+    assert len(words) > 12_000 and len(set(words)) == len(words)
     assert all(re.fullmatch(r"[a-z]{3,}", w) for w in words)
     assert all(dictionary.is_ordinary_word(w) for w in ("gelato", "churros", "rebar", "axolotl", "linguini"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("# second list"))  # data/everyday_words.md
+    second = [line for line in lines[start:] if line and not line.startswith("#")]
+    assert len(second) > 3_000
+    assert all(dictionary.is_ordinary_word(w) for w in ("snowglobe", "mocktail", "sunlounger", "colour", "merlot"))
     assert not dictionary.is_ordinary_word("minecraft")
 
 
