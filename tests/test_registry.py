@@ -375,7 +375,8 @@ def test_importing_a_directory_is_a_usage_error(home: Home, tmp_path: Path) -> N
 def test_show_names_says_what_each_name_needs_as_screening_does(registered_home: Home) -> None:
     """``registry show ID --names`` tells a rights holder which of its names block on their own and
     why the others do not ("Rumi" is the poet's name too), and it says what screening does: each
-    character name said alone at the beach blocks exactly when the view says it blocks alone."""
+    character name said alone at the beach blocks exactly when the view says it blocks alone, a name
+    that holds another of its work's names too ("Derpy tiger" holds the alias "Derpy")."""
     import json
 
     from typer.testing import CliRunner
@@ -389,6 +390,9 @@ def test_show_names_says_what_each_name_needs_as_screening_does(registered_home:
     assert rows["Rumi"]["blocks_alone"] is False and rows["Rumi"]["needs"] == "support"
     assert "real person" in rows["Rumi"]["because"]
     assert rows["Saja Boys"]["blocks_alone"] is True and rows["Saja Boys"]["needs"] == "nothing"
+    # "derpy" is slang, so the alias needs support; the character's name holds it, so it has some
+    assert rows["Derpy"]["blocks_alone"] is False
+    assert rows["Derpy tiger"]["blocks_alone"] is True and "'Derpy'" in rows["Derpy tiger"]["because"]
     screener = Screener(registered_home)
     for row in rows.values():
         if row["role"] == "character":

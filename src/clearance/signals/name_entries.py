@@ -20,7 +20,7 @@ from clearance.registry.views import WorkView
 from clearance.text import namesakes
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
-from clearance.text.keywords import STOPWORDS, is_common, zipf
+from clearance.text.keywords import STOPWORDS, is_common, stem, zipf
 from clearance.text.normalize import HAN, UNSPACED, normalise
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
@@ -157,16 +157,49 @@ another name of the work, a title written as one, a request such as "fan art", o
 word, a capital inside a sentence: ``text_lexical._written_as_a_name``)."""
 
 
+def said_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """What a name says, for telling names apart: its stems without a leading article, so "Aliens"
+    and "Alien" are one name, and so are "The Oracle" and its alias "Oracle"."""
+    words = tuple(stem(t) for t in tokens)
+    return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
+
+
+def vouches(entry: NameEntry) -> bool:
+    """Said in a prompt, the name supports another name of its work: a name that blocks alone, or one
+    that needs support and is a whole name (not a word of one, "clownfish" of "Nemo the clownfish")."""
+    return entry.level == DISTINCTIVE or (entry.level == NEEDS_SUPPORT and not entry.role.endswith("(part)"))
+
+
 def name_support(work: WorkView) -> list[dict[str, str | bool]]:
     """What each registered name of ``work`` needs before it blocks on its own, and why: a rights
     holder can see that "Rumi" alone is the poet's name too (reviewed, not blocked, unless the
-    prompt says more of the work) and register a fuller name or alias where that matters."""
+    prompt says more of the work) and register a fuller name or alias where that matters. A name
+    that holds another of the work's names that supports it ("Derpy tiger" holds the alias "Derpy")
+    blocks alone as registered, since saying it says both, as screening finds."""
+    entries = work_entries(work)
     rows: list[dict[str, str | bool]] = []
     for _, role, name in names_of(work):
-        level, why = name_level(role, name_tokens(name)) or (None, "only stopwords or symbols")
+        tokens = name_tokens(name)
+        level, why = name_level(role, tokens) or (None, "only stopwords or symbols")
+        if level == NEEDS_SUPPORT and (inner := _supporting_name_inside(name, tokens, entries)):
+            level, why = DISTINCTIVE, f"holds {inner!r}, another of the work's names, which supports it"
         rows.append({"name": name, "role": role, "blocks_alone": level == DISTINCTIVE,
                      "needs": NEEDS[level] if level is not None else "never counts", "because": why})
     return rows
+
+
+def _supporting_name_inside(name: str, tokens: tuple[str, ...], entries: list[NameEntry]) -> str | None:
+    """The first name of ``entries`` said within ``tokens`` that supports the name ``name``: one that
+    vouches for another name (``vouches``) and says other words, or a word of it that blocks alone."""
+    words = said_words(tokens)
+    for entry in entries:
+        n = len(entry.tokens)
+        if n >= len(tokens) or not any(tokens[i : i + n] == entry.tokens for i in range(len(tokens) - n + 1)):
+            continue
+        if entry.level == DISTINCTIVE or (entry.name != name and said_words(entry.tokens) != words
+                                          and vouches(entry)):
+            return entry.name if entry.name != name else " ".join(entry.tokens)
+    return None
 
 
 def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:

@@ -60,6 +60,8 @@ from clearance.signals.name_entries import (
     compact_form,
     everyday,
     only_a_namesake,
+    said_words,
+    vouches,
     work_entries,
 )
 from clearance.text import dictionary, gazetteer, keywords, namesakes, package_data
@@ -222,10 +224,8 @@ def _piece(tok: Token, at: int, length: int) -> Token:
 
 @functools.lru_cache(maxsize=1 << 16)
 def _name_words(entry: NameEntry) -> tuple[str, ...]:
-    """What a name says, for telling names apart: its stems without a leading article, so "Aliens"
-    and "Alien" are one name, and so are "The Oracle" and its alias "Oracle"."""
-    words = tuple(stem(t) for t in entry.tokens)
-    return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
+    """``name_entries.said_words`` of the entry, computed once per entry."""
+    return said_words(entry.tokens)
 
 
 class TextLexical(SignalType):
@@ -532,7 +532,7 @@ class TextLexical(SignalType):
         as_words = [_an_everyday_word(h, text) and i not in sources for i, h in enumerate(hits)]
         works_named = defaultdict(_NamesSaid)  # names that can support another: not the shortest or
         for h, as_a_word in zip(hits, as_words, strict=True):  # commonest, nor a word of a name that is
-            if h.entry.level == DISTINCTIVE or (h.entry.level == NEEDS_SUPPORT and not h.entry.role.endswith("(part)")):
+            if vouches(h.entry):
                 works_named[h.entry.work].add(h, as_a_word)  # no name on its own ("clownfish")
         best: dict[tuple, Match] = {}
         for hit, as_a_word in zip(hits, as_words, strict=True):
