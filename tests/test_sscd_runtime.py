@@ -16,6 +16,7 @@ from clearance.home import Home
 from clearance.media import sscd_runtime
 from clearance.media.sscd import SscdEmbedder, served_model, shared_embedder
 from clearance.model_cache import cached_model
+from clearance.parallel import cpu_flags
 from clearance.screening import Screener
 from clearance.verdict import Action
 from tests.conftest import DATA
@@ -174,3 +175,15 @@ def test_openvino_is_imported_without_its_telemetry(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert not (tmp_path / "intel").exists()
+
+
+def test_a_prompts_process_imports_openvino_only_where_the_processor_may_have_bf16_units(tmp_path: Path) -> None:
+    """Every verdict names the query runtime, a prompt's too. Where the processor's flags show no
+    bfloat16 units, the flags say so without loading OpenVINO (~0.1 s and 17 MB of a prompt's process
+    on an AVX2 EPYC); where they show some, or are unknown, OpenVINO is asked as before."""
+    code = ("import sys; from clearance.home import Home; from clearance.screening import Screener;"
+            f"verdict = Screener(Home.resolve({str(tmp_path / 'home')!r})).screen_prompt('a cat', audit=False);"
+            "print(verdict.versions['image.sscd_runtime'], 'openvino' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    without_units = bool(cpu_flags()) and not cpu_flags() & sscd_runtime.BF16_UNITS
+    assert out.split() == [sscd_runtime.query_label(), str(not without_units)]
