@@ -19,6 +19,9 @@ generated registry has 6 names or aliases and 3 descriptions per work (10,000 wo
 names, 30,000 descriptions), built from a seeded syllable generator so runs are comparable; its
 embeddings are cached in ``benchmarks/out`` after the first run.
 Cold start is a fresh process from interpreter start to the first verdict on a built home.
+Each labelled set's verdicts are also written prompt by prompt to ``results/prompt_verdicts/`` (one
+JSON line each, without scores): ``git diff benchmarks/results/prompt_verdicts`` after a rerun lists
+every labelled prompt a change moved.
 """
 
 from __future__ import annotations
@@ -35,15 +38,19 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import TextIO
 
 import yaml
-from common import DATA, DEV_REGISTRY, SCRATCH, fresh_scratch, peak_rss_mb, percentiles_ms, write_result
+from common import DATA, DEV_REGISTRY, RESULTS, SCRATCH, fresh_scratch, peak_rss_mb, percentiles_ms, write_result
 
 from clearance.home import Home
 from clearance.screening import Screener
 from clearance.text.rewrite import FALLBACK
+from clearance.verdict import Verdict
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "probes"
+VERDICTS = RESULTS / "prompt_verdicts"
+"""Each labelled set's per-prompt verdicts, a JSON-lines file per set (``verdict_line``)."""
 EVERYDAY_TITLES = PROBES.with_name("probes2")
 THIRD_BLIND = PROBES.with_name("probes3")
 FOURTH_BLIND = PROBES.with_name("probes4")
@@ -100,13 +107,15 @@ def generated_registry(n_works: int, path: Path, seed: int = 7) -> Path:
     return path
 
 
-def quality(screener: Screener, prompts: list[dict]) -> dict:
+def quality(screener: Screener, prompts: list[dict], verdicts: TextIO) -> dict:
     """Per kind, the share blocked (for the right work, where there is one); and of the rewrites
-    offered for blocked or reviewed prompts, how many screen ``allow`` and how many are the fallback."""
+    offered for blocked or reviewed prompts, how many screen ``allow`` and how many are the fallback.
+    Each prompt's verdict goes to ``verdicts`` as a line (``verdict_line``)."""
     hits: dict[str, list[bool]] = defaultdict(list)
     rewrites = {"offered": 0, "screen_allow": 0, "fallback": 0}
-    for p in prompts:
+    for i, p in enumerate(prompts):
         v = screener.screen_prompt(p["prompt"], p.get("negative_prompt"), audit=False)
+        verdicts.write(verdict_line(i, p, v))
         if p["label"] == "block":
             hits[p["kind"]].append(v.action.value == "block" and p["work_id"] in {m.work_id for m in v.matches})
         else:
@@ -124,6 +133,17 @@ def quality(screener: Screener, prompts: list[dict]) -> dict:
     return out
 
 
+def verdict_line(i: int, prompt: dict, verdict: Verdict) -> str:
+    """One labelled prompt's verdict as a JSON line: its action and, per matched work, the signals
+    and elements that matched, without scores (CPU kernels move those in the third decimal). The
+    files under ``results/prompt_verdicts/`` are thus the same on every machine for the same code, so
+    ``git diff`` of them lists each labelled prompt whose verdict a change moved."""
+    matched = sorted({(m.work_id, m.signal, m.element or "") for m in verdict.matches})
+    return json.dumps({"i": i, "kind": prompt["kind"], "label": prompt["label"], "work": prompt.get("work_id"),
+                       "action": verdict.action.value, "matched": [list(m) for m in matched],
+                       "prompt": prompt["prompt"][:60]}, ensure_ascii=False) + "\n"
+
+
 def read_labelled(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.open(encoding="utf-8")]
 
@@ -136,8 +156,10 @@ def quality_in_home(home_dir: Path, registries: list[Path], labelled: dict[str, 
         screener.registry.import_file(registry)
     works = len(screener.registry.snapshot().works)
     out = {}
+    VERDICTS.mkdir(parents=True, exist_ok=True)
     for key, prompts in labelled.items():
-        out[key] = {**quality(screener, prompts), "works_registered": works}
+        with (VERDICTS / f"{key}.jsonl").open("w", encoding="utf-8") as verdicts:
+            out[key] = {**quality(screener, prompts, verdicts), "works_registered": works}
         print(f"[{key}] {json.dumps(out[key])}", flush=True)
     return out
 

@@ -107,9 +107,9 @@ def fast_available() -> bool:
     Every verdict names the query runtime, a prompt's too, so this is asked in processes that never
     screen an image. Where the processor's flags are known and show no bf16 units (``BF16_UNITS``),
     the answer is no without loading OpenVINO: on a 2-core AVX2 EPYC a prompt's process then reached
-    its first verdict in 1.63 s against 1.74 s (medians of 6 alternating runs at 10,000 works) and
-    peaked at 287 against 304 MB (one-off, 2026-12-07). Elsewhere (flags unknown, as on ARM, or
-    showing such units) OpenVINO is asked."""
+    its first verdict 1.63 s after the interpreter's start against 1.74 s (medians of 6 alternating
+    runs at 10,000 works) and peaked at 287 against 304 MB (one-off, 2026-12-07). Elsewhere (flags
+    unknown, as on ARM, or showing such units) OpenVINO is asked."""
     setting = os.environ.get(PRECISION_SETTING, "").strip().lower() or "auto"
     if setting not in ("auto", "f32"):
         log.warning("%s=%r is neither auto nor f32: SSCD queries run in float32", PRECISION_SETTING, setting)
