@@ -146,7 +146,13 @@ def probability(features: np.ndarray, model: dict) -> np.ndarray:
     progress in ``scripts/calibrate_semantic.py``, which therefore measures exactly what serving does)."""
     z = ((features - np.asarray(model["mean"])) / np.asarray(model["scale"])) @ np.asarray(model["coef"])
     p = 1 / (1 + np.exp(-(z + float(model["intercept"]))))
-    return np.where(features[..., FEATURES.index("trait1")] >= MIN_TRAIT_SIMILARITY, p, 0.0)
+    return np.where(resembled(features[..., FEATURES.index("trait1")]), p, 0.0)
+
+
+def resembled(trait1: np.ndarray) -> np.ndarray:
+    """Per candidate, whether its best trait resembles a clause of the prompt (``MIN_TRAIT_SIMILARITY``):
+    one that does not has probability 0, whatever its other features."""
+    return trait1 >= MIN_TRAIT_SIMILARITY
 
 
 @cache
@@ -375,10 +381,10 @@ class TextSemantic(SignalType):
         """The candidate works of a prompt and their features, computed for all of them at once.
 
         Without ``every_row`` (screening), the ordinary feature is left NaN when no candidate has a
-        trait that resembles a clause (``MIN_TRAIT_SIMILARITY``): such rows have probability 0
-        whatever it is, and comparing the prompt with the ordinary prompts was 0.4 of the ~6.5 ms a
-        prompt takes at 10,000 works on a 2-core EPYC, for the 56% of the dev prompts no trait
-        resembles there. Calibration fits on every row, so it asks for them all."""
+        trait that resembles a clause (``resembled``): such rows have probability 0 whatever it is,
+        and comparing the prompt with the ordinary prompts took 0.4 ms of the ~7 ms a prompt took at
+        10,000 works on a 2-core EPYC (a profile in a slow hour), for the 56% of the dev prompts no
+        trait resembles there. Calibration fits on every row, so it asks for them all."""
         if not self.full_rows:
             return Candidates.none()
         prompt = content.text or ""
@@ -400,7 +406,7 @@ class TextSemantic(SignalType):
             found = np.minimum(np.searchsorted(using, works), len(using) - 1)
             shared[:, j] = using[found] == works
         weights = np.array([rarity(w) for w in words], dtype=np.float64)
-        described = every_row or bool((top[:, 0] >= MIN_TRAIT_SIMILARITY).any())
+        described = every_row or bool(resembled(top[:, 0]).any())
         ordinary = self._ordinary_similarity(win_vecs) if described else np.nan
         vectors = np.column_stack([full, top, shared @ weights, shared.sum(axis=1), np.full(len(works), ordinary)])
         return Candidates(works, vectors, parts, trait_row, clause_sims, shared, [spelling[w] for w in words], unread)
