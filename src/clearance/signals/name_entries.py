@@ -182,7 +182,7 @@ def name_support(work: WorkView) -> list[dict[str, str | bool]]:
         tokens = name_tokens(name)
         level, why = name_level(role, tokens) or (None, "only stopwords or symbols")
         if level == NEEDS_SUPPORT and (inner := _supporting_name_inside(name, tokens, entries)):
-            level, why = DISTINCTIVE, f"holds {inner!r}, another of the work's names, which supports it"
+            level, why = DISTINCTIVE, f"holds {inner!r}, a name of the work in its own right, which supports it"
         rows.append({"name": name, "role": role, "blocks_alone": level == DISTINCTIVE,
                      "needs": NEEDS[level] if level is not None else "never counts", "because": why})
     return rows
