@@ -63,6 +63,27 @@ def test_copies_and_distractors_through_cli(registered_home: Home, tmp_path: Pat
     assert top["raw_score"] == pytest.approx(details["cosine"] - details["background_offset"], abs=1e-3)
 
 
+
+def test_a_list_file_names_its_files_relative_to_its_own_folder(registered_home: Home, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dev data's lists name files relative to the list (``distractors.txt``: ``distractors/...``);
+    read from the working directory alone, every line of such a list was "file not found" elsewhere.
+    A path that exists from the working directory is still read from there, as a shell's would be."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "here.jpg").write_bytes((IMAGES / "copies" / "ref_000_crop.jpg").read_bytes())
+    listing = tmp_path / "lists" / "mixed.txt"
+    listing.parent.mkdir()
+    listing.write_text("distractors/dis_000.jpg\nhere.jpg\nnowhere.jpg\n", encoding="utf-8")
+    (listing.parent / "distractors").symlink_to(IMAGES / "distractors")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["screen", "media", "--from-list", str(listing), "--out", str(out),
+                                 "--home", str(registered_home.root)])
+    assert result.exit_code == 0, result.output
+    beside, here, nowhere = map(json.loads, out.read_text().splitlines())
+    assert beside["path"] == str(listing.parent / "distractors" / "dis_000.jpg") and "error" not in beside
+    assert here["path"] == "here.jpg" and here["action"] == "block"
+    assert nowhere["action"] == "review" and "file not found: nowhere.jpg" in nowhere["error"]
+
 def test_a_picture_small_in_a_screenshot_is_found(screener: Screener) -> None:
     """The screenshots whose picture fills 42-61% of the canvas's height: neither the whole, its
     centre nor its corners match the reference (all were allowed before the framed view)."""

@@ -826,6 +826,29 @@ def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> 
             assert not isinstance(refused.exception, OSError)
 
 
+def test_an_out_that_is_an_input_or_cannot_be_written_is_refused_and_loses_nothing(screened_home: Home,
+                                                                                   tmp_path: Path) -> None:
+    """``--out`` naming the input emptied it before it was read, with exit 0 and no verdict; an --out
+    the system refuses (``/sys``, a full disk) ended in a traceback."""
+    home = ["--home", str(screened_home.root)]
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "prompt": "Vecna"}\n', encoding="utf-8")
+    image = tmp_path / "ref_000.jpg"
+    image.write_bytes((DATA / "images" / "ref" / "ref_000.jpg").read_bytes())
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{image}\n", encoding="utf-8")
+    for command, target in ((["prompts", str(src)], src), (["media", "--from-list", str(listing)], listing),
+                            (["media", str(image)], image), (["media", "--from-list", str(listing)], image)):
+        kept = target.read_bytes()
+        refused = runner.invoke(app, ["screen", *command, "--out", str(target), *home])
+        assert refused.exit_code == 2 and "is an input of this command" in refused.output, (command, refused.output)
+        assert target.read_bytes() == kept
+    if Path("/dev/full").exists():  # every write to it fails with "no space left"
+        full = runner.invoke(app, ["screen", "prompts", str(src), "--out", "/dev/full", *home])
+        assert full.exit_code == 1 and "writing failed after 0 verdict(s)" in full.output, full.output
+        assert not isinstance(full.exception, OSError)
+
+
 def test_fail_closed_when_a_layer_cannot_run(tmp_path: Path) -> None:
     """An index folder that cannot be written (a real failure mode) gives review, never allow."""
     home = Home.resolve(tmp_path / "home")

@@ -198,6 +198,24 @@ def test_an_api_import_never_looks_at_server_files(service: tuple, tmp_path: Pat
                        "use `clearance registry import`"}
 
 
+def test_an_api_update_of_a_work_keeps_its_reference_media(service: tuple) -> None:
+    """A document sent over the API cannot carry media, and was read as the whole work: adding an
+    alias deleted every reference still, and copies of them then screened ``allow``."""
+    home = service[2]
+    copy = DATA / "images" / "copies" / "ref_005_crop.jpg"
+    [before] = Screener(home).registry.get("frozen", owner="Disney")
+    update = ("version: 1\nworks:\n  - id: frozen\n    title: Frozen\n    owner: Disney\n    kind: film\n"
+              "    policy: block\n    aliases: [\"La Reine des neiges\"]\n")
+    with client(service, "disney") as disney, client(service, "acme") as acme:
+        assert before.references and acme.screen_media(copy).action == "block"
+        assert disney.import_registry(update) == {"created": 0, "updated": 1, "unchanged": 0}
+        assert disney.import_registry(update) == {"created": 0, "updated": 0, "unchanged": 1}
+        [after] = Screener(home).registry.get("frozen", owner="Disney")
+        assert after.references == before.references and after.aliases == ("La Reine des neiges",)
+        assert acme.screen_media(copy).action == "block"
+    Screener(home).registry.import_file(WORKS_YAML)  # the module's other tests read the file's Frozen
+
+
 def test_roles_and_tenants_are_isolated(service: tuple) -> None:
     url, keys, home = service
     with client(service, "acme") as acme, client(service, "globex") as globex, \
@@ -623,13 +641,17 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
      "CLEARANCE_MEDIA_THREADS='-2' must be"),
     (["keys", "list", "--home", "/etc/hostname"], {},
      "cannot use /etc/hostname as the home: it is a file, not a folder"),
+    (["registry", "list", "--database-url", "bogus://x"], {}, "cannot open the database bogus://x: "),
+    (["screen", "prompt", "Vecna", "--database-url", "postgresql://u:secret@127.0.0.1:1/x"], {},
+     "cannot open the database postgresql+psycopg://u:***@127.0.0.1:1/x: "),  # the password never shown
 ])
 def test_a_bad_setting_is_a_setup_error_not_a_traceback(tmp_path: Path, args: list[str], env: dict[str, str],
                                                         message: str) -> None:
     """Malformed settings in the environment raised ``ValueError`` tracebacks from module imports, a
-    home that is a file a ``FileExistsError``, and an out-of-range port was taken modulo 65536."""
+    home that is a file a ``FileExistsError``, an out-of-range port was taken modulo 65536, and a
+    database URL that opens nothing printed the driver's traceback of 62 frames."""
     home = ["--home", str(tmp_path / "home")] if "--home" not in args else []
     run = subprocess.run([sys.executable, "-m", "clearance.cli.main", *args, *home], capture_output=True, text=True,
                          env={**os.environ, **env}, timeout=120)
     assert run.returncode == 2 and message in run.stderr, run.stderr
-    assert "Traceback" not in run.stderr
+    assert "Traceback" not in run.stderr and "secret" not in run.stderr

@@ -8,6 +8,7 @@ import typer
 
 from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds, service_cmds
 from clearance.cli.common import DatabaseOption, HomeOption, report
+from clearance.db.engine import DatabaseUnavailable
 from clearance.settings import SettingError
 
 app = typer.Typer(
@@ -40,10 +41,11 @@ service_cmds.register(app)
 
 
 def main() -> None:
-    """The console script. A malformed setting in the environment is a setup error (exit 2), wherever
-    it is first read: at a module's import (``clearance serve``) or in a command."""
+    """The console script. A malformed setting in the environment or a database that cannot be
+    opened is a setup error (exit 2), wherever it is first met: at a module's import (``clearance
+    serve``) or in a command."""
     try:
         app()
-    except SettingError as exc:
+    except (SettingError, DatabaseUnavailable) as exc:
         report(str(exc))
         raise SystemExit(2) from None

@@ -6,11 +6,12 @@ an ``error``; the exit status is 0 whenever the batch ran.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -62,26 +63,40 @@ def print_table(verdicts: list[Verdict], title: str) -> None:
     console.print(table)
 
 
-def check_out(out: Path | None) -> None:
-    """Refuse an --out that cannot be written before any screening starts (not a traceback after it)."""
+def check_out(out: Path | None, inputs: list[Path]) -> None:
+    """Refuse an --out that cannot be written before any screening starts (not a traceback after it),
+    and one that is an input: opening it for writing would empty the input before it is read."""
     if out is None:
         return
     if out.is_dir():
         fail(f"--out {out} is a folder; give a file name")
     if not out.parent.is_dir():
         fail(f"--out {out}: folder {out.parent} does not exist")
+    if out.exists() and any(_same_file(out, source) for source in inputs):
+        fail(f"--out {out} is an input of this command; writing verdicts there would destroy it")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # an input that does not exist is reported as such on its own verdict
+        return False
 
 
 def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str) -> None:
-    """Stream verdicts to OUT (JSONL) or stdout; a table when a person is reading."""
+    """Stream verdicts to OUT (JSONL) or stdout; a table when a person is reading. An OUT that
+    cannot be written (no permission, a full disk) is an error of the run, said in one line; the
+    verdicts already written stay in OUT and in the audit log."""
     shown: list[Verdict] = []
-    handle = out.open("w", encoding="utf-8") if out else None
+    try:
+        handle = out.open("w", encoding="utf-8") if out else None
+    except OSError as exc:
+        fail(f"--out {out}: cannot write it ({exc.strerror or exc})")
     try:
         for verdict in verdicts:
             line = json.dumps(verdict.public(), ensure_ascii=False)
             if handle:
-                handle.write(line + "\n")
-                handle.flush()
+                _write_line(handle, line, out, len(shown))
                 shown.append(verdict)
             elif json_:
                 typer.echo(line)
@@ -89,9 +104,18 @@ def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str)
                 shown.append(verdict)
     finally:
         if handle:
-            handle.close()
+            with contextlib.suppress(OSError):  # the write that failed has been reported already
+                handle.close()
     if shown:
         print_table(shown, title)
+
+
+def _write_line(handle: TextIO, line: str, out: Path | None, written: int) -> None:
+    try:
+        handle.write(line + "\n")
+        handle.flush()
+    except OSError as exc:
+        fail(f"--out {out}: writing failed after {written} verdict(s) ({exc.strerror or exc})", code=1)
 
 
 @app.command("prompt")
@@ -165,11 +189,22 @@ def prompts(
     """Screen a JSONL batch of prompts; one verdict per line."""
     if not infile.is_file():
         fail(f"input {'is not a file' if infile.exists() else 'file not found'}: {infile}")
-    check_out(out)
+    check_out(out, [infile])
     requests = (PromptRequest(id=item_id, error=error or "unreadable line") if error or record is None
                 else PromptRequest(record["prompt"], record.get("negative_prompt"), item_id)
                 for item_id, record, error in _prompt_lines(infile))
     emit(screener(home, database_url).screen_prompts(requests, tenant=tenant), out, json_, f"verdicts for {infile}")
+
+
+def listed_path(line: str, list_file: Path) -> Path:
+    """A path as a list file gives it. A relative one is read from the working directory, as a
+    shell's would be, and where nothing is there, from the list file's folder, the convention of
+    lists written beside their data (``images/distractors.txt`` holds ``distractors/dis_000.jpg``)."""
+    path = Path(line)
+    if path.is_absolute() or path.exists():
+        return path
+    beside = list_file.parent / path
+    return beside if beside.exists() else path
 
 
 @app.command("media")
@@ -189,9 +224,9 @@ def media(
         if not from_list.is_file():
             fail(f"list file not found: {from_list}")
         lines = from_list.read_text(encoding="utf-8-sig", errors="surrogateescape").splitlines()  # names as bytes
-        items += [Path(line.strip()) for line in lines if line.strip()]
+        items += [listed_path(line.strip(), from_list) for line in lines if line.strip()]
     if not items:
         fail("give at least one PATH or --from-list FILE")
-    check_out(out)
+    check_out(out, items + ([from_list] if from_list else []))
     s = screener(home, database_url, allow_root)
     emit(s.screen_media_many(items, tenant=tenant), out, json_, "media verdicts")

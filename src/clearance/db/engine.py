@@ -10,8 +10,8 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -60,18 +60,40 @@ def migrate(engine: Engine) -> None:
         command.upgrade(_alembic_config(engine), "head")
 
 
+class DatabaseUnavailable(RuntimeError):
+    """The database URL names no database this process can open: a setup error, said in one line
+    (the CLI exits 2 with it) rather than as a driver's traceback."""
+
+
 @cache
 def open_engine(url: str) -> Engine:
     """One engine per URL per process, migrated to the newest schema."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    # a server's PostgreSQL connections can be dropped under it; a SQLite file cannot, and the ping
-    # cost ~4% of a prompt request's CPU
-    engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
-    if engine.dialect.name == "sqlite":
-        _enable_sqlite_pragmas(engine)
-    migrate(engine)
+    try:
+        # a server's PostgreSQL connections can be dropped under it; a SQLite file cannot, and the
+        # ping cost ~4% of a prompt request's CPU
+        engine = create_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+        if engine.dialect.name == "sqlite":
+            _enable_sqlite_pragmas(engine)
+        migrate(engine)
+    except (ArgumentError, DBAPIError) as exc:
+        raise DatabaseUnavailable(f"cannot open the database {_shown(url)}: {_first_line(exc)}") from exc
     return engine
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, which must not reach a terminal or a log."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.split("@")[-1] if "@" in url else url
+
+
+def _first_line(exc: Exception) -> str:
+    """The driver's reason, without SQLAlchemy's statement and background-link lines."""
+    reason = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    return (str(reason).strip().splitlines() or [type(reason).__name__])[0]
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

@@ -82,10 +82,15 @@ class Registry:
 
         return self.import_specs(load_registry_file(path), str(path), owner)
 
-    def import_specs(self, specs: list[WorkSpec], source: str, owner: str | None = None) -> ImportReport:
+    def import_specs(
+        self, specs: list[WorkSpec], source: str, owner: str | None = None, *, keep_references: bool = False
+    ) -> ImportReport:
         """Upsert every work of a validated document (``source`` names it in errors) in one transaction.
 
         ``owner``, when given (a rights holder's tenant), must own every work in the document.
+        ``keep_references``: a work already registered keeps its reference media. A document that
+        cannot carry media (the HTTP API's) updates the rest of a work; read as the whole work, it
+        would delete every still, clip and track, and copies of them would then pass.
         """
         if owner is not None:
             foreign = sorted({s.owner for s in specs if s.owner != owner})
@@ -99,7 +104,7 @@ class Registry:
                 select(Work).options(selectinload(Work.elements), selectinload(Work.references))
             )}
             for spec, ref_shas in zip(specs, shas, strict=True):
-                outcome = _upsert(session, existing.get((spec.owner, spec.slug)), spec, ref_shas)
+                outcome = _upsert(session, existing.get((spec.owner, spec.slug)), spec, ref_shas, keep_references)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 changed |= outcome != "unchanged"
             if changed:
@@ -226,8 +231,10 @@ def _spec_state(spec: WorkSpec, ref_shas: list[str]) -> dict[str, Any]:
     }
 
 
-def _upsert(session: Session, work: Work | None, spec: WorkSpec, ref_shas: list[str]) -> str:
+def _upsert(session: Session, work: Work | None, spec: WorkSpec, ref_shas: list[str], keep_references: bool) -> str:
     state = _spec_state(spec, ref_shas)
+    if keep_references and work is not None:
+        state["references"] = content_state(work)["references"]
     if work is not None and content_state(work) == state:
         work.content_hash = work.content_hash or work_content_hash(state)
         return "unchanged"

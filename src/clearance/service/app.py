@@ -220,9 +220,11 @@ def _utf8(body: bytes) -> str:
 
 def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:
     """Import an uploaded registry document. It may not point at server files: its references are
-    refused before any path is looked at (``parse_registry`` without a folder)."""
+    refused before any path is looked at (``parse_registry`` without a folder), and a work already
+    registered keeps the reference media imported with it from a file."""
     try:
-        report = screener.registry.import_specs(parse_registry(text, "request body", None), "request body", owner)
+        specs = parse_registry(text, "request body", None)
+        report = screener.registry.import_specs(specs, "request body", owner, keep_references=True)
     except PermissionError as exc:
         raise ApiError(403, str(exc)) from None
     except RegistryFileError as exc:
