@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -228,6 +229,12 @@ def test_roles_and_tenants_are_isolated(service: tuple) -> None:
             assert err.value.status == 404
         assert netflix.audit(acme_verdict.audit_id)["audit_id"] == acme_verdict.audit_id
         assert auditor.audit(acme_verdict.audit_id)["audit_id"] == acme_verdict.audit_id
+        shared = acme.screen_prompt("Yoda and Vecna from Stranger Things")  # Lucasfilm's and Netflix's
+        assert {m.owner for m in shared.matches} == {"Netflix", "Lucasfilm (Disney)"}
+        as_netflix = netflix.audit(shared.audit_id)  # another owner's registry stays out of sight
+        assert {m["owner"] for m in as_netflix["matches"]} == {"Netflix"} and as_netflix["other_owners_matches"]
+        assert "Yoda" not in json.dumps(as_netflix["matches"]) and "negative_prompt" not in as_netflix
+        assert {m["owner"] for m in auditor.audit(shared.audit_id)["matches"]} == {"Netflix", "Lucasfilm (Disney)"}
         assert {w["owner"] for w in netflix.works()} == {"Netflix"}
         assert len(auditor.works()) == 9
         assert auditor.work("frozen", owner="Disney")["owner"] == "Disney"

@@ -7,7 +7,7 @@ What each role may do (enforced by ``Auth.allow`` on every route; see docs/servi
 | POST /v1/screen/prompt, /v1/screen/media | yes | no | yes (own licences apply) | no |
 | POST /v1/registry/import | any owner | only works it owns | no | no |
 | GET /v1/works, /v1/works/{id} | all | works it owns | no | all |
-| GET /v1/audit/{audit_id} | all | verdicts that matched its works | its own verdicts | all |
+| GET /v1/audit/{audit_id} | all | verdicts that matched its works (their matches only) | its own verdicts | all |
 
 Screening always runs against every registered work. Anything a caller may not see is
 answered 404, not 403, so ids of other tenants' works and verdicts do not leak.
@@ -153,8 +153,10 @@ def create_app(home: Home | None = None) -> FastAPI:
                    or (who.role == "rights_holder" and any(w.rsplit("/", 1)[0] == who.tenant for w in entry.work_ids)))
         if not visible:
             raise ApiError(404, f"no audit entry {audit_id!r}")
-        return {**json.loads(entry.payload), "audit_id": entry.audit_id, "kind": entry.kind,
-                "created_at": entry.created_at}
+        verdict = json.loads(entry.payload)
+        if who.role == "rights_holder":
+            verdict = _as_seen_by_owner(verdict, who.tenant)
+        return {**verdict, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at}
 
     return app
 
@@ -207,6 +209,19 @@ def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
         return screener.registry.get(slug, owner)[0]
     except UnknownWorkError:
         raise ApiError(404, f"no work {slug!r}") from None
+
+
+def _as_seen_by_owner(verdict: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A verdict as a rights holder may read it: with its own works' matches only. Another owner's
+    match quotes that owner's registry (descriptions in its evidence) and the negative prompt names
+    its works, which a rights holder may not read (``GET /v1/works``); how many were left out is said."""
+    matches = verdict.get("matches", [])
+    own = [m for m in matches if m.get("owner") == owner]
+    if len(own) == len(matches):
+        return verdict
+    shown = {k: v for k, v in verdict.items() if k != "negative_prompt"}
+    return {**shown, "matches": own, "score": max((m["score"] for m in own), default=0.0),
+            "other_owners_matches": len(matches) - len(own)}
 
 
 def _utf8(body: bytes) -> str:
