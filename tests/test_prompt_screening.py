@@ -226,6 +226,8 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("like https://www.google.com/search?q=squid+game+doll", "squid-game", None),  # a search query
         ("like https://example.com/Stranger%20Things.png", "stranger-things", None),  # a percent-escaped space
         ("a poster of Stran-\nger Things", "stranger-things", None),  # hyphenated across a line break
+        ("R2D2 rolling through the desert", "star-wars", "R2-D2"),  # written without its hyphen, as often
+        ("a photo of R2D2", "star-wars", "R2-D2"),  # (too short to be looked for inside other words)
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

@@ -52,6 +52,7 @@ from clearance.signals.base import SignalType, calibrate
 from clearance.signals.name_entries import (
     ARTICLES,
     DISTINCTIVE,
+    MIN_COMPACT_LEN,
     NEEDS_CONTEXT,
     NEEDS_SUPPORT,
     QUALIFIER,
@@ -230,7 +231,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "38"
+    version = "39"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -268,6 +269,10 @@ class TextLexical(SignalType):
         self.compacts = StringColumn(dict.fromkeys(c for c, _ in compact_pairs))
         self.fuzzy_compact = OneEditIndex(c for c, i in compact_pairs
                                           if len(entries[i].tokens) > 1 and not UNSPACED.search(c))
+        self.short_compact_entries = KeyIndex(  # "r2d2", "xmen": too short to look for inside words
+            (c, i) for i, e in enumerate(entries)
+            if len(e.tokens) > 1 and MIN_FUZZY_LEN <= len(c := "".join(e.tokens)) < MIN_COMPACT_LEN
+            and not UNSPACED.search(c))
         self.compact = ahocorasick.Automaton(ahocorasick.STORE_INTS)  # value: position in ``compacts``
         for i, compact in enumerate(self.compacts):
             self.compact.add_word(compact, i)
@@ -432,6 +437,9 @@ class TextLexical(SignalType):
                              or (e.level == DISTINCTIVE and self._glued_to_words(tok.text, compact))]
             if tok.collapsed:
                 hits += self._segmented_hits(tok, i)
+            if not is_ordinary_word(tok.text):  # the name as people also write it, not a disguise
+                hits += [_Hit(e, i, i + 1, [tok], False, False)
+                         for e in self._entries_of(self.short_compact_entries.get(tok.text))]
             if self._typo_candidate(tok.text) and len(tok.text) >= 5 and tok.text not in self.name_tokens:
                 # "squidgame", "sqiudgame", "gihun"; a word that is a name itself is no typo of another
                 exact = {tok.text} if tok.text in self.compact_entries else set()
