@@ -136,8 +136,12 @@ def quality(screener: Screener, prompts: list[dict], verdicts: TextIO) -> dict:
 def verdict_line(i: int, prompt: dict, verdict: Verdict) -> str:
     """One labelled prompt's verdict as a JSON line: its action and, per matched work, the signals
     and elements that matched, without scores (CPU kernels move those in the third decimal). The
-    files under ``results/prompt_verdicts/`` are thus the same on every machine for the same code, so
-    ``git diff`` of them lists each labelled prompt whose verdict a change moved."""
+    files under ``results/prompt_verdicts/`` are the same from run to run on one machine for the same
+    code, so ``git diff`` of them lists each labelled prompt whose verdict a change moved. Across
+    processors they are not: the int8 kernels of AVX2 and of VNNI/AMX round differently, which moves
+    near-ties (on 2026-12-07, 22 lines of 5,579 changed action between an AMD EPYC with AVX2 and an
+    Intel Xeon with AMX, and the weaker matches' works or elements moved on 318 more), so compare a change
+    with its base on one machine (``git worktree`` of the base, run in turns)."""
     matched = sorted({(m.work_id, m.signal, m.element or "") for m in verdict.matches})
     return json.dumps({"i": i, "kind": prompt["kind"], "label": prompt["label"], "work": prompt.get("work_id"),
                        "action": verdict.action.value, "matched": [list(m) for m in matched],
