@@ -447,8 +447,10 @@ def test_resume_refuses_a_different_job_and_fresh_run_refuses_a_full_folder(regi
     scrub(registered_home, tmp_path / "d.parquet", tmp_path / "out", tmp_path / "m.parquet")
     base = ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "out"), "--manifest",
             str(tmp_path / "m.parquet"), "--home", str(registered_home.root)]
-    again = runner.invoke(app, base)
-    assert again.exit_code == 2 and "not empty" in again.output
+    again = runner.invoke(app, base)  # said it "holds no run of this manifest", which it does
+    assert again.exit_code == 2 and "not empty: a run of this manifest wrote it; add --resume" in again.output
+    other = runner.invoke(app, [*base[:5], str(tmp_path / "other.parquet"), *base[6:]])
+    assert other.exit_code == 2 and "not empty: it holds no run of this manifest" in other.output
     changed = runner.invoke(app, [*base, "--resume", "--review", "keep"])
     assert changed.exit_code == 2 and "review changed" in changed.output
     assert runner.invoke(app, [*base, "--resume"]).exit_code == 0

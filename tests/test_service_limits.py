@@ -93,6 +93,19 @@ def test_a_body_that_is_not_utf8_is_an_invalid_request(server: tuple) -> None:
     assert answer.json()["error"] == {"code": "invalid_request", "message": "body: not UTF-8 text (invalid start byte)"}
 
 
+def test_json_sent_as_a_form_or_as_text_is_told_which_header_to_send(server: tuple) -> None:
+    """curl's ``-d`` sends a form: the answer said only "Input should be a valid dictionary"."""
+    url, _, home = server
+    key = {"Authorization": f"Bearer {new_key(home)}"}
+    for sent in ("application/x-www-form-urlencoded", "text/plain"):
+        answer = httpx.post(f"{url}/v1/screen/prompt", content=b'{"prompt": "a cat"}',
+                            headers={**key, "Content-Type": sent})
+        assert answer.status_code == 422 and answer.json()["error"]["message"].endswith(
+            f"(the body was sent as {sent}; send JSON with Content-Type: application/json)"), answer.text
+    wrong_field = httpx.post(f"{url}/v1/screen/prompt", json={"text": "a cat"}, headers=key)
+    assert wrong_field.status_code == 422 and "Content-Type" not in wrong_field.text  # no hint where it is no help
+
+
 def chunks(head: bytes, size: int, tail: bytes = b"") -> Iterator[bytes]:
     """``head``, ``size`` bytes of filler, ``tail``, as a generator: httpx sends it chunked,
     with no Content-Length."""

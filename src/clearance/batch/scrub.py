@@ -169,11 +169,19 @@ def _check_paths(job: ScrubJob, resume: bool) -> None:
     for folder in outputs:
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{folder} is a file, not a folder for the clean copy")
-    if not (resume and Checkpoints(job.state_dir).job_file.exists()):  # nothing of this job's to continue
+    this_job_ran = Checkpoints(job.state_dir).job_file.exists()
+    if not (resume and this_job_ran):  # nothing of this job's to continue
         for folder in outputs:
             if folder.exists() and any(folder.iterdir()):
-                raise ValueError(f"{folder} is not empty and holds no run of this manifest to resume "
-                                 "(give an empty or new --out, or the --manifest of the run that wrote it)")
+                raise ValueError(f"{folder} is not empty: {_why_not_empty(this_job_ran)}")
+
+
+def _why_not_empty(this_job_ran: bool) -> str:
+    """What to do about an output folder in the way, which depends on whether this manifest's run wrote it."""
+    if this_job_ran:
+        return ("a run of this manifest wrote it; add --resume to finish that run (a finished one is "
+                "left as it is), or give a new --out and --manifest to start again")
+    return "it holds no run of this manifest (give an empty or new --out, or the --manifest of the run that wrote it)"
 
 
 def _source_files(src: Path) -> str:

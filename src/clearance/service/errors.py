@@ -47,13 +47,23 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        return error_response(422, problems or "invalid request")
+        return error_response(422, (problems or "invalid request") + _content_type_hint(request, exc))
 
     @app.exception_handler(Exception)
     async def _crash(_: Request, exc: Exception) -> JSONResponse:
         return error_response(500, f"internal error ({type(exc).__name__})")
+
+
+def _content_type_hint(request: Request, exc: RequestValidationError) -> str:
+    """A JSON body sent as a form or as text (curl's ``-d`` sends a form) reaches the route as no
+    object at all, and the validator's words do not say why: name the header that is missing."""
+    sent = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    whole_body = any(e["loc"] == ("body",) for e in exc.errors())
+    if whole_body and sent != "application/json" and not sent.startswith("multipart/"):
+        return f" (the body was sent as {sent or 'no content type'}; send JSON with Content-Type: application/json)"
+    return ""
 
 
 def _unparsable(exc: StarletteHTTPException) -> str:
