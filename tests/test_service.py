@@ -239,7 +239,8 @@ def test_roles_and_tenants_are_isolated(service: tuple) -> None:
         assert len(auditor.works()) == 9
         assert auditor.work("frozen", owner="Disney")["owner"] == "Disney"
         for call in (lambda: netflix.work("frozen"), lambda: netflix.work("frozen", owner="Disney"),
-                     lambda: auditor.work("frozen", owner="Netflix")):
+                     lambda: auditor.work("frozen", owner="Netflix"),
+                     lambda: netflix.work("stranger-things", owner="Disney")):  # answered Netflix's own
             with pytest.raises(ClearanceError) as err:
                 call()
             assert err.value.status == 404 and err.value.code == "not_found"

@@ -140,7 +140,10 @@ def create_app(home: Home | None = None) -> FastAPI:
     def work(work_id: str, who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder", "auditor"))],
              owner: Annotated[str | None, Query(description="disambiguates a slug several owners use")] = None
              ) -> dict[str, Any]:
-        return _find_work(state["screener"], work_id, _owner_scope(who) or owner).document()
+        scope = _owner_scope(who)
+        if scope is not None and owner not in (None, scope):  # another owner's: as if it did not exist
+            raise ApiError(404, f"no work {work_id!r}")
+        return _find_work(state["screener"], work_id, scope or owner).document()
 
     @app.get("/v1/audit/{audit_id}", responses=ERROR_RESPONSES, tags=["audit"])
     def audit(audit_id: str, who: Annotated[Principal, Depends(auth.principal)]) -> dict[str, Any]:
