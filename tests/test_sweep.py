@@ -187,6 +187,53 @@ def test_a_file_is_no_quarantine_folder(registered_home: Home, tmp_path: Path) -
     assert afile.read_text() == "not a folder" and (store / "a" / "one.jpg").exists()
 
 
+def test_a_match_at_a_path_the_quarantine_still_holds_is_held_and_nothing_is_overwritten(registered_home: Home,
+                                                                                        tmp_path: Path) -> None:
+    """A second match at the path of a file still in quarantine replaced it there: the first file
+    was destroyed, with its ledger entry, and restore could give back only the second."""
+    first, second = IMAGES / "copies" / "ref_010_crop.jpg", IMAGES / "copies" / "ref_020_crop.jpg"
+    store = _store_with({"b/c/img.jpg": first}, tmp_path / "outputs")
+    q = tmp_path / "quarantine"
+    opts = ["--home", str(registered_home.root)]
+    runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
+    (store / "b" / "c" / "img.jpg").write_bytes(second.read_bytes())
+    held = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
+    summary = json.loads(held.output.strip().splitlines()[-1])
+    assert held.exit_code == 0 and summary["quarantined"] == 0
+    assert summary["held (quarantine holds a file at that path)"] == 1
+    assert (q / "b" / "c" / "img.jpg").read_bytes() == first.read_bytes()
+    assert (store / "b" / "c" / "img.jpg").read_bytes() == second.read_bytes()
+    assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 0
+    moved = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
+    assert json.loads(moved.output.strip().splitlines()[-1])["quarantined"] == 1  # a held file is not noted done
+    assert (q / "b" / "c" / "img.jpg").read_bytes() == second.read_bytes()
+
+
+def test_resume_screens_again_a_file_overwritten_since_it_was_screened(registered_home: Home, tmp_path: Path) -> None:
+    """``--resume`` skipped every path screened before, so a clean output regenerated in place as a
+    copy stayed in the store."""
+    store = _store_with({"a.jpg": IMAGES / "distractors" / "dis_004.jpg",
+                         "b.jpg": IMAGES / "distractors" / "dis_005.jpg"}, tmp_path / "outputs")
+    q, opts = tmp_path / "quarantine", ["--home", str(registered_home.root)]
+    runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
+    (store / "a.jpg").write_bytes((IMAGES / "copies" / "ref_030_crop.jpg").read_bytes())
+    resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
+    summary = json.loads(resumed.output.strip().splitlines()[-1])
+    assert summary["skipped (resumed)"] == 1 and summary["quarantined"] == 1 and (q / "a.jpg").exists()
+
+
+def test_a_swept_folder_inside_its_quarantine_is_refused(registered_home: Home, tmp_path: Path) -> None:
+    """Either nesting mixes the two: a swept folder inside the quarantine had a clean file of its own
+    overwritten by a quarantined one."""
+    q = tmp_path / "q2"
+    store = _store_with({"out/x.jpg": IMAGES / "copies" / "ref_005_crop.jpg",
+                         "x.jpg": IMAGES / "distractors" / "dis_004.jpg"}, q / "out")
+    clean = (store / "x.jpg").read_bytes()
+    refused = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--home", str(registered_home.root)])
+    assert refused.exit_code == 2 and "must not be inside the quarantine folder" in refused.output
+    assert (store / "x.jpg").read_bytes() == clean and (store / "out" / "x.jpg").exists()
+
+
 def test_a_sweep_killed_mid_move_is_completed(registered_home: Home, tmp_path: Path) -> None:
     store, q, keys = quarantined_store(registered_home, tmp_path)
     original = (q / "a" / "one.jpg").read_bytes()
@@ -320,7 +367,7 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
         moved = sorted(str(p.relative_to(q)) for p in q.rglob("*.jpg"))
         events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
         decided = sorted((e["key"], e["action"], e["work_id"], e["score"]) for e in events if e["status"] == "moving")
-        kept = sorted((q / "scanned.txt").read_text().splitlines())
+        kept = sorted(line.split("\0")[0] for line in (q / "scanned.txt").read_text().splitlines())  # key, stamp
         outcomes.append((summary["quarantined"], summary["errors"], moved, decided, kept))
         log = AuditLog(session_factory(registered_home.database_url))
         assert log.verify().ok and all(log.record(e["audit_id"]) for e in events if e["status"] == "moving")

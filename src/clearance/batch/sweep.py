@@ -48,7 +48,8 @@ LOCK = "sweep.lock"
 FLIGHT = "flight"
 """Where workers note the file they are screening on a retry (``batch/flight``)."""
 SCANNED = "scanned.txt"
-"""Keys screened and left in place, so ``--resume`` does not screen them again."""
+"""Files screened and left in place, each as its key and what it was then (``_as_screened``), so
+``--resume`` does not screen them again unless they changed since."""
 CHUNK = 64
 """Files a worker screens per task. A worker's item threads drain at a chunk's end, which costs
 under 1% at this size; a kill loses at most the chunks in flight (screened again on ``--resume``)."""
@@ -108,6 +109,9 @@ class SweepSummary:
     quarantined: int = 0
     skipped: int = 0
     errors: int = 0
+    held: int = 0
+    """Flagged files left in place because the quarantine still holds a file at their path (an
+    earlier match there, not yet restored or purged): moving them would destroy that file."""
 
 
 @dataclass(frozen=True)
@@ -201,6 +205,8 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
     root, qdir = root.resolve(), qdir.resolve()
     if qdir.is_relative_to(root):
         raise SweepError("the quarantine folder must not be inside the swept folder")
+    if root.is_relative_to(qdir):  # its files would land back under it, over files of its own
+        raise SweepError("the swept folder must not be inside the quarantine folder")
     _make_quarantine(qdir)
     with _exclusive(qdir):
         meta = qdir / META
@@ -216,7 +222,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         linked, direct = _split_links(folder.media_files(root))
         linked = sorted({*linked, *_under_linked_folders(root)})
         keys = [str(path.relative_to(root)) for path in direct]
-        todo = [key for key in keys if key not in done]
+        todo = [key for key in keys if _as_screened(root, key) not in done]
         lost = LostFiles(home)
         summary = SweepSummary(skipped=len(keys) - len(todo), errors=_refuse_links(lost.audit, root, linked))
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
@@ -229,6 +235,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
                 summary.scanned += len(screened)
                 summary.errors += sum(one.verdict.error is not None for one in screened)
                 summary.quarantined += statuses.count("quarantined")
+                summary.held += statuses.count("held")
                 if on_chunk:
                     on_chunk(statuses, len(todo))
         return summary
@@ -237,14 +244,32 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
 def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], ledger: Ledger,
             scanned: TextIO) -> str:
     """Quarantine a flagged file, or keep it, noted as screened (what ``--resume`` skips) unless it
-    was not screened at all."""
+    was not screened at all. A flagged file whose place in the quarantine is taken is held where it
+    is and not noted, so a sweep after that file's restore or purge moves it."""
     if screened.movable and screened.verdict.action in flagged:
+        if _taken(root, qdir, screened.key):
+            return "held"
         _quarantine(root, qdir, screened.key, screened.verdict, ledger)
         return "quarantined"
     if not screened.retry:
-        scanned.write(screened.key + "\n")
+        scanned.write(_as_screened(root, screened.key) + "\n")
         scanned.flush()
     return "kept"
+
+
+def _as_screened(root: Path, key: str) -> str:
+    """A file's key with its size and modification time: a file overwritten after it was screened
+    (a store whose outputs are regenerated in place) is screened again by ``--resume``."""
+    try:
+        stat = (root / key).stat()
+    except OSError:
+        return key
+    return f"{key}\0{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def _taken(root: Path, qdir: Path, key: str) -> bool:
+    """Whether the quarantine already holds a file where this one and its sidecars would go."""
+    return any((qdir / p.relative_to(root)).exists() for p in _companions(root / key))
 
 
 def _quarantine(root: Path, qdir: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:

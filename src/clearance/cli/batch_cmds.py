@@ -15,7 +15,7 @@ from clearance.batch.engines import ENGINES, WorkerDied
 from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
-from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn_if_empty
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn, warn_if_empty
 from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
@@ -125,8 +125,12 @@ def register(app: typer.Typer) -> None:
                                 resume=resume, on_chunk=on_chunk)
             except (SweepError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
+        if summary.held:
+            warn(f"{summary.held} flagged file(s) left in place: the quarantine still holds a file at their path; "
+                 "restore or purge that one, then sweep again")
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
+                                "held (quarantine holds a file at that path)": summary.held,
                                 "quarantine": str(quarantine)}, json_)
 
     @app.command("restore")
