@@ -110,6 +110,24 @@ def test_folder_scrub_removes_copies_keeps_the_rest(registered_home: Home, tmp_p
     assert {log.get(r["audit_id"]).kind for r in rows} == {"record"}
 
 
+def test_sidecars_in_upper_case_are_read_and_kept(registered_home: Home, tmp_path: Path) -> None:
+    """Media suffixes were read in any case, sidecars only in lower case: "u.TXT" naming a work was
+    never screened, and the clean copy lost it."""
+    src = tmp_path / "src"
+    src.mkdir()
+    clean_image = (DATA / "images" / "distractors" / "dis_004.jpg").read_bytes()
+    for stem, suffix, caption in (("u", ".TXT", "Wednesday Addams dancing"), ("v", ".Txt", "a quiet harbour"),
+                                  ("w", ".JSON", '{"caption": "Vecna in the attic"}')):
+        (src / f"{stem}.JPG").write_bytes(clean_image)
+        (src / f"{stem}{suffix}").write_text(caption)
+    summary = scrub(registered_home, src, tmp_path / "clean", tmp_path / "m.parquet")
+    assert summary["removed"] == 2
+    assert {r["key"]: r["work_id"] for r in manifest_rows(tmp_path / "m.parquet")} == {
+        "u.JPG": "wednesday", "w.JPG": "stranger-things"}
+    assert sorted(p.name for p in (tmp_path / "clean").iterdir()) == ["v.JPG", "v.Txt"]
+    assert (tmp_path / "clean" / "v.Txt").read_text() == "a quiet harbour"
+
+
 def test_file_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> None:
     """Names that are not UTF-8 (Python holds them as lone surrogates, which no database, Parquet or
     UTF-8 file takes) must not fail their shard: the copy goes, the clean picture stays byte for

@@ -95,7 +95,7 @@ class Ledger:
 
 
 def _companions(path: Path) -> list[Path]:
-    return [path, *(p for p in (path.with_suffix(s) for s in folder.SIDECARS) if p.is_file())]
+    return [path, *folder.sidecars(path)]
 
 
 def _move(source: Path, target: Path) -> None:

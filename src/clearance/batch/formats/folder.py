@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from clearance.batch.items import Item, Shard, unreadable
 from clearance.media.probe import MEDIA_SUFFIXES
 
 SIDECARS = (".txt", ".json")
+_SPELLINGS = tuple(dict.fromkeys(v for s in SIDECARS for v in (s, s.upper(), "." + s[1:].capitalize())))
+"""How sidecars' suffixes are written: media suffixes are read in any case, and "photo.JPG" with
+"photo.TXT" is one record (cameras and Windows tools write upper case)."""
 CHUNK = 256
 
 
@@ -35,10 +39,26 @@ def shards(src: Path) -> list[Shard]:
             for i in range(0, len(files), CHUNK)]
 
 
+def sidecars(media: Path) -> list[Path]:
+    """The media file's sidecars: same name, a ``SIDECARS`` suffix in any of its usual cases, each
+    file once (a case-insensitive file system answers every spelling with the same file)."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for path in (media.with_suffix(suffix) for suffix in _SPELLINGS):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            found.append(path)
+    return found
+
+
 def read_caption(media: Path) -> tuple[str | None, str | None]:
     """(caption, error) from the sidecars, if any (``batch/captions``)."""
     files = []
-    for sidecar in (media.with_suffix(suffix) for suffix in SIDECARS):
+    for sidecar in sidecars(media):
         if sidecar.is_file():
             try:
                 files.append((sidecar.name, sidecar.read_bytes()))
@@ -68,7 +88,7 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
         if rel in drop:
             continue
         source = src / rel
-        for path in [source, *(source.with_suffix(s) for s in SIDECARS)]:
+        for path in [source, *sidecars(source)]:
             if path.is_file():
                 target = dst / path.relative_to(src)
                 target.parent.mkdir(parents=True, exist_ok=True)
