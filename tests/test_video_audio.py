@@ -91,6 +91,22 @@ def test_five_second_excerpt_and_theme_under_a_video(screener: Screener, tmp_pat
     assert verdict.action == Action.BLOCK and audio and audio[0].work_id == "frozen"
 
 
+def test_audio_too_short_to_compare_is_reviewed_and_a_short_soundtrack_leaves_the_frames_to_decide(
+        screener: Screener, tmp_path: Path) -> None:
+    """A 3-4 s excerpt of registered music was allowed in silence (too few fingerprint items to
+    compare), while a 2 s one was reviewed with fpcalc's raw "Empty fingerprint"."""
+    for seconds in ("2", "3.5"):
+        excerpt = tmp_path / f"excerpt_{seconds}.wav"
+        _ffmpeg("-ss", "12", "-t", seconds, "-i", str(AUDIO / "ref" / "aref_00.mp3"), str(excerpt))
+        verdict = screener.screen_media(excerpt, audit=False)
+        assert verdict.action == Action.REVIEW and "audio too short to compare" in (verdict.error or ""), verdict
+    clip = tmp_path / "short_clip.mp4"  # a distractor's frames with 3 s of sound: the frames decide
+    _ffmpeg("-i", str(VIDEO / "distractors" / "vdis_00.mp4"), "-i", str(AUDIO / "distractors" / "adis_00.mp3"),
+            "-map", "0:v", "-map", "1:a", "-t", "3", "-c:v", "libx264", "-c:a", "aac", str(clip))
+    verdict = screener.screen_media(clip, audit=False)
+    assert verdict.action == Action.ALLOW and verdict.error is None, verdict
+
+
 def test_variable_frame_rate_copy(screener: Screener, tmp_path: Path) -> None:
     """Frames dropped unevenly (VFR): sampling by timestamp still aligns the segment."""
     vfr = tmp_path / "vfr.mp4"

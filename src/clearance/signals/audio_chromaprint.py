@@ -36,6 +36,9 @@ MIN_OVERLAP = 14
 SHORT_PENALTY = 0.6
 """Bit error rates over few items are noisy (the best of hundreds of offsets of unrelated music
 dips low), so the score is the error rate plus ``SHORT_PENALTY / sqrt(overlap)``."""
+MIN_SECONDS = (MIN_OVERLAP - 1) * ITEM_SECONDS + TAIL_SECONDS
+"""The shortest audio that yields ``MIN_OVERLAP`` items (about 4.3 s): anything shorter cannot be
+compared, and below ~2.7 s ``fpcalc`` gives no fingerprint at all."""
 REVIEW_BER = 0.33
 BLOCK_BER = 0.28
 SPEED_VARIANTS = (1 / 1.05, 1.05)
@@ -79,7 +82,7 @@ def best_offset(query: np.ndarray, ref: np.ndarray) -> tuple[float, int, int]:
 
 class AudioChromaprint(SignalType):
     name = "audio.chromaprint"
-    version = "1"
+    version = "2"
     content_kinds = frozenset({"audio", "video"})
     bases = frozenset({"media"})
 
@@ -104,6 +107,11 @@ class AudioChromaprint(SignalType):
             if content.kind == "audio":
                 raise MediaError("no audio stream")
             return []  # a silent video: nothing to listen to
+        if pcm.seconds < MIN_SECONDS:
+            if content.kind == "audio":  # nothing else of it was checked: review, never a silent allow
+                raise MediaError(f"audio too short to compare with registered music ({pcm.seconds:.1f} s; "
+                                 f"{MIN_SECONDS:.1f} s needed)")
+            return []  # a video's frames are screened; a sound this short is compared with nothing
         found = self._search(fingerprint(pcm), 1.0)
         if not any(ber <= BLOCK_BER for ber, *_ in found.values()):
             for speed in SPEED_VARIANTS:
