@@ -107,6 +107,23 @@ def test_audio_too_short_to_compare_is_reviewed_and_a_short_soundtrack_leaves_th
     assert verdict.action == Action.ALLOW and verdict.error is None, verdict
 
 
+def test_mpeg_streams_and_sound_alone_in_a_video_container(screener: Screener, tmp_path: Path) -> None:
+    """.mpg and .ts files were taken as media by name but not recognised from their bytes (always
+    review); music alone in an .mp4 was a broken video ("no video stream", review) though the same
+    sound in an .m4a was screened."""
+    copy = VIDEO / "copies" / _pairs(VIDEO)[0]["query_path"].split("/")[-1]
+    for name, codec in (("copy.mpg", ["-c:v", "mpeg2video", "-q:v", "4"]), ("copy.ts", ["-c:v", "libx264"])):
+        _ffmpeg("-i", str(copy), *codec, str(tmp_path / name))
+        assert screener.screen_media(tmp_path / name, audit=False).action == Action.BLOCK, name
+    for source, seconds, action in (("distractors/adis_00.mp3", "20", Action.ALLOW),
+                                    ("copies/aref_03_mp3_64k.mp3", "20", Action.BLOCK),
+                                    ("distractors/adis_00.mp3", "3", Action.REVIEW)):
+        sound = tmp_path / f"sound_{seconds}_{action.value}.mp4"
+        _ffmpeg("-i", str(AUDIO / source), "-t", seconds, "-vn", "-c:a", "aac", str(sound))
+        verdict = screener.screen_media(sound, audit=False)
+        assert verdict.action == action and (verdict.error is None) == (action != Action.REVIEW), verdict
+
+
 def test_variable_frame_rate_copy(screener: Screener, tmp_path: Path) -> None:
     """Frames dropped unevenly (VFR): sampling by timestamp still aligns the segment."""
     vfr = tmp_path / "vfr.mp4"

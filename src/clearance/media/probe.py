@@ -29,6 +29,9 @@ def check_pixels(what: str, width: int, height: int, limit: int) -> None:
         raise MediaError(f"{what} of {width}x{height} pixels is over the {limit}-pixel limit")
 
 
+TS_PACKET = 188
+HEAD_BYTES = 3 * TS_PACKET + 1
+"""Bytes ``sniff`` reads: three transport-stream packets' sync bytes are the shortest sure sign of one."""
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*")
 _AUDIO_MAGIC = (b"ID3", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\xff\xf1", b"\xff\xf9")
 
@@ -56,15 +59,19 @@ def sniff(head: bytes) -> str:
         return "audio" if brand in (b"M4A ", b"M4B ", b"M4P ") else "video"
     if head[:4] == b"\x1a\x45\xdf\xa3":
         return "video"
+    if head[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3"):  # MPEG program stream (.mpg, .mpeg)
+        return "video"
+    if len(head) > 2 * TS_PACKET and all(head[i] == 0x47 for i in (0, TS_PACKET, 2 * TS_PACKET)):
+        return "video"  # MPEG transport stream (.ts): a sync byte every 188 bytes
     raise MediaError("unsupported or unrecognised media format")
 
 
 def detect_kind(*, path: Path | None = None, data: bytes | None = None) -> str:
     if data is not None:
-        return sniff(data[:64])
+        return sniff(data[:HEAD_BYTES])
     assert path is not None
     size = path.stat().st_size
     if size > MAX_MEDIA_BYTES:
         raise MediaError(f"file of {size} bytes is over the {MAX_MEDIA_BYTES}-byte limit")
     with path.open("rb") as fh:
-        return sniff(fh.read(64))
+        return sniff(fh.read(HEAD_BYTES))

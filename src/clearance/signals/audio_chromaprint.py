@@ -23,6 +23,7 @@ from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references
 from clearance.media.audio_decode import RATE, Pcm, decode_pcm, pcm_of
 from clearance.media.probe import MediaError
+from clearance.media.video_decode import video_of
 from clearance.registry.views import ReferenceView, RegistrySnapshot, WorkView
 from clearance.signals.base import SignalType, calibrate
 from clearance.verdict import Match
@@ -108,7 +109,7 @@ class AudioChromaprint(SignalType):
                 raise MediaError("no audio stream")
             return []  # a silent video: nothing to listen to
         if pcm.seconds < MIN_SECONDS:
-            if content.kind == "audio":  # nothing else of it was checked: review, never a silent allow
+            if content.kind == "audio" or video_of(content) is None:  # nothing else of it is checked
                 raise MediaError(f"audio too short to compare with registered music ({pcm.seconds:.1f} s; "
                                  f"{MIN_SECONDS:.1f} s needed)")
             return []  # a video's frames are screened; a sound this short is compared with nothing

@@ -18,6 +18,7 @@ from clearance.content import Content
 from clearance.index.fingerprints import fingerprint_references, owners_of
 from clearance.index.vectors import VectorIndex
 from clearance.media import sscd_runtime
+from clearance.media.audio_decode import pcm_of
 from clearance.media.image_decode import decode_frames
 from clearance.media.probe import MediaError
 from clearance.media.video_decode import SAMPLE_FPS, sample_video, video_of
@@ -75,6 +76,8 @@ class VideoFrames(SignalType):
     def match(self, content: Content) -> list[Match]:
         video = video_of(content)
         if video is None:
+            if content.kind == "video" and pcm_of(content) is not None:
+                return []  # sound alone in a video container (an .mp4 of music): audio.chromaprint screens it
             raise MediaError("no video stream")
         if not len(self.search):
             return []
