@@ -128,6 +128,17 @@ def test_sidecars_in_upper_case_are_read_and_kept(registered_home: Home, tmp_pat
     assert (tmp_path / "clean" / "v.Txt").read_text() == "a quiet harbour"
 
 
+def test_a_dataset_with_nothing_to_keep_still_has_its_clean_copy(registered_home: Home, tmp_path: Path) -> None:
+    """An empty folder, or one whose every record is dropped, ended without the folder its summary
+    named as the clean copy; the next stage of a pipeline then failed on a missing path."""
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "zeros").mkdir()
+    (tmp_path / "zeros" / "a.jpg").write_bytes(b"")
+    for name in ("empty", "zeros"):
+        summary = scrub(registered_home, tmp_path / name, tmp_path / f"{name}-clean", tmp_path / f"{name}.parquet")
+        assert (tmp_path / f"{name}-clean").is_dir() and not any((tmp_path / f"{name}-clean").iterdir()), summary
+
+
 def test_file_names_that_are_not_utf8(registered_home: Home, tmp_path: Path) -> None:
     """Names that are not UTF-8 (Python holds them as lone surrogates, which no database, Parquet or
     UTF-8 file takes) must not fail their shard: the copy goes, the clean picture stays byte for

@@ -225,6 +225,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
             summary.items_this_run += result.items
             if on_shard:
                 on_shard(result, len(todo))
+        job.dst.mkdir(exist_ok=True)  # the clean copy exists when nothing is kept too: an empty dataset
         for folder in (job.dst, job.review_dst):
             getattr(module, "finish", lambda _: None)(folder)
         summary.seconds = time.perf_counter() - start
