@@ -531,6 +531,9 @@ def test_negative_prompt_terms_are_words_the_registry_wrote(screener: Screener) 
         terms = screener.screen_prompt(prompt, audit=False).negative_prompt.split(", ")
         assert len(terms) > 3
         assert all(re.search(rf"\b{re.escape(term.casefold())}\b", registry_text) for term in terms), terms
+    given = "stranger things, Eleven, blurry"  # the caller's own terms were repeated after them
+    terms = screener.screen_prompt("Eleven from Stranger Things", given, audit=False).negative_prompt.split(", ")
+    assert terms[:3] == ["stranger things", "Eleven", "blurry"] and len(terms) == len({t.casefold() for t in terms})
 
 
 @pytest.mark.parametrize(("text", "words"), [

@@ -178,6 +178,8 @@ CAPTION_FILES = {  # key: its caption files beside a clean picture -> (action, e
     "number": ({"json": b'{"caption": 42}'}, ("review", "caption number.json: caption is not text")),
     "titled": ({"json": b'{"title": "Hermione Granger"}'}, ("review", "caption titled.json has none of the fields")),
     "same": ({"txt": b"a calm lake", "json": b'{"caption": "a calm lake"}'}, ("allow", None)),
+    "bare": ({"json": b'"Hermione Granger casting a spell"'}, ("block", None)),  # a JSON string: was reviewed
+    "array": ({"json": b'["Hermione Granger"]'}, ("review", "caption array.json is neither a JSON object nor")),
 }
 
 

@@ -2,9 +2,10 @@
 
 Every caption file a record has is read and screened: a record with both a ``.txt`` and a
 ``.json`` whose ``.json`` names a work must not be kept because its ``.txt`` is harmless, since
-the clean copy carries both. A caption file that holds no text caption (invalid UTF-8, broken
-JSON, a JSON caption that is a number or a list, a JSON object with none of the caption keys) is
-an error, so the record is reviewed, never allowed on a caption nobody read.
+the clean copy carries both. A JSON caption file holds an object with a caption field or the
+caption as a JSON string. One that holds no text caption (invalid UTF-8, broken JSON, a number or
+a list, an object with none of the caption keys) is an error, so the record is reviewed, never
+allowed on a caption nobody read.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ def _json_caption(name: str, data: bytes) -> tuple[str, str | None]:
         record = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return "", f"unreadable caption {name}: {exc}"
+    if isinstance(record, str):  # a caption written as a JSON string
+        return record, None
     if not isinstance(record, dict):
-        return "", f"caption {name} is not a JSON object"
+        return "", f"caption {name} is neither a JSON object nor a string"
     key = next((k for k in CAPTION_KEYS if k in record), None)
     if key is None:
         return "", f"caption {name} has none of the fields {', '.join(CAPTION_KEYS)}"

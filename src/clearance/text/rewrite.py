@@ -82,4 +82,5 @@ def negative_prompt_for(negative_prompt: str | None, matches: list[Match], snaps
         element = next((e for e in work.elements if e.name == m.element), None)
         texts = [element.description] if element and element.description else description_texts(work)
         terms += telling_words(texts)[:MAX_KEYWORDS]
-    return ", ".join(dict.fromkeys(t for t in terms if t))
+    given = {t.strip().casefold() for t in (negative_prompt or "").split(",")}  # said once, not twice
+    return ", ".join(dict.fromkeys(t for i, t in enumerate(terms) if t and (i == 0 or t.casefold() not in given)))
