@@ -452,6 +452,20 @@ def test_parquet_paths_and_image_structs(registered_home: Home, tmp_path: Path) 
         assert (target.read_bytes() == image) if not is_copy else not target.exists()
 
 
+def test_parquet_paths_outside_the_source_folder(registered_home: Home, tmp_path: Path) -> None:
+    """A relative path leaving the source ("../x.jpg") was screened and its row kept, naming a file
+    the clean copy does not have; an absolute path keeps naming the same file, as it should."""
+    clean_image = tmp_path / "outside.jpg"
+    clean_image.write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    (tmp_path / "ds").mkdir()
+    pq.write_table(pa.table({"key": ["esc", "abs"], "path": ["../outside.jpg", str(clean_image)],
+                             "caption": ["a harbour", "a harbour"]}), tmp_path / "ds" / "d.parquet")
+    scrub(registered_home, tmp_path / "ds", tmp_path / "clean", tmp_path / "m.parquet")
+    [row] = manifest_rows(tmp_path / "m.parquet")
+    assert row["key"] == "esc" and row["action"] == "review" and "leaves the source folder" in row["error"]
+    assert pq.read_table(tmp_path / "clean" / "d.parquet")["key"].to_pylist() == ["abs"]
+
+
 def test_truncated_tar_keeps_what_came_before(registered_home: Home, tmp_path: Path) -> None:
     items = dataset_items(1, 5)
     write_webdataset(tmp_path / "wds", items, per_shard=10)
