@@ -219,6 +219,11 @@ def test_odd_but_valid_images_are_screened(screener: Screener) -> None:
     variants["exif_rotated"] = _encode(rotated, "JPEG", exif=exif)
     frames = [Image.new("RGB", ref.size, "white"), ref.convert("RGB")]
     variants["animated_gif"] = _encode(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100)
+    crop = Image.open(IMAGES / "copies" / "ref_005_crop.jpg").convert("RGB").rotate(90, expand=True)
+    turned, exif6 = [Image.new("RGB", crop.size, "white"), crop], Image.Exif()
+    exif6[0x0112] = 6  # EXIF turns every frame of an animation upright too (it was read as stored)
+    variants["animated_exif_rotated"] = _encode(turned[0], "WEBP", save_all=True, append_images=turned[1:],
+                                                duration=100, exif=exif6)
     for name, data in variants.items():
         verdict = screener.screen_media(data, name=name, audit=False)
         assert verdict.error is None, (name, verdict.error)

@@ -19,7 +19,7 @@ import struct
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from clearance.content import Content
 from clearance.media.probe import MediaError, check_pixels
@@ -95,12 +95,19 @@ def _reduced_still(image: Image.Image) -> Image.Image:
     return image
 
 
+_ORIENTATION = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+                5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                8: Image.Transpose.ROTATE_90}
+"""EXIF orientation -> the turn that makes the picture upright (``ImageOps.exif_transpose``'s table)."""
+
+
 def _animation_frames(image: Image.Image, n_frames: int) -> tuple[list[Image.Image], list[str]]:
     """The distinct frames (``FRAME_CHANGE``) of the first ``MAX_SCANNED_FRAMES``, at most
     ``MAX_FRAMES`` of them, and what was left out. Frames sampled at even steps missed a registered
     still shown as one frame of ten (a slide show), and said nothing: every frame is looked at, and
     each one unlike every frame kept so far is screened."""
     scanned = min(n_frames, MAX_SCANNED_FRAMES)
+    upright = _ORIENTATION.get(image.getexif().get(ExifTags.Base.Orientation, 1))  # as viewers turn them all
     frames: list[Image.Image] = []
     seen = np.empty((scanned, 16 * 16 * 3), np.float32)  # the distinct frames' thumbnails, filled in order
     distinct = 0
@@ -113,7 +120,7 @@ def _animation_frames(image: Image.Image, n_frames: int) -> tuple[list[Image.Ima
         seen[distinct] = thumb
         distinct += 1
         if len(frames) < MAX_FRAMES:
-            frame = _to_rgb(image)
+            frame = _to_rgb(image) if upright is None else _to_rgb(image).transpose(upright)
             frame.info[FRAME_INDEX] = index
             frames.append(frame)
     left_out = []
