@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clearance.content import Content
-from clearance.media.av_streams import declared_seconds, ended_early, other_streams
+from clearance.media.av_streams import declared_seconds, decode_problem, ended_early, other_streams
 from clearance.media.probe import MediaError
 
 RATE = 11_025
@@ -55,7 +55,7 @@ def decode_pcm(content: Content, max_seconds: float = MAX_SECONDS) -> Pcm | None
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1))
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        raise MediaError(f"cannot decode audio: {exc}") from None
+        raise MediaError(f"cannot decode audio: {decode_problem(exc)}") from None
     samples = np.concatenate(chunks).astype(np.int16) if chunks else np.zeros(0, np.int16)
     if samples.size == 0:
         raise MediaError("the audio stream is empty (zero length)")

@@ -24,6 +24,12 @@ SHORT_BY_S = 1.0
 file differ by a few frames)."""
 
 
+def decode_problem(exc: Exception) -> str:
+    """FFmpeg's own words for a decoding failure, without PyAV's ``[Errno 1094995529]`` (FFmpeg's
+    error code as a number nobody can read) and the file name the verdict names already."""
+    return str(getattr(exc, "strerror", None) or exc)
+
+
 def other_streams(streams: list[av.stream.Stream], kind: str) -> str | None:
     """A note when there is more than one stream of ``kind`` (cover pictures of audio files are
     not video streams), or None."""

@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image
 
 from clearance.content import Content
-from clearance.media.av_streams import declared_seconds, ended_early, other_streams
+from clearance.media.av_streams import declared_seconds, decode_problem, ended_early, other_streams
 from clearance.media.probe import MediaError, check_pixels
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
                     next_sample = max(next_sample + 1 / fps, t + 0.5 / fps)
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         if not frames:
-            raise MediaError(f"cannot decode video: {exc}") from None
+            raise MediaError(f"cannot decode video: {decode_problem(exc)}") from None
         truncated = True  # a truncated file: screen what decoded
     if not frames:
         raise MediaError("the video has no decodable frames (zero length or unsupported codec)")
