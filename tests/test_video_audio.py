@@ -124,6 +124,18 @@ def test_mpeg_streams_and_sound_alone_in_a_video_container(screener: Screener, t
         assert verdict.action == action and (verdict.error is None) == (action != Action.REVIEW), verdict
 
 
+def test_a_clip_repeating_a_registered_clip_an_even_number_of_times_blocks(screener: Screener, tmp_path: Path) -> None:
+    """Four or six plays of a registered clip in a row put the median time offset between two plays,
+    where no frame pair lay: an IndexError, and the copy was only reviewed (three or five blocked)."""
+    for plays in (3, 4):
+        looped = tmp_path / f"looped_{plays}.mp4"
+        _ffmpeg("-stream_loop", str(plays - 1), "-i", str(VIDEO / "copies" / "vref_01_lowbitrate.mp4"), "-c", "copy",
+                "-an", str(looped))
+        verdict = screener.screen_media(looped, audit=False)
+        assert verdict.action == Action.BLOCK and verdict.error is None, (plays, verdict)
+        assert verdict.matches[0].details["ref_start_s"] == 0.0, verdict.matches[0].details
+
+
 def test_variable_frame_rate_copy(screener: Screener, tmp_path: Path) -> None:
     """Frames dropped unevenly (VFR): sampling by timestamp still aligns the segment."""
     vfr = tmp_path / "vfr.mp4"

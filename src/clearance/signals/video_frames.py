@@ -32,16 +32,25 @@ NEIGHBOURS = 8
 PAIR_MIN = 0.35
 """Frame pairs below this cosine are not evidence of anything."""
 ALIGN_WINDOW_S = 1.5
-"""Pairs whose time offset is this far from the median offset are dropped as strays."""
+"""Pairs whose time offset is this far from the likeliest offset (``_likeliest_offset``) are dropped as strays."""
 STILL = -1.0
 FINGERPRINTS = f"{MODEL}-frames-v1"
 """Names the references' stored rows (``index.fingerprints``): a change to what ``_reference_rows``
 gives must change it, or homes and the machine's cache keep serving the old rows."""
 
 
+def _likeliest_offset(offsets: np.ndarray) -> float:
+    """The reference-minus-query time most frame pairs agree on (within ``ALIGN_WINDOW_S``), the
+    earliest where several tie. Not the median: a clip that repeats a registered clip four times has
+    four offsets, and their median fell between two of them, where no pair lay (an ``IndexError``,
+    so the copy was only reviewed)."""
+    support = (np.abs(offsets[:, None] - offsets[None, :]) <= ALIGN_WINDOW_S).sum(axis=1)
+    return float(offsets[int(np.argmax(support))])
+
+
 class VideoFrames(SignalType):
     name = "video.frames"
-    version = "1"
+    version = "2"
     content_kinds = frozenset({"video"})
     bases = frozenset({"media"})
 
@@ -101,8 +110,8 @@ class VideoFrames(SignalType):
         """Each query frame's best frame of this reference, aligned in time, as one match."""
         work, ref = self.refs[ref_index]
         if ref.kind == "video":
-            median = float(np.median([r - q for q, (r, _) in pairs.items()]))
-            pairs = {q: (r, s) for q, (r, s) in pairs.items() if abs((r - q) - median) <= ALIGN_WINDOW_S}
+            offset = _likeliest_offset(np.array([r - q for q, (r, _) in pairs.items()]))
+            pairs = {q: (r, s) for q, (r, s) in pairs.items() if abs((r - q) - offset) <= ALIGN_WINDOW_S}
         sims = sorted((s for _, s in pairs.values()), reverse=True)
         raw = float(np.mean(sims[:3]))
         if raw < REPORT_RAW:
