@@ -854,6 +854,25 @@ def test_an_out_that_is_an_input_or_cannot_be_written_is_refused_and_loses_nothi
         assert not isinstance(full.exception, OSError)
 
 
+def test_a_batch_written_to_out_prints_a_summary_and_tables_show_no_markup_or_control_codes(
+        screened_home: Home, tmp_path: Path) -> None:
+    """With --out every verdict was also kept for a table printed at the end (memory grew ~5 kB a
+    prompt; 17 MB of table for 100,000); ids and prompts went into the tables raw: "[/]" raised
+    rich's MarkupError, and escape codes cleared the terminal."""
+    home = ["--home", str(screened_home.root)]
+    src = tmp_path / "in.jsonl"
+    lines = [{"id": f"p{i}", "prompt": p} for i, p in enumerate(["Vecna", "a cat", "a cat"])]
+    lines.append({"id": "[/]\u001b[2J\u202eevil", "prompt": "Vecna \u001b]0;title\u0007 in the attic"})
+    src.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    written = runner.invoke(app, ["screen", "prompts", str(src), "--out", str(tmp_path / "out.jsonl"), *home])
+    assert written.exit_code == 0 and "p1" not in written.output, written.output  # a summary, not every row
+    assert re.search(r"block\s*│\s*2", written.output) and re.search(r"allow\s*│\s*2", written.output)
+    for command in (["screen", "prompts", str(src)], ["screen", "prompt", lines[-1]["prompt"]]):
+        table = runner.invoke(app, [*command, *home])
+        assert table.exit_code == 0 and "\x1b" not in table.output and "\u202e" not in table.output, table.output
+    assert "\\x1b[2J" in runner.invoke(app, ["screen", "prompts", str(src), *home]).output
+
+
 def test_fail_closed_when_a_layer_cannot_run(tmp_path: Path) -> None:
     """An index folder that cannot be written (a real failure mode) gives review, never allow."""
     home = Home.resolve(tmp_path / "home")

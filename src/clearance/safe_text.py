@@ -34,6 +34,21 @@ def printable(text: str) -> str:
     return SURROGATE.sub(_escape, text) if SURROGATE.search(text) else text
 
 
+_UNSAFE_ON_A_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``printable`` text with control characters and bidirectional overrides shown as escapes: a
+    prompt or a file name printed in a table must not clear the screen, set the window's title or
+    turn the text round (``"\\x1b"``, ``"\\u202e"``)."""
+    return _UNSAFE_ON_A_TERMINAL.sub(_escape_code_point, printable(text))
+
+
+def _escape_code_point(found: re.Match[str]) -> str:
+    point = ord(found.group())
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}"
+
+
 def _escape(found: re.Match[str]) -> str:
     point = ord(found.group())
     return f"\\x{point - 0xDC00:02x}" if 0xDC80 <= point <= 0xDCFF else f"\\u{point:04x}"

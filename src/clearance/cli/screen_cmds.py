@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from clearance.cli.common import (
@@ -26,6 +28,7 @@ from clearance.cli.common import (
     warn,
     warn_if_empty,
 )
+from clearance.safe_text import terminal_safe
 from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action, Verdict
 
@@ -54,12 +57,31 @@ def print_table(verdicts: list[Verdict], title: str) -> None:
     table.add_column("score", justify="right")
     table.add_column("work / element (signal)", max_width=44, overflow="fold")
     table.add_column("evidence", max_width=60, overflow="ellipsis", no_wrap=True)
-    colour = {Action.ALLOW: "green", Action.REVIEW: "yellow", Action.BLOCK: "red"}
     for v in verdicts:
         top = v.matches[0] if v.matches else None
         where = f"{top.work_id}{' / ' + top.element if top.element else ''} ({top.signal})" if top else ""
-        table.add_row(v.id or v.path or "", f"[{colour[v.action]}]{v.action.value}[/]", f"{v.score:.2f}", where,
-                      v.error or (top.evidence if top else ""))
+        table.add_row(shown(v.id or v.path or ""), f"[{COLOUR[v.action]}]{v.action.value}[/]", f"{v.score:.2f}",
+                      shown(where), shown(v.error or (top.evidence if top else "")))
+    console.print(table)
+
+
+COLOUR = {Action.ALLOW: "green", Action.REVIEW: "yellow", Action.BLOCK: "red"}
+
+
+def shown(text: str) -> str:
+    """Text from a prompt, a file name or the registry as a table cell: never read as rich markup
+    ("[/]" in a file name raised ``MarkupError``), never as terminal control codes."""
+    return escape(terminal_safe(text))
+
+
+def print_summary(counts: Counter[Action], out: Path) -> None:
+    """What a batch written to OUT came to: a line per action, not a table of every verdict, so a
+    batch of millions holds no verdicts in memory and floods no terminal."""
+    table = Table(title=f"verdicts written to {shown(str(out))}")
+    table.add_column("action")
+    table.add_column("verdicts", justify="right")
+    for action in (Action.BLOCK, Action.REVIEW, Action.ALLOW):
+        table.add_row(f"[{COLOUR[action]}]{action.value}[/]", str(counts[action]))
     console.print(table)
 
 
@@ -87,7 +109,8 @@ def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str)
     """Stream verdicts to OUT (JSONL) or stdout; a table when a person is reading. An OUT that
     cannot be written (no permission, a full disk) is an error of the run, said in one line; the
     verdicts already written stay in OUT and in the audit log."""
-    shown: list[Verdict] = []
+    kept: list[Verdict] = []  # for the table a person reads when there is no OUT
+    counts: Counter[Action] = Counter()
     try:
         handle = out.open("w", encoding="utf-8") if out else None
     except OSError as exc:
@@ -96,18 +119,20 @@ def emit(verdicts: Iterator[Verdict], out: Path | None, json_: bool, title: str)
         for verdict in verdicts:
             line = json.dumps(verdict.public(), ensure_ascii=False)
             if handle:
-                _write_line(handle, line, out, len(shown))
-                shown.append(verdict)
+                _write_line(handle, line, out, counts.total())
+                counts[verdict.action] += 1
             elif json_:
                 typer.echo(line)
             else:
-                shown.append(verdict)
+                kept.append(verdict)
     finally:
         if handle:
             with contextlib.suppress(OSError):  # the write that failed has been reported already
                 handle.close()
-    if shown:
-        print_table(shown, title)
+    if out is not None and not json_:
+        print_summary(counts, out)
+    elif kept:
+        print_table(kept, title)
 
 
 def _write_line(handle: TextIO, line: str, out: Path | None, written: int) -> None:
@@ -138,9 +163,9 @@ def prompt(
     else:
         print_table([verdict], "prompt verdict")
         if verdict.rewritten_prompt is not None:
-            console.print(f"rewritten prompt: {verdict.rewritten_prompt}", highlight=False)
+            console.print(f"rewritten prompt: {shown(verdict.rewritten_prompt)}", highlight=False)
         if verdict.negative_prompt:
-            console.print(f"negative prompt:  {verdict.negative_prompt}", highlight=False)
+            console.print(f"negative prompt:  {shown(verdict.negative_prompt)}", highlight=False)
 
 
 def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | None, str | None]]:
