@@ -216,6 +216,7 @@ def test_the_quick_start_demo_screens_its_examples(tmp_path: Path) -> None:
     shown = CliRunner().invoke(app, ["demo", "--home", str(tmp_path / "home")])
     assert shown.exit_code == 0, shown.output
     assert "demo registry: 9 created" in shown.output and "Rewrites offered" in shown.output
+    assert "has no works" not in shown.output  # warned of an empty registry it was about to fill
     screener = Screener(Home.resolve(tmp_path / "home"))
     for label, prompt, negative in EXAMPLES:
         verdict = screener.screen_prompt(prompt, negative, audit=False)

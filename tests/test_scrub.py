@@ -537,6 +537,12 @@ def test_outputs_that_would_mix_with_other_data_are_refused(registered_home: Hom
             assert result.exit_code == 2 and message in result.output, (case, extra, result.output)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["d.parquet"]
     assert not (tmp_path / "other.parquet").exists() and not (tmp_path / "new").exists()
+    base = ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "o3"),
+            "--manifest", str(tmp_path / "m3.parquet")]
+    for option, value, said in (("--workers", "0", "--workers must be at least 1, not 0"),
+                                ("--engine", "spark", "--engine must be one of local, ray, not 'spark'")):
+        wrong = runner.invoke(app, [*base, option, value, "--home", str(registered_home.root)])
+        assert wrong.exit_code == 2 and said in wrong.output and "--review" not in wrong.output, wrong.output
 
 
 def test_two_jobs_on_one_clean_copy_are_refused_while_the_first_runs(registered_home: Home, tmp_path: Path) -> None:

@@ -650,6 +650,7 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
     (["keys", "list", "--home", "/etc/hostname"], {},
      "cannot use /etc/hostname as the home: it is a file, not a folder"),
     (["registry", "list", "--database-url", "bogus://x"], {}, "cannot open the database bogus://x: "),
+    (["registry", "list", "--database-url", "mysql://a@b/c"], {}, "only SQLite and PostgreSQL are supported"),
     (["screen", "prompt", "Vecna", "--database-url", "postgresql://u:secret@127.0.0.1:1/x"], {},
      "cannot open the database postgresql+psycopg://u:***@127.0.0.1:1/x: "),  # the password never shown
 ])

@@ -59,9 +59,12 @@ def register(app: typer.Typer) -> None:
         """Write a clean copy of a dataset without registered works, plus a manifest of what went and why."""
         if not src.exists():
             fail(f"source not found: {src}")
-        if review not in REVIEW_POLICIES or engine not in ENGINES or workers < 1:
-            fail(f"--review must be one of {', '.join(REVIEW_POLICIES)}; --engine one of {', '.join(ENGINES)}; "
-                 "--workers at least 1")
+        wrong = [rule for rule, broken in (
+            (f"--review must be one of {', '.join(REVIEW_POLICIES)}, not {review!r}", review not in REVIEW_POLICIES),
+            (f"--engine must be one of {', '.join(ENGINES)}, not {engine!r}", engine not in ENGINES),
+            (f"--workers must be at least 1, not {workers}", workers < 1)) if broken]
+        if wrong:  # only the options that are wrong (one message listed every rule, whatever was wrong)
+            fail("; ".join(wrong))
         h = open_home(home, database_url)
         warn_if_empty(Registry.of(h), h)
         job = ScrubJob(src.resolve(), out.resolve(), manifest.resolve(), str(h.root), h.database_url, review)

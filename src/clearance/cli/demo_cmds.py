@@ -11,8 +11,9 @@ from pathlib import Path
 
 import typer
 
-from clearance.cli.common import DatabaseOption, HomeOption, console
-from clearance.cli.screen_cmds import print_table, screener
+from clearance.cli.common import DatabaseOption, HomeOption, console, open_home
+from clearance.cli.screen_cmds import print_table
+from clearance.screening import Screener
 
 EXAMPLES = (
     ("direct", "Eleven from Stranger Things riding a bike at night", None),
@@ -31,7 +32,7 @@ def register(app: typer.Typer) -> None:
     @app.command("demo")
     def demo(home: HomeOption = None, database_url: DatabaseOption = None) -> None:
         """Import the bundled demo registry and screen example prompts."""
-        s = screener(home, database_url)
+        s = Screener(open_home(home, database_url))  # no empty-registry warning: the import follows
         registry_file = Path(str(resources.files("clearance") / "data" / "demo_registry.yaml"))
         report = s.registry.import_file(registry_file)
         console.print(f"demo registry: {report.created} created, {report.updated} updated, "

@@ -79,6 +79,9 @@ def open_engine(url: str) -> Engine:
         migrate(engine)
     except (ArgumentError, DBAPIError) as exc:
         raise DatabaseUnavailable(f"cannot open the database {_shown(url)}: {_first_line(exc)}") from exc
+    except ImportError as exc:  # a dialect whose driver is not installed (mysql://, oracle://)
+        raise DatabaseUnavailable(f"cannot open the database {_shown(url)}: only SQLite and PostgreSQL are "
+                                  f"supported ({exc})") from exc
     return engine
 
 
