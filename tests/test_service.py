@@ -128,7 +128,13 @@ def client(service: tuple, who: str) -> ClearanceClient:
 
 def test_screening_routes(service: tuple) -> None:
     url = service[0]
-    assert httpx.get(f"{url}/openapi.json").json()["paths"]["/v1/screen/prompt"]["post"]
+    spec = httpx.get(f"{url}/openapi.json").json()
+    assert spec["paths"]["/v1/screen/prompt"]["post"]["security"] == [{"api_key": []}]  # /docs can send a key
+    assert spec["components"]["securitySchemes"]["api_key"] == {**spec["components"]["securitySchemes"]["api_key"],
+                                                                "type": "http", "scheme": "bearer"}
+    operations = [op["operationId"] for path in spec["paths"].values() for op in path.values()]
+    assert len(operations) == len(set(operations))  # GET and HEAD /healthz shared one id: an invalid document
+    assert "security" not in spec["paths"]["/healthz"]["get"]
     assert "swagger" in httpx.get(f"{url}/docs").text.lower()
     with client(service, "acme") as acme:
         assert acme.health()["status"] == "ok"

@@ -95,9 +95,12 @@ def create_app(home: Home | None = None) -> FastAPI:
     app.add_middleware(BodyLimit)
     errors.install(app)
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"], response_model=Health, tags=["service"])
-    def healthz() -> Health:  # HEAD too: load balancers check health that way
+    def healthz() -> Health:
         return Health(status="ok", version=__version__, ready=state["pool"].ready)
+
+    for method in ("GET", "HEAD"):  # HEAD too: load balancers check health that way; one id per operation
+        app.add_api_route("/healthz", healthz, methods=[method], response_model=Health, tags=["service"],
+                          operation_id=f"healthz_{method.lower()}")
 
     @app.post("/v1/screen/prompt", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])

@@ -11,7 +11,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPBearer
 
 from clearance.keys import KeyStore, Principal, key_hash
 from clearance.service.errors import ApiError
@@ -44,6 +45,10 @@ class KeyCache:
         return found
 
 
+BEARER = HTTPBearer(auto_error=False, scheme_name="api_key",
+                    description="A key from `clearance keys create`, sent as `Authorization: Bearer <key>`.")
+
+
 class Auth:
     """FastAPI dependencies: ``principal`` (any valid key) and ``allow(*roles)``.
 
@@ -54,9 +59,10 @@ class Auth:
         self.keys: KeyCache | None = None
         self.rate = RateLimiter()
 
-    async def principal(self, request: Request) -> Principal:
+    async def principal(self, request: Request, _declared: Annotated[object, Security(BEARER)] = None) -> Principal:
         """Async on purpose: a sync dependency would cost a thread hop on every request; a cache miss
-        blocks the loop for one indexed key lookup at most every ``KEY_CACHE_S``."""
+        blocks the loop for one indexed key lookup at most every ``KEY_CACHE_S``. ``_declared`` puts the
+        bearer scheme in the OpenAPI document (``/docs`` can then send a key); the header is read here."""
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             raise ApiError(401, "missing bearer API key")

@@ -75,6 +75,7 @@ def _unparsable(exc: StarletteHTTPException) -> str:
     return f"body: {exc.detail}" + (f" ({type(cause).__name__})" if cause else "")
 
 
-ERROR_RESPONSES: dict[int | str, dict] = {status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 500)}
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 500, 503)}
 ERROR_RESPONSES[429] = {"model": ErrorBody, "headers": {"Retry-After": {
     "description": "Seconds until the key's bucket lets a request in again", "schema": {"type": "integer"}}}}
