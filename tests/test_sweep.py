@@ -118,7 +118,7 @@ def test_a_symbolic_link_is_not_swept_but_reported(registered_home: Home, tmp_pa
     resumed = runner.invoke(app, ["sweep", str(store), "--resume", *opts])
     assert json.loads(resumed.output.strip().splitlines()[-1])["errors"] == 2
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
-    assert json.loads(purged.output.strip().splitlines()[-1])["keys"] == "a/real.jpg" and target.exists()
+    assert json.loads(purged.output.strip().splitlines()[-1])["keys"] == ["a/real.jpg"] and target.exists()
 
 
 def test_restore_never_writes_through_a_symbolic_link(registered_home: Home, tmp_path: Path) -> None:
@@ -157,7 +157,7 @@ def test_purge_checks_checksums_and_keeps_changed_or_missing_files(registered_ho
     result = runner.invoke(app, ["purge", str(q), *opts])
     assert result.exit_code == 1, result.output
     report = json.loads(result.output.strip().splitlines()[-1])
-    assert report["purged"] == 1 and report["keys"] == keys[1] and not (q / keys[1]).exists()
+    assert report["purged"] == 1 and report["keys"] == [keys[1]] and not (q / keys[1]).exists()
     assert len(report["problems"]) == 1 and "a/one.jpg" in report["problems"][0]
     assert "checksum mismatch" in report["problems"][0] and (q / "a" / "one.jpg").exists()
     (q / "a" / "one.txt").unlink()
@@ -290,7 +290,7 @@ def test_file_names_that_are_not_utf8_are_swept_restored_and_purged(registered_h
     by_key = runner.invoke(app, ["restore", str(q), "--key", "gen\\xff.jpg", "--json",  # as the manifest spells it
                                  "--home", str(registered_home.root)])
     assert by_key.exit_code == 0 and (store / name).read_bytes() == copy
-    assert json.loads(by_key.output)["keys"] == "gen\\xff.jpg" and "\\udc" not in by_key.output  # strict JSON
+    assert json.loads(by_key.output)["keys"] == ["gen\\xff.jpg"] and "\\udc" not in by_key.output  # strict JSON
     runner.invoke(app, ["sweep", str(store), *opts])
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1 and not (q / name).exists()

@@ -15,16 +15,27 @@ from clearance.batch.engines import ENGINES, WorkerDied
 from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
-from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, warn, warn_if_empty
+from clearance.cli.common import (
+    DatabaseOption,
+    HomeOption,
+    JsonOption,
+    console,
+    fail,
+    open_home,
+    shown,
+    warn,
+    warn_if_empty,
+)
 from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
 
 
 def _summary_table(title: str, rows: dict[str, object]) -> None:
+    """Restored or purged keys are file names: one a line, never read as markup or control codes."""
     table = Table(title=title, show_header=False)
     for key, value in rows.items():
-        table.add_row(key, printable(str(value)))  # restored keys may be file names that are not UTF-8
+        table.add_row(key, "\n".join(map(shown, value)) if isinstance(value, list) else shown(str(value)))
     console.print(table)
 
 
@@ -149,7 +160,7 @@ def register(app: typer.Typer) -> None:
             restored, problems = restore(quarantine, _audit_log(home, database_url), key)
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
-        _emit("restore", {"restored": len(restored), "keys": ", ".join(restored), "problems": problems}, json_)
+        _emit("restore", {"restored": len(restored), "keys": restored, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)
 
@@ -169,6 +180,6 @@ def register(app: typer.Typer) -> None:
             purged, problems = purge(quarantine, _audit_log(home, database_url), older_than)
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
-        _emit("purge", {"purged": len(purged), "keys": ", ".join(purged), "problems": problems}, json_)
+        _emit("purge", {"purged": len(purged), "keys": purged, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)

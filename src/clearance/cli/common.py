@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from clearance.home import Home, HomeError
+from clearance.safe_text import terminal_safe
 
 if TYPE_CHECKING:
     from clearance.registry.store import Registry
@@ -44,6 +45,12 @@ def warn_if_empty(registry: Registry, home: Home) -> None:
     if registry.is_empty():
         warn(f"the registry in {home.root} has no works, so every verdict is allow (import works with "
              "`clearance registry import`, or pass the right --home)")
+
+
+def shown(text: str) -> str:
+    """Text from a prompt, a file name or the registry as a table cell: never read as rich markup
+    ("[/]" in a file name raised ``MarkupError``), never as terminal control codes."""
+    return escape(terminal_safe(text))
 
 
 def warn(message: str) -> None:

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from clearance.cli.common import (
@@ -25,10 +24,10 @@ from clearance.cli.common import (
     console,
     fail,
     open_home,
+    shown,
     warn,
     warn_if_empty,
 )
-from clearance.safe_text import terminal_safe
 from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action, Verdict
 
@@ -66,12 +65,6 @@ def print_table(verdicts: list[Verdict], title: str) -> None:
 
 
 COLOUR = {Action.ALLOW: "green", Action.REVIEW: "yellow", Action.BLOCK: "red"}
-
-
-def shown(text: str) -> str:
-    """Text from a prompt, a file name or the registry as a table cell: never read as rich markup
-    ("[/]" in a file name raised ``MarkupError``), never as terminal control codes."""
-    return escape(terminal_safe(text))
 
 
 def print_summary(counts: Counter[Action], out: Path) -> None:
