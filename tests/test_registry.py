@@ -98,10 +98,11 @@ def test_invalid_yaml_and_empty_file(home: Home, tmp_path: Path) -> None:
 def test_remove_and_licences(db_home: Home) -> None:
     registry = registry_for(db_home)
     registry.import_file(WORKS_YAML)
-    registry.grant_licence("acme", "frozen")
+    assert registry.grant_licence("acme", "frozen") and not registry.grant_licence("acme", "frozen")
     assert registry.licensed_works("acme") == {("Disney", "frozen")}
-    registry.revoke_licence("acme", "frozen")
+    assert registry.revoke_licence("acme", "frozen")
     assert registry.licensed_works("acme") == set()
+    assert not registry.revoke_licence("acme", "frozen")  # the CLI said "revoked" of a licence never held
     assert registry.remove("frozen") == [("Disney", "frozen")]
     with pytest.raises(UnknownWorkError):
         registry.get("frozen")

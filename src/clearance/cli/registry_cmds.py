@@ -106,7 +106,10 @@ def license_(
     """Grant (or revoke) a platform tenant's licence for a work: its matches become allow."""
     registry = _registry(home, database_url)
     try:
-        (registry.revoke_licence if revoke else registry.grant_licence)(tenant, work_id, owner)
+        changed = (registry.revoke_licence if revoke else registry.grant_licence)(tenant, work_id, owner)
     except (UnknownWorkError, AmbiguousWorkError) as exc:
         fail(str(exc))
-    console.print(f"{'revoked' if revoke else 'granted'} licence: {tenant} -> {work_id}")
+    if changed:
+        console.print(f"{'revoked' if revoke else 'granted'} licence: {tenant} -> {work_id}")
+    else:  # it said "revoked licence" of a licence that never was
+        console.print(f"{tenant} {'held no' if revoke else 'already holds a'} licence for {work_id}: nothing changed")

@@ -123,19 +123,25 @@ class Registry:
         self._wrote()
         return removed
 
-    def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> None:
+    def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
+        """Whether a licence was granted (False: the tenant held it already)."""
+        granted = False
         with self.sessions.begin() as session:
             for work in self._require(session, slug, owner):
                 exists = session.scalar(select(Licence).where(Licence.tenant == tenant, Licence.work_pk == work.pk))
                 if exists is None:
                     session.add(Licence(tenant=tenant, work_pk=work.pk))
+                    granted = True
         self._wrote()
+        return granted
 
-    def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> None:
+    def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
+        """Whether a licence was revoked (False: the tenant held none)."""
         with self.sessions.begin() as session:
             pks = [w.pk for w in self._require(session, slug, owner)]
-            session.execute(delete(Licence).where(Licence.tenant == tenant, Licence.work_pk.in_(pks)))
+            gone = session.execute(delete(Licence).where(Licence.tenant == tenant, Licence.work_pk.in_(pks)))
         self._wrote()
+        return bool(gone.rowcount)
 
     # -- reads --------------------------------------------------------------------------
     # Reads go through the tables' Core columns rather than the ORM classes: no ORM compilation
