@@ -103,6 +103,8 @@ def run(src: Path, out: Path, home: Path, extra: list[str]) -> dict:
     manifest = out.with_suffix(".parquet")
     for stale in (out, out.with_name(out.name + ".review"), manifest.with_name(manifest.name + ".checkpoints")):
         shutil.rmtree(stale, ignore_errors=True)
+    for stale_file in (manifest, manifest.with_suffix(".csv")):  # a manifest without its run is refused
+        stale_file.unlink(missing_ok=True)
     cmd = [sys.executable, "-m", "clearance.cli.main", "scrub", str(src), "--out", str(out), "--manifest",
            str(manifest), "--home", str(home), "--json", *extra]
     start, samples = time.perf_counter(), []

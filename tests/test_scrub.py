@@ -539,6 +539,11 @@ def test_outputs_that_would_mix_with_other_data_are_refused(registered_home: Hom
     assert not (tmp_path / "other.parquet").exists() and not (tmp_path / "new").exists()
     base = ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "o3"),
             "--manifest", str(tmp_path / "m3.parquet")]
+    (tmp_path / "precious.parquet").write_bytes(b"someone else's table")
+    kept = runner.invoke(app, ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / "o4"), "--manifest",
+                               str(tmp_path / "precious.parquet"), "--home", str(registered_home.root)])
+    assert kept.exit_code == 2 and "no scrub wrote it" in kept.output  # it was overwritten
+    assert (tmp_path / "precious.parquet").read_bytes() == b"someone else's table"
     for option, value, said in (("--workers", "0", "--workers must be at least 1, not 0"),
                                 ("--engine", "spark", "--engine must be one of local, ray, not 'spark'")):
         wrong = runner.invoke(app, [*base, option, value, "--home", str(registered_home.root)])

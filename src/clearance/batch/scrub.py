@@ -169,6 +169,9 @@ def _check_paths(job: ScrubJob, resume: bool) -> None:
     for folder in outputs:
         if folder.exists() and not folder.is_dir():
             raise ValueError(f"{folder} is a file, not a folder for the clean copy")
+    if job.manifest.exists() and not job.state_dir.exists():  # a file no run of ours wrote
+        raise ValueError(f"{job.manifest} exists and no scrub wrote it here; give a new --manifest name "
+                         "(it would be overwritten)")
     this_job_ran = Checkpoints(job.state_dir).job_file.exists()
     if not (resume and this_job_ran):  # nothing of this job's to continue
         for folder in outputs:
