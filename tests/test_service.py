@@ -657,6 +657,8 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
      "cannot use /etc/hostname as the home: it is a file, not a folder"),
     (["registry", "list", "--database-url", "bogus://x"], {}, "cannot open the database bogus://x: "),
     (["registry", "list", "--database-url", "mysql://a@b/c"], {}, "only SQLite and PostgreSQL are supported"),
+    (["registry", "list", "--database-url", "postgresql://u@127.0.0.1:1/x?password=secret"], {},
+     "cannot open the database postgresql+psycopg://u@127.0.0.1:1/x?…: "),  # nor one among the parameters
     (["screen", "prompt", "Vecna", "--database-url", "postgresql://u:secret@127.0.0.1:1/x"], {},
      "cannot open the database postgresql+psycopg://u:***@127.0.0.1:1/x: "),  # the password never shown
 ])

@@ -86,11 +86,13 @@ def open_engine(url: str) -> Engine:
 
 
 def _shown(url: str) -> str:
-    """The URL without its password, which must not reach a terminal or a log."""
+    """The URL without its password, which must not reach a terminal or a log: neither the one
+    before the host nor one among the query's parameters (``?password=``), so no query is shown."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except ArgumentError:
-        return url.split("@")[-1] if "@" in url else url
+        return url.split("@")[-1].split("?")[0] if "@" in url else url.split("?")[0]
+    return parsed.set(query={}).render_as_string(hide_password=True) + ("?…" if parsed.query else "")
 
 
 def _first_line(exc: Exception) -> str:
