@@ -114,7 +114,9 @@ def test_mpeg_streams_and_sound_alone_in_a_video_container(screener: Screener, t
     copy = VIDEO / "copies" / _pairs(VIDEO)[0]["query_path"].split("/")[-1]
     for name, codec in (("copy.mpg", ["-c:v", "mpeg2video", "-q:v", "4"]), ("copy.ts", ["-c:v", "libx264"])):
         _ffmpeg("-i", str(copy), *codec, str(tmp_path / name))
-        assert screener.screen_media(tmp_path / name, audit=False).action == Action.BLOCK, name
+        verdict = screener.screen_media(tmp_path / name, audit=False)
+        assert verdict.action == Action.BLOCK, name
+        assert verdict.matches[0].details["query_start_s"] < 0.5, verdict.matches[0]  # from the file's start
     for source, seconds, action in (("distractors/adis_00.mp3", "20", Action.ALLOW),
                                     ("copies/aref_03_mp3_64k.mp3", "20", Action.BLOCK),
                                     ("distractors/adis_00.mp3", "3", Action.REVIEW)):

@@ -79,9 +79,12 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
             check_pixels("video frame", stream.codec_context.width, stream.codec_context.height, max_frame_pixels)
             stream.thread_type = "AUTO"
             next_sample, decoded = 0.0, 0
+            # times from the file's start: a transport stream's clock starts at 1.4 s or so, and the
+            # evidence said "frames at 1.44-13.4 s" of a 12-second file
+            start = max(0.0, float(stream.start_time * stream.time_base)) if stream.start_time is not None else 0.0
             for frame in container.decode(stream):
                 check_pixels("video frame", frame.width, frame.height, max_frame_pixels)  # may change mid-stream
-                t = float(frame.time) if frame.time is not None else last_t + 1 / 25
+                t = float(frame.time) - start if frame.time is not None else last_t + 1 / 25
                 decoded += frame.width * frame.height
                 if t > max_seconds or decoded > max_decoded_pixels:
                     truncated = True
