@@ -34,7 +34,7 @@ PAIR_MIN = 0.35
 ALIGN_WINDOW_S = 1.5
 """Pairs whose time offset is this far from the likeliest offset (``_likeliest_offset``) are dropped as strays."""
 STILL = -1.0
-FINGERPRINTS = f"{MODEL}-frames-v1"
+FINGERPRINTS = f"{MODEL}-frames-v2"  # v2: times from the file's start (2026-12-07)
 """Names the references' stored rows (``index.fingerprints``): a change to what ``_reference_rows``
 gives must change it, or homes and the machine's cache keep serving the old rows."""
 
