@@ -200,7 +200,7 @@ def test_a_match_at_a_path_the_quarantine_still_holds_is_held_and_nothing_is_ove
     held = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
     summary = json.loads(held.output.strip().splitlines()[-1])
     assert held.exit_code == 0 and summary["quarantined"] == 0
-    assert summary["held (quarantine holds a file at that path)"] == 1
+    assert summary["held (the quarantine holds a file at that path: restore or purge it, then sweep again)"] == 1
     assert (q / "b" / "c" / "img.jpg").read_bytes() == first.read_bytes()
     assert (store / "b" / "c" / "img.jpg").read_bytes() == second.read_bytes()
     assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 0

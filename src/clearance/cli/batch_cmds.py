@@ -15,20 +15,13 @@ from clearance.batch.engines import ENGINES, WorkerDied
 from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
-from clearance.cli.common import (
-    DatabaseOption,
-    HomeOption,
-    JsonOption,
-    console,
-    fail,
-    open_home,
-    shown,
-    warn,
-    warn_if_empty,
-)
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, shown, warn_if_empty
 from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
+
+HELD = "held (the quarantine holds a file at that path: restore or purge it, then sweep again)"
+"""The sweep summary's count of flagged files left in place rather than moved over a quarantined one."""
 
 
 def _summary_table(title: str, rows: dict[str, object]) -> None:
@@ -139,12 +132,9 @@ def register(app: typer.Typer) -> None:
                                 resume=resume, on_chunk=on_chunk)
             except (SweepError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
-        if summary.held:
-            warn(f"{summary.held} flagged file(s) left in place: the quarantine still holds a file at their path; "
-                 "restore or purge that one, then sweep again")
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
-                                "held (quarantine holds a file at that path)": summary.held,
+                                HELD: summary.held,
                                 "quarantine": str(quarantine)}, json_)
 
     @app.command("restore")
