@@ -11,8 +11,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request, Security
-from fastapi.security import HTTPBearer
+from fastapi import Depends, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from clearance.keys import KeyStore, Principal, key_hash
 from clearance.service.errors import ApiError
@@ -59,16 +59,18 @@ class Auth:
         self.keys: KeyCache | None = None
         self.rate = RateLimiter()
 
-    async def principal(self, request: Request, _declared: Annotated[object, Security(BEARER)] = None) -> Principal:
+    async def principal(
+        self, bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
+    ) -> Principal:
         """Async on purpose: a sync dependency would cost a thread hop on every request; a cache miss
-        blocks the loop for one indexed key lookup at most every ``KEY_CACHE_S``. ``_declared`` puts the
-        bearer scheme in the OpenAPI document (``/docs`` can then send a key); the header is read here."""
-        scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        blocks the loop for one indexed key lookup at most every ``KEY_CACHE_S``. The key comes from
+        ``BEARER``, which also puts the scheme in the OpenAPI document (``/docs`` can then send one)."""
+        key = bearer.credentials.strip() if bearer is not None else ""
+        if not key:
             raise ApiError(401, "missing bearer API key")
         if self.keys is None:
             raise ApiError(503, "the service is starting")
-        found = self.keys.authenticate(key.strip())
+        found = self.keys.authenticate(key)
         if found is None:
             raise ApiError(401, "invalid or revoked API key")
         self.rate.check(found.key_id)
