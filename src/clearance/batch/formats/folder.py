@@ -58,12 +58,11 @@ def sidecars(media: Path) -> list[Path]:
 def read_caption(media: Path) -> tuple[str | None, str | None]:
     """(caption, error) from the sidecars, if any (``batch/captions``)."""
     files = []
-    for sidecar in sidecars(media):
-        if sidecar.is_file():
-            try:
-                files.append((sidecar.name, sidecar.read_bytes()))
-            except OSError as exc:
-                return None, f"unreadable caption {sidecar.name}: {exc.strerror or exc}"
+    for sidecar in sidecars(media):  # regular files only
+        try:
+            files.append((sidecar.name, sidecar.read_bytes()))
+        except OSError as exc:
+            return None, f"unreadable caption {sidecar.name}: {exc.strerror or exc}"
     return caption_of(files)
 
 
