@@ -22,8 +22,15 @@ from clearance.verdict import Action
 from tests.conftest import DATA
 
 IMAGES = DATA / "images"
-needs_bf16 = pytest.mark.skipif(not sscd_runtime.fast_available(),
-                                reason="this processor has no bfloat16 units: queries run in float32 here")
+needs_bf16 = pytest.mark.skipif(not sscd_runtime.openvino_has_bf16(),
+                                reason="OpenVINO finds no bfloat16 units on this processor")
+FORCED_BF16 = {**os.environ, sscd_runtime.PRECISION_SETTING: "bf16"}
+"""Queries in bfloat16 wherever OpenVINO can, so the fast runtime is tested on processors without
+AMX too, where ``auto`` keeps float32."""
+
+
+def fast_runtime(streams: int = 1) -> sscd_runtime.OpenVinoRuntime:
+    return sscd_runtime.OpenVinoRuntime(cached_model(*served_model("sscd_distilled")), streams)
 
 
 def squares(count: int) -> np.ndarray:
@@ -38,7 +45,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
 @needs_bf16
 def test_fast_descriptors_are_bfloat16_close_to_the_exact_ones() -> None:
     batch = squares(12)
-    fast, exact = shared_embedder().runtime, shared_embedder(exact=True).runtime
+    fast, exact = fast_runtime(), shared_embedder(exact=True).runtime
     assert fast.label.startswith("openvino-") and fast.label.endswith("-bf16")
     assert exact.label.startswith("onnxruntime-") and exact.label.endswith("-f32")
     fast_rows, exact_rows = fast.run(batch), exact.run(batch)
@@ -51,12 +58,9 @@ def test_fast_descriptors_are_bfloat16_close_to_the_exact_ones() -> None:
 def test_fast_descriptors_do_not_depend_on_how_many_threads_call() -> None:
     """One scrub worker runs two streams, N workers one each: both must compute the same floats."""
     batch = squares(4)
-    model = shared_embedder().runtime
-    one, two = (sscd_runtime.OpenVinoRuntime(cached_model(*served_model("sscd_distilled")), streams)
-                for streams in (1, 2))
+    one, two = fast_runtime(1), fast_runtime(2)
     assert np.array_equal(one.run(batch), two.run(batch))
     assert np.array_equal(one.run(batch[:1]), two.run(batch[:1]))
-    assert np.array_equal(model.run(batch), one.run(batch))
 
 
 FIRST_CALLS = """
@@ -108,7 +112,7 @@ def test_openvino_failing_costs_speed_not_verdicts(registered_home: Home) -> Non
     still blocked by SSCD (before, every image became a ``review`` with the error)."""
     copy = IMAGES / "copies" / "ref_003_crop.jpg"
     run = subprocess.run([sys.executable, "-c", FAILING_OPENVINO, str(registered_home.root), str(copy)],
-                         capture_output=True, text=True, timeout=300)
+                         env=FORCED_BF16, capture_output=True, text=True, timeout=300)
     assert run.stdout.split() == ["block", sscd_runtime.label(fast=False), "None"], run.stderr[-2000:]
     assert "OpenVINO could not run" in run.stderr and "no plugin can compile" in run.stderr
 
@@ -129,7 +133,7 @@ print(embedder.runtime.label, sscd_runtime.query_label(), path.read_bytes() == b
 def test_a_damaged_cached_model_is_rebuilt_and_served_fast(tmp_path: Path) -> None:
     """A truncated cached file fails in OpenVINO and in ONNX Runtime alike: it is rebuilt and served in
     bfloat16, and verdicts say so (the fallback once named float32 here while OpenVINO served)."""
-    env = {**os.environ, "CLEARANCE_MODEL_CACHE": str(tmp_path / "cache")}
+    env = {**FORCED_BF16, "CLEARANCE_MODEL_CACHE": str(tmp_path / "cache")}
     run = subprocess.run([sys.executable, "-c", DAMAGED_CACHE], env=env, capture_output=True, text=True,
                          timeout=300)
     fast = sscd_runtime.label(fast=True)
@@ -162,7 +166,7 @@ def test_the_f32_setting_makes_queries_exact(setting: str) -> None:
     env = {**os.environ, sscd_runtime.PRECISION_SETTING: setting}
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert run.stdout.split() == [sscd_runtime.label(fast=False), "True"]
-    assert ("is neither auto nor f32" in run.stderr) == (setting == "fp16")
+    assert ("is none of auto, f32 and bf16" in run.stderr) == (setting == "fp16")
 
 
 def test_openvino_is_imported_without_its_telemetry(tmp_path: Path) -> None:
@@ -177,13 +181,13 @@ def test_openvino_is_imported_without_its_telemetry(tmp_path: Path) -> None:
     assert not (tmp_path / "intel").exists()
 
 
-def test_a_prompts_process_imports_openvino_only_where_the_processor_may_have_bf16_units(tmp_path: Path) -> None:
+def test_a_prompts_process_imports_openvino_only_where_the_processor_may_have_amx(tmp_path: Path) -> None:
     """Every verdict names the query runtime, a prompt's too. Where the processor's flags show no
-    bfloat16 units, the flags say so without loading OpenVINO (~0.1 s and 17 MB of a prompt's process
-    on an AVX2 EPYC); where they show some, or are unknown, OpenVINO is asked as before."""
+    AMX, the flags say so without loading OpenVINO (~0.1 s and 17 MB of a prompt's process on an
+    AVX2 EPYC); where they show it, or are unknown, OpenVINO is asked as before."""
     code = ("import sys; from clearance.home import Home; from clearance.screening import Screener;"
             f"verdict = Screener(Home.resolve({str(tmp_path / 'home')!r})).screen_prompt('a cat', audit=False);"
             "print(verdict.versions['image.sscd_runtime'], 'openvino' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    without_units = bool(cpu_flags()) and not cpu_flags() & sscd_runtime.BF16_UNITS
+    without_units = bool(cpu_flags()) and not cpu_flags() & sscd_runtime.FAST_BF16_UNITS
     assert out.split() == [sscd_runtime.query_label(), str(not without_units)]

@@ -1,10 +1,10 @@
 """Where an SSCD pass runs: exactly (ONNX Runtime, float32), or fast (OpenVINO, bfloat16).
 
-SSCD is ~40% of a scrubbed record's CPU. On processors with bfloat16 units (Intel AMX or
-AVX-512 BF16), OpenVINO runs a 288 px pass in 1.73 ms against ONNX Runtime's 4.34 ms on one
-thread, with descriptors at cosine 0.997 to the float32 ones (2026-12-06, the reference
-machine); OpenVINO in float32 is no faster than ONNX Runtime (4.55 ms), so processors without
-those units keep ONNX Runtime. The runtime is the processor's, so descriptors differ between
+SSCD is ~40% of a scrubbed record's CPU. On processors with Intel AMX, OpenVINO runs a 288 px
+pass in bfloat16 in 1.73 ms against ONNX Runtime's 4.34 ms on one thread, with descriptors at
+cosine 0.997 to the float32 ones (2026-12-06, the reference machine); OpenVINO in float32 is no
+faster than ONNX Runtime (4.55 ms), and neither is bfloat16 without AMX (``FAST_BF16_UNITS``), so
+those processors keep ONNX Runtime. The runtime is the processor's, so descriptors differ between
 machines by up to ~0.004 of cosine; therefore:
 
 - references and the shipped background are always embedded exactly, so a registry's
@@ -12,7 +12,8 @@ machines by up to ~0.004 of cosine; therefore:
 - queries (the content being screened) use the fast runtime where there is one, and each verdict
   names it (``Runtime.label``, in the verdict's model versions);
 - ``CLEARANCE_SSCD_PRECISION=f32`` makes queries exact too (to reproduce a verdict made on a
-  machine without bfloat16, or to compare the two).
+  machine without AMX, or to compare the two), and ``bf16`` makes them bfloat16 wherever OpenVINO
+  can (to reproduce a verdict made on a machine with AMX).
 
 OpenVINO's package imports its model converter, which starts a telemetry client that, unless a
 consent file in the user's home says no, writes files there and forks a process to send an event
@@ -40,9 +41,12 @@ from clearance.parallel import cpu_flags
 PRECISION_SETTING = "CLEARANCE_SSCD_PRECISION"
 """``auto`` (the default: bfloat16 where the processor has it) or ``f32``; any other value is
 warned about and taken as ``f32``, the precision that is the same on every machine."""
-BF16_UNITS = frozenset(("avx512_bf16", "amx_bf16", "avx_ne_convert"))
-"""Linux's names of the x86 instruction sets with bfloat16 arithmetic or conversion: a processor
-whose flags show none of them has no bf16 units for OpenVINO to find (``fast_available``)."""
+FAST_BF16_UNITS = frozenset(("amx_bf16",))
+"""Linux's name of the x86 instruction set that makes OpenVINO's bfloat16 faster than float32:
+Intel AMX. AVX-512 BF16 alone does not: on a Xeon whose virtual machine showed avx512_bf16 but
+not AMX, a 288 px pass took 8.3 ms in bfloat16 against 4.3-5.0 ms in float32 with ONNX Runtime
+(2026-12-07, one-off, 100 passes each, twice), so a processor whose flags show no AMX keeps ONNX
+Runtime without OpenVINO being loaded (``fast_available``)."""
 log = logging.getLogger(__name__)
 _FIRST_CALL = threading.Lock()
 """Held while an ``OpenVinoRuntime`` is compiled and makes its first inference (see there)."""
@@ -102,19 +106,26 @@ class OpenVinoRuntime:
 
 @cache
 def fast_available() -> bool:
-    """Whether queries run in bfloat16 here: the setting allows it and OpenVINO finds bf16 units.
+    """Whether queries run in bfloat16 here: by default where the processor has AMX and OpenVINO
+    finds bf16 units; with the setting ``bf16``, wherever OpenVINO finds them (to measure or
+    reproduce a bfloat16 verdict on a processor without AMX); with ``f32``, nowhere.
 
     Every verdict names the query runtime, a prompt's too, so this is asked in processes that never
-    screen an image. Where the processor's flags are known and show no bf16 units (``BF16_UNITS``),
+    screen an image. Where the processor's flags are known and show no AMX (``FAST_BF16_UNITS``),
     the answer is no without loading OpenVINO: on a 2-core AVX2 EPYC a prompt's process then reached
     its first verdict 1.63 s after the interpreter's start against 1.74 s (medians of 6 alternating
     runs at 10,000 works) and peaked at 287 against 304 MB (one-off, 2026-12-07). Elsewhere (flags
-    unknown, as on ARM, or showing such units) OpenVINO is asked."""
+    unknown, as on ARM, or showing AMX) OpenVINO is asked."""
     setting = os.environ.get(PRECISION_SETTING, "").strip().lower() or "auto"
-    if setting not in ("auto", "f32"):
-        log.warning("%s=%r is neither auto nor f32: SSCD queries run in float32", PRECISION_SETTING, setting)
-    if setting != "auto" or (cpu_flags() and not cpu_flags() & BF16_UNITS):
+    if setting not in ("auto", "f32", "bf16"):
+        log.warning("%s=%r is none of auto, f32 and bf16: SSCD queries run in float32", PRECISION_SETTING, setting)
+    if setting not in ("auto", "bf16") or (setting == "auto" and cpu_flags() and not cpu_flags() & FAST_BF16_UNITS):
         return False
+    return openvino_has_bf16()
+
+
+def openvino_has_bf16() -> bool:
+    """Whether OpenVINO is installed and finds bf16 units on this processor (AMX or AVX-512 BF16)."""
     try:
         openvino = _openvino()
     except ImportError:
@@ -137,7 +148,7 @@ def query_label() -> str:
 
 def open_runtime(path: Path, exact: bool, threads: int) -> Runtime:
     """The runtime for the model file ``path``: float32 when ``exact`` or when the processor has no
-    bf16 units; else bfloat16 for ``threads`` threads calling it at once. When OpenVINO cannot
+    AMX (``fast_available``); else bfloat16 for ``threads`` threads calling it at once. When OpenVINO cannot
     compile or run the model, queries run in float32, with a warning: the optional accelerator
     failing must cost speed, not turn every screened image into a ``review`` (each verdict still
     names the runtime that computed it)."""
