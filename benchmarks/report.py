@@ -41,29 +41,18 @@ PROBE_SETS = (
     ("quality_probes4", "probes4: eight more works (blind)"),
     ("quality_probes5", "probes5: names that are dictionary words (blind)"),
     ("quality_probes6", "probes6: everyday requests for what descriptions describe (blind)"),
-    ("quality_probes7", "probes7: a typical registry, dev kinds (blind)"),
-    ("quality_probes8", "probes8: another typical registry, dev kinds (blind)"),
-    ("quality_probes9", "probes9: a third typical registry, dev kinds (blind)"),
-    ("quality_probes10", "probes10: a fourth typical registry, dev kinds (blind)"),
-    ("quality_probes11", "probes11: a fifth typical registry, dev kinds (blind)"),
-    ("quality_probes12", "probes12: a sixth typical registry, dev kinds (blind)"),
-    ("quality_probes13", "probes13: a seventh typical registry, dev kinds (blind)"),
-    ("quality_probes14", "probes14: an eighth typical registry, dev kinds (blind)"),
-    ("quality_probes15", "probes15: a ninth typical registry, dev kinds (blind)"),
-    ("quality_probes16", "probes16: a tenth typical registry, dev kinds (blind)"),
-    ("quality_probes17", "probes17: an eleventh typical registry, dev kinds (blind)"),
-    ("quality_probes18", "probes18: a twelfth typical registry, dev kinds (blind)"),
-    ("quality_probes19", "probes19: a thirteenth typical registry, dev kinds (blind)"),
-    ("quality_probes20", "probes20: a fourteenth typical registry, dev kinds (blind)"),
 )
-"""The prompts table's columns after the probes' own parts, in order: (result key, heading)."""
+"""The prompts table's columns after the probes' own parts, in order: (result key, heading); then
+``TYPICAL_SETS``."""
+TYPICAL_SETS = tuple((f"quality_probes{n}", f"probes{n}: a typical registry, dev kinds (blind)") for n in range(7, 31))
+"""The blind sets written like the dev prompts (``bench_prompts.TYPICAL_BLIND``), each with its own eight works."""
 
 
 def prompts(d: dict) -> list[str]:
     sets = [("dev prompts", d["quality_dev_prompts"])]
     sets += [(f"probes, {part}", d[f"quality_probes_{part}"]) for part in ("calibration", "validation")
              if f"quality_probes_{part}" in d]
-    sets += [(label, d[key]) for key, label in PROBE_SETS if key in d]
+    sets += [(label, d[key]) for key, label in PROBE_SETS + TYPICAL_SETS if key in d]
     if "quality_all_works_dev" in d:
         works = d["quality_all_works_dev"]["works_registered"]
         sets.append((f"dev prompts, all {works} works registered", d["quality_all_works_dev"]))

@@ -131,10 +131,11 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes18", (34, 35, 33, 1, 1, 1)),
     ("probes19", (33, 35, 35, 1, 3, 1)),
     ("probes20", (33, 33, 34, 1, 4, 1)),
+    ("probes21", (34, 35, 35, 1, 4, 2)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes20``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes21``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
@@ -1548,6 +1549,32 @@ def test_a_number_dropped_is_no_typo(tmp_path_factory: pytest.TempPathFactory, p
     of the alias "Half-Life 2" (one edit: the "2" dropped), a misspelling that then vouched for the
     title said in the same words. A digit added, dropped or changed is another number, not a typo."""
     screener = screener_of(tmp_path_factory, "numbered-title", NUMBERED_TITLE_YAML)
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
+
+
+PART_NAME_YAML = """version: 1
+works:
+  - {id: my-hero-academia, title: My Hero Academia, owner: Shueisha, policy: block,
+     characters: [{name: Shota Aizawa, description: A tired hero with long black hair and a capture scarf}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [("hedorah the smog monster crawling out of a polluted harbour while gigan slashes a tower with his buzzsaw "
+      "belly, showa kaiju film still", False),
+     ("showa character art", False),
+     ("shotta character art", True),
+     ("aizwa character art, capture scarf", True)],
+)
+def test_a_word_of_its_own_is_no_typo_of_a_part_of_a_name(tmp_path_factory: pytest.TempPathFactory, prompt: str,
+                                                           blocked: bool) -> None:
+    """From a twenty-first blind set (``data/probes21``): "showa" (Japan's Showa era, of *Godzilla*'s
+    first films) was read as a typo of "Shota", the first name of *My Hero Academia*'s Shota Aizawa,
+    and blocked a Godzilla prompt as that work. A word of a longer name said alone with a typo needs
+    the said word to be no word of its own; misspellings that are no word still match."""
+    screener = screener_of(tmp_path_factory, "part-name", PART_NAME_YAML)
     verdict = screener.screen_prompt(prompt, audit=False)
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
 

@@ -231,7 +231,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "39"
+    version = "40"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -790,11 +790,15 @@ def _article_dropped(entry: NameEntry) -> bool:
 
 def _real_word(hit: _Hit) -> bool:
     """One word that is English in its own right (``REAL_WORD_MIN_ZIPF``), a place's name or a
-    namesake's matched a name by a typo: "Namib" (the desert) is not a typo of *One Piece*'s Nami."""
+    namesake's matched a name by a typo: "Namib" (the desert) is not a typo of *One Piece*'s Nami.
+    A word of a longer name said alone is weaker evidence, so for it any word of the language's
+    own (``ENGLISH_MIN_ZIPF``) is that word: "showa kaiju" (Japan's Showa era) is not a typo of
+    the "Shota" of *My Hero Academia*'s Shota Aizawa."""
     if len(hit.tokens) != 1:
         return False
     said = hit.tokens[0].text
-    return zipf(said) >= REAL_WORD_MIN_ZIPF or is_place(said) or namesakes.is_namesake(said)
+    least = ENGLISH_MIN_ZIPF if hit.entry.role.endswith("(part)") else REAL_WORD_MIN_ZIPF
+    return zipf(said) >= least or is_place(said) or namesakes.is_namesake(said)
 
 
 def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
