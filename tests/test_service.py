@@ -291,6 +291,24 @@ def test_an_import_through_the_api_is_enforced_by_every_screening_process_once_i
     assert after == ["block"] * 8
 
 
+def test_an_idle_server_screens_its_first_request_after_a_cli_import_against_the_new_registry(
+        tmp_path: Path) -> None:
+    """A change made elsewhere (the CLI) while the server is idle: each screening process follows
+    the registry in the background, so the first request after it, however long after, is screened
+    against the new registry (it was allowed against the old one, and only the second blocked)."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    keys = keys_for(home)
+    with running_server(home) as url, ClearanceClient(url, keys["acme"]) as acme:
+        _wait_until_ready(acme)
+        assert acme.screen_prompt("Captain Zorblax waving").action == "allow"
+        (tmp_path / "new.yaml").write_text(NEW_WORK)
+        Screener(home).registry.import_file(tmp_path / "new.yaml")
+        time.sleep(5 * FRESHNESS_S)  # idle: no request asks for the revision
+        verdict = acme.screen_prompt("Captain Zorblax waving")
+    assert verdict.action == "block", verdict
+
+
 def test_an_owner_whose_name_starts_like_a_tenants_stays_apart(service: tuple) -> None:
     """Audit entries name works as ``owner/slug``; owner names are free text and may hold a slash, so
     a rights holder's entries are those whose owner is exactly its tenant, not a prefix of it."""

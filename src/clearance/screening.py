@@ -204,6 +204,21 @@ class Screener:
         self._licences_read.clear()
         self.refresh(wait=True)
 
+    def follow_registry(self) -> None:
+        """Keep the registry view current from a background thread (a server's screening process).
+        ``refresh`` alone notices a change only when a request asks, and that request is still
+        answered from the view it found: an idle server screened its first request after an import
+        against the registry as it was, however long ago the import was."""
+        threading.Thread(target=self._follow, name="registry-follow", daemon=True).start()
+
+    def _follow(self) -> None:
+        while True:
+            time.sleep(FRESHNESS_S)
+            try:
+                self.refresh()
+            except Exception:  # the database gone for a moment: requests meanwhile fail closed on their own
+                log.warning("could not read the registry revision", exc_info=True)
+
     def warm_up(self) -> None:
         """Build indexes and load models now rather than on the first request."""
         loaded = self.refresh(wait=True)

@@ -414,6 +414,7 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
 
         screener = Screener(home)
         screener.warm_up()
+        screener.follow_registry()
     except Exception as exc:  # reported to the HTTP process, which fails closed
         reply(None, False, ScreeningUnavailableError(f"screening could not start: {type(exc).__name__}: {exc}"))
         return
