@@ -66,6 +66,11 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     assert takedown["action"] == "purged" and takedown["work_id"] == "kpop-demon-hunters"
 
 
+def _noted(q: Path) -> list[str]:
+    """The files a sweep noted as screened (``scanned.txt`` after its registry line)."""
+    return (q / "scanned.txt").read_text(encoding="utf-8", errors="surrogateescape").splitlines()[1:]
+
+
 def quarantined_store(home: Home, tmp_path: Path) -> tuple[Path, Path, list[str]]:
     """A store with two copies of registered stills (with sidecars) and one unrelated picture, swept."""
     store, q = tmp_path / "outputs", tmp_path / "quarantine"
@@ -114,7 +119,7 @@ def test_a_symbolic_link_is_not_swept_but_reported(registered_home: Home, tmp_pa
     errors = _audited_errors(registered_home, str(target))
     assert len(errors) == 2 and all("symbolic link" in error for error in errors)
     assert all("sweep the folder that holds its target" in error for error in errors)
-    assert (q / "scanned.txt").read_text() == ""
+    assert _noted(q) == []
     resumed = runner.invoke(app, ["sweep", str(store), "--resume", *opts])
     assert json.loads(resumed.output.strip().splitlines()[-1])["errors"] == 2
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
@@ -220,6 +225,32 @@ def test_resume_screens_again_a_file_overwritten_since_it_was_screened(registere
     resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
     summary = json.loads(resumed.output.strip().splitlines()[-1])
     assert summary["skipped (resumed)"] == 1 and summary["quarantined"] == 1 and (q / "a.jpg").exists()
+
+
+def test_resume_after_the_registry_changed_screens_every_file_again(tmp_path: Path) -> None:
+    """``--resume`` skipped every file screened before whatever the registry had become, so a copy of
+    a work registered since stayed in the store; now a resumed sweep screens against the registry it
+    runs with, and says it screened everything again."""
+    opts = ["--home", str(tmp_path / "home")]
+    store = _store_with({"a.jpg": IMAGES / "distractors" / "dis_004.jpg",
+                         "b.jpg": IMAGES / "distractors" / "dis_005.jpg"}, tmp_path / "outputs")
+    registry = tmp_path / "works.yaml"
+    registry.write_text("version: 1\nworks:\n  - {id: kept, title: Zorblax Quest, owner: Acme, policy: block}\n")
+    assert runner.invoke(app, ["registry", "import", str(registry), *opts]).exit_code == 0
+    q = tmp_path / "quarantine"
+    first = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
+    assert json.loads(first.output.strip().splitlines()[-1])["quarantined"] == 0
+    unchanged = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
+    summary = json.loads(unchanged.output.strip().splitlines()[-1])
+    assert summary["skipped (resumed)"] == 2 and not summary["registry changed since (all screened again)"]
+    (tmp_path / "ref.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    registry.write_text(registry.read_text() + "  - {id: new, title: Quux Saga, owner: Acme, policy: block,\n"
+                        "     references: [{path: ref.jpg, kind: image}]}\n")
+    assert runner.invoke(app, ["registry", "import", str(registry), *opts]).exit_code == 0
+    resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
+    summary = json.loads(resumed.output.strip().splitlines()[-1])
+    assert summary["skipped (resumed)"] == 0 and summary["registry changed since (all screened again)"]
+    assert summary["quarantined"] == 1 and (q / "a.jpg").exists() and (store / "b.jpg").exists()
 
 
 def test_a_swept_folder_inside_its_quarantine_is_refused(registered_home: Home, tmp_path: Path) -> None:
@@ -367,7 +398,7 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
         moved = sorted(str(p.relative_to(q)) for p in q.rglob("*.jpg"))
         events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
         decided = sorted((e["key"], e["action"], e["work_id"], e["score"]) for e in events if e["status"] == "moving")
-        kept = sorted(line.split("\0")[0] for line in (q / "scanned.txt").read_text().splitlines())  # key, stamp
+        kept = sorted(line.split("\0")[0] for line in _noted(q))  # key, stamp
         outcomes.append((summary["quarantined"], summary["errors"], moved, decided, kept))
         log = AuditLog(session_factory(registered_home.database_url))
         assert log.verify().ok and all(log.record(e["audit_id"]) for e in events if e["status"] == "moving")
@@ -426,14 +457,14 @@ def test_files_whose_worker_keeps_dying_stay_unscreened_and_resume_screens_them(
     summary = json.loads(run.out.strip().splitlines()[-1])
     assert len(run.killed) == ATTEMPTS and summary["errors"] == 3 and summary["quarantined"] == 0
     assert sorted(_contents(store)) == ["a/clean.jpg", "a/copy.jpg"]
-    assert (q / "scanned.txt").read_text() == ""
+    assert _noted(q) == []
     assert _audited_errors(registered_home, "not screened") == [
         f"not screened: the worker process screening it died {ATTEMPTS} times (a crash in native code, or out of "
         "memory)"] * 3
     assert AuditLog(session_factory(registered_home.database_url)).verify().ok
     resumed = runner.invoke(app, [*args[:-3], "--resume", "--home", str(registered_home.root), "--json"])
     assert json.loads(resumed.output.strip().splitlines()[-1])["quarantined"] == 1
-    assert (q / "a" / "copy.jpg").exists() and len((q / "scanned.txt").read_text().split()) == 2
+    assert (q / "a" / "copy.jpg").exists() and len(_noted(q)) == 2
 
 
 def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(registered_home: Home,
@@ -451,13 +482,18 @@ def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(
     killed, killed_q = _store_with(files, tmp_path / "killed"), tmp_path / "killed-q"
     cmd = [sys.executable, "-m", "clearance.cli.main", "sweep", str(killed), "--quarantine", str(killed_q), *opts]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    decided = [killed_q / "scanned.txt", killed_q / "ledger.jsonl"]
+    ledger = killed_q / "ledger.jsonl"
+
+    def decided() -> bool:
+        noted = (killed_q / "scanned.txt").exists() and bool(_noted(killed_q))
+        return noted or (ledger.exists() and bool(ledger.stat().st_size))
+
     deadline = time.time() + 120
-    while time.time() < deadline and not any(p.exists() and p.stat().st_size for p in decided):
+    while time.time() < deadline and not decided():
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    assert any(p.exists() and p.stat().st_size for p in decided), "the sweep decided nothing before the deadline"
+    assert decided(), "the sweep decided nothing before the deadline"
     resumed = runner.invoke(app, ["sweep", str(killed), "--quarantine", str(killed_q), "--resume", *opts])
     assert resumed.exit_code == 0, resumed.output
     summary = json.loads(resumed.output.strip().splitlines()[-1])

@@ -39,6 +39,7 @@ from clearance.db.engine import session_factory
 from clearance.folders import make_folder
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
+from clearance.registry.store import Registry
 from clearance.safe_text import json_text, printable
 from clearance.verdict import Action, Subject, Verdict
 
@@ -112,6 +113,8 @@ class SweepSummary:
     held: int = 0
     """Flagged files left in place because the quarantine still holds a file at their path (an
     earlier match there, not yet restored or purged): moving them would destroy that file."""
+    registry_changed: bool = False
+    """``--resume`` found the registry changed since the files were screened, so it screened them all again."""
 
 
 @dataclass(frozen=True)
@@ -217,19 +220,22 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         _finish_interrupted_moves(root, qdir, ledger, ledger.state())
         flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
         scanned_path = qdir / SCANNED
-        done = (set(scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
-                if resume and scanned_path.exists() else set())
+        registry_line = f"registry {Registry.of(home).snapshot().fingerprint}"
+        done = _screened_before(scanned_path, registry_line) if resume else None
         linked, direct = _split_links(folder.media_files(root))
         linked = sorted({*linked, *_under_linked_folders(root)})
         keys = [str(path.relative_to(root)) for path in direct]
-        todo = [key for key in keys if _as_screened(root, key) not in done]
+        todo = [key for key in keys if _as_screened(root, key) not in (done or ())]
         lost = LostFiles(home)
-        summary = SweepSummary(skipped=len(keys) - len(todo), errors=_refuse_links(lost.audit, root, linked))
+        summary = SweepSummary(skipped=len(keys) - len(todo), errors=_refuse_links(lost.audit, root, linked),
+                               registry_changed=resume and done is None and scanned_path.exists())
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
         flight_dir = qdir / FLIGHT
         flight.clear(flight_dir)
         screen = partial(ChunkScreener, root, flight_dir, str(home.root), home.database_url)
-        with scanned_path.open("a" if resume else "w", encoding="utf-8", errors="surrogateescape") as scanned:
+        with scanned_path.open("w" if done is None else "a", encoding="utf-8", errors="surrogateescape") as scanned:
+            if done is None:
+                scanned.write(registry_line + "\n")
             for screened in engines.run("local", screen, chunks, workers, lost):
                 statuses = [_decide(root, qdir, one, flagged, ledger, scanned) for one in screened]
                 summary.scanned += len(screened)
@@ -239,6 +245,16 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
                 if on_chunk:
                     on_chunk(statuses, len(todo))
         return summary
+
+
+def _screened_before(scanned_path: Path, registry_line: str) -> set[str] | None:
+    """What ``--resume`` may skip: the files noted as screened against this same registry; None
+    when there is no such note. A sweep resumed after the registry changed screens every file
+    again: a file kept before may be a copy of a work registered since."""
+    if not scanned_path.exists():
+        return None
+    lines = scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+    return set(lines[1:]) if lines and lines[0] == registry_line else None
 
 
 def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], ledger: Ledger,
