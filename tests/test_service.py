@@ -673,6 +673,10 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
      "CLEARANCE_MEDIA_THREADS='-2' must be"),
     (["keys", "list", "--home", "/etc/hostname"], {},
      "cannot use /etc/hostname as the home: it is a file, not a folder"),
+    (["registry", "list"], {"CLEARANCE_RATE_PER_S": "abc"}, "CLEARANCE_RATE_PER_S='abc' is not a number"),  # was
+    (["audit", "verify"], {"CLEARANCE_TEXT_THREADS": "-3"}, "CLEARANCE_TEXT_THREADS='-3' must be"),  # taken
+    (["screen", "prompt", "a cat"], {"CLEARANCE_ARRAY_CACHE_MB": "abc"}, "CLEARANCE_ARRAY_CACHE_MB='abc' is not"),
+    (["keys", "list"], {"CLEARANCE_MAX_JSON_BYTES": "1.5"}, "CLEARANCE_MAX_JSON_BYTES='1.5' is not a whole number"),
     (["registry", "list", "--database-url", "bogus://x"], {}, "cannot open the database bogus://x: "),
     (["registry", "list", "--database-url", "mysql://a@b/c"], {}, "only SQLite and PostgreSQL are supported"),
     (["registry", "list", "--database-url", "postgresql://u@127.0.0.1:1/x?password=secret"], {},
@@ -682,7 +686,8 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
 ])
 def test_a_bad_setting_is_a_setup_error_not_a_traceback(tmp_path: Path, args: list[str], env: dict[str, str],
                                                         message: str) -> None:
-    """Malformed settings in the environment raised ``ValueError`` tracebacks from module imports, a
+    """Malformed settings in the environment raised ``ValueError`` tracebacks from module imports (and
+    the commands that never read one took it silently: every command checks them all now), a
     home that is a file a ``FileExistsError``, an out-of-range port was taken modulo 65536, and a
     database URL that opens nothing printed the driver's traceback of 62 frames."""
     home = ["--home", str(tmp_path / "home")] if "--home" not in args else []

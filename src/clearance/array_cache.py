@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import platform
 import sqlite3
 import time
@@ -35,6 +34,7 @@ import numpy as np
 
 from clearance.model_cache import cache_dir
 from clearance.parallel import cpu_flags
+from clearance.settings import SettingError, env_number
 
 log = logging.getLogger(__name__)
 
@@ -134,12 +134,12 @@ class ArrayCache:
 
 
 def limit_bytes() -> int:
-    """``CLEARANCE_ARRAY_CACHE_MB`` in bytes (``DEFAULT_MB`` when unset or not a number)."""
-    setting = os.environ.get("CLEARANCE_ARRAY_CACHE_MB", "").strip()
+    """``CLEARANCE_ARRAY_CACHE_MB`` in bytes (``DEFAULT_MB`` when unset, or, with a warning, when
+    malformed: a cache is never worth a failed index; the CLI refuses such a value up front)."""
     try:
-        return max(0, int(float(setting or DEFAULT_MB) * 1024 * 1024))
-    except (ValueError, OverflowError):  # "lots", "nan", "inf"
-        log.warning("CLEARANCE_ARRAY_CACHE_MB=%r is not a number of megabytes; using %d", setting, DEFAULT_MB)
+        return int(env_number("CLEARANCE_ARRAY_CACHE_MB", DEFAULT_MB) * 1024 * 1024)
+    except SettingError as exc:  # "lots", "nan", "inf", "-1"
+        log.warning("%s; using %d MB", exc, DEFAULT_MB)
         return DEFAULT_MB * 1024 * 1024
 
 

@@ -30,7 +30,7 @@ _working_lock = threading.Lock()
 def threads_setting(name: str, default: int | None = None) -> int:
     """A thread count from the environment variable ``name``, else ``default``, else the cores (at
     most 2: the reference machine)."""
-    return int(env_number(name, default or min(2, os.cpu_count() or 1), minimum=1, integer=True))
+    return int(env_number(name, default or min(2, os.cpu_count() or 1)))
 
 
 @cache

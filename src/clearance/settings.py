@@ -16,9 +16,26 @@ class SettingError(ValueError):
     """An environment setting that cannot be used; the CLI reports it as a setup error (exit 2)."""
 
 
-def env_number(name: str, default: float, *, minimum: float = 0.0, integer: bool = False) -> float:
-    """``$name`` as a number of at least ``minimum`` (a whole one if ``integer``), else ``default``
-    when it is unset or empty."""
+NUMBERS: dict[str, tuple[float, bool]] = {
+    "CLEARANCE_MAX_JSON_BYTES": (1, True),
+    "CLEARANCE_MAX_UPLOAD_BYTES": (1, True),
+    "CLEARANCE_KEY_CACHE_S": (0, False),
+    "CLEARANCE_SCREEN_TIMEOUT_S": (0.001, False),
+    "CLEARANCE_RATE_PER_S": (0.001, False),
+    "CLEARANCE_RATE_BURST": (1, False),
+    "CLEARANCE_TEXT_THREADS": (1, True),
+    "CLEARANCE_MEDIA_THREADS": (1, True),
+    "CLEARANCE_ARRAY_CACHE_MB": (0, False),
+}
+"""Every numeric setting: its least value, and whether it is a whole number. Every command checks
+them all as it starts (``check_environment``): a setting read only by the server or by one layer
+was otherwise taken silently by the commands that never read it, or met in the middle of a batch."""
+
+
+def env_number(name: str, default: float) -> float:
+    """``$name`` (one of ``NUMBERS``) as a number of at least its minimum (a whole one where it must
+    be), else ``default`` when it is unset or empty."""
+    minimum, integer = NUMBERS[name]
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -29,3 +46,9 @@ def env_number(name: str, default: float, *, minimum: float = 0.0, integer: bool
     if not math.isfinite(value) or value < minimum:
         raise SettingError(f"{name}={raw!r} must be a finite number of at least {minimum:g}")
     return value
+
+
+def check_environment() -> None:
+    """Raise ``SettingError`` for the first malformed or out-of-range setting of ``NUMBERS``."""
+    for name in NUMBERS:
+        env_number(name, 0)

@@ -9,7 +9,7 @@ import typer
 from clearance.cli import audit_cmds, batch_cmds, demo_cmds, registry_cmds, screen_cmds, service_cmds
 from clearance.cli.common import DatabaseOption, HomeOption, report
 from clearance.db.engine import DatabaseUnavailable
-from clearance.settings import SettingError
+from clearance.settings import SettingError, check_environment
 
 app = typer.Typer(
     name="clearance",
@@ -25,7 +25,10 @@ def before_any_command(home: HomeOption = None, database_url: DatabaseOption = N
     """``--home`` and ``--database-url`` may come before the command too (``clearance --home DIR
     screen prompt ...``), as CONTRACT.md allows them "on any command": they stand for
     ``$CLEARANCE_HOME`` and ``$CLEARANCE_DATABASE_URL`` for this run (and the worker processes it
-    starts), so the same option given after the command still wins."""
+    starts), so the same option given after the command still wins. Every setting in the
+    environment is checked here, so a malformed one stops any command (exit 2), not only the one
+    that reads it."""
+    check_environment()
     if home is not None:
         os.environ["CLEARANCE_HOME"] = home
     if database_url is not None:

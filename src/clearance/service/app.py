@@ -44,7 +44,7 @@ from clearance.service.rate_limit import prompt_cost
 from clearance.settings import env_number
 from clearance.verdict import Action, Verdict
 
-SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30, minimum=0.001)
+SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30)
 PROCESSES_ENV = "CLEARANCE_SCREENING_PROCESSES"
 """How many screening processes the app starts (``clearance serve --workers``); default 1."""
 MAX_PAGE = 10_000

@@ -7,8 +7,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from clearance.service.errors import ApiError, error_response
 from clearance.settings import env_number
 
-MAX_JSON_BYTES = int(env_number("CLEARANCE_MAX_JSON_BYTES", 1 << 20, minimum=1, integer=True))
-MAX_UPLOAD_BYTES = int(env_number("CLEARANCE_MAX_UPLOAD_BYTES", 64 << 20, minimum=1, integer=True))
+MAX_JSON_BYTES = int(env_number("CLEARANCE_MAX_JSON_BYTES", 1 << 20))
+MAX_UPLOAD_BYTES = int(env_number("CLEARANCE_MAX_UPLOAD_BYTES", 64 << 20))
 
 
 class BodyLimit:

@@ -19,8 +19,8 @@ import time
 from clearance.service.errors import ApiError
 from clearance.settings import env_number
 
-RATE_PER_S = env_number("CLEARANCE_RATE_PER_S", 200, minimum=0.001)
-BURST = env_number("CLEARANCE_RATE_BURST", 400, minimum=1)
+RATE_PER_S = env_number("CLEARANCE_RATE_PER_S", 200)
+BURST = env_number("CLEARANCE_RATE_BURST", 400)
 SLOTS = 4096
 PROBES = 8
 """Slots looked at for a key (open addressing). With more live keys than fit, the probed slot
