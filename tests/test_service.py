@@ -207,12 +207,17 @@ def test_an_api_import_never_looks_at_server_files(service: tuple, tmp_path: Pat
 
 def test_an_api_update_of_a_work_keeps_its_reference_media(service: tuple) -> None:
     """A document sent over the API cannot carry media, and was read as the whole work: adding an
-    alias deleted every reference still, and copies of them then screened ``allow``."""
+    alias deleted every reference still, and copies of them then screened ``allow``. A kept reference
+    must still show a character of the work: a document that renames or drops one a reference shows
+    is refused, as the file importer refuses it, and changes nothing (the reference went on citing
+    the character in verdicts)."""
     home = service[2]
     copy = DATA / "images" / "copies" / "ref_005_crop.jpg"
     [before] = Screener(home).registry.get("frozen", owner="Disney")
     update = ("version: 1\nworks:\n  - id: frozen\n    title: Frozen\n    owner: Disney\n    kind: film\n"
-              "    policy: block\n    aliases: [\"La Reine des neiges\"]\n")
+              "    policy: block\n    aliases: [\"La Reine des neiges\"]\n    characters:\n"
+              + "".join(f"      - name: {name}\n" for name in ("Elsa", "Anna", "Olaf", "Kristoff"))
+              + "    elements:\n      - name: Let It Go\n")
     with client(service, "disney") as disney, client(service, "acme") as acme:
         assert before.references and acme.screen_media(copy).action == "block"
         assert disney.import_registry(update) == {"created": 0, "updated": 1, "unchanged": 0}
@@ -220,6 +225,10 @@ def test_an_api_update_of_a_work_keeps_its_reference_media(service: tuple) -> No
         [after] = Screener(home).registry.get("frozen", owner="Disney")
         assert after.references == before.references and after.aliases == ("La Reine des neiges",)
         assert acme.screen_media(copy).action == "block"
+        with pytest.raises(ClearanceError) as err:
+            disney.import_registry(update.replace("Olaf", "Olaf the Snowman"))
+        assert err.value.status == 422 and "shows 'Olaf', which this document no longer has" in err.value.message
+        assert Screener(home).registry.get("frozen", owner="Disney") == [after]
     Screener(home).registry.import_file(WORKS_YAML)  # the module's other tests read the file's Frozen
 
 

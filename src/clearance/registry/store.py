@@ -103,8 +103,11 @@ class Registry:
             existing = {(w.owner, w.slug): w for w in session.scalars(
                 select(Work).options(selectinload(Work.elements), selectinload(Work.references))
             )}
-            for spec, ref_shas in zip(specs, shas, strict=True):
-                outcome = _upsert(session, existing.get((spec.owner, spec.slug)), spec, ref_shas, keep_references)
+            for i, (spec, ref_shas) in enumerate(zip(specs, shas, strict=True)):
+                work = existing.get((spec.owner, spec.slug))
+                if keep_references and work is not None:
+                    _check_kept_references(work, spec, f"{source}: works[{i}]")
+                outcome = _upsert(session, work, spec, ref_shas, keep_references)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 changed |= outcome != "unchanged"
             if changed:
@@ -235,6 +238,20 @@ def _spec_state(spec: WorkSpec, ref_shas: list[str]) -> dict[str, Any]:
         "elements": [(e.role, e.name, e.aliases, e.description) for e in spec.elements],
         "references": [(r.kind, sha, r.path.name, r.element) for r, sha in zip(spec.references, ref_shas, strict=True)],
     }
+
+
+def _check_kept_references(work: Work, spec: WorkSpec, where: str) -> None:
+    """A kept reference must still show a character or element of the work, as the file importer
+    requires of every reference: one whose character a document renamed or removed went on naming it
+    in every verdict it gave, as evidence of something the registry no longer holds."""
+    names = {e.name for e in spec.elements}
+    for ref in work.references:
+        if ref.element is not None and ref.element not in names:
+            from clearance.registry.document import RegistryFileError  # YAML: only imports need it
+
+            raise RegistryFileError(
+                f"{where}.characters: the registered reference {ref.source_name!r} shows {ref.element!r}, which this "
+                "document no longer has; keep that name, or import the work with its references from a file")
 
 
 def _upsert(session: Session, work: Work | None, spec: WorkSpec, ref_shas: list[str], keep_references: bool) -> str:
