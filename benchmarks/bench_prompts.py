@@ -11,8 +11,8 @@ whose titles are everyday words (``data/probes2``), with all three registries in
 third blind set (``data/probes3``: ten more works, their names often words or places of their
 own), a fourth (``data/probes4``) and a fifth (``data/probes5``: names that are dictionary words) with
 all six registries, and a sixth (``data/probes6``: hard negatives written from the registries'
-descriptions) there too, as are the dev prompts; and a seventh to twenty-first (``data/probes7``
-to ``data/probes21``: eight well-known works each, in the dev prompts' kinds and proportions, some
+descriptions) there too, as are the dev prompts; and a seventh to twenty-second (``data/probes7``
+to ``data/probes22``: eight well-known works each, in the dev prompts' kinds and proportions, some
 direct prompts naming characters the registry leaves out), each with the dev registry and its own.
 Latency is in-process, per prompt, after warm-up, with and without the audit append. The
 generated registry has 6 names or aliases and 3 descriptions per work (10,000 works: 60,000
@@ -56,7 +56,7 @@ THIRD_BLIND = PROBES.with_name("probes3")
 FOURTH_BLIND = PROBES.with_name("probes4")
 FIFTH_BLIND = PROBES.with_name("probes5")
 SIXTH_BLIND = PROBES.with_name("probes6")
-TYPICAL_BLIND = [PROBES.with_name(f"probes{n}") for n in range(7, 22)]
+TYPICAL_BLIND = [PROBES.with_name(f"probes{n}") for n in range(7, 23)]
 """Blind sets written like the dev prompts, each with a typical registry of its own eight works."""
 SYLLABLES = "ka ri to mu ne so la vi en dor zan qui bel mor tak fen gil ost uru pra lix ven sol".split()
 NOUNS = ("girl boy knight robot dragon witch detective captain queen monster pilot dancer wizard alien cat "
@@ -168,7 +168,7 @@ def probe_quality(scratch: Path, dev_prompts: list[dict]) -> dict:
     jargon, "Snoopy", "Wolverine", "Soundwave"), with all 63 works, where the dev prompts are screened
     again, and the sixth (``data/probes6``: no works of its own; everyday requests for what those 63
     works' descriptions describe, a stack of waffles, a walking cane, and indirect prompts). The
-    seventh to twenty-first (``data/probes7`` to ``data/probes21``) are each screened with the dev
+    seventh to twenty-second (``data/probes7`` to ``data/probes22``) are each screened with the dev
     registry and their own eight works only: typical registries, in the dev prompts' kinds and
     proportions."""
     registries = [DEV_REGISTRY, PROBES / "works.yaml"]

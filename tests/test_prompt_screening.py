@@ -132,10 +132,11 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes19", (33, 35, 35, 1, 3, 1)),
     ("probes20", (33, 33, 34, 1, 4, 1)),
     ("probes21", (34, 35, 35, 1, 4, 2)),
+    ("probes22", (34, 35, 35, 1, 4, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
-    """``data/probes7`` to ``data/probes21``: eight works each, written like the dev prompts, screened
+    """``data/probes7`` to ``data/probes22``: eight works each, written like the dev prompts, screened
     with the dev registry. The bounds are the documented counts (README) with a prompt of slack: the
     direct misses name characters the registries leave out (Rafiki, Dhalsim, the Borg cube) or
     names that are dictionary words said alone ("the smurfs dancing around a campfire"); the hard
