@@ -32,7 +32,7 @@ from clearance.text.keywords import description_words
 from clearance.text.namesakes import is_namesake
 from clearance.text.normalize import normalise
 from clearance.text.rewrite import FALLBACK
-from clearance.verdict import Action, Verdict
+from clearance.verdict import MAX_MATCHES, Action, Verdict
 from tests.conftest import DATA, PROBES, WORKS_YAML
 
 runner = CliRunner()
@@ -1578,6 +1578,26 @@ def test_a_word_of_its_own_is_no_typo_of_a_part_of_a_name(tmp_path_factory: pyte
     screener = screener_of(tmp_path_factory, "part-name", PART_NAME_YAML)
     verdict = screener.screen_prompt(prompt, audit=False)
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
+
+
+def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path_factory: pytest.TempPathFactory,
+                                                                        tmp_path: Path) -> None:
+    """300 works sharing a word ("Zyzzogeton: Episode N", each episode registered) gave one prompt 300
+    matches and a 7,388-character negative prompt (9.6 MB and 669 kB at 20,000 works), returned and
+    written to the audit log. A verdict lists the ``MAX_MATCHES`` that decide it, strictest first:
+    a licensed work's match, though as strong, comes after the ones that block."""
+    works = "".join(f"  - {{id: episode-{n}, title: \"Zyzzogeton: Episode {n}\", owner: Acme, policy: block}}\n"
+                    for n in range(1, 301))
+    screener = screener_of(tmp_path_factory, "episodes", "version: 1\nworks:\n" + works)
+    screener.registry.grant_licence("globex", "episode-1")
+    verdict = screener.screen_prompt("a Zyzzogeton statue", tenant="globex")
+    assert verdict.action == Action.BLOCK
+    assert len(verdict.matches) == MAX_MATCHES and verdict.matches_omitted == 300 - MAX_MATCHES
+    assert "episode-1" not in {m.work_id for m in verdict.matches}  # licensed: allowed, so it decides nothing
+    assert len(verdict.negative_prompt) < 1_000
+    logged = screener.audit.record(verdict.audit_id)
+    assert len(logged["matches"]) == MAX_MATCHES and logged["matches_omitted"] == 300 - MAX_MATCHES
+    assert "matches_omitted" not in screener.screen_prompt("a cat").public()
 
 
 def test_the_everyday_supplement_adds_ordinary_words_only() -> None:

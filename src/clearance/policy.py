@@ -29,11 +29,13 @@ def mitigate(matches: Iterable[Match], named_in_negative: set[tuple[str, str]]) 
             match.mitigated = True
 
 
-def decide(matches: Iterable[Match], policies: dict[tuple[str, str], str], licensed: Set[tuple[str, str]]) -> Action:
-    """The strictest action over all matches; marks licensed matches as such."""
-    actions = []
+def decide(matches: list[Match], policies: dict[tuple[str, str], str], licensed: Set[tuple[str, str]]) -> Action:
+    """The strictest action over all matches; marks licensed matches as such and puts the matches in
+    order, those that decide first: by the action each gives, then by score."""
+    actions = {}
     for match in matches:
         key = (match.owner, match.work_id)
         match.licensed = key in licensed
-        actions.append(action_for(match, policies.get(key, "block")))
-    return Action.strictest(actions)
+        actions[id(match)] = action_for(match, policies.get(key, "block"))
+    matches.sort(key=lambda m: (actions[id(m)].rank, m.score), reverse=True)
+    return Action.strictest(list(actions.values()))

@@ -458,7 +458,6 @@ class Screener:
         loaded = self.refresh()
         licensed = self._licences(tenant) if tenant is not None and matches else frozenset()
         action = decide(matches, loaded.policies, licensed)
-        matches.sort(key=lambda m: m.score, reverse=True)
         return Verdict(
             **ident, action=Action.strictest([action, Action.REVIEW]) if errors else action,
             score=round(max((m.score for m in matches), default=0.0), 4), matches=matches,
@@ -485,7 +484,8 @@ class Screener:
         waiting: deque[tuple[Verdict, PendingEntry | None]] = deque()
         failure: Exception | None = None
         try:
-            for verdict, audit in decided:
+            for whole, audit in decided:
+                verdict = whole.trimmed()
                 verdict.versions = verdict.versions or {"clearance": __version__}
                 entry = self.audit.submit(kind, verdict.public(), tenant,
                                           [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None

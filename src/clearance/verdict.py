@@ -56,6 +56,12 @@ class Match(BaseModel):
     mitigated: bool = Field(False, description="the negative prompt names this work: a description match is allowed")
 
 
+MAX_MATCHES = 20
+"""A verdict lists at most this many matches, strictest first (``matches_omitted`` counts the rest):
+300 works sharing a word ("Zyzzogeton: Episode 1" ... "300") gave one prompt 300 matches, and
+20,000 a 9.6 MB verdict, returned and written to the audit log."""
+
+
 class Verdict(BaseModel):
     """The decision on one prompt or one media item, with everything needed to explain it."""
 
@@ -64,6 +70,7 @@ class Verdict(BaseModel):
     action: Action
     score: float = 0.0
     matches: list[Match] = Field(default_factory=list)
+    matches_omitted: int = Field(0, description="matches left out of `matches` (at most MAX_MATCHES are listed)")
     rewritten_prompt: str | None = None
     negative_prompt: str | None = None
     error: str | None = None
@@ -83,4 +90,13 @@ class Verdict(BaseModel):
         for key in ("id", "path", "rewritten_prompt", "negative_prompt", "error"):
             if data.get(key) is None:
                 data.pop(key, None)
+        if not data.get("matches_omitted"):
+            data.pop("matches_omitted", None)
         return data
+
+    def trimmed(self) -> Verdict:
+        """This verdict listing at most ``MAX_MATCHES`` matches (they come strictest first)."""
+        if len(self.matches) <= MAX_MATCHES:
+            return self
+        return self.model_copy(update={"matches": self.matches[:MAX_MATCHES],
+                                       "matches_omitted": self.matches_omitted + len(self.matches) - MAX_MATCHES})

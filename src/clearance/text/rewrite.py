@@ -16,7 +16,7 @@ import re
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.text_semantic import CLAUSE_WORDS
 from clearance.text.keywords import telling_words
-from clearance.verdict import Match
+from clearance.verdict import MAX_MATCHES, Match
 
 GENERIC = {"title": "an original story", "alias": "an original story", "character": "an original character",
            "element": "an original design"}
@@ -72,7 +72,7 @@ def negative_prompt_for(negative_prompt: str | None, matches: list[Match], snaps
     """The caller's negative prompt, then titles, matched character/element names and the rarest
     words of their descriptions, as written."""
     terms = [negative_prompt.strip()] if negative_prompt and negative_prompt.strip() else []
-    for m in matches:
+    for m in matches[:MAX_MATCHES]:  # the verdict's own, strictest first
         work = snapshot.by_key.get((m.owner, m.work_id))
         if work is None or m.licensed:
             continue
