@@ -1600,6 +1600,28 @@ def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path
     assert "matches_omitted" not in screener.screen_prompt("a cat").public()
 
 
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [("cosas bonitas sobre la mesa, foto", None),  # "Cosas extrañas", Stranger Things in Spanish
+     ("luces extrañas en el cielo nocturno", None),
+     ("une école de village sous la neige", None),  # "La Reine des neiges", Frozen in French
+     ("une éponge de mer sur la plage", None),  # "Bob l'éponge", SpongeBob in French
+     ("Cosas extrañas: Eleven en el laboratorio", "stranger-things"),
+     ("la reine des neiges, elsa construit un palais de glace", "frozen"),
+     ("bob l'éponge dans son ananas sous la mer", "spongebob-squarepants")],
+)
+def test_an_everyday_word_of_a_translated_title_is_no_name_alone(screener: Screener, prompt: str,
+                                                                  blocked: str | None) -> None:
+    """A black-box pass (2026-12-07): one everyday word of a title translated into another language
+    blocked a prompt in that language on its own, rarity being judged in English. Such a word is no
+    name of the work (``text.languages``); the translated title itself still is."""
+    verdict = screener.screen_prompt(prompt, audit=False)
+    if blocked is None:
+        assert verdict.action == Action.ALLOW, verdict.matches
+    else:
+        assert verdict.action == Action.BLOCK and verdict.matches[0].work_id == blocked, verdict.matches
+
+
 def test_the_everyday_supplement_adds_ordinary_words_only() -> None:
     """The supplement's words are ordinary words (lower case, letters only), none already in SCOWL."""
     from clearance.text import dictionary, package_data

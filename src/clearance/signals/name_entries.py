@@ -21,6 +21,7 @@ from clearance.text import namesakes
 from clearance.text.dictionary import is_listed, is_ordinary_word
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import STOPWORDS, is_common, stem, zipf
+from clearance.text.languages import everyday_words_of_phrase
 from clearance.text.normalize import HAN, UNSPACED, normalise
 
 DISTINCTIVE, NEEDS_SUPPORT, NEEDS_CONTEXT = 0, 1, 2
@@ -214,6 +215,7 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         entries.append(NameEntry(position, element, role, name, tokens, level))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := without_article(tokens[1:])) is not None:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
+        translated = _translated_words(role, name)
         if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
             # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
@@ -221,14 +223,25 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
             # Merida": Mérida, Yucatán), so those need support, as they would alone; so does a
             # word of an epithet after "the" ("Nemo the clownfish": any clownfish). An alias the
             # registry wrote in lower case is a description ("shapeshifter demigod"): no word of it
-            # is a name ("a shapeshifter" is any shapeshifter)
+            # is a name ("a shapeshifter" is any shapeshifter), and no everyday word of another
+            # language in a title translated into it is one ("cosas" of "Cosas extrañas", "neiges"
+            # of "La Reine des neiges", nor their misspellings: text.languages)
             for i, tok in enumerate(tokens):
-                if len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not UNSPACED.search(tok):
+                if (len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not UNSPACED.search(tok)
+                        and tok not in translated):
                     epithet = any(t in ARTICLES for t in tokens[1:i])
                     other_lives = everyday([tok]) or namesakes.is_namesake(tok)
                     level = NEEDS_SUPPORT if role.startswith("element") or other_lives or epithet else DISTINCTIVE
                     entries.append(NameEntry(position, element, f"{role} (part)", name, (tok,), level))
     return entries
+
+
+def _translated_words(role: str, name: str) -> frozenset[str]:
+    """The words of a title or alias that are everyday words of the language it is a phrase of, as
+    the index spells them ("Cosas extrañas": cosas, extranas)."""
+    if role not in ("title", "alias"):
+        return frozenset()
+    return frozenset(t for word in everyday_words_of_phrase(name) for t in normalise(word).split())
 
 
 def compact_form(entry: NameEntry) -> str | None:

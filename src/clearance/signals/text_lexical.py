@@ -65,7 +65,7 @@ from clearance.signals.name_entries import (
     vouches,
     work_entries,
 )
-from clearance.text import dictionary, gazetteer, keywords, namesakes, package_data
+from clearance.text import dictionary, gazetteer, keywords, languages, namesakes, package_data
 from clearance.text.dictionary import is_listed, is_ordinary_word, is_proper_name
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
@@ -231,7 +231,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "40"
+    version = "41"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -246,6 +246,7 @@ class TextLexical(SignalType):
         use_frequency_table(self.store_dir)
         works = snapshot.works
         entries = [e for position, work in enumerate(works) for e in work_entries(work, position)]
+        languages.forget()
         self.works = WorkKeys(w.key for w in works)
         self.keywords = KeywordTable([keyword_weights(description_texts(w)) for w in works])
         self.entries = EntryTable(entries)
