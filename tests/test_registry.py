@@ -11,7 +11,7 @@ import pytest
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.registry.document import RegistryFileError
-from clearance.registry.media_store import MediaStore
+from clearance.registry.media_store import MediaStore, sha256_file
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 from clearance.screening import EmptyRegistryWarning, Screener
 from clearance.verdict import Action
@@ -109,6 +109,37 @@ def test_remove_and_licences(db_home: Home) -> None:
     with pytest.raises(UnknownWorkError):
         registry.remove("frozen")
     assert len(registry.works()) == 8
+
+
+def test_removing_or_replacing_references_deletes_the_stored_media_no_work_uses(db_home: Home, tmp_path: Path) -> None:
+    """A black-box pass (2026-12-07): ``registry remove`` and a replaced still left the stored copies in
+    the home. A file no work refers to any more is deleted; one another work still uses stays."""
+    registry = registry_for(db_home)
+    for name, ref in (("a.jpg", "ref_000.jpg"), ("b.jpg", "ref_001.jpg")):
+        (tmp_path / name).write_bytes((DATA / "images" / "ref" / ref).read_bytes())
+    shared = ("  - {id: other, title: Other Work, owner: Acme, policy: block,\n"
+              "     references: [{path: a.jpg, kind: image}]}\n")
+    doc = tmp_path / "works.yaml"
+
+    def imported(reference: str, *, with_other: bool) -> None:
+        doc.write_text("version: 1\nworks:\n  - {id: zorblax, title: Zorblax Quest, owner: Acme, policy: block,\n"
+                       f"     references: [{{path: {reference}, kind: image}}]}}\n" + (shared if with_other else ""))
+        registry.import_file(doc)
+
+    def stored() -> set[str]:
+        return {p.name for p in db_home.media_dir.glob("??/*")}
+
+    a, b = (sha256_file(tmp_path / name) for name in ("a.jpg", "b.jpg"))
+    imported("a.jpg", with_other=True)
+    assert stored() == {a}
+    imported("b.jpg", with_other=True)  # zorblax's still replaced: "other" still uses a.jpg
+    assert stored() == {a, b}
+    registry.remove("other")
+    assert stored() == {b}
+    imported("a.jpg", with_other=False)  # replaced again: b.jpg is nobody's now
+    assert stored() == {a}
+    registry.remove("zorblax")
+    assert stored() == set()
 
 
 def test_changes_to_an_id_several_owners_use_must_name_the_owner(db_home: Home, tmp_path: Path) -> None:

@@ -37,3 +37,12 @@ class MediaStore:
             with source.open("rb") as src, replacing(target) as fh:
                 shutil.copyfileobj(src, fh)
         return sha
+
+    def restore(self, sha256: str, source: Path) -> None:
+        """Put ``source`` back if its file is gone (``Registry.import_specs``, after its commit)."""
+        if not self.path_for(sha256).exists():
+            self.put(source)
+
+    def drop(self, sha256: str) -> None:
+        """Delete a stored file (``Registry``: once no work refers to it)."""
+        self.path_for(sha256).unlink(missing_ok=True)

@@ -98,6 +98,7 @@ class Registry:
                 raise PermissionError(f"{source}: works owned by {', '.join(foreign)} cannot be imported by {owner}")
         shas = [[self.media.put(ref.path) for ref in spec.references] for spec in specs]
         report = ImportReport()
+        replaced: set[str] = set()  # the stored media of works this import gives other references
         with self.sessions.begin() as session:
             changed = False
             existing = {(w.owner, w.slug): w for w in session.scalars(
@@ -107,12 +108,18 @@ class Registry:
                 work = existing.get((spec.owner, spec.slug))
                 if keep_references and work is not None:
                     _check_kept_references(work, spec, f"{source}: works[{i}]")
+                elif work is not None:
+                    replaced |= {r.sha256 for r in work.references} - set(ref_shas)
                 outcome = _upsert(session, work, spec, ref_shas, keep_references)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 changed |= outcome != "unchanged"
             if changed:
                 _bump_revision(session)
         self._wrote()
+        for spec, ref_shas in zip(specs, shas, strict=True):  # one a concurrent removal dropped meanwhile
+            for ref, sha in zip(spec.references, ref_shas, strict=True):
+                self.media.restore(sha, ref.path)
+        self._drop_unused(replaced)
         return report
 
     def remove(self, slug: str, owner: str | None = None) -> list[tuple[str, str]]:
@@ -120,11 +127,25 @@ class Registry:
         with self.sessions.begin() as session:
             works = self._require(session, slug, owner)
             removed = [(w.owner, w.slug) for w in works]
+            stored = {r.sha256 for w in works for r in w.references}
             for work in works:
                 session.delete(work)
             _bump_revision(session)
         self._wrote()
+        self._drop_unused(stored)
         return removed
+
+    def _drop_unused(self, shas: set[str]) -> None:
+        """Delete the stored media among ``shas`` that no work refers to any more: a rights holder
+        withdrawing a work, or replacing a still, expects the copies in the home gone too (they
+        stayed). Several works may share one file, so only an unreferenced one goes. An import
+        running at the same time puts its files back after its commit (``MediaStore.restore``)."""
+        if not shas:
+            return
+        with self.sessions() as session:
+            used = set(session.scalars(select(Reference.sha256).where(Reference.sha256.in_(sorted(shas)))))
+        for sha in shas - used:
+            self.media.drop(sha)
 
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
         """Whether a licence was granted (False: the tenant held it already)."""
