@@ -103,6 +103,9 @@ def test_remove_and_licences(db_home: Home) -> None:
     assert registry.revoke_licence("acme", "frozen")
     assert registry.licensed_works("acme") == set()
     assert not registry.revoke_licence("acme", "frozen")  # the CLI said "revoked" of a licence never held
+    for blank in ("", "  "):  # was granted: a screening with `--tenant ""` was then allowed
+        with pytest.raises(ValueError, match="tenant must not be empty"):
+            registry.grant_licence(blank, "frozen")
     assert registry.remove("frozen") == [("Disney", "frozen")]
     with pytest.raises(UnknownWorkError):
         registry.get("frozen")
@@ -140,6 +143,21 @@ def test_removing_or_replacing_references_deletes_the_stored_media_no_work_uses(
     assert stored() == {a}
     registry.remove("zorblax")
     assert stored() == set()
+
+
+def test_the_works_table_shows_no_markup_or_control_codes(tmp_path: Path) -> None:
+    """Titles went into ``registry list``'s table raw: "[/]" raised rich's MarkupError, and a
+    right-to-left override turned the rest of the terminal line around (a black-box pass)."""
+    from typer.testing import CliRunner
+
+    from clearance.cli import app
+
+    doc = tmp_path / "works.yaml"
+    doc.write_text('version: 1\nworks:\n  - {id: odd, title: "[/]Odd \\u202eTitle", owner: Acme, policy: block}\n')
+    where = ["--home", str(tmp_path / "home")]
+    assert CliRunner().invoke(app, ["registry", "import", str(doc), *where]).exit_code == 0
+    listed = CliRunner().invoke(app, ["registry", "list", *where])
+    assert listed.exit_code == 0 and "[/]Odd" in listed.output and "\u202e" not in listed.output, listed.output
 
 
 def test_changes_to_an_id_several_owners_use_must_name_the_owner(db_home: Home, tmp_path: Path) -> None:

@@ -318,6 +318,23 @@ def test_an_idle_server_screens_its_first_request_after_a_cli_import_against_the
     assert verdict.action == "block", verdict
 
 
+def test_a_work_id_several_owners_use_needs_the_owner(service: tuple) -> None:
+    """``GET /v1/works/ID`` returned whichever owner's work it found first; the CLI asks for the
+    owner, and so does the API now (409 ``ambiguous``)."""
+    other = NEW_WORK.replace("moon-rangers", "frozen").replace("Moon Rangers", "Frozen Planet").replace(
+        "owner: Netflix", "owner: BBC").replace("Captain Zorblax", "Polar Bear Cub")
+    with client(service, "admin") as admin:
+        assert admin.import_registry(other)["created"] == 1
+        with pytest.raises(ClearanceError) as err:
+            admin.work("frozen")
+        assert err.value.status == 409 and err.value.code == "ambiguous" and "BBC, Disney" in err.value.message
+        assert admin.work("frozen", owner="BBC")["title"] == "Frozen Planet"
+        assert admin.work("frozen", owner="Disney")["title"] == "Frozen"
+    with client(service, "disney") as disney:
+        assert disney.work("frozen")["title"] == "Frozen"  # a rights holder sees its own only
+    Screener(service[2]).registry.remove("frozen", owner="BBC")
+
+
 def test_an_owner_whose_name_starts_like_a_tenants_stays_apart(service: tuple) -> None:
     """Audit entries name works as ``owner/slug``; owner names are free text and may hold a slash, so
     a rights holder's entries are those whose owner is exactly its tenant, not a prefix of it."""

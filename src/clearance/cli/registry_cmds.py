@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, shown
 from clearance.registry.document import RegistryFileError
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 from clearance.registry.views import WorkView
@@ -45,7 +45,8 @@ def list_(owner: str | None = None, home: HomeOption = None, database_url: Datab
         return
     table = Table("id", "owner", "title", "kind", "policy", "characters+elements", "references")
     for w in works:
-        table.add_row(w.slug, w.owner, w.title, w.kind, w.policy, str(len(w.elements)), str(len(w.references)))
+        table.add_row(*map(shown, (w.slug, w.owner, w.title)), w.kind, w.policy, str(len(w.elements)),
+                      str(len(w.references)))
     console.print(table)
 
 
@@ -107,7 +108,7 @@ def license_(
     registry = _registry(home, database_url)
     try:
         changed = (registry.revoke_licence if revoke else registry.grant_licence)(tenant, work_id, owner)
-    except (UnknownWorkError, AmbiguousWorkError) as exc:
+    except (UnknownWorkError, AmbiguousWorkError, ValueError) as exc:
         fail(str(exc))
     if changed:
         console.print(f"{'revoked' if revoke else 'granted'} licence: {tenant} -> {work_id}")

@@ -148,7 +148,11 @@ class Registry:
             self.media.drop(sha)
 
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
-        """Whether a licence was granted (False: the tenant held it already)."""
+        """Whether a licence was granted (False: the tenant held it already). A blank tenant is
+        refused, as ``KeyStore.create`` refuses it: no key can be issued to it, and a screening
+        naming no tenant would be licensed by it."""
+        if not tenant.strip():
+            raise ValueError("tenant must not be empty")
         granted = False
         with self.sessions.begin() as session:
             for work in self._require(session, slug, owner):

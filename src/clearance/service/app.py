@@ -207,14 +207,19 @@ def _owner_scope(who: Principal) -> str | None:
 
 
 def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
-    """From the in-memory snapshot; the database only when the snapshot predates an import."""
-    for candidate in screener.refresh().snapshot.works:
-        if candidate.slug == slug and owner in (None, candidate.owner):
-            return candidate
-    try:
-        return screener.registry.get(slug, owner)[0]
-    except UnknownWorkError:
-        raise ApiError(404, f"no work {slug!r}") from None
+    """From the in-memory snapshot; the database only when the snapshot predates an import. An id
+    several owners use needs ``?owner=``, as the CLI needs ``--owner``: the first one found was
+    returned, another owner's work as readily as the one meant."""
+    found = [w for w in screener.refresh().snapshot.works if w.slug == slug and owner in (None, w.owner)]
+    if not found:
+        try:
+            found = screener.registry.get(slug, owner)
+        except UnknownWorkError:
+            raise ApiError(404, f"no work {slug!r}") from None
+    if len(found) > 1:
+        owners = ", ".join(sorted(w.owner for w in found))
+        raise ApiError(409, f"work {slug!r} is registered by several owners ({owners}): name one with ?owner=")
+    return found[0]
 
 
 def _as_seen_by_owner(verdict: dict[str, Any], owner: str) -> dict[str, Any]:

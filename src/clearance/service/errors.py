@@ -9,8 +9,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request", 429: "rate_limited",
-         500: "internal_error", 503: "unavailable"}
+         409: "ambiguous", 413: "payload_too_large", 415: "unsupported_media_type", 422: "invalid_request",
+         429: "rate_limited", 500: "internal_error", 503: "unavailable"}
 
 
 class ErrorDetail(BaseModel):
@@ -76,6 +76,6 @@ def _unparsable(exc: StarletteHTTPException) -> str:
 
 
 ERROR_RESPONSES: dict[int | str, dict] = {
-    status: {"model": ErrorBody} for status in (401, 403, 404, 413, 422, 500, 503)}
+    status: {"model": ErrorBody} for status in (401, 403, 404, 409, 413, 422, 500, 503)}
 ERROR_RESPONSES[429] = {"model": ErrorBody, "headers": {"Retry-After": {
     "description": "Seconds until the key's bucket lets a request in again", "schema": {"type": "integer"}}}}
