@@ -49,13 +49,14 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     assert runner.invoke(app, ["restore", str(q), "--key", "nope", *opts]).exit_code == 2
     assert runner.invoke(app, ["restore", str(q), "--key", "2026/11/gen1.jpg", *opts]).exit_code == 0
     assert (store / "2026" / "11" / "gen1.jpg").read_bytes() == copy and (store / "2026" / "11" / "gen1.txt").exists()
+    assert not (q / "2026").exists()  # no empty folders left behind
     runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts])
     for days in ("-1", "nan", "inf"):
         assert runner.invoke(app, ["purge", str(q), "--older-than", days, *opts]).exit_code == 2, days
     assert (q / "2026" / "11" / "gen1.jpg").exists()
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1
-    assert not (q / "2026" / "11" / "gen1.jpg").exists()
+    assert not (q / "2026").exists() and (q / "ledger.jsonl").exists()
     log = AuditLog(session_factory(registered_home.database_url))
     assert log.verify().ok
     events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]

@@ -348,6 +348,7 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
             for rel in entry["files"]:
                 if (qdir / rel).exists():
                     _move(qdir / rel, root / rel)
+                    _remove_empty_parents(qdir / rel, qdir)
             audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
                                                 "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
                                     None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
@@ -390,6 +391,18 @@ def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -
             raise SweepError(f"{key}: {root / rel} exists again; not overwriting it")
 
 
+def _remove_empty_parents(path: Path, top: Path) -> None:
+    """Remove the folders above ``path`` that it leaves empty, up to (not including) ``top``: a
+    quarantine kept the empty folders of every file purged or restored from it."""
+    folder = path.parent
+    while folder != top and folder.is_relative_to(top):
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or gone): the folders above are not empty either
+            return
+        folder = folder.parent
+
+
 def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str], list[str]]:
     """Delete quarantined files older than ``older_than_days`` and audit each takedown.
 
@@ -418,6 +431,7 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
             }, None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
             for rel in entry["files"]:
                 (qdir / rel).unlink(missing_ok=True)
+                _remove_empty_parents(qdir / rel, qdir)
             ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
             purged.append(key)
         return purged, problems
