@@ -171,3 +171,35 @@ def test_cli_verify_and_show(home: Home) -> None:
     run_sql(home, "DROP TABLE audit_log")
     dropped = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
     assert dropped.exit_code == 1 and "audit log unreadable" in dropped.output, dropped.output
+
+
+def test_registry_changes_and_the_policy_a_match_was_judged_under_are_in_the_log(db_home: Home) -> None:
+    """A black-box pass (2026-12-07): imports, removals and licences left nothing in the log, and a
+    match did not say its work's policy, so why a strong match was only reviewed, or was licensed,
+    could be read only from the registry as it is now. Each change is now an entry of kind
+    ``registry`` naming its works, and each match carries the policy it was judged under."""
+    from clearance.registry.store import Registry
+    from clearance.screening import Screener
+    from tests.conftest import WORKS_YAML
+
+    screener = Screener(db_home)
+    registry: Registry = screener.registry
+    registry.import_file(WORKS_YAML)
+    registry.import_file(WORKS_YAML)  # unchanged: nothing to record
+    assert registry.grant_licence("acme", "frozen") and not registry.grant_licence("acme", "frozen")
+    assert registry.revoke_licence("acme", "frozen")
+    verdict = screener.screen_prompt("Vecna in the attic")
+    registry.remove("stranger-things")
+    log = AuditLog(session_factory(db_home.database_url))
+    with log.sessions() as session:
+        rows = session.execute(text("SELECT kind, tenant, payload, audit_id FROM audit_log ORDER BY seq")).all()
+    changes = [(tenant, json.loads(payload)) for kind, tenant, payload, _ in rows if kind == "registry"]
+    assert [c["action"] for _, c in changes] == ["import", "licence granted", "licence revoked", "remove"]
+    imported = changes[0][1]
+    assert imported["revision"] == 1 and len(imported["works"]) == 9 and imported["source"] == str(WORKS_YAML)
+    assert {"owner": "Netflix", "id": "stranger-things", "outcome": "created", "policy": "block"} in imported["works"]
+    assert changes[1] == ("acme", {"action": "licence granted", "licensee": "acme", "revision": 1})
+    assert changes[3][1] == {"action": "remove", "revision": 2}
+    assert log.get(rows[-1].audit_id).work_ids == ["Netflix/stranger-things"]  # its owner may read it
+    assert log.record(verdict.audit_id)["matches"][0]["policy"] == "block"
+    assert log.verify().ok

@@ -35,7 +35,7 @@ def decide(matches: list[Match], policies: dict[tuple[str, str], str], licensed:
     actions = {}
     for match in matches:
         key = (match.owner, match.work_id)
-        match.licensed = key in licensed
-        actions[id(match)] = action_for(match, policies.get(key, "block"))
+        match.licensed, match.policy = key in licensed, policies.get(key, "block")
+        actions[id(match)] = action_for(match, match.policy)
     matches.sort(key=lambda m: (actions[id(m)].rank, m.score), reverse=True)
     return Action.strictest(list(actions.values()))

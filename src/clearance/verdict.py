@@ -52,6 +52,7 @@ class Match(BaseModel):
     raw_score: float | None = None
     evidence: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
+    policy: str | None = Field(None, description="the work's policy when the verdict was made (block, review, allow)")
     licensed: bool = False
     mitigated: bool = Field(False, description="the negative prompt names this work: a description match is allowed")
 

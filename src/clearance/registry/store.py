@@ -29,6 +29,7 @@ from clearance.registry.views import (
 )
 
 if TYPE_CHECKING:
+    from clearance.audit import AuditLog
     from clearance.home import Home
     from clearance.registry.document import WorkSpec
 
@@ -57,6 +58,7 @@ class Registry:
         self.writes = 0
         """Changes made through this object; readers in the same process use it to skip waiting."""
         self._last_write: dict[int, int] = {}
+        self._audit: AuditLog | None = None
 
     @classmethod
     def of(cls, home: Home) -> Registry:
@@ -69,6 +71,17 @@ class Registry:
         """Count a change, and remember it as the latest of the calling thread."""
         self.writes += 1
         self._last_write[threading.get_ident()] = self.writes
+
+    def _record(self, action: str, keys: list[tuple[str, str]], tenant: str | None, **details: Any) -> None:
+        """A change as an entry of the audit log (kind ``registry``), appended once it is committed:
+        why a match was licensed, or under which policy it was judged, is then read from the log as
+        the registry was, not as it is now (a black-box pass found neither in the log)."""
+        from clearance.audit import AuditLog  # the log's writer: only a change needs it
+
+        if self._audit is None:
+            self._audit = AuditLog(self.sessions)
+        self._audit.append("registry", {"action": action, "revision": self.revision(), **details}, tenant,
+                           [f"{owner}/{slug}" for owner, slug in keys])
 
     def last_write_of_this_thread(self) -> int:
         """The ``writes`` count just after this thread's latest change (0: none): a reader that sees
@@ -100,7 +113,7 @@ class Registry:
         report = ImportReport()
         replaced: set[str] = set()  # the stored media of works this import gives other references
         with self.sessions.begin() as session:
-            changed = False
+            changed: list[dict[str, str]] = []
             existing = {(w.owner, w.slug): w for w in session.scalars(
                 select(Work).options(selectinload(Work.elements), selectinload(Work.references))
             )}
@@ -112,10 +125,13 @@ class Registry:
                     replaced |= {r.sha256 for r in work.references} - set(ref_shas)
                 outcome = _upsert(session, work, spec, ref_shas, keep_references)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                changed |= outcome != "unchanged"
+                if outcome != "unchanged":
+                    changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy})
             if changed:
                 _bump_revision(session)
         self._wrote()
+        if changed:
+            self._record("import", [(w["owner"], w["id"]) for w in changed], owner, source=source, works=changed)
         for spec, ref_shas in zip(specs, shas, strict=True):  # one a concurrent removal dropped meanwhile
             for ref, sha in zip(spec.references, ref_shas, strict=True):
                 self.media.restore(sha, ref.path)
@@ -133,6 +149,7 @@ class Registry:
             _bump_revision(session)
         self._wrote()
         self._drop_unused(stored)
+        self._record("remove", removed, None)
         return removed
 
     def _drop_unused(self, shas: set[str]) -> None:
@@ -153,22 +170,28 @@ class Registry:
         naming no tenant would be licensed by it."""
         if not tenant.strip():
             raise ValueError("tenant must not be empty")
-        granted = False
+        granted: list[tuple[str, str]] = []
         with self.sessions.begin() as session:
             for work in self._require(session, slug, owner):
                 exists = session.scalar(select(Licence).where(Licence.tenant == tenant, Licence.work_pk == work.pk))
                 if exists is None:
                     session.add(Licence(tenant=tenant, work_pk=work.pk))
-                    granted = True
+                    granted.append((work.owner, work.slug))
         self._wrote()
-        return granted
+        if granted:
+            self._record("licence granted", granted, tenant, licensee=tenant)
+        return bool(granted)
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
         """Whether a licence was revoked (False: the tenant held none)."""
         with self.sessions.begin() as session:
-            pks = [w.pk for w in self._require(session, slug, owner)]
-            gone = session.execute(delete(Licence).where(Licence.tenant == tenant, Licence.work_pk.in_(pks)))
+            works = self._require(session, slug, owner)
+            gone = session.execute(delete(Licence).where(Licence.tenant == tenant,
+                                                         Licence.work_pk.in_([w.pk for w in works])))
+            revoked = [(w.owner, w.slug) for w in works]
         self._wrote()
+        if gone.rowcount:
+            self._record("licence revoked", revoked, tenant, licensee=tenant)
         return bool(gone.rowcount)
 
     # -- reads --------------------------------------------------------------------------
