@@ -198,8 +198,10 @@ def test_registry_changes_and_the_policy_a_match_was_judged_under_are_in_the_log
     imported = changes[0][1]
     assert imported["revision"] == 1 and len(imported["works"]) == 9 and imported["source"] == str(WORKS_YAML)
     assert {"owner": "Netflix", "id": "stranger-things", "outcome": "created", "policy": "block"} in imported["works"]
-    assert changes[1] == ("acme", {"action": "licence granted", "licensee": "acme", "revision": 1})
-    assert changes[3][1] == {"action": "remove", "revision": 2}
+    frozen, stranger_things = [{"owner": "Disney", "id": "frozen"}], [{"owner": "Netflix", "id": "stranger-things"}]
+    assert changes[1] == ("acme", {"action": "licence granted", "licensee": "acme", "revision": 1, "works": frozen})
+    assert changes[2][1] == {"action": "licence revoked", "licensee": "acme", "revision": 1, "works": frozen}
+    assert changes[3][1] == {"action": "remove", "revision": 2, "works": stranger_things}
     assert log.get(rows[-1].audit_id).work_ids == ["Netflix/stranger-things"]  # its owner may read it
     assert log.record(verdict.audit_id)["matches"][0]["policy"] == "block"
     assert log.verify().ok

@@ -1597,6 +1597,7 @@ def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path
     assert len(verdict.negative_prompt) < 1_000
     logged = screener.audit.record(verdict.audit_id)
     assert len(logged["matches"]) == MAX_MATCHES and logged["matches_omitted"] == 300 - MAX_MATCHES
+    assert len(screener.audit.get(verdict.audit_id).work_ids) == 300  # each matched work's owner may read it
     assert "matches_omitted" not in screener.screen_prompt("a cat").public()
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text as sqlalchemy_text
 from typer.testing import CliRunner
 
 from clearance.audit import AuditLog
@@ -316,6 +317,42 @@ def test_an_idle_server_screens_its_first_request_after_a_cli_import_against_the
         time.sleep(5 * FRESHNESS_S)  # idle: no request asks for the revision
         verdict = acme.screen_prompt("Captain Zorblax waving")
     assert verdict.action == "block", verdict
+
+
+def tmp_path_of(home: Home) -> Path:
+    """A folder beside the home, for files a test writes."""
+    return home.root.parent
+
+
+def test_a_rights_holder_reads_its_own_works_in_a_registry_change(service: tuple) -> None:
+    """An import of a file of several owners' works is one audit entry listing them all: a rights
+    holder read every other owner's works and policies in it, and the server's file path (a
+    black-box pass, 2026-12-07). It sees its own works and how many others there were."""
+    home = service[2]
+    registry = Screener(home).registry
+
+    def latest_change() -> str:
+        with AuditLog(session_factory(home.database_url)).sessions() as session:
+            return session.execute(sqlalchemy_text(
+                "SELECT audit_id FROM audit_log WHERE kind = 'registry' ORDER BY seq DESC LIMIT 1")).scalar_one()
+
+    two_owners = tmp_path_of(home) / "two-owners.yaml"
+    two_owners.write_text("version: 1\nworks:\n"
+                          "  - {id: zeta, title: Zeta Quest, owner: Netflix, policy: block}\n"
+                          "  - {id: eta, title: Eta Saga, owner: Paramount, policy: review}\n")
+    registry.import_file(two_owners)
+    change = latest_change()
+    with client(service, "netflix") as netflix, client(service, "disney") as disney, \
+            client(service, "admin") as admin:
+        assert admin.audit(change)["source"] == str(two_owners)
+        assert netflix.audit(change)["works"] == [{"owner": "Netflix", "id": "zeta", "outcome": "created",
+                                                  "policy": "block"}]
+        assert "source" not in netflix.audit(change) and netflix.audit(change)["other_owners_works"] == 1
+        with pytest.raises(ClearanceError) as err:
+            disney.audit(change)  # none of its works
+        assert err.value.status == 404
+    for slug in ("zeta", "eta"):
+        registry.remove(slug)
 
 
 def test_a_work_id_several_owners_use_needs_the_owner(service: tuple) -> None:

@@ -487,8 +487,8 @@ class Screener:
             for whole, audit in decided:
                 verdict = whole.trimmed()
                 verdict.versions = verdict.versions or {"clearance": __version__}
-                entry = self.audit.submit(kind, verdict.public(), tenant,
-                                          [f"{m.owner}/{m.work_id}" for m in verdict.matches]) if audit else None
+                entry = self.audit.submit(kind, verdict.public(), tenant,  # every matched work's owner may read it,
+                                          [f"{m.owner}/{m.work_id}" for m in whole.matches]) if audit else None
                 waiting.append((verdict, entry))
                 while waiting and (len(waiting) > MAX_UNCOMMITTED or waiting[0][1] is None
                                    or waiting[0][1].done.is_set()):

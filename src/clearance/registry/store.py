@@ -149,7 +149,7 @@ class Registry:
             _bump_revision(session)
         self._wrote()
         self._drop_unused(stored)
-        self._record("remove", removed, None)
+        self._record("remove", removed, None, works=[{"owner": o, "id": w} for o, w in removed])
         return removed
 
     def _drop_unused(self, shas: set[str]) -> None:
@@ -179,7 +179,8 @@ class Registry:
                     granted.append((work.owner, work.slug))
         self._wrote()
         if granted:
-            self._record("licence granted", granted, tenant, licensee=tenant)
+            self._record("licence granted", granted, tenant, licensee=tenant,
+                         works=[{"owner": o, "id": w} for o, w in granted])
         return bool(granted)
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
@@ -191,7 +192,8 @@ class Registry:
             revoked = [(w.owner, w.slug) for w in works]
         self._wrote()
         if gone.rowcount:
-            self._record("licence revoked", revoked, tenant, licensee=tenant)
+            self._record("licence revoked", revoked, tenant, licensee=tenant,
+                         works=[{"owner": o, "id": w} for o, w in revoked])
         return bool(gone.rowcount)
 
     # -- reads --------------------------------------------------------------------------

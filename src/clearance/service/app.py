@@ -159,10 +159,11 @@ def create_app(home: Home | None = None) -> FastAPI:
                    or (who.role == "rights_holder" and any(w.rsplit("/", 1)[0] == who.tenant for w in entry.work_ids)))
         if not visible:
             raise ApiError(404, f"no audit entry {audit_id!r}")
-        verdict = json.loads(entry.payload)
+        record = json.loads(entry.payload)
         if who.role == "rights_holder":
-            verdict = _as_seen_by_owner(verdict, who.tenant)
-        return {**verdict, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at}
+            seen = _change_as_seen_by_owner if entry.kind == "registry" else _as_seen_by_owner
+            record = seen(record, who.tenant)
+        return {**record, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at}
 
     return app
 
@@ -220,6 +221,16 @@ def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
         owners = ", ".join(sorted(w.owner for w in found))
         raise ApiError(409, f"work {slug!r} is registered by several owners ({owners}): name one with ?owner=")
     return found[0]
+
+
+def _change_as_seen_by_owner(change: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A registry change as a rights holder may read it: its own works only (an import of a file of
+    several owners' works listed them all, policies included) and not the server's file it came from;
+    how many were left out is said."""
+    works = change.get("works", [])
+    own = [w for w in works if w.get("owner") == owner]
+    shown = {k: v for k, v in change.items() if k != "source"}
+    return {**shown, "works": own, **({"other_owners_works": len(works) - len(own)} if len(own) < len(works) else {})}
 
 
 def _as_seen_by_owner(verdict: dict[str, Any], owner: str) -> dict[str, Any]:
