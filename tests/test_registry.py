@@ -10,6 +10,7 @@ import pytest
 
 from clearance.db.engine import session_factory
 from clearance.home import Home
+from clearance.keys import KeyStore
 from clearance.registry.document import RegistryFileError
 from clearance.registry.media_store import MediaStore, sha256_file
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
@@ -104,8 +105,14 @@ def test_remove_and_licences(db_home: Home) -> None:
     assert registry.licensed_works("acme") == set()
     assert not registry.revoke_licence("acme", "frozen")  # the CLI said "revoked" of a licence never held
     for blank in ("", "  "):  # was granted: a screening with `--tenant ""` was then allowed
-        with pytest.raises(ValueError, match="tenant must not be empty"):
-            registry.grant_licence(blank, "frozen")
+        for change in (registry.grant_licence, registry.revoke_licence):
+            with pytest.raises(ValueError, match="tenant must not be empty"):
+                change(blank, "frozen")
+    for odd in ("evil\x1b[31mred", "a\u202eb", "tab\there"):  # reached the terminal raw in messages and audit
+        with pytest.raises(ValueError, match="tenant must be printable text"):
+            registry.grant_licence(odd, "frozen")
+        with pytest.raises(ValueError, match="tenant must be printable text"):
+            KeyStore(registry.sessions).create(odd, "screener")
     assert registry.remove("frozen") == [("Disney", "frozen")]
     with pytest.raises(UnknownWorkError):
         registry.get("frozen")

@@ -721,6 +721,14 @@ def test_sighup_replaces_every_screening_process_and_no_request_fails(tmp_path: 
     assert {(v.action, v.error) for v in verdicts} == {("block", None)}
 
 
+def test_a_commands_help_needs_no_settings() -> None:
+    """Every command checks the settings as it starts, but asking one for its help is not running it."""
+    env = {**os.environ, "CLEARANCE_RATE_PER_S": "abc"}
+    run = subprocess.run([sys.executable, "-m", "clearance.cli.main", "registry", "import", "--help"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0 and "Usage" in run.stdout, run.stderr
+
+
 def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
     """``--workers 0`` once started a server that listened on nothing and hung there."""
     result = CliRunner().invoke(app, ["serve", "--workers", "0", "--home", str(tmp_path / "home")])
@@ -740,6 +748,7 @@ def test_serve_needs_at_least_one_worker(tmp_path: Path) -> None:
     (["audit", "verify"], {"CLEARANCE_TEXT_THREADS": "-3"}, "CLEARANCE_TEXT_THREADS='-3' must be"),  # taken
     (["screen", "prompt", "a cat"], {"CLEARANCE_ARRAY_CACHE_MB": "abc"}, "CLEARANCE_ARRAY_CACHE_MB='abc' is not"),
     (["keys", "list"], {"CLEARANCE_MAX_JSON_BYTES": "1.5"}, "CLEARANCE_MAX_JSON_BYTES='1.5' is not a whole number"),
+    (["registry", "list"], {"CLEARANCE_TEXT_THREADS": "5000"}, "at least 1 and at most 64"),  # never ended
     (["registry", "list", "--database-url", "bogus://x"], {}, "cannot open the database bogus://x: "),
     (["registry", "list", "--database-url", "mysql://a@b/c"], {}, "only SQLite and PostgreSQL are supported"),
     (["registry", "list", "--database-url", "postgresql://u@127.0.0.1:1/x?password=secret"], {},

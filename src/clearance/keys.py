@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.db.tables import ApiKey
+from clearance.safe_text import terminal_safe
 
 ROLES = ("admin", "rights_holder", "screener", "auditor")
 
@@ -38,6 +39,18 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def check_tenant(tenant: str) -> str:
+    """``tenant`` if it can name a platform tenant: not blank, and no control or text-direction
+    characters, which reached the terminal raw in ``keys list``, licence messages and audit headers
+    (a black-box pass, 2026-12-07). Raises ``ValueError`` otherwise."""
+    if not tenant.strip():
+        raise ValueError("tenant must not be empty")
+    if terminal_safe(tenant) != tenant or "\t" in tenant:
+        raise ValueError(f"tenant must be printable text, without control or direction characters: "
+                         f"{terminal_safe(tenant)!r}")
+    return tenant
+
+
 class KeyStore:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
@@ -46,8 +59,7 @@ class KeyStore:
         """(key id, full key). The full key is not stored and cannot be shown again."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        if not tenant.strip():
-            raise ValueError("tenant must not be empty")
+        check_tenant(tenant)
         key_id = secrets.token_hex(6)
         key = f"clr_{key_id}_{secrets.token_urlsafe(24)}"
         with self.sessions.begin() as session:

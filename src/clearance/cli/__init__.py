@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import typer
 
@@ -27,8 +28,9 @@ def before_any_command(home: HomeOption = None, database_url: DatabaseOption = N
     ``$CLEARANCE_HOME`` and ``$CLEARANCE_DATABASE_URL`` for this run (and the worker processes it
     starts), so the same option given after the command still wins. Every setting in the
     environment is checked here, so a malformed one stops any command (exit 2), not only the one
-    that reads it."""
-    check_environment()
+    that reads it (asking a command for its ``--help`` needs no settings)."""
+    if not {"--help", "-h"} & set(sys.argv):
+        check_environment()
     if home is not None:
         os.environ["CLEARANCE_HOME"] = home
     if database_url is not None:

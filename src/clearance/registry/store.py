@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from clearance.db.tables import Element, Licence, Reference, RegistryRevision, Work
+from clearance.keys import check_tenant
 from clearance.registry.media_store import MediaStore
 from clearance.registry.views import (
     ElementView,
@@ -165,11 +166,9 @@ class Registry:
             self.media.drop(sha)
 
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
-        """Whether a licence was granted (False: the tenant held it already). A blank tenant is
-        refused, as ``KeyStore.create`` refuses it: no key can be issued to it, and a screening
-        naming no tenant would be licensed by it."""
-        if not tenant.strip():
-            raise ValueError("tenant must not be empty")
+        """Whether a licence was granted (False: the tenant held it already). A tenant no key could be
+        issued to (``check_tenant``: blank, or with control characters) is refused."""
+        check_tenant(tenant)
         granted: list[tuple[str, str]] = []
         with self.sessions.begin() as session:
             for work in self._require(session, slug, owner):
@@ -185,6 +184,7 @@ class Registry:
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
         """Whether a licence was revoked (False: the tenant held none)."""
+        check_tenant(tenant)
         with self.sessions.begin() as session:
             works = self._require(session, slug, owner)
             gone = session.execute(delete(Licence).where(Licence.tenant == tenant,
