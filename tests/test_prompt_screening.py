@@ -1607,6 +1607,8 @@ def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path
      ("luces extrañas en el cielo nocturno", None),
      ("une école de village sous la neige", None),  # "La Reine des neiges", Frozen in French
      ("une éponge de mer sur la plage", None),  # "Bob l'éponge", SpongeBob in French
+     ("un calamar gigante en el océano", None),  # "El juego del calamar": Zipf 3.1 in Spanish
+     ("un mapa de las galaxias", None),  # "La guerra de las galaxias", Star Wars in Spain
      ("Cosas extrañas: Eleven en el laboratorio", "stranger-things"),
      ("la reine des neiges, elsa construit un palais de glace", "frozen"),
      ("bob l'éponge dans son ananas sous la mer", "spongebob-squarepants")],

@@ -5,8 +5,9 @@ is judged in English. A title translated into another language ("Cosas extrañas
 neiges", "Bob l'éponge") is a phrase of that language, so its words are rare in English and
 everyday there: one of them blocked a Spanish or French prompt on its own ("cosas bonitas sobre la
 mesa" as *Stranger Things*, "une éponge de mer" as *SpongeBob*; a black-box pass, 2026-12-07). A
-title or alias all of whose words are frequent in one of ``LANGUAGES`` is such a phrase, and its
-words frequent there are that language's everyday words (``everyday_words_of_phrase``).
+title or alias whose words, but for one name at most, are frequent in one of ``LANGUAGES`` is such
+a phrase, and its words frequent there are that language's everyday words
+(``everyday_words_of_phrase``).
 
 The frequencies are wordfreq's own lists for those languages (in its wheel, as its English list
 is), read only while a registry is indexed and dropped after it (``forget``): the fourteen lists
@@ -25,14 +26,12 @@ LANGUAGES = ("es", "fr", "de", "it", "pt", "nl", "pl", "ru", "uk", "el", "ar", "
 """The languages whose titles registries write most with spaces between words (Japanese, Chinese
 and Korean titles are read whole, without parts)."""
 PHRASE_MIN_ZIPF = 3.0
-"""Every word of a title at least this frequent in a language: the title is a phrase of it."""
-EVERYDAY_MIN_ZIPF = 3.5
-"""A word of such a title this frequent in its language is an everyday word of that language
-("cosas" 5.9, "extrañas" 4.0, "neiges" 3.8, "éponge" 3.7), not a name; a name of the work said in
-translation keeps its rarity ("pitufos", "schtroumpfs": 0)."""
+"""A word at least this frequent in a language is a word of it (wordfreq's small lists)."""
 ABOVE_ENGLISH = 1.0
-"""...and this much more frequent there than in English: the other languages' texts quote English
-titles and names too ("squid", "weasley"), which stay names."""
+"""A word of such a title this much more frequent in its language than in English is an everyday
+word of that language ("cosas" 5.9 against 2.0, "extrañas" 4.0, "neiges" 3.8, "calamar" 3.1), not
+a name; the other languages' texts quote English titles and names too ("squid", "weasley"), which
+stay names, as do a title's invented words, in no list ("pitufos", "schtroumpfs")."""
 WORD = re.compile(r"\w+")
 
 
@@ -48,17 +47,20 @@ def _zipf_table(language: str) -> dict[str, float]:
 
 
 def everyday_words_of_phrase(name: str) -> frozenset[str]:
-    """The words of ``name`` (as written, case-folded) that are everyday words of a language it is a
-    phrase of; empty for a name of one word or a phrase of no language in ``LANGUAGES``."""
-    words = WORD.findall(name.casefold())
+    """The words of ``name``, as written, that are everyday words of a language it is a phrase of:
+    every word but one at most (a name: "Las crónicas de Narnia") is a word of it, two at least.
+    Empty for a name of one word or a phrase of no language in ``LANGUAGES``. (Looked up case-folded,
+    as wordfreq lists words; returned as written, which the caller normalises as it normalises
+    names: a Greek final sigma folds to another letter than the name's own.)"""
+    words = WORD.findall(name)
     if len(words) < 2:
         return frozenset()
-    for language in LANGUAGES:
-        table = _zipf_table(language)
-        if all(word in table for word in words):
-            return frozenset(word for word in words
-                             if table[word] >= max(EVERYDAY_MIN_ZIPF, zipf(word) + ABOVE_ENGLISH))
-    return frozenset()
+    tables = [_zipf_table(language) for language in LANGUAGES]
+    table = max(tables, key=lambda t: sum(word.casefold() in t for word in words))  # the language most of it is in
+    known = [word for word in words if word.casefold() in table]
+    if len(known) < 2 or len(words) - len(known) > 1:
+        return frozenset()
+    return frozenset(word for word in known if table[word.casefold()] >= zipf(word.casefold()) + ABOVE_ENGLISH)
 
 
 def forget() -> None:
