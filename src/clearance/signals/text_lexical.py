@@ -231,7 +231,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "41"
+    version = "42"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
