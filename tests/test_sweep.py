@@ -228,29 +228,43 @@ def test_resume_screens_again_a_file_overwritten_since_it_was_screened(registere
     assert summary["skipped (resumed)"] == 1 and summary["quarantined"] == 1 and (q / "a.jpg").exists()
 
 
-def test_resume_after_the_registry_changed_screens_every_file_again(tmp_path: Path) -> None:
+CHANGED = "registry or --include-review changed (all screened again)"
+
+
+def test_resume_screens_every_file_again_after_the_registry_or_the_review_rule_changed(tmp_path: Path) -> None:
     """``--resume`` skipped every file screened before whatever the registry had become, so a copy of
-    a work registered since stayed in the store; now a resumed sweep screens against the registry it
-    runs with, and says it screened everything again."""
+    a work registered since stayed in the store, and so did a reviewed file once ``--include-review``
+    was given; a caption rewritten beside an unchanged picture was skipped too. Now a resumed sweep
+    screens again what it screened under another registry or review rule, and a file whose sidecar
+    changed, and says when it screened everything again."""
     opts = ["--home", str(tmp_path / "home")]
     store = _store_with({"a.jpg": IMAGES / "distractors" / "dis_004.jpg",
-                         "b.jpg": IMAGES / "distractors" / "dis_005.jpg"}, tmp_path / "outputs")
+                         "b.jpg": IMAGES / "distractors" / "dis_005.jpg",
+                         "c.jpg": IMAGES / "distractors" / "dis_006.jpg"}, tmp_path / "outputs")
+    (store / "c.txt").write_text("a lighthouse at dusk")
     registry = tmp_path / "works.yaml"
     registry.write_text("version: 1\nworks:\n  - {id: kept, title: Zorblax Quest, owner: Acme, policy: block}\n")
     assert runner.invoke(app, ["registry", "import", str(registry), *opts]).exit_code == 0
     q = tmp_path / "quarantine"
-    first = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *opts])
-    assert json.loads(first.output.strip().splitlines()[-1])["quarantined"] == 0
-    unchanged = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
-    summary = json.loads(unchanged.output.strip().splitlines()[-1])
-    assert summary["skipped (resumed)"] == 2 and not summary["registry changed since (all screened again)"]
+
+    def swept(*more: str) -> dict:
+        run = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--json", *more, *opts])
+        assert run.exit_code == 0, run.output
+        return json.loads(run.output.strip().splitlines()[-1])
+
+    assert swept()["quarantined"] == 0
+    again = swept("--resume")
+    assert again["skipped (resumed)"] == 3 and not again[CHANGED]
+    (store / "c.txt").write_text("a Zorblax Quest poster")  # the picture is the same
+    caption = swept("--resume")
+    assert caption["skipped (resumed)"] == 2 and caption["quarantined"] == 1 and (q / "c.txt").exists()
+    assert swept("--resume", "--include-review")[CHANGED]
     (tmp_path / "ref.jpg").write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
     registry.write_text(registry.read_text() + "  - {id: new, title: Quux Saga, owner: Acme, policy: block,\n"
                         "     references: [{path: ref.jpg, kind: image}]}\n")
     assert runner.invoke(app, ["registry", "import", str(registry), *opts]).exit_code == 0
-    resumed = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--resume", "--json", *opts])
-    summary = json.loads(resumed.output.strip().splitlines()[-1])
-    assert summary["skipped (resumed)"] == 0 and summary["registry changed since (all screened again)"]
+    summary = swept("--resume", "--include-review")
+    assert summary["skipped (resumed)"] == 0 and summary[CHANGED]
     assert summary["quarantined"] == 1 and (q / "a.jpg").exists() and (store / "b.jpg").exists()
 
 

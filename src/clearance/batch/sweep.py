@@ -114,7 +114,8 @@ class SweepSummary:
     """Flagged files left in place because the quarantine still holds a file at their path (an
     earlier match there, not yet restored or purged): moving them would destroy that file."""
     registry_changed: bool = False
-    """``--resume`` found the registry changed since the files were screened, so it screened them all again."""
+    """``--resume`` found the registry, or whether reviewed files are moved, changed since the files
+    were screened, so it screened them all again."""
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         _finish_interrupted_moves(root, qdir, ledger, ledger.state())
         flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
         scanned_path = qdir / SCANNED
-        registry_line = f"registry {Registry.of(home).snapshot().fingerprint}"
+        registry_line = f"registry {Registry.of(home).snapshot().fingerprint} include-review {include_review}"
         done = _screened_before(scanned_path, registry_line) if resume else None
         linked, direct = _split_links(folder.media_files(root))
         linked = sorted({*linked, *_under_linked_folders(root)})
@@ -248,9 +249,10 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
 
 
 def _screened_before(scanned_path: Path, registry_line: str) -> set[str] | None:
-    """What ``--resume`` may skip: the files noted as screened against this same registry; None
-    when there is no such note. A sweep resumed after the registry changed screens every file
-    again: a file kept before may be a copy of a work registered since."""
+    """What ``--resume`` may skip: the files noted as screened against this same registry and with
+    the same ``--include-review``; None when there is no such note. A sweep resumed after either
+    changed screens every file again: a file kept before may be a copy of a work registered since,
+    or a reviewed one now to be moved."""
     if not scanned_path.exists():
         return None
     lines = scanned_path.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
@@ -274,13 +276,14 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
 
 
 def _as_screened(root: Path, key: str) -> str:
-    """A file's key with its size and modification time: a file overwritten after it was screened
-    (a store whose outputs are regenerated in place) is screened again by ``--resume``."""
+    """A file's key with the size and modification time of it and its sidecars: a file or caption
+    overwritten after it was screened (a store whose outputs are regenerated in place) is screened
+    again by ``--resume``."""
     try:
-        stat = (root / key).stat()
+        stamps = [(path.stat().st_size, path.stat().st_mtime_ns) for path in _companions(root / key)]
     except OSError:
         return key
-    return f"{key}\0{stat.st_size}:{stat.st_mtime_ns}"
+    return key + "".join(f"\0{size}:{mtime}" for size, mtime in stamps)
 
 
 def _taken(root: Path, qdir: Path, key: str) -> bool:

@@ -135,7 +135,7 @@ def register(app: typer.Typer) -> None:
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
                                 HELD: summary.held,
-                                "registry changed since (all screened again)": summary.registry_changed,
+                                "registry or --include-review changed (all screened again)": summary.registry_changed,
                                 "quarantine": str(quarantine)}, json_)
 
     @app.command("restore")
