@@ -73,16 +73,17 @@ class Registry:
         self.writes += 1
         self._last_write[threading.get_ident()] = self.writes
 
-    def _record(self, action: str, keys: list[tuple[str, str]], tenant: str | None, **details: Any) -> None:
-        """A change as an entry of the audit log (kind ``registry``), appended once it is committed:
-        why a match was licensed, or under which policy it was judged, is then read from the log as
-        the registry was, not as it is now (a black-box pass found neither in the log)."""
+    def _record(self, action: str, works: list[dict[str, str]], tenant: str | None, **details: str) -> None:
+        """A change as an entry of the audit log (kind ``registry``) naming its ``works`` (each with
+        its owner and id), appended once the change is committed: why a match was licensed, or under
+        which policy it was judged, is then read from the log as the registry was, not as it is now
+        (a black-box pass found neither in the log). The works' owners may read it."""
         from clearance.audit import AuditLog  # the log's writer: only a change needs it
 
         if self._audit is None:
             self._audit = AuditLog(self.sessions)
-        self._audit.append("registry", {"action": action, "revision": self.revision(), **details}, tenant,
-                           [f"{owner}/{slug}" for owner, slug in keys])
+        record = {"action": action, "revision": self.revision(), **details, "works": works}
+        self._audit.append("registry", record, tenant, [f"{w['owner']}/{w['id']}" for w in works])
 
     def last_write_of_this_thread(self) -> int:
         """The ``writes`` count just after this thread's latest change (0: none): a reader that sees
@@ -132,7 +133,7 @@ class Registry:
                 _bump_revision(session)
         self._wrote()
         if changed:
-            self._record("import", [(w["owner"], w["id"]) for w in changed], owner, source=source, works=changed)
+            self._record("import", changed, owner, source=source)
         for spec, ref_shas in zip(specs, shas, strict=True):  # one a concurrent removal dropped meanwhile
             for ref, sha in zip(spec.references, ref_shas, strict=True):
                 self.media.restore(sha, ref.path)
@@ -150,7 +151,7 @@ class Registry:
             _bump_revision(session)
         self._wrote()
         self._drop_unused(stored)
-        self._record("remove", removed, None, works=[{"owner": o, "id": w} for o, w in removed])
+        self._record("remove", [{"owner": o, "id": w} for o, w in removed], None)
         return removed
 
     def _drop_unused(self, shas: set[str]) -> None:
@@ -178,8 +179,7 @@ class Registry:
                     granted.append((work.owner, work.slug))
         self._wrote()
         if granted:
-            self._record("licence granted", granted, tenant, licensee=tenant,
-                         works=[{"owner": o, "id": w} for o, w in granted])
+            self._record("licence granted", [{"owner": o, "id": w} for o, w in granted], tenant, licensee=tenant)
         return bool(granted)
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
@@ -192,8 +192,7 @@ class Registry:
             revoked = [(w.owner, w.slug) for w in works]
         self._wrote()
         if gone.rowcount:
-            self._record("licence revoked", revoked, tenant, licensee=tenant,
-                         works=[{"owner": o, "id": w} for o, w in revoked])
+            self._record("licence revoked", [{"owner": o, "id": w} for o, w in revoked], tenant, licensee=tenant)
         return bool(gone.rowcount)
 
     # -- reads --------------------------------------------------------------------------
