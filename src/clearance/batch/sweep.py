@@ -280,10 +280,10 @@ def _as_screened(root: Path, key: str) -> str:
     overwritten after it was screened (a store whose outputs are regenerated in place) is screened
     again by ``--resume``."""
     try:
-        stamps = [(path.stat().st_size, path.stat().st_mtime_ns) for path in _companions(root / key)]
+        stats = [path.stat() for path in _companions(root / key)]
     except OSError:
         return key
-    return key + "".join(f"\0{size}:{mtime}" for size, mtime in stamps)
+    return key + "".join(f"\0{info.st_size}:{info.st_mtime_ns}" for info in stats)
 
 
 def _taken(root: Path, qdir: Path, key: str) -> bool:

@@ -39,8 +39,9 @@ from clearance.model_cache import open_session
 from clearance.parallel import cpu_flags
 
 PRECISION_SETTING = "CLEARANCE_SSCD_PRECISION"
-"""``auto`` (the default: bfloat16 where the processor has it) or ``f32``; any other value is
-warned about and taken as ``f32``, the precision that is the same on every machine."""
+"""``auto`` (the default: bfloat16 where the processor has AMX), ``f32`` or ``bf16`` (bfloat16
+wherever OpenVINO can); any other value is warned about and taken as ``f32``, the precision that
+is the same on every machine (``fast_available``)."""
 FAST_BF16_UNITS = frozenset(("amx_bf16",))
 """Linux's name of the x86 instruction set that makes OpenVINO's bfloat16 faster than float32:
 Intel AMX. AVX-512 BF16 alone does not: on a Xeon whose virtual machine showed avx512_bf16 but

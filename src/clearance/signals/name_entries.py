@@ -215,7 +215,6 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
         entries.append(NameEntry(position, element, role, name, tokens, level))
         if tokens[0] in ARTICLES and len(tokens) > 1 and (level := without_article(tokens[1:])) is not None:
             entries.append(NameEntry(position, element, role, name, tokens[1:], level))
-        translated = _translated_words(role, name)
         if len([t for t in tokens if t not in STOPWORDS]) > 1 and not name.islower():
             # a rare word of a character's name or a title names it ("Weasley"); a rare word of a
             # place or prop may be a real thing ("dalgona coffee", "Namsan"), and so may a word of
@@ -226,6 +225,7 @@ def work_entries(work: WorkView, position: int = 0) -> list[NameEntry]:
             # is a name ("a shapeshifter" is any shapeshifter), and no everyday word of another
             # language in a title translated into it is one ("cosas" of "Cosas extrañas", "neiges"
             # of "La Reine des neiges", nor their misspellings: text.languages)
+            translated = _translated_words(role, name)
             for i, tok in enumerate(tokens):
                 if (len(tok) >= MIN_COMPACT_LEN and zipf(tok) < PART_MAX_ZIPF and not UNSPACED.search(tok)
                         and tok not in translated):
