@@ -160,6 +160,12 @@ def vowels(word: str, _rnd: random.Random) -> str:
 
 
 @_in_a_long_word
+def no_vowels(word: str, _rnd: random.Random) -> str:
+    """Every vowel dropped, a first letter's too ("lstgrl" for "Elastigirl")."""
+    return "".join(c for c in word if c.lower() not in "aeiou")
+
+
+@_in_a_long_word
 def filler(word: str, rnd: random.Random) -> str:
     """A character that shows as nothing (a Hangul filler, a blank braille pattern, a variation
     selector, a tag) inside a word."""
@@ -189,7 +195,7 @@ DISGUISES: dict[str, Callable[[str, random.Random], str | None]] = {
     "parenthesized": parenthesized, "leet": leet, "leet_symbols": leet_symbols, "spacing": spacing,
     "zero_width": zero_width, "filler": filler, "first_letter": first_letter, "glued": glued, "case": alternating_case,
     "small_caps": small_caps, "symbols": symbols, "strike": strike, "stretch": stretch, "typo": typo,
-    "split": split, "mask": mask, "vowels": vowels,
+    "split": split, "mask": mask, "vowels": vowels, "no_vowels": no_vowels,
 }
 
 
@@ -212,13 +218,14 @@ def _disguised_word(word: str) -> bool:
 def is_a_disguise(name: str, disguised: str, how: str) -> bool:
     """Whether the change still disguises the name rather than making other words of it: a typo, a
     mask or dropped vowels that leave an ordinary or very short word are that word; a name broken
-    into words of English ("bat man") is those words; a skeleton of three letters, or of a name with
-    accented vowels, is too short or too far to tell."""
+    into words of English ("bat man") is those words; a skeleton of three letters (four, with a first
+    vowel dropped too), or of a name with accented vowels, is too short or too far to tell."""
     changed = set(normalise(disguised).split()) - set(normalise(name).split())
-    if how in ("typo", "mask", "vowels", "first_letter") and not all(_disguised_word(w) for w in changed):
+    if how in ("typo", "mask", "vowels", "no_vowels", "first_letter") and not all(_disguised_word(w) for w in changed):
         return False
     if how == "typo" and len(name.split()) == 1 and any(zipf(w) >= NAME_MIN_ZIPF for w in changed):
         return False  # a name of its own ("Merlina" without its r is "Melina"), as the lexical signal reads it
     if how == "split" and all(is_ordinary_word(w) for w in changed):
         return False
-    return not (how == "vowels" and (any(len(w) < 4 for w in changed) or not name.isascii()))
+    shortest = {"vowels": 4, "no_vowels": 5}.get(how)
+    return not (shortest and (any(len(w) < shortest for w in changed) or not name.isascii()))

@@ -130,7 +130,7 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes17", (34, 35, 32, 1, 3, 1)),
     ("probes18", (34, 35, 33, 1, 1, 1)),
     ("probes19", (33, 35, 35, 1, 3, 1)),
-    ("probes20", (33, 33, 34, 1, 4, 1)),
+    ("probes20", (33, 34, 34, 1, 4, 1)),
     ("probes21", (34, 35, 35, 1, 4, 2)),
     ("probes22", (34, 35, 35, 1, 4, 1)),
 ])
@@ -218,6 +218,7 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("Strngr Thngs kids on bikes", "stranger-things", None),  # without vowels
         ("Str Wrs poster on a bedroom wall", "star-wars", None),  # so short words too, in a name of several
         ("Elvn with a nosebleed", "stranger-things", "Eleven"),
+        ("rndll castle in winter", "frozen", "Arendelle"),  # every vowel dropped, the first one's too
         ("Squiiiid Gaaame doll", "squid-game", None),  # stretched letters
         ("Wednesday Addddams dancing", "wednesday", None),  # a stretched letter that was doubled
         ("kpop deamon hunter concert", "kpop-demon-hunters", None),  # misspelt, then one edit from a word

@@ -130,9 +130,11 @@ KIN = frozenset(stem(w) for w in (
 (``_kin_of_somebody``)."""
 DIGIT = re.compile(r"[0-9]")
 MIN_FUZZY_LEN = 4
-MIN_SKELETON_LEN, MIN_UNVOWELLED_NAME_LEN = 2, 5
+MIN_SKELETON_LEN, MIN_UNVOWELLED_NAME_LEN, MIN_BARE_SKELETON_LEN = 2, 5, 5
 """A short name word typed without its vowels ("mn" for "man") is read as that word inside a name of
-several words so typed, of this many letters together ("irn mn"): ``_short_words_unvowelled``."""
+several words so typed, of this many letters together ("irn mn"): ``_short_words_unvowelled``. A name
+word that begins with a vowel is also read from its letters without any vowel when that leaves this
+many ("lstgrl"), where four would be as often an acronym ("ptms" for "Optimus", "nsfw")."""
 MAX_FUZZY_LEN = 64
 """Longer words are never typos of a name (none is this long): the one-edit candidates of a word
 cost its length squared, and a prompt of 20,000 spaced-out letters is one such word (78 s before)."""
@@ -231,7 +233,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "42"
+    version = "43"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -255,8 +257,8 @@ class TextLexical(SignalType):
         name_tokens = sorted({t for e in entries for t in e.tokens})
         self.name_tokens = KeyIndex((t, 0) for t in name_tokens)
         self.fuzzy_tokens = OneEditIndex(t for t in name_tokens if len(t) >= MIN_FUZZY_LEN and not t.isdigit())
-        self.skeletons = FormIndex((t, skeleton(t)) for t in name_tokens if t.isascii() and t.isalpha()
-                                   and len(skeleton(t)) >= MIN_FUZZY_LEN and skeleton(t) != t)
+        self.skeletons = FormIndex((t, s) for t in name_tokens if t.isascii() and t.isalpha()
+                                   for s in skeletons(t) if s != t)
         self.short_skeletons = FormIndex((t, s) for t in name_tokens if t.isascii() and t.isalpha()
                                          and MIN_SKELETON_LEN <= len(s := skeleton(t)) < MIN_FUZZY_LEN and s != t)
         self.undoubled = FormIndex((t, undoubled(t)) for t in name_tokens if undoubled(t) != t)
@@ -812,7 +814,8 @@ def _two_typos_in_a_short_word(hit: _Hit, entry: NameEntry) -> bool:
         said, names = ["".join(said)], ["".join(entry.tokens)]
     else:
         names = list(entry.tokens)
-    return any(len(b) < LONG_NAME_LEN and a != skeleton(b) and undoubled(a) != undoubled(b) and OSA.distance(a, b) >= 2
+    return any(len(b) < LONG_NAME_LEN and a not in (skeleton(b), VOWELS.sub("", b)) and undoubled(a) != undoubled(b)
+               and OSA.distance(a, b) >= 2
                for a, b in zip(said, names, strict=True))
 
 
@@ -839,3 +842,13 @@ def _outermost[T](items: list[T], span: Callable[[T], tuple[int, int]]) -> list[
 def skeleton(word: str) -> str:
     """The word without its vowels but the first letter ("Elvn" for "Eleven", "Strngr")."""
     return word[:1] + VOWELS.sub("", word[1:])
+
+
+def skeletons(word: str) -> set[str]:
+    """The forms a long name word takes typed without its vowels: its ``skeleton``, and for a word
+    that begins with a vowel, the letters without that one too ("lstgrl" for "Elastigirl",
+    "ncrdbls"), as people drop every vowel; that form needs ``MIN_BARE_SKELETON_LEN`` letters."""
+    forms = {s} if len(s := skeleton(word)) >= MIN_FUZZY_LEN else set()
+    if len(bare := VOWELS.sub("", word)) >= MIN_BARE_SKELETON_LEN:
+        forms.add(bare)
+    return forms
