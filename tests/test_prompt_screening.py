@@ -129,7 +129,7 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes16", (33, 35, 35, 1, 2, 1)),
     ("probes17", (34, 35, 32, 1, 3, 1)),
     ("probes18", (34, 35, 33, 1, 1, 1)),
-    ("probes19", (33, 35, 35, 1, 3, 1)),
+    ("probes19", (33, 35, 35, 1, 2, 1)),
     ("probes20", (33, 34, 34, 1, 4, 1)),
     ("probes21", (34, 35, 35, 1, 4, 2)),
     ("probes22", (34, 35, 35, 1, 4, 1)),
@@ -1577,6 +1577,34 @@ def test_a_word_of_its_own_is_no_typo_of_a_part_of_a_name(tmp_path_factory: pyte
     and blocked a Godzilla prompt as that work. A word of a longer name said alone with a typo needs
     the said word to be no word of its own; misspellings that are no word still match."""
     screener = screener_of(tmp_path_factory, "part-name", PART_NAME_YAML)
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
+
+
+AROUND_YAML = """version: 1
+works:
+  - {id: aquaman, title: Aquaman, owner: DC, policy: block,
+     characters: [{name: Black Manta, description: A villain in a black diving suit}],
+     elements: [{name: Manta Helmet, description: An oversized black helmet with huge round red eyes}]}
+  - {id: shrek, title: Shrek, owner: DreamWorks, policy: block,
+     characters: [{name: Princess Fiona, aliases: [Fiona], description: A princess who turns into an ogre}]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("prompt", "blocked"),
+    [("a rare all-black manta ray gliding over a coral reef", False),  # "Black Manta" holds the word "manta"
+     ("Black Manta with his red eyes, comic art", True),
+     ("a diver's photo of a manta ray", False),
+     ("princess fiona wedding photo, soft light", True)],  # "Fiona" inside "Princess Fiona" vouches for it
+)
+def test_a_name_around_another_vouches_for_it_only_from_inside(tmp_path_factory: pytest.TempPathFactory,
+                                                               prompt: str, blocked: bool) -> None:
+    """From a nineteenth blind set (``data/probes19``): "a rare all-black manta ray" blocked as
+    *Aquaman*: "manta", the rare word of the prop "Manta Helmet", took as support the character
+    "Black Manta" said in the same words, though that name, two everyday words, was itself
+    unsupported. A name said around a hit no longer vouches for it; one said inside it still does."""
+    screener = screener_of(tmp_path_factory, "around", AROUND_YAML)
     verdict = screener.screen_prompt(prompt, audit=False)
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
 

@@ -194,6 +194,15 @@ class _SpansOf:
     last_start: int
     only_as_words: bool
     """Each time, a one-word name said as the everyday word it also is (``_an_everyday_word``)."""
+    shortest_from: dict[int, int] = field(default_factory=dict)
+    """Where each saying of these words starts -> where the shortest ends (``inside``)."""
+
+    def inside(self, start: int, end: int) -> bool:
+        """Said within the words ``start``..``end``, as "Fiona" in "Princess Fiona": whichever is fewer
+        is walked, the words or the sayings (a name found in a run of 5,000 spaced letters spans them)."""
+        if end - start > len(self.shortest_from):
+            return any(start <= k and stop <= end for k, stop in self.shortest_from.items())
+        return any(self.shortest_from.get(k, end + 1) <= end for k in range(start, end))
 
 
 @dataclass
@@ -210,6 +219,7 @@ class _NamesSaid:
         spans = self.by_words.setdefault(_name_words(hit.entry), _SpansOf(set(), hit.end, hit.start, True))
         spans.names.add(hit.entry.name)
         spans.only_as_words = spans.only_as_words and as_a_word
+        spans.shortest_from[hit.start] = min(spans.shortest_from.get(hit.start, hit.end), hit.end)
         spans.first_end, spans.last_start = min(spans.first_end, hit.end), max(spans.last_start, hit.start)
         self.starts.add(hit.start)
         self.covered.update(range(hit.start, hit.end))
@@ -233,7 +243,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "43"
+    version = "44"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -697,7 +707,10 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool,
     the longer name it is part of ("turning red", itself unsupported) is no support. Nor is a rare
     word of the hit's own name read again ("archery" in the element "Archery contest"), nor another
     form of the same words ("Aliens" for "Alien"), with or without an article ("the oracle of Delphi"
-    says the character "The Oracle" and its alias "Oracle" once, not two names). Nor do two everyday
+    says the character "The Oracle" and its alias "Oracle" once, not two names). A name said in the
+    same words vouches only from inside the hit ("Fiona" for "Princess Fiona": saying the longer says
+    both), never from around it: "Black Manta", itself unsupported, says nothing for its word "manta"
+    of the prop "Manta Helmet" ("an all-black manta ray"). Nor do two everyday
     words typed as such vouch for each other (``as_a_word``: "joy and sadness in an abstract
     painting" is about two feelings, "joy and sadness from inside out" about *Inside Out*), unless
     the prompt asks for a work's own material (the caller passes ``as_a_word`` false then: "tails
@@ -707,7 +720,8 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool,
     said = _name_words(hit.entry)
     start, end = outside or (hit.start, hit.end)
     return any(words != said and not (as_a_word and spans.only_as_words)
-               and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name} and outside is None)
+               and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name} and outside is None
+                     and spans.inside(start, end))
                     or spans.first_end <= start or spans.last_start >= end)
                for words, spans in named.by_words.items())
 
