@@ -132,7 +132,7 @@ TYPICAL_SIZES = {"direct": 36, "obfuscated": 36, "indirect": 36, "benign": 50, "
     ("probes19", (33, 35, 35, 1, 2, 1)),
     ("probes20", (33, 34, 34, 1, 4, 1)),
     ("probes21", (34, 35, 35, 1, 4, 2)),
-    ("probes22", (34, 35, 35, 1, 4, 1)),
+    ("probes22", (34, 35, 35, 1, 3, 1)),
 ])
 def test_blind_probes_of_typical_registries_through_cli(tmp_path: Path, probes: str,
                                                        blocked: tuple[int, ...]) -> None:
@@ -593,6 +593,8 @@ def test_the_ordinary_prompts_are_compared_only_where_a_trait_resembles_the_prom
 @pytest.mark.parametrize(("suffix", "photograph"), [
     ("", None), (", food photography", "photography"), (", 1950s photograph", "photograph"),
     (", photorealistic", None), (", photo-realistic 3d render", None), (", photo realistic", None),
+    (", photojournalism", "photojournalism"), (", underwater astrophotography", "astrophotography"),
+    (", telephoto shot", "telephoto"),  # since probes22's riot police blocked as RoboCop in "photojournalism"
 ])
 def test_a_description_in_a_request_for_a_photograph_is_reviewed_not_blocked(screener: Screener, suffix: str,
                                                                              photograph: str | None) -> None:
