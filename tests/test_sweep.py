@@ -21,6 +21,7 @@ from clearance.audit import AuditLog
 from clearance.batch import sweep as sweep_module
 from clearance.batch.engines import ATTEMPTS
 from clearance.batch.flight import LEFT_OUT
+from clearance.batch.sweep import LEDGER, LOCK, SCANNED
 from clearance.cli import app
 from clearance.db.engine import session_factory
 from clearance.db.tables import AuditEntry
@@ -56,10 +57,10 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
     assert (q / "2026" / "11" / "gen1.jpg").exists()
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", *opts])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1
-    assert not (q / "2026").exists() and (q / "ledger.jsonl").exists()
+    assert not (q / "2026").exists() and (q / LEDGER).exists()
     log = AuditLog(session_factory(registered_home.database_url))
     assert log.verify().ok
-    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    events = [json.loads(line) for line in (q / LEDGER).read_text().splitlines()]
     assert {log.get(e["audit_id"]).kind for e in events if e["status"] == "moving"} == {"record"}
     restored = log.record(next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
     assert restored["action"] == "restored" and restored["key"] == "2026/11/gen1.jpg"
@@ -69,7 +70,7 @@ def test_sweep_restore_purge(registered_home: Home, tmp_path: Path) -> None:
 
 def _noted(q: Path) -> list[str]:
     """The files a sweep noted as screened (``scanned.txt`` after its registry line)."""
-    return (q / "scanned.txt").read_text(encoding="utf-8", errors="surrogateescape").splitlines()[1:]
+    return (q / SCANNED).read_text(encoding="utf-8", errors="surrogateescape").splitlines()[1:]
 
 
 def quarantined_store(home: Home, tmp_path: Path) -> tuple[Path, Path, list[str]]:
@@ -169,7 +170,7 @@ def test_purge_checks_checksums_and_keeps_changed_or_missing_files(registered_ho
     (q / "a" / "one.txt").unlink()
     again = runner.invoke(app, ["purge", str(q), *opts])
     assert again.exit_code == 1 and (q / "a" / "one.jpg").exists()
-    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    events = [json.loads(line) for line in (q / LEDGER).read_text().splitlines()]
     assert [e["key"] for e in events if e["status"] == "purged"] == [keys[1]]
     moved = {e["key"]: e["audit_id"] for e in events if e["status"] == "moving"}
     purged_verdicts = [record["verdict_audit_id"] for record in _takedowns(registered_home)]
@@ -285,9 +286,9 @@ def test_a_sweep_killed_mid_move_is_completed(registered_home: Home, tmp_path: P
     original = (q / "a" / "one.jpg").read_bytes()
     runner.invoke(app, ["restore", str(q), "--key", keys[0], "--home", str(registered_home.root)])
     # replay a kill between the "moving" record and the second file's move: one file already moved
-    events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+    events = [json.loads(line) for line in (q / LEDGER).read_text().splitlines()]
     moving = next(e for e in events if e["key"] == keys[0] and e["status"] == "moving")
-    with (q / "ledger.jsonl").open("a") as fh:
+    with (q / LEDGER).open("a") as fh:
         fh.write(json.dumps(moving) + "\n")
     (q / "a").mkdir(exist_ok=True)
     (store / "a" / "one.jpg").rename(q / "a" / "one.jpg")
@@ -341,7 +342,7 @@ def test_file_names_that_are_not_utf8_are_swept_restored_and_purged(registered_h
     purged = runner.invoke(app, ["purge", str(q), "--older-than", "0", "--json", "--home", str(registered_home.root)])
     assert json.loads(purged.output.strip().splitlines()[-1])["purged"] == 1 and not (q / name).exists()
     log = AuditLog(session_factory(registered_home.database_url))
-    takedown = [json.loads(line) for line in (q / "ledger.jsonl").read_text(encoding="utf-8").splitlines()][-1]
+    takedown = [json.loads(line) for line in (q / LEDGER).read_text(encoding="utf-8").splitlines()][-1]
     assert log.verify().ok and log.record(takedown["takedown_audit_id"])["key"] == name
 
 
@@ -366,15 +367,15 @@ def test_one_sweep_restore_or_purge_at_a_time_per_quarantine(registered_home: Ho
     and race it to move the same files; it is refused at once and touches nothing."""
     store, q, keys = quarantined_store(registered_home, tmp_path)
     (store / "a" / "three.jpg").write_bytes((IMAGES / "copies" / "ref_003_crop.jpg").read_bytes())
-    ledger = (q / "ledger.jsonl").read_bytes()
+    ledger = (q / LEDGER).read_bytes()
     opts = ["--home", str(registered_home.root)]
-    with (q / "sweep.lock").open("a+") as running:
+    with (q / LOCK).open("a+") as running:
         fcntl.flock(running, fcntl.LOCK_EX)
         for command in (["sweep", str(store), "--quarantine", str(q)], ["restore", str(q)],
                         ["purge", str(q), "--older-than", "0"]):
             refused = runner.invoke(app, [*command, *opts])
             assert refused.exit_code == 2 and "another sweep, restore or purge" in refused.output, command
-        assert (store / "a" / "three.jpg").exists() and (q / "ledger.jsonl").read_bytes() == ledger
+        assert (store / "a" / "three.jpg").exists() and (q / LEDGER).read_bytes() == ledger
         assert all((q / key).exists() for key in keys)
     assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 0
     assert all((store / key).exists() for key in keys)
@@ -411,7 +412,7 @@ def test_worker_processes_sweep_as_one_process_does(registered_home: Home, tmp_p
         assert result.exit_code == 0, result.output
         summary = json.loads(result.output.strip().splitlines()[-1])
         moved = sorted(str(p.relative_to(q)) for p in q.rglob("*.jpg"))
-        events = [json.loads(line) for line in (q / "ledger.jsonl").read_text().splitlines()]
+        events = [json.loads(line) for line in (q / LEDGER).read_text().splitlines()]
         decided = sorted((e["key"], e["action"], e["work_id"], e["score"]) for e in events if e["status"] == "moving")
         kept = sorted(line.split("\0")[0] for line in _noted(q))  # key, stamp
         outcomes.append((summary["quarantined"], summary["errors"], moved, decided, kept))
@@ -497,10 +498,10 @@ def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(
     killed, killed_q = _store_with(files, tmp_path / "killed"), tmp_path / "killed-q"
     cmd = [sys.executable, "-m", "clearance.cli.main", "sweep", str(killed), "--quarantine", str(killed_q), *opts]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    ledger = killed_q / "ledger.jsonl"
+    ledger = killed_q / LEDGER
 
     def decided() -> bool:
-        noted = (killed_q / "scanned.txt").exists() and bool(_noted(killed_q))
+        noted = (killed_q / SCANNED).exists() and bool(_noted(killed_q))
         return noted or (ledger.exists() and bool(ledger.stat().st_size))
 
     deadline = time.time() + 120
@@ -515,3 +516,108 @@ def test_a_sweep_killed_with_sigkill_and_resumed_ends_as_an_uninterrupted_sweep(
     assert 0 < summary["screened"] < len(files), summary  # really cut mid-run: some files decided, some not
     assert _contents(killed) == _contents(whole) and _contents(killed_q) == _contents(whole_q)
     assert _contents(killed) | _contents(killed_q) == original and len(_contents(whole_q)) >= 20
+
+
+def _last_json(result: object) -> dict:
+    return json.loads(result.output.strip().splitlines()[-1])  # type: ignore[attr-defined]
+
+
+def test_swept_files_named_like_the_sweeps_own_are_quarantined_and_kept(registered_home: Home,
+                                                                        tmp_path: Path) -> None:
+    """The sweep's own files lived at the quarantine's top, where quarantined files keep their
+    relative paths: a swept "flight/a.jpg" was deleted by the next sweep (its flight logs were
+    cleared there), and "scanned.jpg" with a "scanned.txt" caption, or "sweep.jpg" with
+    "sweep.json", was held for ever. They live in ``STATE`` now; a swept file under a folder of
+    that name is refused with an audited error and left in place. A quarantine of the old layout
+    is taken over as it is: its files are restored."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    for rel in ("flight/a.jpg", "scanned.jpg", "sweep.jpg", "ledger.jpg", f"{sweep_module.STATE}/b.jpg"):
+        (store / rel).parent.mkdir(parents=True, exist_ok=True)
+        (store / rel).write_bytes(copy)
+    (store / "scanned.txt").write_text("a cat")
+    (store / "sweep.json").write_text('{"prompt": "a dog"}')
+    opts = ["--home", str(registered_home.root), "--json"]
+    first = _last_json(runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]))
+    assert (first["quarantined"], first["errors"]) == (4, 1), first
+    again = _last_json(runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]))
+    assert again["quarantined"] == 0 and (q / "flight" / "a.jpg").read_bytes() == copy
+    assert (store / sweep_module.STATE / "b.jpg").exists()  # refused, left where it was
+    restored = _last_json(runner.invoke(app, ["restore", str(q), *opts]))
+    assert restored["restored"] == 4 and not restored["problems"], restored
+    for rel in ("flight/a.jpg", "scanned.jpg", "sweep.jpg", "ledger.jpg"):
+        assert (store / rel).read_bytes() == copy, rel
+    assert (store / "scanned.txt").read_text() == "a cat" and (store / "sweep.json").exists()
+
+
+def test_a_quarantine_of_the_old_layout_is_taken_over(registered_home: Home, tmp_path: Path) -> None:
+    """A quarantine made before ``STATE`` kept the sweep's files at its top: restore and purge still
+    find its files, and a sweep goes on with it."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    copy = (IMAGES / "copies" / "ref_003_crop.jpg").read_bytes()
+    (store / "gen1.jpg").write_bytes(copy)
+    (store / "gen2.jpg").write_bytes(copy)
+    opts = ["--home", str(registered_home.root), "--json"]
+    assert _last_json(runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]))["quarantined"] == 2
+    for old, new in sweep_module.OLD_LAYOUT.items():
+        (q / new).rename(q / old)
+    restored = _last_json(runner.invoke(app, ["restore", str(q), "--key", "gen1.jpg", *opts]))
+    assert restored["restored"] == 1 and (store / "gen1.jpg").read_bytes() == copy
+    assert not (q / "ledger.jsonl").exists() and (q / LEDGER).exists()
+    assert _last_json(runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]))["purged"] == 1
+
+
+def test_restore_reports_a_file_where_a_folder_was_and_restores_the_rest(registered_home: Home,
+                                                                         tmp_path: Path) -> None:
+    """A file now standing where a quarantined file's folder was stopped restore with a traceback
+    (FileExistsError), and every file after it stayed in quarantine, run after run."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    for folder_name, ref in (("a", "ref_000_flip.jpg"), ("b", "ref_001_flip.jpg")):
+        (store / folder_name).mkdir(parents=True)
+        (store / folder_name / "x.jpg").write_bytes((IMAGES / "copies" / ref).read_bytes())
+    opts = ["--home", str(registered_home.root), "--json"]
+    assert _last_json(runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]))["quarantined"] == 2
+    (store / "a").rmdir()
+    (store / "a").write_text("now a file")
+    result = runner.invoke(app, ["restore", str(q), *opts])
+    summary = _last_json(result)
+    assert summary["restored"] == 1 and (store / "b" / "x.jpg").exists(), result.output
+    assert len(summary["problems"]) == 1 and "no longer a folder" in summary["problems"][0]
+    assert (q / "a" / "x.jpg").exists()
+
+
+def test_a_caption_shared_with_a_file_left_in_place_stays_with_it(registered_home: Home, tmp_path: Path) -> None:
+    """"a.jpg" (a copy) and "a.png" (clean) share the caption "a.txt": the sweep moved the caption
+    into quarantine with a.jpg, so the clean file lost it (and a purge deleted it for good)."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    (store / "a.jpg").write_bytes((IMAGES / "copies" / "ref_000_flip.jpg").read_bytes())
+    (store / "a.png").write_bytes((IMAGES / "distractors" / "dis_005.jpg").read_bytes())
+    (store / "a.txt").write_text("shared")
+    opts = ["--home", str(registered_home.root), "--json"]
+    assert _last_json(runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]))["quarantined"] == 1
+    assert (store / "a.txt").read_text() == "shared" and (store / "a.png").exists() and (q / "a.jpg").exists()
+    assert not (q / "a.txt").exists()
+    assert _last_json(runner.invoke(app, ["restore", str(q), *opts]))["restored"] == 1
+    assert (store / "a.jpg").exists()
+
+
+def test_a_flagged_file_gone_before_it_is_moved_is_reported(registered_home: Home, tmp_path: Path) -> None:
+    """A store cleaned up while a sweep ran (or two sweeps of one store into two quarantines): a
+    flagged file deleted between its screening and its move crashed the sweep (FileNotFoundError)
+    and left the rest of the store unswept. It is counted as gone, not noted as screened."""
+    from clearance.screening import Screener
+
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    (store / "a.jpg").write_bytes((IMAGES / "copies" / "ref_000_flip.jpg").read_bytes())
+    q.mkdir()
+    verdict = Screener(registered_home).screen_media(store / "a.jpg", audit=False)
+    assert verdict.action.value == "block"
+    (store / "a.jpg").unlink()
+    noted = tmp_path / "noted.txt"
+    with noted.open("w") as scanned:
+        status = sweep_module._decide(store, q, sweep_module.Screened("a.jpg", verdict, True),
+                                      {verdict.action}, sweep_module.Ledger(q), scanned)
+    assert status == "gone" and noted.read_text() == "" and not (q / LEDGER).exists()

@@ -1,6 +1,6 @@
 """Output sweep: find registered works among past outputs, quarantine them reversibly, take down.
 
-Every step is an event appended to ``QDIR/ledger.jsonl`` (``moving`` before a file moves,
+Every step is an event appended to the quarantine's ledger (``moving`` before a file moves,
 ``quarantined`` after, then ``restored`` or ``purged``), so a killed sweep resumes without
 losing or double-moving a file, ``restore`` puts files back byte for byte (every file, sidecars
 included, checked against the SHA-256 recorded before it moved, and never over a file that has
@@ -14,6 +14,10 @@ in chunks of ``CHUNK`` by ``--workers`` processes (``batch/engines``, as scrub's
 chunk several files at a time (``Screener.screen_items``); the sweeping process alone moves files
 and writes the ledger, chunk by chunk as chunks finish. A file that kills every worker process
 screening it is found and left in place, unscreened and reported (``batch/flight``).
+
+The sweep's own files (ledger, lock, notes) live in one folder of the quarantine, ``STATE``, which
+no swept file is moved into: quarantined files keep their relative paths, so any other name could
+be a swept file's ("flight/a.jpg", "scanned.txt").
 """
 
 from __future__ import annotations
@@ -43,17 +47,25 @@ from clearance.registry.store import Registry
 from clearance.safe_text import json_text, printable
 from clearance.verdict import Action, Subject, Verdict
 
-LEDGER = "ledger.jsonl"
-META = "sweep.json"
-LOCK = "sweep.lock"
-FLIGHT = "flight"
+STATE = ".clearance-sweep"
+"""The quarantine's folder of the sweep's own files; a swept file under a folder of that name is
+refused (``_refuse``), not moved over them."""
+LEDGER = f"{STATE}/ledger.jsonl"
+META = f"{STATE}/sweep.json"
+LOCK = f"{STATE}/sweep.lock"
+FLIGHT = f"{STATE}/flight"
 """Where workers note the file they are screening on a retry (``batch/flight``)."""
-SCANNED = "scanned.txt"
+SCANNED = f"{STATE}/scanned.txt"
 """Files screened and left in place, each as its key and what it was then (``_as_screened``), so
 ``--resume`` does not screen them again unless they changed since."""
 CHUNK = 64
 """Files a worker screens per task. A worker's item threads drain at a chunk's end, which costs
 under 1% at this size; a kill loses at most the chunks in flight (screened again on ``--resume``)."""
+
+
+OLD_LAYOUT = {"ledger.jsonl": LEDGER, "sweep.json": META, "scanned.txt": SCANNED}
+"""Where quarantines made before ``STATE`` (2026-12-07) kept these files: at the top, among the
+quarantined files."""
 
 
 class SweepError(RuntimeError):
@@ -62,7 +74,18 @@ class SweepError(RuntimeError):
 
 def _exclusive(qdir: Path) -> AbstractContextManager[None]:
     """One sweep, restore or purge at a time per quarantine folder (``batch/joblock``)."""
+    (qdir / STATE).mkdir(exist_ok=True)
     return held(qdir / LOCK, "sweep, restore or purge")
+
+
+def _adopt_old_layout(qdir: Path) -> None:
+    """Move an older quarantine's own files into ``STATE``, so its files can still be restored or
+    purged (its flight logs are cleared at each sweep's start anyway)."""
+    if (qdir / "sweep.json").is_file() and not (qdir / META).exists():
+        (qdir / STATE).mkdir(exist_ok=True)
+        for old, new in OLD_LAYOUT.items():
+            if (qdir / old).is_file():
+                (qdir / old).rename(qdir / new)
 
 
 class Ledger:
@@ -99,6 +122,13 @@ def _companions(path: Path) -> list[Path]:
     return [path, *folder.sidecars(path)]
 
 
+def _moved_with(path: Path) -> list[Path]:
+    """The file and the sidecars it alone uses: a caption shared with another media file of the same
+    name ("a.jpg" and "a.png" with "a.txt") stays with the one left in place."""
+    others = folder.same_name_media(path)
+    return [path, *(sidecar for sidecar in folder.sidecars(path) if not others)]
+
+
 def _move(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(source), str(target))
@@ -113,6 +143,8 @@ class SweepSummary:
     held: int = 0
     """Flagged files left in place because the quarantine still holds a file at their path (an
     earlier match there, not yet restored or purged): moving them would destroy that file."""
+    gone: int = 0
+    """Flagged files that were gone (deleted, moved by another job) by the time they were to be moved."""
     registry_changed: bool = False
     """``--resume`` found the registry, or whether reviewed files are moved, changed since the files
     were screened, so it screened them all again."""
@@ -195,6 +227,15 @@ def _refuse_links(audit: AuditLog, root: Path, paths: list[Path]) -> int:
     return len(paths)
 
 
+def _refuse_reserved(audit: AuditLog, root: Path, paths: list[Path]) -> int:
+    """Give every file under a top folder named ``STATE`` an audited error verdict and leave it where
+    it is: its place in the quarantine holds the sweep's own files. Returns how many."""
+    for path in paths:
+        audited_error(audit, f"not swept: its path in the quarantine lies in {STATE}/, which holds the sweep's own "
+                             "files; rename its folder to sweep it", str(path.relative_to(root)), Subject.RECORD)
+    return len(paths)
+
+
 def _make_quarantine(qdir: Path) -> None:
     """A path that is not a folder (a file given by mistake) is a usage error, not a traceback."""
     if problem := make_folder(qdir):
@@ -213,6 +254,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         raise SweepError("the swept folder must not be inside the quarantine folder")
     _make_quarantine(qdir)
     with _exclusive(qdir):
+        _adopt_old_layout(qdir)
         meta = qdir / META
         if meta.exists() and json.loads(meta.read_text())["root"] != str(root):
             raise SweepError(f"{qdir} already quarantines files of another folder")
@@ -225,11 +267,13 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         done = _screened_before(scanned_path, registry_line) if resume else None
         linked, direct = _split_links(folder.media_files(root))
         linked = sorted({*linked, *_under_linked_folders(root)})
-        keys = [str(path.relative_to(root)) for path in direct]
+        reserved = [path for path in direct if path.relative_to(root).parts[0] == STATE]
+        keys = [str(path.relative_to(root)) for path in direct if path not in reserved]
         todo = [key for key in keys if _as_screened(root, key) not in (done or ())]
         lost = LostFiles(home)
-        summary = SweepSummary(skipped=len(keys) - len(todo), errors=_refuse_links(lost.audit, root, linked),
-                               registry_changed=resume and done is None and scanned_path.exists())
+        summary = SweepSummary(skipped=len(keys) - len(todo), registry_changed=resume and done is None
+                               and scanned_path.exists(), errors=_refuse_links(lost.audit, root, linked)
+                               + _refuse_reserved(lost.audit, root, reserved))
         chunks = [Shard(f"chunk-{i // CHUNK:06d}", json.dumps(todo[i : i + CHUNK])) for i in range(0, len(todo), CHUNK)]
         flight_dir = qdir / FLIGHT
         flight.clear(flight_dir)
@@ -243,6 +287,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
                 summary.errors += sum(one.verdict.error is not None for one in screened)
                 summary.quarantined += statuses.count("quarantined")
                 summary.held += statuses.count("held")
+                summary.gone += statuses.count("gone")
                 if on_chunk:
                     on_chunk(statuses, len(todo))
         return summary
@@ -263,11 +308,15 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
             scanned: TextIO) -> str:
     """Quarantine a flagged file, or keep it, noted as screened (what ``--resume`` skips) unless it
     was not screened at all. A flagged file whose place in the quarantine is taken is held where it
-    is and not noted, so a sweep after that file's restore or purge moves it."""
+    is and not noted, so a sweep after that file's restore or purge moves it. One gone before it could
+    be moved (deleted meanwhile, or moved by a sweep into another quarantine) is reported, not noted."""
     if screened.movable and screened.verdict.action in flagged:
-        if _taken(root, qdir, screened.key):
-            return "held"
-        _quarantine(root, qdir, screened.key, screened.verdict, ledger)
+        try:
+            if _taken(root, qdir, screened.key):
+                return "held"
+            _quarantine(root, qdir, screened.key, screened.verdict, ledger)
+        except FileNotFoundError:
+            return "gone"
         return "quarantined"
     if not screened.retry:
         scanned.write(_as_screened(root, screened.key) + "\n")
@@ -288,7 +337,7 @@ def _as_screened(root: Path, key: str) -> str:
 
 def _taken(root: Path, qdir: Path, key: str) -> bool:
     """Whether the quarantine already holds a file where this one and its sidecars would go."""
-    return any((qdir / p.relative_to(root)).exists() for p in _companions(root / key))
+    return any((qdir / p.relative_to(root)).exists() for p in _moved_with(root / key))
 
 
 def _quarantine(root: Path, qdir: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:
@@ -296,7 +345,7 @@ def _quarantine(root: Path, qdir: Path, key: str, verdict: Verdict, ledger: Ledg
     is hashed once: the file's own checksum is its entry among them (a long video was read twice)."""
     top = verdict.matches[0] if verdict.matches else None
     path = root / key
-    files = [str(p.relative_to(root)) for p in _companions(path)]
+    files = [str(p.relative_to(root)) for p in _moved_with(path)]
     checksums = {rel: sha256_file(root / rel) for rel in files}
     ledger.append({"key": key, "status": "moving", "files": files, "sha256": checksums[key], "checksums": checksums,
                    "size": path.stat().st_size, "action": verdict.action.value, "audit_id": verdict.audit_id,
@@ -318,16 +367,23 @@ def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dic
         ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
 
 
+def _quarantine_folder(qdir: Path) -> Path:
+    """``qdir`` resolved, if a sweep made it (in either layout: ``OLD_LAYOUT``)."""
+    qdir = qdir.resolve()
+    if not ((qdir / META).is_file() or (qdir / "sweep.json").is_file()):
+        raise SweepError(f"not a quarantine folder: {qdir}")
+    return qdir
+
+
 def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[str], list[str]]:
     """Move quarantined files back where they were, after checking their SHA-256; each restore
     is recorded in the audit log (the reversal of a takedown is evidence too).
 
     Returns (restored keys, problems); a file that fails its checks stays in quarantine and
     the others are still restored. A restore killed half-way is completed by the next call."""
-    qdir = qdir.resolve()
-    if not (qdir / META).is_file():
-        raise SweepError(f"not a quarantine folder: {qdir}")
+    qdir = _quarantine_folder(qdir)
     with _exclusive(qdir):
+        _adopt_old_layout(qdir)
         root = Path(json.loads((qdir / META).read_text())["root"])
         ledger = Ledger(qdir)
         state = ledger.state()
@@ -348,10 +404,14 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
                 ledger.append({"key": k, "status": "restoring"})
             elif entry.get("status") != "restoring":
                 continue
-            for rel in entry["files"]:
-                if (qdir / rel).exists():
-                    _move(qdir / rel, root / rel)
-                    _remove_empty_parents(qdir / rel, qdir)
+            try:
+                for rel in entry["files"]:
+                    if (qdir / rel).exists():
+                        _move(qdir / rel, root / rel)
+                        _remove_empty_parents(qdir / rel, qdir)
+            except OSError as exc:  # the disk, permissions, a race: left "restoring", finished by the next restore
+                problems.append(f"{printable(k)}: could not put it back: {exc.strerror or exc}")
+                continue
             audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
                                                 "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
                                     None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
@@ -382,6 +442,16 @@ def _outside(root: Path, rel: str) -> bool:
     return not (root / rel).parent.resolve().is_relative_to(root.resolve())
 
 
+def _not_a_folder(root: Path, rel: str) -> Path | None:
+    """A folder on the way to ``root / rel`` that something else (a file) has taken the place of."""
+    path = root
+    for part in Path(rel).parts[:-1]:
+        path = path / part
+        if path.exists() and not path.is_dir():
+            return path
+    return None
+
+
 def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
     """Every quarantined file is unchanged, and its original path is still inside the swept folder
     with nothing in its place."""
@@ -390,6 +460,8 @@ def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -
         if _outside(root, rel):
             raise SweepError(f"{key}: {root / rel} now leads through a symbolic link or outside {root}; "
                              "not writing there")
+        if (in_the_way := _not_a_folder(root, rel)) is not None:
+            raise SweepError(f"{key}: {in_the_way} is no longer a folder; not writing {root / rel}")
         if (root / rel).exists():
             raise SweepError(f"{key}: {root / rel} exists again; not overwriting it")
 
@@ -412,10 +484,9 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
     Returns (purged keys, problems): an entry whose files fail their checksums (``_check_unchanged``)
     is neither deleted nor recorded, since its takedown record would name bytes that are not the
     ones deleted; the others are still purged."""
-    qdir = qdir.resolve()
-    if not (qdir / META).is_file():
-        raise SweepError(f"not a quarantine folder: {qdir}")
+    qdir = _quarantine_folder(qdir)
     with _exclusive(qdir):
+        _adopt_old_layout(qdir)
         ledger = Ledger(qdir)
         cutoff = time.time() - older_than_days * 86400
         purged, problems = [], []

@@ -134,7 +134,7 @@ def register(app: typer.Typer) -> None:
                 fail(str(exc))
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
-                                HELD: summary.held,
+                                HELD: summary.held, "gone before they could be moved": summary.gone,
                                 "registry or --include-review changed (all screened again)": summary.registry_changed,
                                 "quarantine": str(quarantine)}, json_)
 

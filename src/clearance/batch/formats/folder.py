@@ -55,6 +55,21 @@ def sidecars(media: Path) -> list[Path]:
     return found
 
 
+def same_name_media(media: Path) -> list[Path]:
+    """Other media files of the same name in the same folder ("a.png" beside "a.jpg"), which share
+    its sidecars: each is asked for by name, not by listing a folder that may hold millions."""
+    spellings = {media.with_suffix(s) for suffix in MEDIA_SUFFIXES for s in (suffix, suffix.upper())}
+    return sorted(p for p in spellings - {media} if p.is_file() and not _same_file(p, media))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """One file under two spellings (a case-insensitive file system), or ``b`` gone."""
+    try:
+        return a.samefile(b)
+    except OSError:
+        return False
+
+
 def read_caption(media: Path) -> tuple[str | None, str | None]:
     """(caption, error) from the sidecars, if any (``batch/captions``)."""
     files = []
