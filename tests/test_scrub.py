@@ -128,6 +128,38 @@ def test_sidecars_in_upper_case_are_read_and_kept(registered_home: Home, tmp_pat
     assert (tmp_path / "clean" / "v.Txt").read_text() == "a quiet harbour"
 
 
+def test_links_and_pipes_in_a_folder_are_reported_and_never_followed(registered_home: Home, tmp_path: Path) -> None:
+    """A folder scrub followed symbolic links: a link to a private file outside the dataset (or to
+    /etc/passwd) put that file's content into the clean copy as a regular file, with no manifest
+    row; broken links, linked folders, pipes named like media and a pipe as a caption were left out
+    unreported; modes were not kept. Each is now a ``review`` row with an error, a kept link stays a
+    link, and kept files keep their modes (black-box QA pass 3)."""
+    src, outside = tmp_path / "src", tmp_path / "outside"
+    src.mkdir()
+    outside.mkdir()
+    clean = (DATA / "images" / "distractors" / "dis_061.jpg").read_bytes()
+    (outside / "private.jpg").write_bytes((DATA / "images" / "distractors" / "dis_060.jpg").read_bytes())
+    (outside / "e.jpg").write_bytes(clean)
+    (src / "a.jpg").write_bytes(clean)
+    (src / "a.jpg").chmod(0o640)
+    (src / "b.jpg").symlink_to(outside / "private.jpg")
+    (src / "d.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    (src / "linked").symlink_to(outside, target_is_directory=True)
+    os.mkfifo(src / "pipe.jpg")
+    (src / "cap.jpg").write_bytes(clean)
+    os.mkfifo(src / "cap.txt")
+    keep = scrub(registered_home, src, tmp_path / "kept", tmp_path / "k.parquet", "--review", "keep")
+    rows = {r["key"]: r for r in manifest_rows(tmp_path / "k.parquet")}
+    assert set(rows) == {"b.jpg", "d.jpg", "linked", "pipe.jpg", "cap.jpg"}, rows
+    assert all(r["action"] == "review" and r["error"] for r in rows.values()) and keep["items"] == 6
+    assert "symbolic link" in rows["b.jpg"]["error"] and "cap.txt" in rows["cap.jpg"]["error"]
+    kept = tmp_path / "kept"
+    assert (kept / "b.jpg").is_symlink() and (kept / "linked").is_symlink()
+    assert (kept / "a.jpg").read_bytes() == clean and (kept / "a.jpg").stat().st_mode & 0o777 == 0o640
+    scrub(registered_home, src, tmp_path / "dropped", tmp_path / "d.parquet")
+    assert sorted(p.name for p in (tmp_path / "dropped").iterdir()) == ["a.jpg"]
+
+
 def test_a_dataset_with_nothing_to_keep_still_has_its_clean_copy(registered_home: Home, tmp_path: Path) -> None:
     """An empty folder, or one whose every record is dropped, ended without the folder its summary
     named as the clean copy; the next stage of a pipeline then failed on a missing path."""
@@ -686,3 +718,18 @@ def test_workers_that_keep_dying_stop_the_job_with_a_way_on(registered_home: Hom
     assert f"worker processes died {2 * ATTEMPTS + 1} times in a row" in run.err and "--resume" in run.err
     assert len(run.killed) >= 2 * ATTEMPTS + 1
     assert scrub(registered_home, tmp_path / "wds", tmp_path / "out", manifest, "--resume")["items"] == len(items)
+
+
+def test_an_empty_registry_is_warned_of_once(tmp_path: Path) -> None:
+    """Each worker process of a scrub or sweep repeated the CLI's warning of an empty registry as a
+    raw Python warning naming contextlib.py (black-box QA pass 3)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.jpg").write_bytes((DATA / "images" / "distractors" / "dis_061.jpg").read_bytes())
+    home = ["--home", str(tmp_path / "empty-home")]
+    for command in (["scrub", str(src), "--out", str(tmp_path / "out"), "--manifest", str(tmp_path / "m.parquet")],
+                    ["sweep", str(src), "--quarantine", str(tmp_path / "q")]):
+        done = subprocess.run([sys.executable, "-m", "clearance.cli.main", *command, *home, "--json"],
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert done.stderr.count("has no works") == 1 and "Warning" not in done.stderr, done.stderr

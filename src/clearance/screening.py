@@ -63,6 +63,14 @@ class EmptyRegistryWarning(UserWarning):
     home that is not the intended one. The CLI says so in its own words and silences this one."""
 
 
+def warn_empty_registry(home: Home) -> None:
+    """Say, to the program that screens, that everything will be allowed and why. Batch jobs say it
+    in their own process; their workers keep quiet (a spawned worker's stderr names no caller)."""
+    warnings.warn(f"the registry in {home.root} has no works, so every verdict is allow (a mistyped home opens a "
+                  "new, empty one)", EmptyRegistryWarning,
+                  skip_file_prefixes=(os.path.dirname(__file__),))  # names the caller's line
+
+
 @dataclass(frozen=True)
 class PromptRequest:
     """One prompt of a batch (``Screener.screen_prompts``). ``error`` marks a request that could not
@@ -164,9 +172,7 @@ class Screener:
                 signals = _indexed_like(current.signals, snapshot)
             self._loaded = _Loaded(snapshot, snapshot.policies, signals, writes)
             if not snapshot.policies and signals:  # not .works: reading 10,000 works was 0.65 s of a cold start
-                warnings.warn(f"the registry in {self.home.root} has no works, so every verdict is allow (a "
-                              "mistyped home opens a new, empty one)", EmptyRegistryWarning,
-                              skip_file_prefixes=(os.path.dirname(__file__),))  # names the caller's line
+                warn_empty_registry(self.home)
             return self._loaded
         finally:
             self._switching.release()

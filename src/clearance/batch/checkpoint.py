@@ -61,8 +61,9 @@ class Checkpoints:
 
     @staticmethod
     def publish(staging: Path, dst: Path) -> None:
-        """Move every staged file to the same relative path under ``dst`` (idempotent on redo)."""
-        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+        """Move every staged file (and link: a kept record that is one) to the same relative path under
+        ``dst`` (idempotent on redo)."""
+        for path in sorted(p for p in staging.rglob("*") if p.is_symlink() or p.is_file()):
             target = dst / path.relative_to(staging)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import partial
@@ -23,6 +24,7 @@ from typing import Any
 from clearance.audit import AuditLog, audited_error
 from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
+from clearance.batch.empty_registry import warn_if_empty
 from clearance.batch.flight import FlightLog
 from clearance.batch.formats import format_for
 from clearance.batch.items import Item, Shard
@@ -67,8 +69,9 @@ class ShardWorker:
     """Screens whole shards; one per process (its Screener loads models and indexes once)."""
 
     def __init__(self, job: ScrubJob) -> None:
-        from clearance.screening import Screener  # models load in the worker, not the parent
+        from clearance.screening import EmptyRegistryWarning, Screener  # models load in the worker, not the parent
 
+        warnings.filterwarnings("ignore", category=EmptyRegistryWarning)  # the job's own process says it
         self.job = job
         self.format = format_for(job.src)
         self.screener = Screener(Home.resolve(job.home_root, job.database_url))
@@ -221,6 +224,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
         shards = module.shards(job.src)
         checkpoints = Checkpoints(job.state_dir)
         checkpoints.prepare(resume, _job_identity(job, module.__name__.rsplit(".", 1)[-1]))
+        warn_if_empty(Home.resolve(job.home_root, job.database_url))
         todo = [s for s in shards if not checkpoints.is_done(s.id)]
         summary = ScrubSummary(shards=len(shards), shards_resumed=len(shards) - len(todo))
         start = time.perf_counter()

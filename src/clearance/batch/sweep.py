@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from typing import Any, TextIO
 
 from clearance.audit import AuditLog, audited_error
 from clearance.batch import engines, flight
+from clearance.batch.empty_registry import warn_if_empty
 from clearance.batch.flight import FlightLog
 from clearance.batch.formats import folder
 from clearance.batch.items import Shard
@@ -167,7 +169,9 @@ class ChunkScreener:
     indexes once). It moves nothing: only the sweeping process touches the files and the ledger."""
 
     def __init__(self, root: Path, flight_dir: Path, home_root: str, database_url: str) -> None:
-        from clearance.screening import Screener  # models load in the worker, not the parent
+        from clearance.screening import EmptyRegistryWarning, Screener  # models load in the worker, not the parent
+
+        warnings.filterwarnings("ignore", category=EmptyRegistryWarning)  # the sweep's own process says it
 
         self.root = root
         self.flight_dir = flight_dir
@@ -264,6 +268,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
         flagged = {Action.BLOCK, Action.REVIEW} if include_review else {Action.BLOCK}
         scanned_path = qdir / SCANNED
         registry_line = f"registry {Registry.of(home).snapshot().fingerprint} include-review {include_review}"
+        warn_if_empty(home)
         done = _screened_before(scanned_path, registry_line) if resume else None
         linked, direct = _split_links(folder.media_files(root))
         linked = sorted({*linked, *_under_linked_folders(root)})

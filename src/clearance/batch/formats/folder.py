@@ -1,13 +1,20 @@
 """A folder tree of media files, each with an optional same-named ``.txt``/``.json`` sidecar caption.
 
 Shards are chunks of 256 files in sorted path order, so checkpoints stay small and a resumed
-run sees the same chunks. The clean copy hard-copies kept files (and their sidecars) to the
-same relative paths.
+run sees the same chunks. The clean copy copies kept files (and their sidecars) to the same
+relative paths, with their modes and times.
+
+A symbolic link is never followed: its content lies outside the dataset (a link to ``/etc/passwd``
+named ``c.jpg`` would put that file into the clean copy), so a linked file, a broken link and a
+linked folder are each a record with an error (``review``), and a kept one is copied as the link it
+is. A pipe or device named like media is a record with an error too, as is a caption that is a
+link or no regular file: none is left out unreported.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import stat
 from collections.abc import Iterator
@@ -29,12 +36,20 @@ def detect(src: Path) -> bool:
 
 
 def media_files(src: Path) -> list[Path]:
-    """Every media file under ``src``, in sorted path order (the order of shards and of a sweep)."""
-    return sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
+    """Everything under ``src`` named like media that is not a folder (links and pipes too, to be
+    reported), in sorted path order (the order of shards and of a sweep). Linked folders are not
+    walked into."""
+    return sorted(p for p in src.rglob("*")
+                  if p.suffix.lower() in MEDIA_SUFFIXES and (p.is_symlink() or not p.is_dir()))
+
+
+def linked_folders(src: Path) -> list[Path]:
+    """Folders under ``src`` that are symbolic links (``media_files`` does not walk into them)."""
+    return [Path(top) / name for top, names, _ in os.walk(src) for name in names if (Path(top) / name).is_symlink()]
 
 
 def shards(src: Path) -> list[Shard]:
-    files = [str(p.relative_to(src)) for p in media_files(src)]
+    files = sorted(str(p.relative_to(src)) for p in {*media_files(src), *linked_folders(src)})
     return [Shard(id=f"chunk-{i // CHUNK:06d}", source=json.dumps(files[i : i + CHUNK]))
             for i in range(0, len(files), CHUNK)]
 
@@ -46,7 +61,7 @@ def sidecars(media: Path) -> list[Path]:
     seen: set[tuple[int, int]] = set()
     for path in (media.with_suffix(suffix) for suffix in _SPELLINGS):
         try:
-            info = path.stat()
+            info = path.lstat()  # a linked caption is not read (``read_caption``)
         except OSError:
             continue
         if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
@@ -71,7 +86,11 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def read_caption(media: Path) -> tuple[str | None, str | None]:
-    """(caption, error) from the sidecars, if any (``batch/captions``)."""
+    """(caption, error) from the sidecars, if any (``batch/captions``); a sidecar that is a link or
+    no regular file (a pipe) is an error, not a caption left out."""
+    for odd in (media.with_suffix(suffix) for suffix in _SPELLINGS):
+        if odd.is_symlink() or (odd.exists() and not odd.is_file()):
+            return None, f"caption {odd.name} is a symbolic link or not a regular file: not read"
     files = []
     for sidecar in sidecars(media):  # regular files only
         try:
@@ -86,10 +105,23 @@ def file_item(root: Path, path: Path) -> Item:
     media stays on disk and is screened from there, so a long video is never read whole into
     memory; a file that cannot be opened is a record with an error."""
     key = str(path.relative_to(root))
+    if (link := linked_on_the_way(root, path)) is not None:
+        return Item(key=key, error=f"a symbolic link ({link.relative_to(root)} -> {os.readlink(link)}), not screened: "
+                                   "its content lies outside the dataset")
     caption, error = read_caption(path)
     if (problem := unreadable(path)) is not None:
         return Item(key=key, caption=caption, error=f"unreadable file: {problem}")
     return Item(key=key, media=((key, path),), caption=caption, error=error)
+
+
+def linked_on_the_way(root: Path, path: Path) -> Path | None:
+    """The symbolic link that ``path`` is or lies under, below ``root``, if any."""
+    here = root
+    for part in path.relative_to(root).parts:
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
 
 
 def read(src: Path, shard: Shard) -> Iterator[Item]:
@@ -102,8 +134,18 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
         if rel in drop:
             continue
         source = src / rel
-        for path in [source, *sidecars(source)]:
-            if path.is_file():
-                target = dst / path.relative_to(src)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
+        if (link := linked_on_the_way(src, source)) is not None:  # kept as is (``--review keep``): the link
+            target = dst / link.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.is_symlink():
+                target.symlink_to(os.readlink(link))
+            continue
+        linked = [p for p in (source.with_suffix(suffix) for suffix in _SPELLINGS) if p.is_symlink()]
+        for path in [source, *sidecars(source), *linked]:
+            target = dst / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink():  # a linked caption, kept as the link it is
+                if not target.is_symlink():
+                    target.symlink_to(os.readlink(path))
+            elif path.is_file():
+                shutil.copy2(path, target)
