@@ -152,6 +152,31 @@ def test_removing_or_replacing_references_deletes_the_stored_media_no_work_uses(
     assert stored() == set()
 
 
+def test_a_work_imported_without_a_references_key_keeps_its_media(db_home: Home, tmp_path: Path) -> None:
+    """A black-box pass (2026-12-07, evening): a rights holder exported a work over the API (which
+    carries no media), changed its policy and imported the file with the CLI: every reference still,
+    clip and track was deleted without a word, and copies of them then screened ``allow``. One
+    document now gives one work by either road: no ``references`` key keeps the media (and a renamed
+    character they show is refused, as over the API); ``references: []`` removes them."""
+    registry = registry_for(db_home)
+    (tmp_path / "a.jpg").write_bytes((DATA / "images" / "ref" / "ref_000.jpg").read_bytes())
+    doc = tmp_path / "works.yaml"
+    work = ("version: 1\nworks:\n  - {id: zorblax, title: Zorblax Quest, owner: Acme, policy: POLICY,\n"
+            "     characters: [{name: Zorb}]REFS}\n")
+
+    def imported(policy: str, refs: str, name: str = "Zorb") -> list:
+        doc.write_text(work.replace("POLICY", policy).replace("REFS", refs).replace("Zorb}", name + "}"))
+        registry.import_file(doc)
+        return [r.element for r in registry.get("zorblax")[0].references]
+
+    assert imported("block", ", references: [{path: a.jpg, kind: image, element: Zorb}]") == ["Zorb"]
+    assert imported("review", "") == ["Zorb"] and registry.get("zorblax")[0].policy == "review"
+    with pytest.raises(RegistryFileError, match="Zorb"):
+        imported("review", "", name="Zorbina")
+    assert imported("review", ", references: []") == []
+    assert {p.name for p in db_home.media_dir.glob("??/*")} == set()
+
+
 def test_the_works_table_shows_no_markup_or_control_codes(tmp_path: Path) -> None:
     """Titles went into ``registry list``'s table raw: "[/]" raised rich's MarkupError, and a
     right-to-left override turned the rest of the terminal line around (a black-box pass)."""

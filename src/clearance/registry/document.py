@@ -53,6 +53,9 @@ class WorkSpec:
     elements: list[ElementSpec] = field(default_factory=list)
     descriptions: list[str] = field(default_factory=list)
     references: list[ReferenceSpec] = field(default_factory=list)
+    references_given: bool = False
+    """The document has a ``references`` key (``references: []`` too): without one, a registered
+    work keeps the media it has (``Registry.import_specs``)."""
 
 
 class _AliasFound(Exception):
@@ -205,6 +208,7 @@ def _parse_work(reader: _Reader, node: yaml.Node, where: str, base_dir: Path | N
                           "reference media cannot be imported over the API; use `clearance registry import`")
     for j, item in enumerate(reader.items(f["references"], f"{where}.references") if "references" in f else []):
         work.references.append(_parse_reference(reader, item, f"{where}.references[{j}]", base_dir, names))
+    work.references_given = "references" in f
     return work
 
 

@@ -105,7 +105,9 @@ class Registry:
         ``owner``, when given (a rights holder's tenant), must own every work in the document.
         ``keep_references``: a work already registered keeps its reference media. A document that
         cannot carry media (the HTTP API's) updates the rest of a work; read as the whole work, it
-        would delete every still, clip and track, and copies of them would then pass.
+        would delete every still, clip and track, and copies of them would then pass. A work of a
+        file without a ``references`` key keeps its media the same way (one document gives one work
+        by either road); ``references: []`` removes them.
         """
         if owner is not None:
             foreign = sorted({s.owner for s in specs if s.owner != owner})
@@ -121,11 +123,12 @@ class Registry:
             )}
             for i, (spec, ref_shas) in enumerate(zip(specs, shas, strict=True)):
                 work = existing.get((spec.owner, spec.slug))
-                if keep_references and work is not None:
+                keep = keep_references or not spec.references_given
+                if keep and work is not None:
                     _check_kept_references(work, spec, f"{source}: works[{i}]")
                 elif work is not None:
                     replaced |= {r.sha256 for r in work.references} - set(ref_shas)
-                outcome = _upsert(session, work, spec, ref_shas, keep_references)
+                outcome = _upsert(session, work, spec, ref_shas, keep)
                 setattr(report, outcome, getattr(report, outcome) + 1)
                 if outcome != "unchanged":
                     changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy})
