@@ -707,17 +707,19 @@ def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> No
         b'{"id": "notstr", "prompt": 42}\n'
         b'["a list"]\n'
         b'\n'
+        b'{"id": "twice", "prompt": "Vecna in the attic", "prompt": "a cat"}\n'  # json kept the last
         b'{"id": "last", "prompt": "a cat on a sofa", "negative_prompt": "Vecna"}\n'
     )
     out = tmp_path / "out.jsonl"
     result = runner.invoke(app, ["screen", "prompts", str(src), "--out", str(out), "--home", str(screened_home.root)])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["ok", "line-2", "line-3", "extra", "notstr", "line-6", "last"]
+    assert [r["id"] for r in rows] == ["ok", "line-2", "line-3", "extra", "notstr", "line-6", "line-8", "last"]
     assert rows[0]["action"] == "block" and rows[-1]["action"] == "allow"
     for row in rows[1:-1]:
         assert row["action"] == "review" and row["error"]
     assert "invalid JSON" in rows[1]["error"] and "UTF-8" in rows[2]["error"] and "colour" in rows[3]["error"]
+    assert rows[6]["error"] == "line 8: key 'prompt' is given twice"
 
 
 

@@ -10,6 +10,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -186,6 +187,53 @@ def test_the_client_keeps_an_id_in_its_own_path_segment_and_reads_a_str_path(ser
                 assert err.value.status == 404 and err.value.code == "not_found", (odd, err.value)
         verdict = admin.screen_media(str(DATA / "images" / "copies" / "ref_001_crop.jpg"))
         assert verdict.action == "block" and verdict.path == "ref_001_crop.jpg"
+
+
+def test_a_key_given_twice_is_refused_and_the_client_raises_only_its_own_error(service: tuple) -> None:
+    """``{"prompt": "Eleven from Stranger Things", "prompt": "a cat"}`` was screened as "a cat" (Python's
+    json keeps the last key; a gateway reading the first would generate the other). The client raised
+    ``UnicodeEncodeError`` for a lone surrogate and ``JSONDecodeError`` for a 200 that was no JSON (a
+    proxy's page) instead of ``ClearanceError`` (black-box QA pass 3)."""
+    url, keys, _ = service
+    headers = {"Authorization": f"Bearer {keys['acme']}", "Content-Type": "application/json"}
+    twice = httpx.post(f"{url}/v1/screen/prompt", headers=headers,
+                       content=b'{"prompt": "Eleven from Stranger Things", "prompt": "a cat"}')
+    assert twice.status_code == 422 and "'prompt' is given twice" in twice.json()["error"]["message"], twice.text
+    with client(service, "acme") as acme:
+        with pytest.raises(ClearanceError) as err:
+            acme.screen_prompt("Eleven \ud800 from Stranger Things")
+        assert err.value.status == 422 and err.value.code == "invalid_request"
+    with _answering(b"<html>please log in</html>") as page, ClearanceClient(page, "key") as proxied:
+        with pytest.raises(ClearanceError) as err:
+            proxied.screen_prompt("a cat")
+        assert err.value.code == "invalid_response" and "please log in" in err.value.message
+
+
+@contextmanager
+def _answering(body: bytes) -> Iterator[str]:
+    """A web server answering every request 200 with ``body`` (a proxy's login page, say)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Page(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_an_api_import_never_looks_at_server_files(service: tuple, tmp_path: Path) -> None:

@@ -19,7 +19,9 @@ from clearance.verdict import Verdict
 
 class ClearanceError(Exception):
     """A non-2xx answer: the HTTP status plus the service's stable error code and message;
-    ``retry_after`` (seconds) when the service said when to try again (``rate_limited``)."""
+    ``retry_after`` (seconds) when the service said when to try again (``rate_limited``). Also a
+    2xx answer that is no JSON (a proxy's page: ``invalid_response``), and a prompt no JSON can carry
+    (a lone surrogate), refused as the service would refuse it (422 ``invalid_request``) before sending."""
 
     def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
@@ -28,7 +30,11 @@ class ClearanceError(Exception):
 
 def _check(response: httpx.Response) -> Any:
     if response.is_success:
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:
+            raise ClearanceError(response.status_code, "invalid_response",
+                                 f"the answer is not JSON: {response.text[:200]!r}") from None
     retry_after = response.headers.get("retry-after", "")
     wait = int(retry_after) if retry_after.isdigit() else None
     try:
@@ -58,6 +64,12 @@ PAGE = 1000
 
 
 def _prompt_body(prompt: str, negative_prompt: str | None) -> dict[str, str]:
+    for field, text in (("prompt", prompt), ("negative_prompt", negative_prompt or "")):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # httpx raised it raw, from deep inside its JSON encoding
+            raise ClearanceError(422, "invalid_request", f"{field}: not valid Unicode ({exc.reason} at "
+                                                          f"character {exc.start})") from None
     return {"prompt": prompt, **({"negative_prompt": negative_prompt} if negative_prompt is not None else {})}
 
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TextIO
 import typer
 from rich.table import Table
 
+from clearance import strict_json
 from clearance.cli.common import (
     DatabaseOption,
     HomeOption,
@@ -171,12 +172,16 @@ def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | Non
                 continue
             fallback = f"line-{number}"
             try:
-                record = json.loads(raw.decode("utf-8-sig" if number == 1 else "utf-8"))  # a BOM, as editors write
+                text = raw.decode("utf-8-sig" if number == 1 else "utf-8")  # a BOM, as editors write
+                record = strict_json.loads(text)
             except UnicodeDecodeError:
                 yield fallback, None, f"line {number}: not valid UTF-8"
                 continue
             except json.JSONDecodeError as exc:
                 yield fallback, None, f"line {number}: invalid JSON ({exc.msg})"
+                continue
+            except strict_json.DuplicateKeyError as exc:
+                yield fallback, None, f"line {number}: {exc}"
                 continue
             if not isinstance(record, dict):
                 yield fallback, None, f"line {number}: expected a JSON object"

@@ -26,7 +26,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearance import __version__
+from clearance import __version__, strict_json
 from clearance.audit import UnknownAuditIdError
 from clearance.db.engine import session_factory
 from clearance.home import Home
@@ -105,7 +105,8 @@ def create_app(home: Home | None = None) -> FastAPI:
     @app.post("/v1/screen/prompt", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
     async def screen_prompt(body: PromptRequest,
-                            who: Annotated[Principal, Depends(auth.allow("admin", "screener"))]) -> JSONResponse:
+                            who: Annotated[Principal, Depends(auth.allow("admin", "screener"))],
+                            _: Annotated[None, Depends(_no_duplicate_keys)]) -> JSONResponse:
         if surcharge := prompt_cost(body.prompt, body.negative_prompt):  # the request itself took one token
             auth.rate.surcharge(who.key_id, surcharge)
         return await _screen(state["pool"].call("screen_prompt", body.prompt, body.negative_prompt, tenant=who.tenant))
@@ -183,6 +184,17 @@ async def _screen(check: Awaitable[Verdict]) -> JSONResponse:
 def _unscreened(error: str) -> Verdict:
     """The fail-closed answer to a screening that did not finish, in the shape of every verdict."""
     return Verdict(action=Action.REVIEW, error=error, versions={"clearance": __version__})
+
+
+async def _no_duplicate_keys(request: Request) -> None:
+    """A body naming a key twice is refused (``strict_json``); one that is no JSON at all is left to
+    FastAPI's own validation, which says so."""
+    try:
+        strict_json.loads(await request.body())
+    except strict_json.DuplicateKeyError as exc:
+        raise ApiError(422, f"body: {exc}") from None
+    except ValueError:
+        return
 
 
 async def _one_file(request: Request) -> None:
