@@ -399,7 +399,14 @@ def test_a_rights_holder_reads_its_own_works_in_a_registry_change(service: tuple
         with pytest.raises(ClearanceError) as err:
             disney.audit(change)  # none of its works
         assert err.value.status == 404
-    for slug in ("zeta", "eta"):
+        netflix.import_registry("version: 1\nworks:\n  - {id: theta, title: Theta Run, owner: Netflix}\n")
+        own_import = latest_change()  # logged under the tenant "Netflix"
+        assert netflix.audit(own_import)["works"][0]["id"] == "theta"
+    same_name = KeyStore(session_factory(home.database_url)).create("Netflix", "screener")[1]
+    with ClearanceClient(service[0], same_name) as screener, pytest.raises(ClearanceError) as err:
+        screener.audit(own_import)  # a screener reads its own verdicts, not a namesake's registry changes
+    assert err.value.status == 404
+    for slug in ("zeta", "eta", "theta"):
         registry.remove(slug)
 
 

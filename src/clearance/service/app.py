@@ -42,12 +42,15 @@ from clearance.service.limits import BodyLimit
 from clearance.service.pool import ScreeningPool
 from clearance.service.rate_limit import prompt_cost
 from clearance.settings import env_number
-from clearance.verdict import Action, Verdict
+from clearance.verdict import Action, Subject, Verdict
 
 SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30)
 PROCESSES_ENV = "CLEARANCE_SCREENING_PROCESSES"
 """How many screening processes the app starts (``clearance serve --workers``); default 1."""
 MAX_PAGE = 10_000
+VERDICT_KINDS = frozenset(Subject)
+"""A screener reads its own verdicts only: a registry change or takedown logged under a rights holder
+of the same name is not one (tenant names are not unique across roles)."""
 
 
 class PromptRequest(BaseModel):
@@ -156,7 +159,7 @@ def create_app(home: Home | None = None) -> FastAPI:
         except UnknownAuditIdError:
             raise ApiError(404, f"no audit entry {audit_id!r}") from None
         visible = (who.role in ("admin", "auditor")
-                   or (who.role == "screener" and entry.tenant == who.tenant)
+                   or (who.role == "screener" and entry.tenant == who.tenant and entry.kind in VERDICT_KINDS)
                    or (who.role == "rights_holder" and any(w.rsplit("/", 1)[0] == who.tenant for w in entry.work_ids)))
         if not visible:
             raise ApiError(404, f"no audit entry {audit_id!r}")
