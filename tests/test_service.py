@@ -687,6 +687,8 @@ def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_proces
         _wait_until_ready(c)
         after = c.screen_prompt("Vecna in the attic")
     assert late.action == "review" and "timed out" in (late.error or "")
+    logged = AuditLog(session_factory(home.database_url)).get(late.audit_id)  # it left no trace (QA pass 3)
+    assert logged.kind == "prompt" and logged.tenant == "acme" and json.loads(logged.payload)["error"] == late.error
     assert len(replaced) == 1 and replaced != first
     assert after.action == "block"
     assert "did not answer in 0.3 s; replacing it" in server_log(home).read_text()

@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance import __version__, strict_json
-from clearance.audit import UnknownAuditIdError
+from clearance.audit import AuditLog, UnknownAuditIdError, audited_error
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
@@ -45,6 +45,8 @@ from clearance.settings import env_number
 from clearance.verdict import Action, Subject, Verdict
 
 SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30)
+AUDIT_WAIT_S = 5.0
+"""How long an unfinished screening's ``review`` waits for the audit log before it is answered unlogged."""
 PROCESSES_ENV = "CLEARANCE_SCREENING_PROCESSES"
 """How many screening processes the app starts (``clearance serve --workers``); default 1."""
 MAX_PAGE = 10_000
@@ -112,7 +114,8 @@ def create_app(home: Home | None = None) -> FastAPI:
                             _: Annotated[None, Depends(_no_duplicate_keys)]) -> JSONResponse:
         if surcharge := prompt_cost(body.prompt, body.negative_prompt):  # the request itself took one token
             auth.rate.surcharge(who.key_id, surcharge)
-        return await _screen(state["pool"].call("screen_prompt", body.prompt, body.negative_prompt, tenant=who.tenant))
+        return await _screen(state["pool"].call("screen_prompt", body.prompt, body.negative_prompt, tenant=who.tenant),
+                             state["screener"].audit, Subject.PROMPT, who.tenant)
 
     @app.post("/v1/screen/media", response_model=Verdict, response_model_exclude_none=True,
               responses=ERROR_RESPONSES, tags=["screening"])
@@ -122,7 +125,8 @@ def create_app(home: Home | None = None) -> FastAPI:
         await _one_file(request)
         data = await file.read()
         name = file.filename or "upload"
-        return await _screen(state["pool"].call("screen_media", data, name=name, tenant=who.tenant))
+        return await _screen(state["pool"].call("screen_media", data, name=name, tenant=who.tenant),
+                             state["screener"].audit, Subject.MEDIA, who.tenant)
 
     @app.post("/v1/registry/import", response_model=ImportReportBody, responses=ERROR_RESPONSES, tags=["registry"],
               openapi_extra={"requestBody": {"required": True,
@@ -172,16 +176,26 @@ def create_app(home: Home | None = None) -> FastAPI:
     return app
 
 
-async def _screen(check: Awaitable[Verdict]) -> JSONResponse:
+async def _screen(check: Awaitable[Verdict], audit: AuditLog, kind: Subject, tenant: str | None) -> JSONResponse:
     """Await a screening. Fail closed: one that errors or does not finish in time answers
-    ``review`` with the reason (not audited: the audit write may be what failed)."""
+    ``review`` with the reason, logged as any verdict is (``_logged_unscreened``)."""
     try:
         verdict = await asyncio.wait_for(check, SCREEN_TIMEOUT_S)
     except TimeoutError:
-        verdict = _unscreened(f"screening timed out after {SCREEN_TIMEOUT_S:g} s")
+        verdict = await _logged_unscreened(f"screening timed out after {SCREEN_TIMEOUT_S:g} s", audit, kind, tenant)
     except Exception as exc:
-        verdict = _unscreened(f"screening failed: {type(exc).__name__}: {exc}")
+        verdict = await _logged_unscreened(f"screening failed: {type(exc).__name__}: {exc}", audit, kind, tenant)
     return JSONResponse(verdict.public())  # already validated: skip FastAPI's second serialisation
+
+
+async def _logged_unscreened(error: str, audit: AuditLog, kind: Subject, tenant: str | None) -> Verdict:
+    """The ``review`` of a screening that did not finish, appended to the audit log (a platform's
+    reviews caused by timeouts left no trace) when the log takes it within ``AUDIT_WAIT_S``; answered
+    without an ``audit_id`` when it does not: the log may be what failed."""
+    try:
+        return await asyncio.wait_for(run_in_threadpool(audited_error, audit, error, "", kind, tenant), AUDIT_WAIT_S)
+    except Exception:  # any failure to log leaves the unlogged answer, still review
+        return _unscreened(error)
 
 
 def _unscreened(error: str) -> Verdict:
