@@ -178,7 +178,7 @@ def test_registry_changes_and_the_policy_a_match_was_judged_under_are_in_the_log
     match did not say its work's policy, so why a strong match was only reviewed, or was licensed,
     could be read only from the registry as it is now. Each change is now an entry of kind
     ``registry`` naming its works, and each match carries the policy it was judged under."""
-    from clearance.registry.store import Registry
+    from clearance.registry.store import Registry, local_user
     from clearance.screening import Screener
     from tests.conftest import WORKS_YAML
 
@@ -199,9 +199,13 @@ def test_registry_changes_and_the_policy_a_match_was_judged_under_are_in_the_log
     assert imported["revision"] == 1 and len(imported["works"]) == 9 and imported["source"] == str(WORKS_YAML)
     assert {"owner": "Netflix", "id": "stranger-things", "outcome": "created", "policy": "block"} in imported["works"]
     frozen, stranger_things = [{"owner": "Disney", "id": "frozen"}], [{"owner": "Netflix", "id": "stranger-things"}]
-    assert changes[1] == ("acme", {"action": "licence granted", "licensee": "acme", "revision": 1, "works": frozen})
-    assert changes[2][1] == {"action": "licence revoked", "licensee": "acme", "revision": 1, "works": frozen}
-    assert changes[3][1] == {"action": "remove", "revision": 2, "works": stranger_things}
+    here = local_user()  # who made each change (an admin's change of a policy named no one: QA pass 3)
+    assert all(c["by"] == here and here["user"] and here["host"] for _, c in changes)
+    assert changes[1] == ("acme", {"action": "licence granted", "licensee": "acme", "revision": 1, "by": here,
+                                   "works": frozen})
+    assert changes[2][1] == {"action": "licence revoked", "licensee": "acme", "revision": 1, "by": here,
+                             "works": frozen}
+    assert changes[3][1] == {"action": "remove", "revision": 2, "by": here, "works": stranger_things}
     assert log.get(rows[-1].audit_id).work_ids == ["Netflix/stranger-things"]  # its owner may read it
     assert log.record(verdict.audit_id)["matches"][0]["policy"] == "block"
     assert log.verify().ok

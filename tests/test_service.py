@@ -384,6 +384,10 @@ def test_a_rights_holder_reads_its_own_works_in_a_registry_change(service: tuple
             return session.execute(sqlalchemy_text(
                 "SELECT audit_id FROM audit_log WHERE kind = 'registry' ORDER BY seq DESC LIMIT 1")).scalar_one()
 
+    def netflix_key_id() -> str:
+        return next(k.key_id for k in KeyStore(session_factory(home.database_url)).list()
+                    if k.tenant == "Netflix" and k.role == "rights_holder")
+
     two_owners = tmp_path_of(home) / "two-owners.yaml"
     two_owners.write_text("version: 1\nworks:\n"
                           "  - {id: zeta, title: Zeta Quest, owner: Netflix, policy: block}\n"
@@ -402,6 +406,12 @@ def test_a_rights_holder_reads_its_own_works_in_a_registry_change(service: tuple
         netflix.import_registry("version: 1\nworks:\n  - {id: theta, title: Theta Run, owner: Netflix}\n")
         own_import = latest_change()  # logged under the tenant "Netflix"
         assert netflix.audit(own_import)["works"][0]["id"] == "theta"
+        assert netflix.audit(own_import)["by"] == {"via": "api", "key_id": netflix_key_id(), "role": "rights_holder",
+                                                   "tenant": "Netflix"}
+        admin.import_registry("version: 1\nworks:\n  - {id: theta, title: Theta Run, owner: Netflix, policy: allow}\n")
+        by_admin = netflix.audit(latest_change())["by"]  # who switched its work to allow (QA pass 3)
+        assert by_admin["role"] == "admin" and by_admin["tenant"] == "ops"
+        assert netflix.audit(change)["by"] == {"via": "local"}  # not the server's user and host
     same_name = KeyStore(session_factory(home.database_url)).create("Netflix", "screener")[1]
     with ClearanceClient(service[0], same_name) as screener, pytest.raises(ClearanceError) as err:
         screener.audit(own_import)  # a screener reads its own verdicts, not a namesake's registry changes

@@ -8,6 +8,8 @@ query, and the works themselves are read only when something needs them.
 
 from __future__ import annotations
 
+import getpass
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from clearance.audit import AuditLog
     from clearance.home import Home
     from clearance.registry.document import WorkSpec
+
+
+def local_user() -> dict[str, str]:
+    """Who changes the registry when no API key does: the user and machine running the command."""
+    return {"via": "local", "user": getpass.getuser(), "host": socket.gethostname()}
 
 
 class UnknownWorkError(LookupError):
@@ -73,16 +80,19 @@ class Registry:
         self.writes += 1
         self._last_write[threading.get_ident()] = self.writes
 
-    def _record(self, action: str, works: list[dict[str, str]], tenant: str | None, **details: str) -> None:
+    def _record(self, action: str, works: list[dict[str, str]], tenant: str | None,
+                by: dict[str, str] | None = None, **details: str) -> None:
         """A change as an entry of the audit log (kind ``registry``) naming its ``works`` (each with
         its owner and id), appended once the change is committed: why a match was licensed, or under
         which policy it was judged, is then read from the log as the registry was, not as it is now
-        (a black-box pass found neither in the log). The works' owners may read it."""
+        (a black-box pass found neither in the log). The works' owners may read it. ``by`` says who
+        made it: the API's key (its id, role and tenant), or else this machine's user (``local_user``):
+        an admin's change of a rights holder's policy was logged with no one's name."""
         from clearance.audit import AuditLog  # the log's writer: only a change needs it
 
         if self._audit is None:
             self._audit = AuditLog(self.sessions)
-        record = {"action": action, "revision": self.revision(), **details, "works": works}
+        record = {"action": action, "revision": self.revision(), **details, "by": by or local_user(), "works": works}
         self._audit.append("registry", record, tenant, [f"{w['owner']}/{w['id']}" for w in works])
 
     def last_write_of_this_thread(self) -> int:
@@ -98,7 +108,8 @@ class Registry:
         return self.import_specs(load_registry_file(path), str(path), owner)
 
     def import_specs(
-        self, specs: list[WorkSpec], source: str, owner: str | None = None, *, keep_references: bool = False
+        self, specs: list[WorkSpec], source: str, owner: str | None = None, *, keep_references: bool = False,
+        by: dict[str, str] | None = None,
     ) -> ImportReport:
         """Upsert every work of a validated document (``source`` names it in errors) in one transaction.
 
@@ -136,7 +147,7 @@ class Registry:
                 _bump_revision(session)
         self._wrote()
         if changed:
-            self._record("import", changed, owner, source=source)
+            self._record("import", changed, owner, by, source=source)
         for spec, ref_shas in zip(specs, shas, strict=True):  # one a concurrent removal dropped meanwhile
             for ref, sha in zip(spec.references, ref_shas, strict=True):
                 self.media.restore(sha, ref.path)

@@ -135,7 +135,7 @@ def create_app(home: Home | None = None) -> FastAPI:
                               who: Annotated[Principal, Depends(auth.allow("admin", "rights_holder"))]
                               ) -> ImportReportBody:
         text = _utf8(await request.body())
-        report = await run_in_threadpool(_import, state["screener"], text, None if who.role == "admin" else who.tenant)
+        report = await run_in_threadpool(_import, state["screener"], text, who)
         await state["pool"].broadcast("catch_up")  # the importer, not a screening request, waits for the new indexes
         return report
 
@@ -259,6 +259,8 @@ def _change_as_seen_by_owner(change: dict[str, Any], owner: str) -> dict[str, An
     works = change.get("works", [])
     own = [w for w in works if w.get("owner") == owner]
     shown = {k: v for k, v in change.items() if k != "source"}
+    if shown.get("by", {}).get("via") == "local":  # the server's users and machines are not theirs to read
+        shown["by"] = {"via": "local"}
     return {**shown, "works": own, **({"other_owners_works": len(works) - len(own)} if len(own) < len(works) else {})}
 
 
@@ -284,13 +286,16 @@ def _utf8(body: bytes) -> str:
         raise ApiError(422, str(exc)) from None
 
 
-def _import(screener: Screener, text: str, owner: str | None) -> ImportReportBody:
-    """Import an uploaded registry document. It may not point at server files: its references are
-    refused before any path is looked at (``parse_registry`` without a folder), and a work already
-    registered keeps the reference media imported with it from a file."""
+def _import(screener: Screener, text: str, who: Principal) -> ImportReportBody:
+    """Import an uploaded registry document, logged as the caller's change (``by``). It may not point
+    at server files: its references are refused before any path is looked at (``parse_registry``
+    without a folder), and a work already registered keeps the reference media imported with it from
+    a file."""
+    owner = None if who.role == "admin" else who.tenant
+    by = {"via": "api", "key_id": who.key_id, "role": who.role, "tenant": who.tenant}
     try:
         specs = parse_registry(text, "request body", None)
-        report = screener.registry.import_specs(specs, "request body", owner, keep_references=True)
+        report = screener.registry.import_specs(specs, "request body", owner, keep_references=True, by=by)
     except PermissionError as exc:
         raise ApiError(403, str(exc)) from None
     except RegistryFileError as exc:
