@@ -486,16 +486,21 @@ def test_parquet_paths_and_image_structs(registered_home: Home, tmp_path: Path) 
 
 def test_parquet_paths_outside_the_source_folder(registered_home: Home, tmp_path: Path) -> None:
     """A relative path leaving the source ("../x.jpg") was screened and its row kept, naming a file
-    the clean copy does not have; an absolute path keeps naming the same file, as it should."""
+    the clean copy does not have; an absolute path keeps naming the same file, as it should. Such a
+    row is still screened (from 2026-12-07: a copy of a registered still was reviewed unscreened and
+    stayed in a ``--review keep`` copy)."""
     clean_image = tmp_path / "outside.jpg"
     clean_image.write_bytes((IMAGES / "distractors" / "dis_004.jpg").read_bytes())
+    (tmp_path / "copy.jpg").write_bytes((IMAGES / "copies" / "ref_000_flip.jpg").read_bytes())
     (tmp_path / "ds").mkdir()
-    pq.write_table(pa.table({"key": ["esc", "abs"], "path": ["../outside.jpg", str(clean_image)],
-                             "caption": ["a harbour", "a harbour"]}), tmp_path / "ds" / "d.parquet")
-    scrub(registered_home, tmp_path / "ds", tmp_path / "clean", tmp_path / "m.parquet")
-    [row] = manifest_rows(tmp_path / "m.parquet")
-    assert row["key"] == "esc" and row["action"] == "review" and "leaves the source folder" in row["error"]
-    assert pq.read_table(tmp_path / "clean" / "d.parquet")["key"].to_pylist() == ["abs"]
+    pq.write_table(pa.table({"key": ["esc", "abs", "esc-copy"],
+                             "path": ["../outside.jpg", str(clean_image), "../copy.jpg"],
+                             "caption": ["a harbour"] * 3}), tmp_path / "ds" / "d.parquet")
+    scrub(registered_home, tmp_path / "ds", tmp_path / "clean", tmp_path / "m.parquet", "--review", "keep")
+    rows = {r["key"]: r for r in manifest_rows(tmp_path / "m.parquet")}
+    assert rows["esc"]["action"] == "review" and "leaves the source folder" in rows["esc"]["error"]
+    assert rows["esc-copy"]["action"] == "block" and rows["esc-copy"]["work_id"]
+    assert pq.read_table(tmp_path / "clean" / "d.parquet")["key"].to_pylist() == ["esc", "abs"]
 
 
 def test_truncated_tar_keeps_what_came_before(registered_home: Home, tmp_path: Path) -> None:

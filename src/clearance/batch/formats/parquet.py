@@ -7,8 +7,10 @@ kept rows go to a part file; ``finish`` joins the parts of each file, in order, 
 the same name and schema (values copied unchanged; Parquet re-encodes the bytes). Media named
 by a relative ``path`` inside the source folder are copied to the same relative path beside the
 clean file, so the clean copy stands on its own; an absolute ``path`` stays as it is (the clean
-row names the same file), and a relative one that leaves the source folder ("../x.jpg") is a
-``review`` with an error, since the clean copy's row would name a file that is not there.
+row names the same file), and a relative one that leaves the source folder ("../x.jpg") is
+screened and its row is at least a ``review`` with an error, since the clean copy's row would name
+a file that is not there (unscreened, a copy of a registered still stayed in a ``--review keep``
+copy).
 
 ``image`` may also be a struct with ``bytes``/``path`` fields (how Hugging Face ``datasets``
 stores images). A row without a key (no ``key`` column, or a null) is keyed
@@ -118,10 +120,10 @@ def _media(root: Path, record: dict[str, Any]) -> tuple[bytes | Path | None, str
         return None, None
     if not isinstance(path, str) or not path.strip():
         return None, f"path is {path!r}, not a file name"
-    if not Path(path).is_absolute() and not (root / path).resolve().is_relative_to(root.resolve()):
-        return None, f"path {path} leaves the source folder, so the clean copy could not carry its file"
     if (problem := unreadable(root / path)) is not None:
         return None, f"unreadable path {path}: {problem}"
+    if not Path(path).is_absolute() and not (root / path).resolve().is_relative_to(root.resolve()):
+        return root / path, f"path {path} leaves the source folder, so the clean copy could not carry its file"
     return root / path, None
 
 
