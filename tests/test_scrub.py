@@ -738,3 +738,31 @@ def test_an_empty_registry_is_warned_of_once(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
         assert done.stderr.count("has no works") == 1 and "Warning" not in done.stderr, done.stderr
+
+
+def test_a_source_one_format_would_leave_partly_unread_is_refused(registered_home: Home, tmp_path: Path) -> None:
+    """A folder of .tar shards, a Parquet file and loose images was scrubbed as its shards alone (the
+    rest neither screened nor copied, exit 0); shards in subfolders and compressed ones were skipped,
+    and a folder of only .tar.gz shards was an empty dataset. Mixed or compressed sources are
+    refused before anything is written; shards in subfolders are scrubbed to the same layout; an
+    empty source is warned about (black-box QA pass 3)."""
+    items = dataset_items(2, 3)
+    write_webdataset(tmp_path / "mixed", items)
+    pq.write_table(pa.table({"key": ["a"], "caption": ["a harbour"]}), tmp_path / "mixed" / "train.parquet")
+    (tmp_path / "zipped").mkdir()
+    (tmp_path / "zipped" / "shard-0.tar.gz").write_bytes(b"\x1f\x8b")
+    opts = ["--home", str(registered_home.root)]
+    for src, says in ((tmp_path / "mixed", "Parquet file(s)"), (tmp_path / "zipped", "compressed shards")):
+        refused = runner.invoke(app, ["scrub", str(src), "--out", str(tmp_path / f"{src.name}-out"),
+                                      "--manifest", str(tmp_path / f"{src.name}.parquet"), *opts])
+        assert refused.exit_code == 2 and says in refused.output, refused.output
+        assert not (tmp_path / f"{src.name}-out").exists()
+    write_webdataset(tmp_path / "nested" / "train", items)
+    summary = scrub(registered_home, tmp_path / "nested", tmp_path / "nested-out", tmp_path / "n.parquet")
+    assert summary["items"] == len(items) and summary["removed"] == sum(c for *_, c in items)
+    assert sorted(p.name for p in (tmp_path / "nested-out" / "train").iterdir()) == sorted(
+        p.name for p in (tmp_path / "nested" / "train").iterdir())
+    (tmp_path / "empty").mkdir()
+    empty = runner.invoke(app, ["scrub", str(tmp_path / "empty"), "--out", str(tmp_path / "empty-out"),
+                                "--manifest", str(tmp_path / "e.parquet"), *opts])
+    assert empty.exit_code == 0 and "holds no records to scrub" in empty.output

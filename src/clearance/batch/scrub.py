@@ -26,7 +26,7 @@ from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
 from clearance.batch.empty_registry import warn_if_empty
 from clearance.batch.flight import FlightLog
-from clearance.batch.formats import format_for
+from clearance.batch.formats import check_source, format_for
 from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
@@ -220,6 +220,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
     with (held(job.manifest.with_name(job.manifest.name + ".lock"), "scrub"),
           held(job.dst.with_name(job.dst.name + ".lock"), "scrub")):
         _check_paths(job, resume)  # again, now that no other job can be writing
+        check_source(job.src)
         module = format_for(job.src)
         shards = module.shards(job.src)
         checkpoints = Checkpoints(job.state_dir)

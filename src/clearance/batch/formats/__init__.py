@@ -7,12 +7,43 @@ A format module exposes ``detect(src) -> bool``, ``shards(src) -> list[Shard]``,
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import ModuleType
 
 from clearance.batch.formats import folder, parquet, webdataset
+from clearance.media.probe import MEDIA_SUFFIXES
 
 FORMATS: tuple[ModuleType, ...] = (webdataset, parquet, folder)
+
+
+COMPRESSED_SHARDS = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst")
+
+
+def check_source(src: Path) -> None:
+    """Refuse a source folder whose records one format would leave unread, unreported: shards of
+    both kinds, loose media beside shards (Parquet rows name their media files, so media beside
+    Parquet files are theirs), or compressed shards, which no format reads (a folder of only
+    ``.tar.gz`` shards was scrubbed as an empty folder, exit 0). One walk of the tree."""
+    if not src.is_dir():
+        return
+    tars = parquets = media = 0
+    compressed: list[str] = []
+    for _, _, names in os.walk(src):
+        for name in names:
+            lower = name.lower()
+            if lower.endswith(COMPRESSED_SHARDS):
+                compressed.append(name)
+            tars += lower.endswith(".tar")
+            parquets += lower.endswith(".parquet")
+            media += Path(lower).suffix in MEDIA_SUFFIXES
+    if compressed:
+        raise ValueError(f"{src}: compressed shards are not read ({len(compressed)}, e.g. {compressed[0]}): "
+                         "decompress them to .tar first")
+    kinds = [f"{n} {what}" for n, what in ((tars, ".tar shard(s)"), (parquets, "Parquet file(s)"),
+                                             (media if tars else 0, "media file(s) beside the shards")) if n]
+    if len(kinds) > 1:
+        raise ValueError(f"{src} holds {' and '.join(kinds)}: one run reads one format; give each its own folder")
 
 
 def format_for(src: Path) -> ModuleType:

@@ -32,12 +32,16 @@ CAPTION_EXT = ("txt", "json")
 
 
 def detect(src: Path) -> bool:
-    return src.suffix == ".tar" or (src.is_dir() and any(src.glob("*.tar")))
+    return src.suffix == ".tar" or (src.is_dir() and any(src.rglob("*.tar")))
 
 
 def shards(src: Path) -> list[Shard]:
-    files = [src] if src.is_file() else sorted(src.glob("*.tar"))
-    return [Shard(id=path.stem, source=str(path)) for path in files]
+    """One shard per ``.tar`` file, those in subfolders too (``train/shard-000.tar``), each named by its
+    path under ``src`` (subfolders joined by ``~``, as Parquet's are)."""
+    if src.is_file():
+        return [Shard(id=src.stem, source=str(src))]
+    return [Shard(id=path.relative_to(src).with_suffix("").as_posix().replace("/", "~"), source=str(path))
+            for path in sorted(src.rglob("*.tar"))]
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -140,7 +144,8 @@ def read(src: Path, shard: Shard) -> Iterator[Item]:
 
 
 def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
-    target = dst / Path(shard.source).name
+    source = Path(shard.source)
+    target = dst / (source.relative_to(src) if src.is_dir() else source.name)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         tar = tarfile.open(shard.source, "r")  # noqa: SIM115 - closed by the with below
