@@ -834,3 +834,21 @@ def test_a_bad_setting_is_a_setup_error_not_a_traceback(tmp_path: Path, args: li
                          env={**os.environ, **env}, timeout=120)
     assert run.returncode == 2 and message in run.stderr, run.stderr
     assert "Traceback" not in run.stderr and "secret" not in run.stderr
+
+
+def test_an_owner_whose_match_was_not_listed_reads_no_score(service: tuple) -> None:
+    """A verdict lists its strictest 20 matches: a rights holder whose (reviewed) match was left out
+    read ``"matches": [], "score": 0.0`` for a prompt naming its work exactly (black-box QA pass 3).
+    It reads no score now, and why."""
+    registry = Screener(service[2]).registry
+    episodes = "".join(f"  - {{id: zy-{n}, title: \"Zyzzogeton: Episode {n}\", owner: Acme, policy: block}}\n"
+                       for n in range(1, 26))
+    mine = "  - {id: zy-999, title: \"Zyzzogeton: Episode 999\", owner: Netflix, policy: review}\n"
+    with client(service, "admin") as admin, client(service, "acme") as acme, client(service, "netflix") as netflix:
+        admin.import_registry("version: 1\nworks:\n" + episodes + mine)
+        verdict = acme.screen_prompt("a poster of Zyzzogeton: Episode 999")
+        assert verdict.matches_omitted and "zy-999" not in {m.work_id for m in verdict.matches}
+        seen = netflix.audit(verdict.audit_id)
+        assert seen["matches"] == [] and seen["score"] is None and "matches_omitted" in seen["own_matches"]
+    for n in [*range(1, 26), 999]:
+        registry.remove(f"zy-{n}")

@@ -267,14 +267,18 @@ def _change_as_seen_by_owner(change: dict[str, Any], owner: str) -> dict[str, An
 def _as_seen_by_owner(verdict: dict[str, Any], owner: str) -> dict[str, Any]:
     """A verdict as a rights holder may read it: with its own works' matches only. Another owner's
     match quotes that owner's registry (descriptions in its evidence) and the negative prompt names
-    its works, which a rights holder may not read (``GET /v1/works``); how many were left out is said."""
+    its works, which a rights holder may not read (``GET /v1/works``); how many were left out is said.
+    An owner whose match was among those a verdict did not list (``matches_omitted``: it lists the
+    strictest 20) reads no score rather than 0.0, and why."""
     matches = verdict.get("matches", [])
     own = [m for m in matches if m.get("owner") == owner]
-    if len(own) == len(matches):
+    if own and len(own) == len(matches):
         return verdict
     shown = {k: v for k, v in verdict.items() if k != "negative_prompt"}
+    unlisted = {} if own else {"score": None, "own_matches": "among the matches_omitted: the verdict lists only "
+                                                            "the strictest 20 of its matches"}
     return {**shown, "matches": own, "score": max((m["score"] for m in own), default=0.0),
-            "other_owners_matches": len(matches) - len(own)}
+            "other_owners_matches": len(matches) - len(own), **unlisted}
 
 
 def _utf8(body: bytes) -> str:
