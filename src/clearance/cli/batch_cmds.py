@@ -15,17 +15,8 @@ from clearance.batch.engines import ENGINES, WorkerDied
 from clearance.batch.joblock import JobBusyError
 from clearance.batch.scrub import REVIEW_POLICIES, ScrubJob, ShardResult, run_scrub
 from clearance.batch.sweep import SweepError, purge, restore, sweep
-from clearance.cli.common import (
-    DatabaseOption,
-    HomeOption,
-    JsonOption,
-    console,
-    fail,
-    open_home,
-    shown,
-    warn,
-    warn_if_empty,
-)
+from clearance.cli import common
+from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, shown, warn_if_empty
 from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
@@ -101,7 +92,7 @@ def register(app: typer.Typer) -> None:
             except (ValueError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
         if not summary.items:
-            warn(f"{src} holds no records to scrub (no media, Parquet rows or .tar shards)")
+            common.warn(f"{src} holds no records to scrub (no media, Parquet rows or .tar shards)")
         _emit("scrub summary", {
             "shards": summary.shards, "shards already done (resumed)": summary.shards_resumed,
             "items": summary.items, "removed": summary.removed, "review": summary.review,
