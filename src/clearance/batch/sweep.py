@@ -51,7 +51,7 @@ from clearance.verdict import Action, Subject, Verdict
 
 STATE = ".clearance-sweep"
 """The quarantine's folder of the sweep's own files; a swept file under a folder of that name is
-refused (``_refuse``), not moved over them."""
+refused (``_refuse_reserved``), not moved over them."""
 LEDGER = f"{STATE}/ledger.jsonl"
 META = f"{STATE}/sweep.json"
 LOCK = f"{STATE}/sweep.lock"
