@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from clearance.registry.store import RegistrySnapshot
 from clearance.signals.name_entries import DISTINCTIVE, work_entries
+from clearance.text import namesakes
 from clearance.text.dictionary import is_ordinary_word
 from clearance.text.keywords import zipf
 from clearance.text.normalize import UNSPACED, normalise
@@ -209,8 +210,9 @@ were scored, and a rule that lost three labelled prompts showed nothing here (20
 
 def _disguised_word(word: str) -> bool:
     """Whether a changed word still reads as a disguised name rather than a word of its own or noise:
-    four letters at least, not a number, of a spaced script, and rare as a word."""
-    if len(word) < 4 or word.isdigit() or UNSPACED.search(word):
+    four letters at least, not a number, of a spaced script, rare as a word, and no real place's,
+    person's or thing's name of its own ("Bridgeton", a district of Glasgow, for "Bridgerton")."""
+    if len(word) < 4 or word.isdigit() or UNSPACED.search(word) or namesakes.is_namesake(word):
         return False
     return zipf(word) < (SHORT_WORD_MIN_ZIPF if len(word) == 4 else WORD_MIN_ZIPF)
 

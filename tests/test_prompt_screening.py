@@ -1613,6 +1613,25 @@ def test_a_name_around_another_vouches_for_it_only_from_inside(tmp_path_factory:
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
 
 
+TRANSLATED_YAML = """version: 1
+works:
+  - {id: frozen, title: Frozen, owner: Disney, policy: block,
+     aliases: ["Frozen: el reino del hielo", "Up – Altas Aventuras", "Alien, el octavo pasajero"]}
+"""
+
+
+@pytest.mark.parametrize("prompt", ["Frozen: el re ino del hielo at the beach",
+                                    "Up – Altas Av enturas at the beach", "Alien, el octa vo pasajero at the beach"])
+def test_a_translated_title_broken_inside_a_word_is_joined_across_its_punctuation(
+        tmp_path_factory: pytest.TempPathFactory, prompt: str) -> None:
+    """The property test drew "Frozen: el re ino del hielo": a translated title's everyday words give
+    no part of their own since version 41, so the title counts only as a whole, and the words broken
+    by a space were joined only across spaces and a little punctuation, not the title's colon, comma
+    or dash."""
+    screener = screener_of(tmp_path_factory, "translated", TRANSLATED_YAML)
+    assert screener.screen_prompt(prompt, audit=False).action == Action.BLOCK
+
+
 def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path_factory: pytest.TempPathFactory,
                                                                         tmp_path: Path) -> None:
     """300 works sharing a word ("Zyzzogeton: Episode N", each episode registered) gave one prompt 300

@@ -160,9 +160,10 @@ MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
 combining marks is one run of 5,000 words."""
-JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’-]{1,3}|-\r?\n")
+JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’:,–—-]{1,3}|-\r?\n")
 """What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
-word ("Stran ger", "St- ranger": spaces and a little punctuation)."""
+word ("Stran ger", "St- ranger": spaces and a little punctuation, a title's colon, comma or dash
+too: "Frozen: el re ino del hielo", whose Spanish words count only together)."""
 VOWELS = re.compile("[aeiou]")
 MAX_SEGMENT, MAX_SEGMENTED_RUN = 24, 64
 """Longest name word a run of spaced-out letters is cut into (``_segment``), and longest run cut: a
@@ -243,7 +244,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "44"
+    version = "45"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
