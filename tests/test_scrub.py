@@ -212,6 +212,10 @@ CAPTION_FILES = {  # key: its caption files beside a clean picture -> (action, e
     "same": ({"txt": b"a calm lake", "json": b'{"caption": "a calm lake"}'}, ("allow", None)),
     "bare": ({"json": b'"Hermione Granger casting a spell"'}, ("block", None)),  # a JSON string: was reviewed
     "array": ({"json": b'["Hermione Granger"]'}, ("review", "caption array.json is neither a JSON object nor")),
+    # read since a black-box pass (2026-12-07): the harmless field or the last of a key given twice was kept
+    "fields": ({"json": b'{"caption": "a cat", "prompt": "Hermione Granger casting a spell"}'}, ("block", None)),
+    "twice": ({"json": b'{"caption": "Hermione Granger casting a spell", "caption": "a cat"}'},
+              ("review", "unreadable caption twice.json: key 'caption' is given twice")),
 }
 
 

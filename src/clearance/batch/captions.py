@@ -2,18 +2,21 @@
 
 Every caption file a record has is read and screened: a record with both a ``.txt`` and a
 ``.json`` whose ``.json`` names a work must not be kept because its ``.txt`` is harmless, since
-the clean copy carries both. A JSON caption file holds an object with a caption field or the
-caption as a JSON string. One that holds no text caption (invalid UTF-8, broken JSON, a number or
-a list, an object with none of the caption keys) is an error, so the record is reviewed, never
-allowed on a caption nobody read.
+the clean copy carries both. A JSON caption file holds an object with caption fields or the
+caption as a JSON string; every caption field it has is screened (``{"caption": "a cat", "prompt":
+"Eleven from Stranger Things"}`` was kept on its harmless caption). One that holds no text caption
+(invalid UTF-8, broken JSON, a key given twice, a number or a list, an object with none of the
+caption keys) is an error, so the record is reviewed, never allowed on a caption nobody read.
 """
 
 from __future__ import annotations
 
 import json
 
+from clearance import strict_json
+
 CAPTION_KEYS = ("caption", "prompt", "text")
-"""Where a JSON caption file keeps the caption, in order of preference (LAION, generators' logs)."""
+"""Where a JSON caption file keeps the caption (LAION, generators' logs): each one present is read."""
 
 
 def caption_of(files: list[tuple[str, bytes]]) -> tuple[str | None, str | None]:
@@ -37,17 +40,20 @@ def _text_caption(name: str, data: bytes) -> tuple[str, str | None]:
 
 
 def _json_caption(name: str, data: bytes) -> tuple[str, str | None]:
+    """The caption fields of a JSON caption file, joined by a newline (each said once). A key given
+    twice is an error (``strict_json``): Python's json kept the last, a training loader may read the
+    first, so ``{"caption": "Eleven from Stranger Things", "caption": "a cat"}`` was kept as a cat."""
     try:
-        record = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        record = strict_json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, strict_json.DuplicateKeyError) as exc:
         return "", f"unreadable caption {name}: {exc}"
     if isinstance(record, str):  # a caption written as a JSON string
         return record, None
     if not isinstance(record, dict):
         return "", f"caption {name} is neither a JSON object nor a string"
-    key = next((k for k in CAPTION_KEYS if k in record), None)
-    if key is None:
+    keys = [k for k in CAPTION_KEYS if k in record]
+    if not keys:
         return "", f"caption {name} has none of the fields {', '.join(CAPTION_KEYS)}"
-    if not isinstance(record[key], str):
-        return "", f"caption {name}: {key} is not text"
-    return record[key], None
+    if wrong := [k for k in keys if not isinstance(record[k], str)]:
+        return "", f"caption {name}: {', '.join(wrong)} is not text"
+    return "\n".join(dict.fromkeys(record[k] for k in keys)), None
