@@ -762,10 +762,22 @@ def test_a_source_one_format_would_leave_partly_unread_is_refused(registered_hom
         assert refused.exit_code == 2 and says in refused.output, refused.output
         assert not (tmp_path / f"{src.name}-out").exists()
     write_webdataset(tmp_path / "nested" / "train", items)
+    first = tmp_path / "nested" / "train" / "shard-0000.tar"
+    first.rename(first.with_suffix(".TAR"))  # upper case too (skipped, by a second verify pass)
     summary = scrub(registered_home, tmp_path / "nested", tmp_path / "nested-out", tmp_path / "n.parquet")
     assert summary["items"] == len(items) and summary["removed"] == sum(c for *_, c in items)
     assert sorted(p.name for p in (tmp_path / "nested-out" / "train").iterdir()) == sorted(
         p.name for p in (tmp_path / "nested" / "train").iterdir())
+    (tmp_path / "loose").mkdir()  # rows of image bytes name no file: the loose copy was left unread, exit 0
+    pq.write_table(pa.table({"key": ["a"], "image": [items[0][1]]}), tmp_path / "loose" / "d.parquet")
+    (tmp_path / "loose" / "copy.jpg").write_bytes((IMAGES / "copies" / "ref_005_crop.jpg").read_bytes())
+    refused = runner.invoke(app, ["scrub", str(tmp_path / "loose"), "--out", str(tmp_path / "loose-out"),
+                                  "--manifest", str(tmp_path / "l.parquet"), *opts])
+    assert refused.exit_code == 2 and "media file(s) no record names" in refused.output, refused.output
+    (tmp_path / "upper").mkdir()
+    pq.write_table(pa.table({"key": ["a"], "caption": ["Hermione Granger casting a spell"]}),
+                   tmp_path / "upper" / "d.PARQUET")
+    assert scrub(registered_home, tmp_path / "upper", tmp_path / "upper-out", tmp_path / "u.parquet")["removed"] == 1
     (tmp_path / "empty").mkdir()
     empty = runner.invoke(app, ["scrub", str(tmp_path / "empty"), "--out", str(tmp_path / "empty-out"),
                                 "--manifest", str(tmp_path / "e.parquet"), *opts])

@@ -22,9 +22,9 @@ COMPRESSED_SHARDS = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar.zst")
 
 def check_source(src: Path) -> None:
     """Refuse a source folder whose records one format would leave unread, unreported: shards of
-    both kinds, loose media beside shards (Parquet rows name their media files, so media beside
-    Parquet files are theirs), or compressed shards, which no format reads (a folder of only
-    ``.tar.gz`` shards was scrubbed as an empty folder, exit 0). One walk of the tree."""
+    both kinds, loose media beside shards or beside Parquet files whose rows name no file (with a
+    ``path`` column, they are the rows' media), or compressed shards, which no format reads (a
+    folder of only ``.tar.gz`` shards was scrubbed as an empty folder, exit 0). One walk of the tree."""
     if not src.is_dir():
         return
     tars = parquets = media = 0
@@ -40,8 +40,9 @@ def check_source(src: Path) -> None:
     if compressed:
         raise ValueError(f"{src}: compressed shards are not read ({len(compressed)}, e.g. {compressed[0]}): "
                          "decompress them to .tar first")
+    loose = media if tars or (parquets and not parquet.names_files(src)) else 0
     kinds = [f"{n} {what}" for n, what in ((tars, ".tar shard(s)"), (parquets, "Parquet file(s)"),
-                                             (media if tars else 0, "media file(s) beside the shards")) if n]
+                                             (loose, "media file(s) no record names")) if n]
     if len(kinds) > 1:
         raise ValueError(f"{src} holds {' and '.join(kinds)}: one run reads one format; give each its own folder")
 

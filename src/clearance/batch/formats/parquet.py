@@ -39,12 +39,28 @@ PARTS = ".parts"
 
 
 def detect(src: Path) -> bool:
-    return src.suffix == ".parquet" or (src.is_dir() and any(src.glob("*.parquet")))
+    return src.suffix.lower() == ".parquet" or (src.is_dir() and any(_files(src)))
+
+
+def names_files(src: Path) -> bool:
+    """Whether some Parquet file of ``src`` can name media files (a ``path`` column, or an ``image``
+    struct, which may hold one), read from the files' footers alone."""
+    for path in _files(src):
+        try:
+            schema = pq.read_schema(path)
+        except (pa.ArrowException, OSError):
+            continue  # an unreadable file is reported by the scrub itself
+        if "path" in schema.names or ("image" in schema.names and pa.types.is_struct(schema.field("image").type)):
+            return True
+    return False
 
 
 def _files(src: Path) -> list[Path]:
-    """The Parquet files of the source, those in subfolders too (``data/train-00000.parquet``)."""
-    return [src] if src.is_file() else sorted(src.rglob("*.parquet"))
+    """The Parquet files of the source, those in subfolders too (``data/train-00000.parquet``), named
+    in any case (``b.PARQUET`` was skipped without a word)."""
+    if src.is_file():
+        return [src]
+    return sorted(p for p in src.rglob("*") if p.suffix.lower() == ".parquet" and p.is_file())
 
 
 def _root(src: Path) -> Path:

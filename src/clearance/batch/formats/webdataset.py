@@ -32,7 +32,12 @@ CAPTION_EXT = ("txt", "json")
 
 
 def detect(src: Path) -> bool:
-    return src.suffix == ".tar" or (src.is_dir() and any(src.rglob("*.tar")))
+    return src.suffix.lower() == ".tar" or (src.is_dir() and any(_shard_files(src)))
+
+
+def _shard_files(folder: Path) -> Iterator[Path]:
+    """The ``.tar`` files under ``folder``, in any case (``s0.TAR`` was skipped without a word)."""
+    return (p for p in folder.rglob("*") if p.suffix.lower() == ".tar" and p.is_file())
 
 
 def shards(src: Path) -> list[Shard]:
@@ -41,7 +46,7 @@ def shards(src: Path) -> list[Shard]:
     if src.is_file():
         return [Shard(id=src.stem, source=str(src))]
     return [Shard(id=path.relative_to(src).with_suffix("").as_posix().replace("/", "~"), source=str(path))
-            for path in sorted(src.rglob("*.tar"))]
+            for path in sorted(_shard_files(src))]
 
 
 def _split(name: str) -> tuple[str, str]:
