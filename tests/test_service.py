@@ -203,10 +203,21 @@ def test_a_key_given_twice_is_refused_and_the_client_raises_only_its_own_error(s
         with pytest.raises(ClearanceError) as err:
             acme.screen_prompt("Eleven \ud800 from Stranger Things")
         assert err.value.status == 422 and err.value.code == "invalid_request"
-    with _answering(b"<html>please log in</html>") as page, ClearanceClient(page, "key") as proxied:
-        with pytest.raises(ClearanceError) as err:
-            proxied.screen_prompt("a cat")
-        assert err.value.code == "invalid_response" and "please log in" in err.value.message
+    for body, says in ((b"<html>please log in</html>", "please log in"), (b"[1, 2]", "not a verdict")):
+        with _answering(body) as page, ClearanceClient(page, "key") as proxied:
+            with pytest.raises(ClearanceError) as err:
+                proxied.screen_prompt("a cat")
+            assert err.value.code == "invalid_response" and says in err.value.message
+
+
+def test_a_file_name_that_is_not_utf8_is_sent_escaped(service: tuple, tmp_path: Path) -> None:
+    """The client raised ``UnicodeEncodeError`` for a file named with a byte that is not UTF-8 (a
+    second black-box pass, 2026-12-07); the CLI screens such names. It is sent as the CLI shows it."""
+    odd = tmp_path / os.fsdecode(b"bad\xff.jpg")
+    odd.write_bytes((DATA / "images" / "copies" / "ref_001_crop.jpg").read_bytes())
+    with client(service, "acme") as acme:
+        verdict = acme.screen_media(odd)
+    assert verdict.action == "block" and verdict.path == "bad\\xff.jpg"
 
 
 @contextmanager
@@ -696,12 +707,33 @@ def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_proces
         replaced = _workers_of(server.pid)
         _wait_until_ready(c)
         after = c.screen_prompt("Vecna in the attic")
+        clip = _looped(DATA / "video" / "ref" / "vref_04.mp4", tmp_path / "long.mp4", times=8)  # ~96 s
+        late_clip = c.screen_media(clip)  # its review named no upload: "id": "", no path (a second QA pass)
+    assert late_clip.action == "review" and late_clip.path == clip.name and late_clip.id is None
     assert late.action == "review" and "timed out" in (late.error or "")
     logged = AuditLog(session_factory(home.database_url)).get(late.audit_id)  # it left no trace (QA pass 3)
     assert logged.kind == "prompt" and logged.tenant == "acme" and json.loads(logged.payload)["error"] == late.error
     assert len(replaced) == 1 and replaced != first
     assert after.action == "block"
     assert "did not answer in 0.3 s; replacing it" in server_log(home).read_text()
+
+
+def _looped(source: Path, target: Path, times: int) -> Path:
+    """A real clip's frames played ``times`` over, as one long video: screening it outlasts a short
+    time limit on any machine."""
+    import av
+
+    with av.open(str(source)) as clip:
+        frames = [frame.to_ndarray(format="rgb24") for frame in clip.decode(video=0)]
+    with av.open(str(target), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        for _ in range(times):
+            for image in frames:
+                out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(stream.encode())
+    return target
 
 
 def _wait_until_ready(client: ClearanceClient) -> None:

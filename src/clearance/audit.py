@@ -258,11 +258,13 @@ class AuditLog:
                     prev, expected_seq, last_seq, n = e.entry_hash, e.seq + 1, e.seq, n + 1
 
 
-def audited_error(log: AuditLog, error: str, item_id: str, kind: Subject, tenant: str | None = None) -> Verdict:
+def audited_error(log: AuditLog, error: str, item_id: str | None, kind: Subject, tenant: str | None = None,
+                  path: str | None = None) -> Verdict:
     """The fail-closed ``review`` verdict of an item nothing could screen (a shard that cannot be
     read, files whose worker process kept dying, a request whose screening timed out), in the log
     once this returns, under ``tenant`` (the platform that asked, which may then read it). It needs
-    no screener, so a process that loads no models can record what its workers could not."""
-    verdict = Verdict(id=item_id, action=Action.REVIEW, error=error, versions={"clearance": __version__})
+    no screener, so a process that loads no models can record what its workers could not. ``path``
+    names the file of a media verdict, as a screened one does."""
+    verdict = Verdict(id=item_id, path=path, action=Action.REVIEW, error=error, versions={"clearance": __version__})
     verdict.audit_id = log.append(kind, verdict.public(), tenant, [])
     return verdict

@@ -13,7 +13,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from pydantic import ValidationError
 
+from clearance.safe_text import printable
 from clearance.verdict import Verdict
 
 
@@ -44,13 +46,26 @@ def _check(response: httpx.Response) -> Any:
         raise ClearanceError(response.status_code, "http_error", response.text[:200], wait) from None
 
 
+def _verdict(response: httpx.Response) -> Verdict:
+    """The verdict a screening answered, or ``ClearanceError``: a 2xx answer that is JSON but no
+    verdict (``[1, 2]``, a proxy's ``{"ok": true}``) raised pydantic's ``ValidationError``."""
+    answer = _check(response)
+    try:
+        return Verdict.model_validate(answer)
+    except ValidationError:
+        raise ClearanceError(response.status_code, "invalid_response",
+                             f"the answer is not a verdict: {response.text[:200]!r}") from None
+
+
 def _media(file: Path | str | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:
     """The upload: a path (``Path`` or ``str``, read here) or the file's bytes. A ``str`` was sent
-    as the file's content, so screening a path given as text reviewed ten bytes of its name."""
+    as the file's content, so screening a path given as text reviewed ten bytes of its name. A name
+    that is not UTF-8 ("bad\\xff.jpg" on disk) is sent escaped, as the CLI shows it (httpx raised
+    ``UnicodeEncodeError``)."""
     if isinstance(file, str | os.PathLike):
         path = Path(file)
-        return {"file": (filename or path.name, path.read_bytes())}
-    return {"file": (filename or "upload", bytes(file))}
+        return {"file": (printable(filename or path.name), path.read_bytes())}
+    return {"file": (printable(filename or "upload"), bytes(file))}
 
 
 def _segment(value: str) -> str:
@@ -103,10 +118,10 @@ class ClearanceClient(_Base):
 
     def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
         body = _prompt_body(prompt, negative_prompt)
-        return Verdict.model_validate(_check(self.http.post("/v1/screen/prompt", json=body)))
+        return _verdict(self.http.post("/v1/screen/prompt", json=body))
 
     def screen_media(self, file: Path | str | bytes, filename: str | None = None) -> Verdict:
-        return Verdict.model_validate(_check(self.http.post("/v1/screen/media", files=_media(file, filename))))
+        return _verdict(self.http.post("/v1/screen/media", files=_media(file, filename)))
 
     def import_registry(self, yaml_text: str) -> dict[str, int]:
         return _check(self.http.post("/v1/registry/import", content=yaml_text.encode(),
@@ -147,10 +162,10 @@ class AsyncClearanceClient(_Base):
 
     async def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
         body = _prompt_body(prompt, negative_prompt)
-        return Verdict.model_validate(_check(await self.http.post("/v1/screen/prompt", json=body)))
+        return _verdict(await self.http.post("/v1/screen/prompt", json=body))
 
     async def screen_media(self, file: Path | str | bytes, filename: str | None = None) -> Verdict:
-        return Verdict.model_validate(_check(await self.http.post("/v1/screen/media", files=_media(file, filename))))
+        return _verdict(await self.http.post("/v1/screen/media", files=_media(file, filename)))
 
     async def import_registry(self, yaml_text: str) -> dict[str, int]:
         return _check(await self.http.post("/v1/registry/import", content=yaml_text.encode(),

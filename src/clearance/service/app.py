@@ -126,7 +126,7 @@ def create_app(home: Home | None = None) -> FastAPI:
         data = await file.read()
         name = file.filename or "upload"
         return await _screen(state["pool"].call("screen_media", data, name=name, tenant=who.tenant),
-                             state["screener"].audit, Subject.MEDIA, who.tenant)
+                             state["screener"].audit, Subject.MEDIA, who.tenant, name)
 
     @app.post("/v1/registry/import", response_model=ImportReportBody, responses=ERROR_RESPONSES, tags=["registry"],
               openapi_extra={"requestBody": {"required": True,
@@ -176,31 +176,37 @@ def create_app(home: Home | None = None) -> FastAPI:
     return app
 
 
-async def _screen(check: Awaitable[Verdict], audit: AuditLog, kind: Subject, tenant: str | None) -> JSONResponse:
+async def _screen(check: Awaitable[Verdict], audit: AuditLog, kind: Subject, tenant: str | None,
+                  path: str | None = None) -> JSONResponse:
     """Await a screening. Fail closed: one that errors or does not finish in time answers
-    ``review`` with the reason, logged as any verdict is (``_logged_unscreened``)."""
+    ``review`` with the reason, logged as any verdict is (``_logged_unscreened``); ``path`` names an
+    upload, as its verdict would."""
     try:
         verdict = await asyncio.wait_for(check, SCREEN_TIMEOUT_S)
     except TimeoutError:
-        verdict = await _logged_unscreened(f"screening timed out after {SCREEN_TIMEOUT_S:g} s", audit, kind, tenant)
+        verdict = await _logged_unscreened(f"screening timed out after {SCREEN_TIMEOUT_S:g} s", audit, kind, tenant,
+                                           path)
     except Exception as exc:
-        verdict = await _logged_unscreened(f"screening failed: {type(exc).__name__}: {exc}", audit, kind, tenant)
+        verdict = await _logged_unscreened(f"screening failed: {type(exc).__name__}: {exc}", audit, kind, tenant,
+                                           path)
     return JSONResponse(verdict.public())  # already validated: skip FastAPI's second serialisation
 
 
-async def _logged_unscreened(error: str, audit: AuditLog, kind: Subject, tenant: str | None) -> Verdict:
+async def _logged_unscreened(error: str, audit: AuditLog, kind: Subject, tenant: str | None,
+                             path: str | None) -> Verdict:
     """The ``review`` of a screening that did not finish, appended to the audit log (a platform's
     reviews caused by timeouts left no trace) when the log takes it within ``AUDIT_WAIT_S``; answered
     without an ``audit_id`` when it does not: the log may be what failed."""
     try:
-        return await asyncio.wait_for(run_in_threadpool(audited_error, audit, error, "", kind, tenant), AUDIT_WAIT_S)
+        return await asyncio.wait_for(run_in_threadpool(audited_error, audit, error, None, kind, tenant, path),
+                                      AUDIT_WAIT_S)
     except Exception:  # any failure to log leaves the unlogged answer, still review
-        return _unscreened(error)
+        return _unscreened(error, path)
 
 
-def _unscreened(error: str) -> Verdict:
+def _unscreened(error: str, path: str | None) -> Verdict:
     """The fail-closed answer to a screening that did not finish, in the shape of every verdict."""
-    return Verdict(action=Action.REVIEW, error=error, versions={"clearance": __version__})
+    return Verdict(path=path, action=Action.REVIEW, error=error, versions={"clearance": __version__})
 
 
 async def _no_duplicate_keys(request: Request) -> None:
