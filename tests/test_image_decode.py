@@ -149,5 +149,6 @@ def test_a_large_later_page_is_refused_too() -> None:
     buf = io.BytesIO()
     Image.new("RGB", (64, 64), "red").save(buf, "TIFF", save_all=True, compression="tiff_deflate",
                                            append_images=[Image.new("1", (9_500, 9_500))])
-    with pytest.raises(MediaError, match="frame 1 of 9500x9500 pixels"):
+    with pytest.raises(MediaError) as err:
         frames(buf.getvalue())
+    assert str(err.value) == f"frame 1 of 9500x9500 pixels is over the limit of {MAX_PIXELS:,} pixels"  # not "corrupt"

@@ -227,7 +227,7 @@ def test_frame_size_and_decoding_work_are_bounded() -> None:
     full = sample_video(clip)
     assert full is not None and not full.truncated
     width, height = full.frames[0].size  # pictures are at most 640 px; the clip's frames are this size or larger
-    with pytest.raises(MediaError, match="pixel limit"):
+    with pytest.raises(MediaError, match="over the limit of"):
         sample_video(Content(kind="video", path=clip.path), max_frame_pixels=width * height - 1)
     budget = sample_video(Content(kind="video", path=clip.path), max_decoded_pixels=25 * 1920 * 1080)
     assert budget is not None and budget.truncated and max(budget.times) < max(full.times)

@@ -148,6 +148,8 @@ def decode_frames(content: Content, size: int = WORKING_SIZE) -> list[Image.Imag
         return frames
     except Image.DecompressionBombError:
         raise MediaError(TOO_LARGE) from None
+    except MediaError:  # a page over the limit (``check_pixels``) says so, not "truncated or corrupt"
+        raise
     except _DECODE_ERRORS as exc:
         raise MediaError(f"truncated or corrupt image: {exc}") from None
     finally:

@@ -26,7 +26,7 @@ class MediaError(ValueError):
 def check_pixels(what: str, width: int, height: int, limit: int) -> None:
     """Refuse a picture or frame over ``limit`` pixels before it is decoded (decompression bombs)."""
     if width * height > limit:
-        raise MediaError(f"{what} of {width}x{height} pixels is over the {limit}-pixel limit")
+        raise MediaError(f"{what} of {width}x{height} pixels is over the limit of {limit:,} pixels")
 
 
 TS_PACKET = 188

@@ -107,7 +107,7 @@ def file_item(root: Path, path: Path) -> Item:
     key = str(path.relative_to(root))
     if (link := linked_on_the_way(root, path)) is not None:
         return Item(key=key, error=f"a symbolic link ({link.relative_to(root)} -> {os.readlink(link)}), not screened: "
-                                   "its content lies outside the dataset")
+                                   "links are not followed (their content may lie outside the dataset)")
     caption, error = read_caption(path)
     if (problem := unreadable(path)) is not None:
         return Item(key=key, caption=caption, error=f"unreadable file: {problem}")
