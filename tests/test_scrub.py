@@ -142,6 +142,8 @@ def test_links_and_pipes_in_a_folder_are_reported_and_never_followed(registered_
     (outside / "e.jpg").write_bytes(clean)
     (src / "a.jpg").write_bytes(clean)
     (src / "a.jpg").chmod(0o640)
+    (src / "private").mkdir(mode=0o700)
+    (src / "private" / "p.jpg").write_bytes(clean)
     (src / "b.jpg").symlink_to(outside / "private.jpg")
     (src / "d.jpg").symlink_to(tmp_path / "nowhere.jpg")
     (src / "linked").symlink_to(outside, target_is_directory=True)
@@ -151,13 +153,14 @@ def test_links_and_pipes_in_a_folder_are_reported_and_never_followed(registered_
     keep = scrub(registered_home, src, tmp_path / "kept", tmp_path / "k.parquet", "--review", "keep")
     rows = {r["key"]: r for r in manifest_rows(tmp_path / "k.parquet")}
     assert set(rows) == {"b.jpg", "d.jpg", "linked", "pipe.jpg", "cap.jpg"}, rows
-    assert all(r["action"] == "review" and r["error"] for r in rows.values()) and keep["items"] == 6
+    assert all(r["action"] == "review" and r["error"] for r in rows.values()) and keep["items"] == 7
     assert "symbolic link" in rows["b.jpg"]["error"] and "cap.txt" in rows["cap.jpg"]["error"]
     kept = tmp_path / "kept"
     assert (kept / "b.jpg").is_symlink() and (kept / "linked").is_symlink()
     assert (kept / "a.jpg").read_bytes() == clean and (kept / "a.jpg").stat().st_mode & 0o777 == 0o640
+    assert (kept / "private").stat().st_mode & 0o777 == 0o700  # folders too (a second verify pass)
     scrub(registered_home, src, tmp_path / "dropped", tmp_path / "d.parquet")
-    assert sorted(p.name for p in (tmp_path / "dropped").iterdir()) == ["a.jpg"]
+    assert sorted(p.name for p in (tmp_path / "dropped").iterdir()) == ["a.jpg", "private"]
 
 
 def test_a_dataset_with_nothing_to_keep_still_has_its_clean_copy(registered_home: Home, tmp_path: Path) -> None:

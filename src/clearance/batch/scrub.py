@@ -235,7 +235,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
                 on_shard(result, len(todo))
         job.dst.mkdir(exist_ok=True)  # the clean copy exists when nothing is kept too: an empty dataset
         for folder in (job.dst, job.review_dst):
-            getattr(module, "finish", lambda _: None)(folder)
+            getattr(module, "finish", lambda _src, _dst: None)(job.src, folder)
         summary.seconds = time.perf_counter() - start
         records = checkpoints.records([s.id for s in shards])
         for name in ("items", "removed", "review", "errors"):

@@ -2,7 +2,8 @@
 
 Shards are chunks of 256 files in sorted path order, so checkpoints stay small and a resumed
 run sees the same chunks. The clean copy copies kept files (and their sidecars) to the same
-relative paths, with their modes and times.
+relative paths, with their modes and times, and its folders get their source folders' modes once
+every shard is written (``finish``: a private 700 folder became 755, listing its names to all).
 
 A symbolic link is never followed: its content lies outside the dataset (a link to ``/etc/passwd``
 named ``c.jpg`` would put that file into the clean copy), so a linked file, a broken link and a
@@ -112,6 +113,17 @@ def file_item(root: Path, path: Path) -> Item:
     if (problem := unreadable(path)) is not None:
         return Item(key=key, caption=caption, error=f"unreadable file: {problem}")
     return Item(key=key, media=((key, path),), caption=caption, error=error)
+
+
+def finish(src: Path, dst: Path) -> None:
+    """Give each folder of the clean copy its source folder's mode, deepest first, once nothing more
+    is written into them (a read-only folder would refuse the shards' files)."""
+    if not dst.is_dir():
+        return
+    for top, _, _ in sorted(os.walk(dst), key=lambda entry: -len(Path(entry[0]).parts)):
+        source = src / Path(top).relative_to(dst)
+        if source.is_dir() and not source.is_symlink():
+            shutil.copymode(source, top)
 
 
 def linked_on_the_way(root: Path, path: Path) -> Path | None:

@@ -206,7 +206,7 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
                     _copy_media(root, dst, record)
 
 
-def finish(dst: Path) -> None:
+def finish(_src: Path, dst: Path) -> None:
     """Join each file's parts into ``dst/<file>.parquet`` (idempotent: safe to redo after a kill)."""
     if not dst.is_dir():
         return
