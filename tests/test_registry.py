@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
+from clearance.audit import AuditLog
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore
@@ -175,6 +178,9 @@ def test_a_work_imported_without_a_references_key_keeps_its_media(db_home: Home,
         imported("review", "", name="Zorbina")
     assert imported("review", ", references: []") == []
     assert {p.name for p in db_home.media_dir.glob("??/*")} == set()
+    with AuditLog(registry.sessions).sessions() as session:
+        last = session.execute(text("SELECT payload FROM audit_log WHERE kind = 'registry' ORDER BY seq DESC")).first()
+    assert json.loads(last[0])["works"][0]["references_dropped"] == 1  # it said "updated" alone (a QA pass)
 
 
 def test_the_works_table_shows_no_markup_or_control_codes(tmp_path: Path) -> None:

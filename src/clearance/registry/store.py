@@ -135,14 +135,17 @@ class Registry:
             for i, (spec, ref_shas) in enumerate(zip(specs, shas, strict=True)):
                 work = existing.get((spec.owner, spec.slug))
                 keep = keep_references or not spec.references_given
+                dropped: set[str] = set()
                 if keep and work is not None:
                     _check_kept_references(work, spec, f"{source}: works[{i}]")
                 elif work is not None:
-                    replaced |= {r.sha256 for r in work.references} - set(ref_shas)
+                    dropped = {r.sha256 for r in work.references} - set(ref_shas)
+                    replaced |= dropped
                 outcome = _upsert(session, work, spec, ref_shas, keep)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                if outcome != "unchanged":
-                    changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy})
+                if outcome != "unchanged":  # a rights holder reads when its stills, clips or music left the registry
+                    changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy,
+                                    **({"references_dropped": len(dropped)} if dropped else {})})
             if changed:
                 _bump_revision(session)
         self._wrote()
