@@ -1580,9 +1580,13 @@ def test_a_word_of_its_own_is_no_typo_of_a_part_of_a_name(tmp_path_factory: pyte
     first films) was read as a typo of "Shota", the first name of *My Hero Academia*'s Shota Aizawa,
     and blocked a Godzilla prompt as that work. A word of a longer name said alone with a typo needs
     the said word to be no word of its own; misspellings that are no word still match."""
-    screener = screener_of(tmp_path_factory, "part-name", PART_NAME_YAML)
-    verdict = screener.screen_prompt(prompt, audit=False)
+    verdict = screened_in(tmp_path_factory, "part-name", PART_NAME_YAML, prompt)
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
+
+
+def screened_in(tmp_path_factory: pytest.TempPathFactory, label: str, registry_yaml: str, prompt: str) -> Verdict:
+    """``prompt``'s verdict in a home holding only ``registry_yaml`` (one home per ``label``)."""
+    return screener_of(tmp_path_factory, label, registry_yaml).screen_prompt(prompt, audit=False)
 
 
 AROUND_YAML = """version: 1
@@ -1608,8 +1612,7 @@ def test_a_name_around_another_vouches_for_it_only_from_inside(tmp_path_factory:
     *Aquaman*: "manta", the rare word of the prop "Manta Helmet", took as support the character
     "Black Manta" said in the same words, though that name, two everyday words, was itself
     unsupported. A name said around a hit no longer vouches for it; one said inside it still does."""
-    screener = screener_of(tmp_path_factory, "around", AROUND_YAML)
-    verdict = screener.screen_prompt(prompt, audit=False)
+    verdict = screened_in(tmp_path_factory, "around", AROUND_YAML, prompt)
     assert (verdict.action == Action.BLOCK) is blocked, verdict.matches
 
 
@@ -1628,8 +1631,7 @@ def test_a_translated_title_broken_inside_a_word_is_joined_across_its_punctuatio
     no part of their own since version 41, so the title counts only as a whole, and the words broken
     by a space were joined only across spaces and a little punctuation, not the title's colon, comma
     or dash."""
-    screener = screener_of(tmp_path_factory, "translated", TRANSLATED_YAML)
-    assert screener.screen_prompt(prompt, audit=False).action == Action.BLOCK
+    assert screened_in(tmp_path_factory, "translated", TRANSLATED_YAML, prompt).action == Action.BLOCK
 
 
 def test_a_verdict_lists_the_matches_that_decide_it_and_counts_the_rest(tmp_path_factory: pytest.TempPathFactory,
