@@ -218,7 +218,9 @@ CAPTION_FILES = {  # key: its caption files beside a clean picture -> (action, e
     # read since a black-box pass (2026-12-07): the harmless field or the last of a key given twice was kept
     "fields": ({"json": b'{"caption": "a cat", "prompt": "Hermione Granger casting a spell"}'}, ("block", None)),
     "twice": ({"json": b'{"caption": "Hermione Granger casting a spell", "caption": "a cat"}'},
-              ("review", "unreadable caption twice.json: key 'caption' is given twice")),
+              ("block", "unreadable caption twice.json: key 'caption' is given twice")),  # each still screened
+    "nested": ({"json": b'{"caption": "a cat", "extra": {"x": 1, "x": 2}}'},
+               ("review", "unreadable caption nested.json: key 'x' is given twice")),
 }
 
 
@@ -777,6 +779,7 @@ def test_a_source_one_format_would_leave_partly_unread_is_refused(registered_hom
     refused = runner.invoke(app, ["scrub", str(tmp_path / "loose"), "--out", str(tmp_path / "loose-out"),
                                   "--manifest", str(tmp_path / "l.parquet"), *opts])
     assert refused.exit_code == 2 and "media file(s) no record names" in refused.output, refused.output
+    assert "`path` column" in refused.output  # how to make them read (a Hugging Face file_name, said a QA pass)
     (tmp_path / "upper").mkdir()
     pq.write_table(pa.table({"key": ["a"], "caption": ["Hermione Granger casting a spell"]}),
                    tmp_path / "upper" / "d.PARQUET")

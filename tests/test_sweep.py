@@ -621,3 +621,6 @@ def test_a_flagged_file_gone_before_it_is_moved_is_reported(registered_home: Hom
         status = sweep_module._decide(store, q, sweep_module.Screened("a.jpg", verdict, True),
                                       {verdict.action}, sweep_module.Ledger(q), scanned)
     assert status == "gone" and noted.read_text() == "" and not (q / LEDGER).exists()
+    from clearance.batch.items import unreadable  # deleted before its screening: said so, not "not a regular file"
+
+    assert unreadable(store / "a.jpg").startswith("not found")

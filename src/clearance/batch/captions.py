@@ -27,7 +27,7 @@ def caption_of(files: list[tuple[str, bytes]]) -> tuple[str | None, str | None]:
         text, error = _json_caption(name, data) if name.lower().endswith(".json") else _text_caption(name, data)
         if error:
             errors.append(error)
-        elif text not in captions:
+        if text and text not in captions:  # a caption read in spite of an error is screened all the same
             captions.append(text)
     return ("\n".join(captions) if captions else None), ("; ".join(errors) or None)
 
@@ -41,11 +41,15 @@ def _text_caption(name: str, data: bytes) -> tuple[str, str | None]:
 
 def _json_caption(name: str, data: bytes) -> tuple[str, str | None]:
     """The caption fields of a JSON caption file, joined by a newline (each said once). A key given
-    twice is an error (``strict_json``): Python's json kept the last, a training loader may read the
-    first, so ``{"caption": "Eleven from Stranger Things", "caption": "a cat"}`` was kept as a cat."""
+    twice anywhere is an error (``strict_json``): Python's json kept the last, a training loader may
+    read the first, so ``{"caption": "Eleven from Stranger Things", "caption": "a cat"}`` was kept as a
+    cat. Every caption field is screened all the same (``_every_caption``): a throwaway repeated key
+    must not turn a caption that blocks into a review a ``--review keep`` scrub keeps."""
     try:
         record = strict_json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, strict_json.DuplicateKeyError) as exc:
+    except strict_json.DuplicateKeyError as exc:
+        return _every_caption(data), f"unreadable caption {name}: {exc}"
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return "", f"unreadable caption {name}: {exc}"
     if isinstance(record, str):  # a caption written as a JSON string
         return record, None
@@ -57,3 +61,12 @@ def _json_caption(name: str, data: bytes) -> tuple[str, str | None]:
     if wrong := [k for k in keys if not isinstance(record[k], str)]:
         return "", f"caption {name}: {', '.join(wrong)} is not text"
     return "\n".join(dict.fromkeys(record[k] for k in keys)), None
+
+
+def _every_caption(data: bytes) -> str:
+    """Every text under a caption key of the top-level object, repeated keys included."""
+    pairs = json.loads(data.decode("utf-8-sig"), object_pairs_hook=lambda items: items)
+    if not isinstance(pairs, list):
+        return ""
+    texts = [value for key, value in pairs if key in CAPTION_KEYS and isinstance(value, str)]
+    return "\n".join(dict.fromkeys(texts))

@@ -22,7 +22,7 @@ def unreadable(path: Path) -> str | None:
     or the death is blamed on the record before it. A file that fails on opening is reported by the
     screening (``review`` with the error)."""
     if not path.is_file():
-        return "not a regular file"
+        return "not a regular file" if path.exists() else "not found (deleted since the dataset was listed?)"
     return None if os.access(path, os.R_OK) else "permission denied"
 
 

@@ -44,7 +44,9 @@ def check_source(src: Path) -> None:
     kinds = [f"{n} {what}" for n, what in ((tars, ".tar shard(s)"), (parquets, "Parquet file(s)"),
                                              (loose, "media file(s) no record names")) if n]
     if len(kinds) > 1:
-        raise ValueError(f"{src} holds {' and '.join(kinds)}: one run reads one format; give each its own folder")
+        hint = ("; a Parquet file's rows name their media in a `path` column (Hugging Face's `file_name` is not read)"
+                if loose and not tars else "")
+        raise ValueError(f"{src} holds {' and '.join(kinds)}: one run reads one format; give each its own folder{hint}")
 
 
 def format_for(src: Path) -> ModuleType:
