@@ -42,7 +42,7 @@ from clearance.service.limits import BodyLimit
 from clearance.service.pool import ScreeningPool
 from clearance.service.rate_limit import prompt_cost
 from clearance.settings import env_number
-from clearance.verdict import Action, Subject, Verdict
+from clearance.verdict import MAX_MATCHES, Action, Subject, Verdict
 
 SCREEN_TIMEOUT_S = env_number("CLEARANCE_SCREEN_TIMEOUT_S", 30)
 AUDIT_WAIT_S = 5.0
@@ -282,7 +282,7 @@ def _as_seen_by_owner(verdict: dict[str, Any], owner: str) -> dict[str, Any]:
         return verdict
     shown = {k: v for k, v in verdict.items() if k != "negative_prompt"}
     unlisted = {} if own else {"score": None, "own_matches": "among the matches_omitted: the verdict lists only "
-                                                            "the strictest 20 of its matches"}
+                                                            f"the strictest {MAX_MATCHES} of its matches"}
     return {**shown, "matches": own, "score": max((m["score"] for m in own), default=0.0),
             "other_owners_matches": len(matches) - len(own), **unlisted}
 
