@@ -26,7 +26,7 @@ from clearance.batch import engines, manifest
 from clearance.batch.checkpoint import Checkpoints
 from clearance.batch.empty_registry import warn_if_empty
 from clearance.batch.flight import FlightLog
-from clearance.batch.formats import check_source, format_for
+from clearance.batch.formats import check_source, format_for, named
 from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
@@ -66,14 +66,15 @@ class ShardResult:
 
 
 class ShardWorker:
-    """Screens whole shards; one per process (its Screener loads models and indexes once)."""
+    """Screens whole shards; one per process (its Screener loads models and indexes once), told the
+    job's format by name (``formats.named``) rather than detecting it again."""
 
-    def __init__(self, job: ScrubJob) -> None:
+    def __init__(self, job: ScrubJob, format_name: str) -> None:
         from clearance.screening import EmptyRegistryWarning, Screener  # models load in the worker, not the parent
 
         warnings.filterwarnings("ignore", category=EmptyRegistryWarning)  # the job's own process says it
         self.job = job
-        self.format = format_for(job.src)
+        self.format = named(format_name)
         self.screener = Screener(Home.resolve(job.home_root, job.database_url))
         self.checkpoints = Checkpoints(job.state_dir)
 
@@ -229,7 +230,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
         todo = [s for s in shards if not checkpoints.is_done(s.id)]
         summary = ScrubSummary(shards=len(shards), shards_resumed=len(shards) - len(todo))
         start = time.perf_counter()
-        for result in engines.run(engine, partial(ShardWorker, job), todo, workers, LostShards(job)):
+        for result in engines.run(engine, partial(ShardWorker, job, module.__name__), todo, workers, LostShards(job)):
             summary.items_this_run += result.items
             if on_shard:
                 on_shard(result, len(todo))

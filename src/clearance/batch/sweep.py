@@ -83,8 +83,7 @@ def _exclusive(qdir: Path) -> AbstractContextManager[None]:
 def _adopt_old_layout(qdir: Path) -> None:
     """Move an older quarantine's own files into ``STATE``, so its files can still be restored or
     purged (its flight logs are cleared at each sweep's start anyway)."""
-    if (qdir / "sweep.json").is_file() and not (qdir / META).exists():
-        (qdir / STATE).mkdir(exist_ok=True)
+    if (qdir / "sweep.json").is_file() and not (qdir / META).exists():  # ``_exclusive`` made ``STATE``
         for old, new in OLD_LAYOUT.items():
             if (qdir / old).is_file():
                 (qdir / old).rename(qdir / new)
@@ -124,11 +123,14 @@ def _companions(path: Path) -> list[Path]:
     return [path, *folder.sidecars(path)]
 
 
-def _moved_with(path: Path) -> list[Path]:
-    """The file and the sidecars it alone uses: a caption shared with another media file of the same
-    name ("a.jpg" and "a.png" with "a.txt") stays with the one left in place."""
-    others = folder.same_name_media(path)
-    return [path, *(sidecar for sidecar in folder.sidecars(path) if not others)]
+def _moved_with(root: Path, key: str) -> list[str]:
+    """The file and the sidecars it alone uses, under ``root``: a caption shared with another media
+    file of the same name ("a.jpg" and "a.png" with "a.txt") stays with the one left in place."""
+    path = root / key
+    captions = folder.sidecars(path)
+    if captions and folder.same_name_media(path):
+        captions = []
+    return [key, *(str(sidecar.relative_to(root)) for sidecar in captions)]
 
 
 def _move(source: Path, target: Path) -> None:
@@ -316,10 +318,11 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
     is and not noted, so a sweep after that file's restore or purge moves it. One gone before it could
     be moved (deleted meanwhile, or moved by a sweep into another quarantine) is reported, not noted."""
     if screened.movable and screened.verdict.action in flagged:
+        files = _moved_with(root, screened.key)
+        if any((qdir / rel).exists() for rel in files):  # an earlier match's, not restored or purged yet
+            return "held"
         try:
-            if _taken(root, qdir, screened.key):
-                return "held"
-            _quarantine(root, qdir, screened.key, screened.verdict, ledger)
+            _quarantine(root, qdir, files, screened.verdict, ledger)
         except FileNotFoundError:
             return "gone"
         return "quarantined"
@@ -340,17 +343,13 @@ def _as_screened(root: Path, key: str) -> str:
     return key + "".join(f"\0{info.st_size}:{info.st_mtime_ns}" for info in stats)
 
 
-def _taken(root: Path, qdir: Path, key: str) -> bool:
-    """Whether the quarantine already holds a file where this one and its sidecars would go."""
-    return any((qdir / p.relative_to(root)).exists() for p in _moved_with(root / key))
-
-
-def _quarantine(root: Path, qdir: Path, key: str, verdict: Verdict, ledger: Ledger) -> None:
-    """Move a flagged file and its sidecars, with a ledger entry before and after the move. Each file
-    is hashed once: the file's own checksum is its entry among them (a long video was read twice)."""
+def _quarantine(root: Path, qdir: Path, files: list[str], verdict: Verdict, ledger: Ledger) -> None:
+    """Move a flagged file and its sidecars (``files``, the file first: ``_moved_with``), with a
+    ledger entry before and after the move. Each file is hashed once: the file's own checksum is its
+    entry among them (a long video was read twice)."""
     top = verdict.matches[0] if verdict.matches else None
+    key = files[0]
     path = root / key
-    files = [str(p.relative_to(root)) for p in _moved_with(path)]
     checksums = {rel: sha256_file(root / rel) for rel in files}
     ledger.append({"key": key, "status": "moving", "files": files, "sha256": checksums[key], "checksums": checksums,
                    "size": path.stat().st_size, "action": verdict.action.value, "audit_id": verdict.audit_id,

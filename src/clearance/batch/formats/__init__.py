@@ -49,6 +49,12 @@ def check_source(src: Path) -> None:
         raise ValueError(f"{src} holds {' and '.join(kinds)}: one run reads one format; give each its own folder{hint}")
 
 
+def named(name: str) -> ModuleType:
+    """The format module of that ``__name__``: a worker is told the job's format rather than
+    detecting it again (detection walks the whole source tree)."""
+    return next(module for module in FORMATS if module.__name__ == name)
+
+
 def format_for(src: Path) -> ModuleType:
     for module in FORMATS:
         if module.detect(src):

@@ -55,16 +55,25 @@ def shards(src: Path) -> list[Shard]:
             for i in range(0, len(files), CHUNK)]
 
 
-def sidecars(media: Path) -> list[Path]:
-    """The media file's sidecars: same name, a ``SIDECARS`` suffix in any of its usual cases, each
-    file once (a case-insensitive file system answers every spelling with the same file)."""
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
+def _spelled(media: Path) -> list[tuple[Path, os.stat_result]]:
+    """What lies at each spelling of the media file's sidecar names (``_SPELLINGS``), as it is: a
+    link is not followed (a linked caption is not read, ``read_caption``)."""
+    found = []
     for path in (media.with_suffix(suffix) for suffix in _SPELLINGS):
         try:
-            info = path.lstat()  # a linked caption is not read (``read_caption``)
+            found.append((path, path.lstat()))
         except OSError:
             continue
+    return found
+
+
+def sidecars(media: Path, spelled: list[tuple[Path, os.stat_result]] | None = None) -> list[Path]:
+    """The media file's sidecars: same name, a ``SIDECARS`` suffix in any of its usual cases, each
+    regular file once (a case-insensitive file system answers every spelling with the same file).
+    ``spelled``: what ``_spelled`` found already."""
+    found: list[Path] = []
+    seen: set[tuple[int, int]] = set()
+    for path, info in _spelled(media) if spelled is None else spelled:
         if stat.S_ISREG(info.st_mode) and (info.st_dev, info.st_ino) not in seen:
             seen.add((info.st_dev, info.st_ino))
             found.append(path)
@@ -89,11 +98,11 @@ def _same_file(a: Path, b: Path) -> bool:
 def read_caption(media: Path) -> tuple[str | None, str | None]:
     """(caption, error) from the sidecars, if any (``batch/captions``); a sidecar that is a link or
     no regular file (a pipe) is an error, not a caption left out."""
-    for odd in (media.with_suffix(suffix) for suffix in _SPELLINGS):
-        if odd.is_symlink() or (odd.exists() and not odd.is_file()):
-            return None, f"caption {odd.name} is a symbolic link or not a regular file: not read"
+    spelled = _spelled(media)
+    if odd := next((path for path, info in spelled if not stat.S_ISREG(info.st_mode)), None):
+        return None, f"caption {odd.name} is a symbolic link or not a regular file: not read"
     files = []
-    for sidecar in sidecars(media):  # regular files only
+    for sidecar in sidecars(media, spelled):  # regular files only
         try:
             files.append((sidecar.name, sidecar.read_bytes()))
         except OSError as exc:
@@ -120,7 +129,7 @@ def finish(src: Path, dst: Path) -> None:
     is written into them (a read-only folder would refuse the shards' files)."""
     if not dst.is_dir():
         return
-    for top, _, _ in sorted(os.walk(dst), key=lambda entry: -len(Path(entry[0]).parts)):
+    for top in sorted((top for top, _, _ in os.walk(dst)), key=lambda folder: -len(Path(folder).parts)):
         source = src / Path(top).relative_to(dst)
         if source.is_dir() and not source.is_symlink():
             shutil.copymode(source, top)
@@ -147,17 +156,21 @@ def write(src: Path, shard: Shard, dst: Path, drop: set[str]) -> None:
             continue
         source = src / rel
         if (link := linked_on_the_way(src, source)) is not None:  # kept as is (``--review keep``): the link
-            target = dst / link.relative_to(src)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if not target.is_symlink():
-                target.symlink_to(os.readlink(link))
+            _copy_link(link, dst / link.relative_to(src))
             continue
-        linked = [p for p in (source.with_suffix(suffix) for suffix in _SPELLINGS) if p.is_symlink()]
-        for path in [source, *sidecars(source), *linked]:
-            target = dst / path.relative_to(src)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_symlink():  # a linked caption, kept as the link it is
-                if not target.is_symlink():
-                    target.symlink_to(os.readlink(path))
-            elif path.is_file():
+        spelled = _spelled(source)
+        for path in [source, *sidecars(source, spelled)]:
+            if path.is_file():
+                target = dst / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, target)
+        for path, info in spelled:
+            if stat.S_ISLNK(info.st_mode):  # a linked caption, kept as the link it is
+                _copy_link(path, dst / path.relative_to(src))
+
+
+def _copy_link(link: Path, target: Path) -> None:
+    """The link itself at ``target`` (idempotent on redo), never what it points to."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_symlink():
+        target.symlink_to(os.readlink(link))
