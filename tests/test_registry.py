@@ -361,6 +361,19 @@ def bomb_png() -> bytes:
     return out.getvalue()
 
 
+def animation_gif(frames: int) -> bytes:
+    """A GIF of ``frames`` different dev distractors (each a distinct frame to the decoder)."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    sources = sorted((DATA / "images/distractors").glob("*.jpg"))[:frames]
+    stills = [Image.open(p).convert("RGB").resize((160, 120)) for p in sources]
+    out = BytesIO()
+    stills[0].save(out, format="GIF", save_all=True, append_images=stills[1:], duration=200, loop=0)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("media", "kind", "name", "expected"),
     [
@@ -370,8 +383,10 @@ def bomb_png() -> bytes:
         (lambda: (DATA / "video/ref/vref_00.mp4").read_bytes()[:3000], "video", "ref.mp4", "cannot decode video"),
         (lambda: (DATA / "images/ref/ref_000.jpg").read_bytes()[:400], "image", "ref.jpg", "corrupt image"),
         (bomb_png, "image", "ref.png", "image too large to decode safely"),
+        (lambda: animation_gif(40), "image", "reel.gif", "only 32 of its frames would be indexed (animation of 39"),
     ],
-    ids=["text-as-image", "jpeg-as-audio", "mp3-as-video", "truncated-video", "truncated-jpeg", "pixel-bomb"],
+    ids=["text-as-image", "jpeg-as-audio", "mp3-as-video", "truncated-video", "truncated-jpeg", "pixel-bomb",
+         "animation-indexed-in-part"],
 )
 def test_import_rejects_unreadable_or_mislabelled_reference_media(
     home: Home, tmp_path: Path, media: Callable[[], bytes], kind: str, name: str, expected: str
@@ -387,6 +402,20 @@ def test_import_rejects_unreadable_or_mislabelled_reference_media(
         registry.import_file(bad)
     assert f"{bad}:8: works[0].references[0].path: " in str(err.value) and expected in str(err.value)
     assert registry.snapshot() == before and sorted(home.media_dir.rglob("*")) == stored
+
+
+def test_an_animation_a_reference_can_be_indexed_on_whole_is_imported_and_a_folder_is_no_file(
+        home: Home, tmp_path: Path) -> None:
+    """The frame limit refuses only animations it would cut: one of 30 frames is imported whole. A
+    folder given as a reference's path is said to be no file; it was called "file not found"."""
+    registry = registry_for(home)
+    registry.import_file(one_reference_yaml(tmp_path, animation_gif(30), "image", "reel.gif"))
+    assert [ref.source_name for ref in registry.snapshot().works[0].references] == ["reel.gif"]
+    (tmp_path / "stills").mkdir()
+    folder = one_reference_yaml(tmp_path, b"", "image", "unused.jpg")
+    folder.write_text(folder.read_text(encoding="utf-8").replace("path: unused.jpg", "path: stills"), encoding="utf-8")
+    with pytest.raises(RegistryFileError, match=r"one.yaml:8: works\[0\].references\[0\].path: not a regular file: "):
+        registry.import_file(folder)
 
 
 def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(

@@ -163,6 +163,12 @@ def test_bad_video_and_audio_inputs(screener: Screener, tmp_path: Path) -> None:
         assert "[Errno" not in verdict.error, verdict.error  # FFmpeg's words, not PyAV's code number
     truncated = screener.screen_media(clip[: len(clip) // 2], name="truncated.mp4", audit=False)
     assert truncated.action != Action.ALLOW  # half a copy is still a copy, or at least reviewed
+    damaged = bytearray((VIDEO / "ref" / "vref_01.mp4").read_bytes())
+    for at in range(len(damaged) // 4, len(damaged), 2000):  # zeroed runs after its first quarter
+        damaged[at : at + 64] = bytes(64)
+    broken = screener.screen_media(bytes(damaged), name="damaged.mp4", audit=False)
+    # it said only "video screened on its first 2 s only", as if a time limit had stopped it (QA pass)
+    assert broken.action != Action.ALLOW and "the rest of the video could not be decoded: Invalid data" in broken.error
 
 
 def test_duration_caps_bound_the_work() -> None:

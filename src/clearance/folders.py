@@ -1,8 +1,9 @@
-"""Folders Clearance makes for its state (a home, a quarantine), and why it could not.
+"""Paths that are not what they were given for, and why: said the same way everywhere.
 
 A path given by mistake (a file where a folder belongs, a place this user may not write) got a
 ``FileExistsError`` or ``PermissionError`` traceback; each caller now says what the folder was
-for, with this reason, in an error of its own.
+for, with this reason, in an error of its own. A folder given where a file belongs was called
+"file not found" by the registry import (a QA pass, 2026-12-08), though it exists.
 """
 
 from __future__ import annotations
@@ -19,3 +20,8 @@ def make_folder(path: Path) -> str | None:
     except OSError as exc:
         return exc.strerror or str(exc)
     return None
+
+
+def not_a_file(path: Path) -> str:
+    """Why ``path``, which is not a regular file, cannot be read as one: missing, or something else."""
+    return f"{'not a regular file' if path.exists() else 'file not found'}: {path}"

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from clearance import __version__
 from clearance.batch.items import Item
 from clearance.content import Content
+from clearance.folders import not_a_file
 from clearance.home import Home
 from clearance.media.probe import MediaError, detect_kind
 from clearance.parallel import ordered_map, working
@@ -417,7 +418,7 @@ class Screener:
         ):
             raise MediaError(f"path outside the allowed roots: {path}")
         if not path.is_file():
-            raise MediaError(f"{'not a regular file' if path.exists() else 'file not found'}: {path}")
+            raise MediaError(not_a_file(path))
         return Content(kind=detect_kind(path=path), path=path, name=label)
 
     def _named_works(self, text: str) -> set[tuple[str, str]]:

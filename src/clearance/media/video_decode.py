@@ -99,7 +99,8 @@ def sample_video(content: Content, fps: float = SAMPLE_FPS, max_seconds: float =
     except (av.error.FFmpegError, ValueError, OSError) as exc:
         if not frames:
             raise MediaError(f"cannot decode video: {decode_problem(exc)}") from None
-        truncated = True  # a truncated file: screen what decoded
+        truncated = True  # a truncated or damaged file: screen what decoded, and say why it stopped
+        content.unscreened.append(f"the rest of the video could not be decoded: {decode_problem(exc)}")
     if not frames:
         raise MediaError("the video has no decodable frames (zero length or unsupported codec)")
     if not truncated and (short := ended_early("video", last_t + 1 / fps, declared)):

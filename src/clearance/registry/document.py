@@ -13,6 +13,8 @@ from pathlib import Path
 
 import yaml
 
+from clearance.folders import not_a_file
+
 KINDS = ("film", "series", "game", "book", "character", "other")
 POLICIES = ("block", "review", "allow")
 MEDIA_KINDS = ("image", "video", "audio")
@@ -229,7 +231,7 @@ def _parse_reference(
     raw = reader.text(reader.required(f, node, where, "path"), f"{where}.path")
     path = (base_dir / raw).resolve()
     if not path.is_file():
-        raise reader.fail(f["path"], f"{where}.path", f"file not found: {path}")
+        raise reader.fail(f["path"], f"{where}.path", not_a_file(path))
     element = reader.text(f["element"], f"{where}.element") if "element" in f else None
     if element is not None and element not in element_names:
         raise reader.fail(f["element"], f"{where}.element", f"{element!r} is not a character or element of this work")

@@ -5,7 +5,7 @@ of every signal that fingerprints its kind: every image screened in that home be
 blaming the query. The import now asks this question of each reference (and refuses the file
 where a rights holder can fix it); the index build asks it of a reference that fails there, to
 tell a bad reference (left out) from a broken tool (still an error). The decoding is the
-screening's own, with its limits: file size, pixels before decoding, frame pixels.
+screening's own, with its limits: file size, pixels before decoding, frame pixels, frames.
 """
 
 from __future__ import annotations
@@ -30,12 +30,24 @@ def media_problem(path: Path, declared: str) -> str | None:
         if "image" in (sniffed, declared):
             if sniffed != declared:
                 return _mismatch(sniffed, declared)
-            decode_frames(Content(kind="image", path=path))  # what image.pdq and image.sscd will decode
+            return _frames_left_out(path)
         else:
             _probe_stream(path, sniffed, declared)
     except MediaError as exc:
         return str(exc)
     return None
+
+
+def _frames_left_out(path: Path) -> str | None:
+    """Decode the image as image.pdq and image.sscd will; an animation they would index only in part
+    is refused. A 40-frame GIF was imported without a word and its last frames were never indexed:
+    copies of them were allowed (a QA pass, 2026-12-08)."""
+    content = Content(kind="image", path=path)
+    frames = decode_frames(content)
+    if not content.unscreened:
+        return None
+    return (f"only {len(frames)} of its frames would be indexed ({'; '.join(content.unscreened)}): "
+            "register the others as stills of their own")
 
 
 _AS_NOUN = {"image": "an image", "video": "a video", "audio": "audio"}
