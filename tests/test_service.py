@@ -690,6 +690,36 @@ def test_the_pool_holds_a_burst_in_one_queue_and_answers_all_of_it(tmp_path: Pat
     assert most_held == IN_FLIGHT and queued == len(prompts) - 2 * IN_FLIGHT
 
 
+def test_prompts_are_screened_while_long_media_hold_every_media_slot(tmp_path: Path) -> None:
+    """Media and prompts have slots of their own in each process (``LANES``): with every media slot
+    held by long videos, a third video waits in the queue, and a prompt sent after it is screened
+    at once. With one set of slots the prompt waited for a video to finish (a QA pass saw another
+    tenant's prompt time out after 30 s behind one key's videos)."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    clip = _looped(DATA / "video" / "ref" / "vref_04.mp4", tmp_path / "long.mp4", times=4)  # ~48 s
+
+    async def videos_then_a_prompt() -> tuple[str, list[bool], int, list[str]]:
+        pool = ScreeningPool(home, 1, 120)
+        pool.start()
+        try:
+            await asyncio.gather(*(p.ready for p in pool.processes))
+            videos = [asyncio.ensure_future(pool.call("screen_media", clip.read_bytes(), name=f"v{i}.mp4"))
+                      for i in range(IN_FLIGHT + 1)]
+            while pool.queued < 1:  # every media slot taken, the last video queued
+                await asyncio.sleep(0.01)
+            prompt = await pool.call("screen_prompt", "Vecna in the attic")
+            still_screening = [not v.done() for v in videos]
+            queued = pool.queued
+            return prompt.action, still_screening, queued, [v.action for v in await asyncio.gather(*videos)]
+        finally:
+            pool.close()
+
+    prompt, still_screening, queued, videos = asyncio.run(videos_then_a_prompt())
+    assert prompt == "block" and all(still_screening) and queued == 1
+    assert videos == ["block"] * (IN_FLIGHT + 1)  # a loop of a registered clip: every video is still screened
+
+
 def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_process_is_replaced(
         tmp_path: Path) -> None:
     """A request still unanswered after the screening time limit answers `review`, and the process

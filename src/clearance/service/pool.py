@@ -7,10 +7,12 @@ Here the one HTTP process (auth, limits, JSON) hands every screening to the scre
 with the fewest in flight, so no request waits while a process is free.
 
 Each screening process builds one ``Screener`` (models, indexes, its own audit writer) and runs
-``IN_FLIGHT`` requests at once on threads. Messages are pickled over a pipe per process. A process
-that dies is replaced; the requests it held answer ``review`` (fail closed), as does a request
-that finds no process to run on. Each process loads its models with one thread per model call:
-the processes, not the threads of one call, fill the cores.
+``IN_FLIGHT`` requests of each lane at once on threads: media uploads in one lane, prompts (and
+everything else) in the other, so long media cannot hold the slots prompts need (``LANES``).
+Messages are pickled over a pipe per process. A process that dies is replaced; the requests it
+held answer ``review`` (fail closed), as does a request that finds no process to run on. Each
+process loads its models with one thread per model call: the processes, not the threads of one
+call, fill the cores.
 """
 
 from __future__ import annotations
@@ -42,6 +44,12 @@ alternating runs): p99 148 and 88 ms with one, 25 and 34 ms with two, 31 and 38 
 Screening one request at a time and replying from a second thread once its audit entry is
 committed (the same overlap without two screening threads) was no better: p99 132, 100 and 109
 ms against 56, 101 and 76 (alternating runs, 2026-12-04 21:44-21:49)."""
+LANES = ("prompt", "media")
+"""Each process has ``IN_FLIGHT`` slots per lane. With one set of slots, four 15-minute videos from
+one key took every slot of a two-process server and another tenant's prompt waited 30 s and was
+answered ``review`` (a QA pass, 2026-12-07). Reserving a slot for prompts would have cost a
+one-process server half its media throughput; a lane of their own costs media nothing, and a prompt
+behind media shares a core with them for its few milliseconds instead of waiting seconds."""
 INLINE_BYTES = 16_384
 """Requests this small are written to the pipe from the event loop (the pipe takes 64 kB without
 blocking); larger ones from a thread. A thread hop per request cost ~10% of the HTTP process's CPU."""
@@ -83,12 +91,23 @@ class _Process:
     conn: Connection
     ready: asyncio.Future[None]
     waiting: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
+    media: set[int] = field(default_factory=set)
+    """The requests in ``waiting`` that are media screenings (``LANES``)."""
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     draining: bool = False
     answered_at: float = field(default_factory=time.monotonic)
     """When it last answered a ping (or said it was ready)."""
     pinged: bool = False
     """A ping is unanswered: no second one is sent, so pings cannot fill a stuck process's pipe."""
+
+    def held(self, lane: str) -> int:
+        """Requests of ``lane`` this process holds."""
+        return len(self.media) if lane == "media" else len(self.waiting) - len(self.media)
+
+    def settle(self, request: int) -> asyncio.Future[Any] | None:
+        """Forget ``request`` (answered, or never sent): its future, if it was held."""
+        self.media.discard(request)
+        return self.waiting.pop(request, None)
 
     @property
     def loaded(self) -> bool:
@@ -129,8 +148,8 @@ class ScreeningPool:
         self._reloading = asyncio.Lock()
         self._reloads: set[asyncio.Task[None]] = set()
         """Reloads under way (the loop keeps only weak references to tasks)."""
-        self._queue: collections.deque[asyncio.Future[None]] = collections.deque()
-        """Requests waiting for a free slot, in arrival order."""
+        self._queue: collections.deque[tuple[asyncio.Future[None], str]] = collections.deque()
+        """Requests waiting for a free slot, in arrival order, with their lane."""
         self._pinger: asyncio.TimerHandle | None = None
 
     @property
@@ -142,29 +161,31 @@ class ScreeningPool:
     @property
     def queued(self) -> int:
         """Requests waiting for a free slot."""
-        return sum(not turn.done() for turn in self._queue)
+        return sum(not turn.done() for turn, _ in self._queue)
 
     def start(self) -> None:
         self.processes = [self._spawn() for _ in range(self.size)]
         self._ping()
 
     async def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        """``Screener.<method>(*args, **kwargs)`` in the process with the fewest requests in flight,
-        once one has fewer than ``IN_FLIGHT`` (until then the request waits here, in the one queue):
-        what it returns, or the error it raised (``ScreeningUnavailableError`` if the process died)."""
+        """``Screener.<method>(*args, **kwargs)`` in the process with the fewest requests of its lane
+        (``LANES``) in flight, once one has fewer than ``IN_FLIGHT`` (until then the request waits
+        here, in the one queue): what it returns, or the error it raised
+        (``ScreeningUnavailableError`` if the process died)."""
+        lane = "media" if method == "screen_media" else "prompt"
         woken = False
         while True:
             live = [p for p in self.processes if p.takes_requests]
             if not live:
                 raise ScreeningUnavailableError("no screening process is running")
-            target = min(live, key=lambda p: (not p.loaded, len(p.waiting)))
-            if len(target.waiting) < IN_FLIGHT:
+            target = min(live, key=lambda p: (not p.loaded, p.held(lane)))
+            if target.held(lane) < IN_FLIGHT:
                 return await self._call_on(target, (method, args, kwargs), watched=True)
             turn = asyncio.get_running_loop().create_future()
             if woken:  # a newcomer took the slot it was woken for: it keeps its place at the front
-                self._queue.appendleft(turn)
+                self._queue.appendleft((turn, lane))
             else:
-                self._queue.append(turn)
+                self._queue.append((turn, lane))
             await turn
             woken = True
 
@@ -212,7 +233,7 @@ class ScreeningPool:
             await asyncio.to_thread(self._stop, fresh)
             return
         self.processes[self.processes.index(old)] = fresh
-        self._next_in_queue(everyone=True)
+        self._next_in_queue()
         old.draining = True
         while old.waiting:
             await asyncio.sleep(0.05)
@@ -256,6 +277,8 @@ class ScreeningPool:
         answer = asyncio.get_running_loop().create_future()
         answer.add_done_callback(_retrieved)  # its caller may have given up (time limit) before it came
         process.waiting[request] = answer
+        if call[0] == "screen_media":
+            process.media.add(request)
         message = ForkingPickler.dumps((request, *call))
         try:
             if len(message) <= INLINE_BYTES and process.send_lock.acquire(blocking=False):
@@ -266,7 +289,7 @@ class ScreeningPool:
             else:  # a large upload fills the pipe faster than the process drains it: not on the loop
                 await asyncio.to_thread(self._send, process, message)
         except OSError as exc:
-            process.waiting.pop(request, None)
+            process.settle(request)
             self._broken(process, exc)
             raise ScreeningUnavailableError(f"the screening process [{process.process.pid}] exited") from None
         if watched and process.loaded:  # one still loading is not stuck, only busy
@@ -311,19 +334,25 @@ class ScreeningPool:
             _settle(process.ready, ok, value)
             self._early_deaths = 0 if ok else self._early_deaths
             return
-        answer = process.waiting.pop(request, None)
+        lane = "media" if request in process.media else "prompt"
+        answer = process.settle(request)
         if answer is not None and not answer.done():
             _settle(answer, ok, value)
-        self._next_in_queue()
+        self._next_in_queue(lane)
 
-    def _next_in_queue(self, everyone: bool = False) -> None:
-        """A slot came free: the longest-waiting request looks again (every request, when
-        processes came or went)."""
-        while self._queue:
-            turn = self._queue.popleft()
-            if not turn.done():
+    def _next_in_queue(self, lane: str | None = None) -> None:
+        """A slot of ``lane`` came free: the longest-waiting request of that lane looks again (every
+        request, when processes came or went: ``lane`` None). Requests of the other lane keep
+        their places: woken, they would find no slot of theirs, and the one that could go would
+        sleep on."""
+        for entry in list(self._queue):
+            turn, wants = entry
+            if turn.done():
+                self._queue.remove(entry)
+            elif lane is None or wants == lane:
+                self._queue.remove(entry)
                 turn.set_result(None)
-                if not everyone:
+                if lane is not None:
                     return
 
     def _lost(self, process: _Process) -> None:
@@ -339,6 +368,7 @@ class ScreeningPool:
             if not answer.done():
                 answer.set_exception(gone)
         process.waiting.clear()
+        process.media.clear()
         process.process.join(timeout=1)  # it closed its pipe: it has exited or is exiting
         if process in self.processes and not (self._closing or process.draining or could_not_start):
             if self._early_deaths > MAX_EARLY_DEATHS:
@@ -346,7 +376,7 @@ class ScreeningPool:
             else:
                 log.warning("screening process [%s] exited; starting another", process.process.pid)
                 self.processes[self.processes.index(process)] = self._spawn()
-        self._next_in_queue(everyone=True)
+        self._next_in_queue()
 
     @staticmethod
     def _send_if_free(process: _Process, message: bytes, wait_s: float) -> bool:
@@ -419,7 +449,7 @@ def _serve(home: Home, conn: Connection) -> None:  # pragma: no cover - runs in 
         reply(None, False, ScreeningUnavailableError(f"screening could not start: {type(exc).__name__}: {exc}"))
         return
     reply(None, True, None)
-    with ThreadPoolExecutor(IN_FLIGHT, thread_name_prefix="screen") as threads:
+    with ThreadPoolExecutor(IN_FLIGHT * len(LANES), thread_name_prefix="screen") as threads:
         while not (stop_by and time.monotonic() >= stop_by[0] and not held[0]):
             if not conn.poll(POLL_S):
                 continue
