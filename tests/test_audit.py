@@ -23,6 +23,10 @@ def filled_log(home: Home, n: int = 6) -> tuple[AuditLog, list[str]]:
     return log, ids
 
 
+COPIED = "created_at, tenant, kind, work_ids, payload, prev_hash, entry_hash"
+COLUMNS = f"seq, audit_id, {COPIED}"
+
+
 def run_sql(home: Home, sql: str) -> None:
     with open_engine(home.database_url).begin() as conn:
         conn.execute(text(sql))
@@ -45,6 +49,14 @@ def test_intact_chain_verifies(db_home: Home) -> None:
         ("UPDATE audit_log SET seq = seq + 100 WHERE seq IN (2, 3)", 4, "missing"),
         ("UPDATE audit_log SET entry_hash = 'x' WHERE seq = 1", 1, "edited"),
         ("DELETE FROM audit_log WHERE seq = 6", 6, "newest entries removed"),
+        # rows numbered below the chain were skipped, and `audit show` served them (a QA pass)
+        (f"INSERT INTO audit_log ({COLUMNS}) SELECT -1, 'forged', {COPIED} FROM audit_log WHERE seq = 2", -1,
+         "entry number -1 is outside the chain"),
+        (f"INSERT INTO audit_log ({COLUMNS}) SELECT 0, 'forged', {COPIED} FROM audit_log WHERE seq = 1", 0,
+         "outside the chain"),
+        # the head's hash alone edited was reported as "ends at entry 6 but its head records entry 6"
+        ("UPDATE audit_head SET entry_hash = 'ab' || substr(entry_hash, 3)", 6, "the head's hash of entry 6"),
+        ("UPDATE audit_head SET seq = 5", 6, "the head records entry 5 but the log goes on to entry 6"),
     ],
 )
 def test_tampering_is_detected_and_named(db_home: Home, tamper: str, bad_seq: int, problem: str) -> None:
@@ -165,6 +177,10 @@ def test_cli_verify_and_show(home: Home) -> None:
     assert shown.exit_code == 0 and json.loads(shown.output)["audit_id"] == ids[1]
     unknown = runner.invoke(app, ["audit", "show", "nope", "--home", str(home.root)])
     assert unknown.exit_code == 2 and "unknown audit id" in unknown.output
+    run_sql(home, """UPDATE audit_log SET payload = '{"id":"p1","action":"block"}' WHERE seq = 2""")
+    edited = runner.invoke(app, ["audit", "show", ids[1], "--home", str(home.root)])  # printed as genuine before
+    assert edited.exit_code == 1 and "not to be trusted: content does not match its hash (edited)" in edited.output
+    assert runner.invoke(app, ["audit", "show", ids[2], "--home", str(home.root)]).exit_code == 0
     run_sql(home, "DELETE FROM audit_log WHERE seq = 2")
     broken = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
     assert broken.exit_code == 1 and "entry 3" in broken.output

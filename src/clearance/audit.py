@@ -55,6 +55,14 @@ def _entry_hash_v1(seq: int, audit_id: str, created_at: str, kind: str, payload:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+def entry_problem(e: AuditEntry) -> str | None:
+    """What is wrong with one entry, seen alone (``audit show``): a number outside the chain, or
+    content that does not match its own hash. Its links to its neighbours only ``verify`` checks."""
+    if e.seq < 1:
+        return f"entry number {e.seq} is outside the chain, which starts at 1 (added by hand)"
+    return _content_problem(e, legacy_allowed=True)[0]
+
+
 def _content_problem(e: AuditEntry, legacy_allowed: bool) -> tuple[str | None, bool]:
     """(problem, whether older entries' hashes may still follow) for one entry's own hash."""
     if e.entry_hash == _entry_hash(e.seq, e.audit_id, e.created_at, e.kind, e.payload, e.prev_hash, e.tenant,
@@ -225,29 +233,38 @@ class AuditLog:
 
     @staticmethod
     def _check_head(session: Session, n: int, last_seq: int, last_hash: str) -> VerifyResult:
-        """The chain must end where the head pointer says: otherwise its newest entries were cut."""
+        """The chain must end where the head pointer says: otherwise its newest entries were cut.
+        Each way it can differ is named: a QA pass edited only the head's hash and was told that
+        the log "ends at entry 28 but its head records entry 28"."""
         head = session.get(AuditHead, 1)
         head_seq, head_hash = (head.seq, head.entry_hash) if head else (0, GENESIS)
         if (head_seq, head_hash) == (last_seq, last_hash):
             return VerifyResult(ok=True, entries=n)
-        return VerifyResult(False, n, last_seq + 1, None,
-                            f"the log ends at entry {last_seq} but its head records entry {head_seq} "
-                            "(newest entries removed, or the head was edited)")
+        if head_seq > last_seq:
+            return VerifyResult(False, n, last_seq + 1, None, f"the log ends at entry {last_seq} but its head "
+                                f"records entry {head_seq} (newest entries removed, or the head was edited)")
+        if head_seq < last_seq:
+            return VerifyResult(False, n, head_seq + 1, None, f"the head records entry {head_seq} but the log "
+                                f"goes on to entry {last_seq} (entries added without the head, or the head was edited)")
+        return VerifyResult(False, n, last_seq, None, f"the head's hash of entry {last_seq} is not that entry's "
+                            "(the head was edited)")
 
     def verify(self, batch: int = 5000) -> VerifyResult:
-        """Walk the chain in order; report the first entry whose links or content do not hold."""
+        """Walk the chain in order; report the first entry whose links or content do not hold. Every
+        row is walked, whatever its number: a row numbered 0 or below, added by hand, was skipped,
+        and ``audit show`` served it as a genuine entry (a QA pass, 2026-12-08)."""
         prev, expected_seq, n, legacy_allowed = GENESIS, 1, 0, True
         with self.sessions() as session:
-            last_seq = 0
+            last_seq: int | None = None
             while True:
-                rows = session.scalars(
-                    select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
-                ).all()
+                page = select(AuditEntry).order_by(AuditEntry.seq).limit(batch)
+                rows = session.scalars(page if last_seq is None else page.where(AuditEntry.seq > last_seq)).all()
                 if not rows:
-                    return self._check_head(session, n, last_seq, prev)
+                    return self._check_head(session, n, last_seq or 0, prev)
                 for e in rows:
-                    problem = None
-                    if e.seq != expected_seq:
+                    if e.seq < 1:
+                        problem = entry_problem(e)
+                    elif e.seq != expected_seq:
                         problem = f"entry {expected_seq} is missing (next is {e.seq})"
                     elif e.prev_hash != prev:
                         problem = "previous-hash link broken (an entry before it was removed, edited or reordered)"

@@ -7,7 +7,7 @@ import json
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from clearance.audit import AuditLog, UnknownAuditIdError
+from clearance.audit import AuditLog, UnknownAuditIdError, entry_problem
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
 from clearance.db.engine import session_factory
 from clearance.safe_text import json_text
@@ -37,7 +37,9 @@ def verify(home: HomeOption = None, database_url: DatabaseOption = None) -> None
 @app.command("show")
 def show(audit_id: str, home: HomeOption = None, database_url: DatabaseOption = None,
          json_: JsonOption = False) -> None:
-    """Print the stored verdict (or takedown record) of AUDIT_ID."""
+    """Print the stored verdict (or takedown record) of AUDIT_ID; exit 1, with a warning, when the
+    entry does not match its own hash or lies outside the chain (an edited or forged entry was
+    printed as genuine: a QA pass, 2026-12-08)."""
     log = _log(home, database_url)
     try:
         entry = log.get(audit_id)
@@ -49,3 +51,5 @@ def show(audit_id: str, home: HomeOption = None, database_url: DatabaseOption = 
     else:
         console.print(f"#{entry.seq} {entry.kind} at {entry.created_at} tenant={entry.tenant}")
         console.print_json(json_text(record))
+    if (problem := entry_problem(entry)) is not None:
+        fail(f"this entry is not to be trusted: {problem}; run `clearance audit verify`", code=1)
