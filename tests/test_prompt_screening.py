@@ -683,7 +683,11 @@ def test_costly_signals_run_only_while_they_can_change_the_verdict(screened_home
 
 
 @pytest.mark.parametrize(("prompt", "error"), [("", "empty prompt"), ("   \n\t", "empty prompt"),
-                                               ("\x00\u200b\x07 \u2028\ufeff", "empty prompt")])
+                                               ("\x00\u200b\x07 \u2028\ufeff", "empty prompt"),
+                                               # printable to Python, yet they show nothing (a QA pass):
+                                               ("\u2800\u2800", "empty prompt"), ("\u3164\u115f", "empty prompt"),
+                                               ("\ufe0f", "empty prompt"), ("\u00ad\u034f", "empty prompt"),
+                                               (" \u200b\u2800\u3164 \u0301\u0308", "empty prompt")])
 def test_empty_prompts_are_reviewed(screener: Screener, prompt: str, error: str) -> None:
     verdict = screener.screen_prompt(prompt)
     assert verdict.action == Action.REVIEW and verdict.error == error and verdict.audit_id

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import unicodedata
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,7 @@ from clearance.safe_text import screenable
 from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
 from clearance.text.keywords import wordfreq_zipf
+from clearance.text.normalize import ZERO_WIDTH
 from clearance.text.rewrite import FALLBACK, negative_prompt_for, remove_matched, too_little_left
 from clearance.verdict import Action, Match, Subject, Verdict
 
@@ -540,8 +542,12 @@ def _preload(signal: SignalType) -> None:
 
 
 def _blank(text: str) -> bool:
-    """Nothing to screen: empty, or only spaces and invisible characters (controls, zero-width)."""
-    return not any(ch.isprintable() and not ch.isspace() for ch in text)
+    """Nothing to screen: empty, or only spaces, invisible characters (controls, and what
+    normalisation drops as showing nothing: ``ZERO_WIDTH``) and combining marks with nothing to
+    mark. Blank braille, Hangul fillers and variation selectors are printable to Python, and a
+    prompt of only those was allowed, not reviewed as empty (a QA pass, 2026-12-08)."""
+    return not any(ch.isprintable() and not ch.isspace() and not unicodedata.category(ch).startswith("M")
+                   for ch in ZERO_WIDTH.sub("", text))
 
 
 def _label(source: Path | str | bytes, name: str | None) -> str:
