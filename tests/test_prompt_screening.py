@@ -833,6 +833,9 @@ def test_cli_usage_errors_exit_non_zero(screened_home: Home, tmp_path: Path) -> 
     assert single.exit_code == 0 and json.loads(single.output)["action"] == "block"
     folder = runner.invoke(app, ["screen", "prompts", str(tmp_path), "--home", str(screened_home.root)])
     assert folder.exit_code == 2 and "is not a file" in folder.output
+    for command in (["prompt", "Vecna"], ["prompts", str(tmp_path / "unread.jsonl")]):  # PostgreSQL: a traceback
+        long_tenant = runner.invoke(app, ["screen", *command, "--tenant", "t" * 201, "--home", str(screened_home.root)])
+        assert long_tenant.exit_code == 2 and "tenant longer than 200 characters" in long_tenant.output
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": "a", "prompt": "a cat"}\n', encoding="utf-8")
     for out, message in ((tmp_path / "no" / "out.jsonl", "does not exist"), (tmp_path, "is a folder")):

@@ -85,6 +85,48 @@ def test_malformed_file_names_line_and_field_and_changes_nothing(
     assert registry.snapshot() == before
 
 
+@pytest.mark.parametrize(
+    ("work", "expected"),
+    [  # PostgreSQL refused the first three with a traceback; SQLite stored them (a QA pass, 2026-12-08)
+        ("{title: '%s', owner: O}" % ("Vexnor " * 80), "works[0].title: longer than 500 characters"),
+        ("{title: T, owner: '%s'}" % ("L" * 201), "works[0].owner: longer than 200 characters"),
+        ("{title: T, owner: O, characters: [{name: '%s'}]}" % ("N" * 501),
+         "works[0].characters[0].name: longer than 500 characters"),
+        # invisible text was imported as a title that never matched
+        ('{title: "\u200b", owner: O}', "works[0].title: must not be empty"),
+        ('{title: T, owner: O, aliases: ["\u2800\u3164"]}', "works[0].aliases[0]: must not be empty"),
+        ('{title: T, owner: "Am\u00e9lie\u200b Films"}', "works[0].owner: holds an invisible character: "
+                                                          "'Amélie\\u200b Films'"),
+    ],
+    ids=["long-title", "long-owner", "long-name", "invisible-title", "invisible-alias", "invisible-in-owner"],
+)
+def test_text_the_database_cannot_take_or_nobody_can_see_is_refused_on_its_line(
+        db_home: Home, tmp_path: Path, work: str, expected: str) -> None:
+    registry = registry_for(db_home)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"version: 1\nworks:\n  - {{id: w, {work[1:]}\n", encoding="utf-8")
+    with pytest.raises(RegistryFileError) as err:
+        registry.import_file(bad)
+    assert f"{bad}:3: {expected}" in str(err.value)
+    assert registry.works() == []
+
+
+def test_owners_written_with_a_combining_accent_are_one_owner(home: Home, tmp_path: Path) -> None:
+    """"Amélie Films" with a precomposed é and with e + a combining accent were two owners that
+    look the same, each with its own work ``twin``; the owner is stored composed (NFC)."""
+    registry = registry_for(home)
+    twins = tmp_path / "twins.yaml"
+    twins.write_text('version: 1\nworks:\n  - {id: twin, title: Twin, owner: "Am\u00e9lie Films"}\n'
+                     '  - {id: twin, title: Twin, owner: "Ame\u0301lie Films"}\n', encoding="utf-8")
+    with pytest.raises(RegistryFileError, match="duplicate work 'twin' for owner 'Amélie Films'"):
+        registry.import_file(twins)
+    composed = tmp_path / "one.yaml"
+    composed.write_text('version: 1\nworks:\n  - {id: twin, title: Twin, owner: "Ame\u0301lie Films"}\n',
+                        encoding="utf-8")
+    registry.import_file(composed)
+    assert [(w.owner, w.slug) for w in registry.works()] == [("Am\u00e9lie Films", "twin")]
+
+
 def test_invalid_yaml_and_empty_file(home: Home, tmp_path: Path) -> None:
     registry = registry_for(home)
     broken = tmp_path / "broken.yaml"
@@ -116,6 +158,8 @@ def test_remove_and_licences(db_home: Home) -> None:
             registry.grant_licence(odd, "frozen")
         with pytest.raises(ValueError, match="tenant must be printable text"):
             KeyStore(registry.sessions).create(odd, "screener")
+    with pytest.raises(ValueError, match="tenant longer than 200 characters"):  # PostgreSQL: a traceback
+        registry.grant_licence("t" * 201, "frozen")
     assert registry.remove("frozen") == [("Disney", "frozen")]
     with pytest.raises(UnknownWorkError):
         registry.get("frozen")

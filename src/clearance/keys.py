@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from clearance.db.tables import ApiKey
+from clearance.db.tables import TENANT_CHARS, ApiKey
 from clearance.safe_text import terminal_safe
 
 ROLES = ("admin", "rights_holder", "screener", "auditor")
@@ -45,6 +45,8 @@ def check_tenant(tenant: str) -> str:
     (a black-box pass, 2026-12-07). Raises ``ValueError`` otherwise."""
     if not tenant.strip():
         raise ValueError("tenant must not be empty")
+    if len(tenant) > TENANT_CHARS:  # PostgreSQL refused it with a traceback, SQLite stored it (a QA pass)
+        raise ValueError(f"tenant longer than {TENANT_CHARS} characters")
     if terminal_safe(tenant) != tenant or "\t" in tenant:
         raise ValueError(f"tenant must be printable text, without control or direction characters: "
                          f"{terminal_safe(tenant)!r}")

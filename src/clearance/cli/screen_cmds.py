@@ -29,12 +29,23 @@ from clearance.cli.common import (
     warn,
     warn_if_empty,
 )
+from clearance.keys import check_tenant
 from clearance.screening import PromptRequest, Screener
 from clearance.verdict import Action, Verdict
 
 app = typer.Typer(help="Screen prompts and media against the registry.", no_args_is_help=True)
 
-TenantOption = Annotated[str | None, typer.Option(help="Platform tenant (its licences turn matches into allow).")]
+def _tenant(tenant: str | None) -> str | None:
+    """A tenant the log can record (``check_tenant``), or a usage error: one over the length the
+    database takes crashed the audit append on PostgreSQL, after the screening (a QA pass)."""
+    try:
+        return None if tenant is None else check_tenant(tenant)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+TenantOption = Annotated[str | None, typer.Option(help="Platform tenant (its licences turn matches into allow).",
+                                                  callback=_tenant)]
 AllowRootOption = Annotated[
     list[Path] | None,
     typer.Option("--allow-root", help="Only read media under these folders (default: $CLEARANCE_ALLOWED_ROOTS)."),

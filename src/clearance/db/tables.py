@@ -20,14 +20,22 @@ class Base(DeclarativeBase):
     pass
 
 
+OWNER_CHARS = 200
+"""Longest owner (a rights holder's name) and tenant: the registry import and ``check_tenant`` refuse
+longer ones, which PostgreSQL refused with a traceback (SQLite stores any length; a QA pass)."""
+TENANT_CHARS = OWNER_CHARS
+TITLE_CHARS = NAME_CHARS = 500
+"""Longest title, and name of a character or element."""
+
+
 class Work(Base):
     __tablename__ = "works"
     __table_args__ = (UniqueConstraint("owner", "slug", name="uq_work_owner_slug"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    owner: Mapped[str] = mapped_column(String(200), index=True)
+    owner: Mapped[str] = mapped_column(String(OWNER_CHARS), index=True)
     slug: Mapped[str] = mapped_column(String(200), index=True)
-    title: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str] = mapped_column(String(TITLE_CHARS))
     kind: Mapped[str] = mapped_column(String(20))
     policy: Mapped[str] = mapped_column(String(10))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -52,7 +60,7 @@ class Element(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     work_pk: Mapped[int] = mapped_column(ForeignKey("works.pk", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20))  # character | element
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(NAME_CHARS))
     aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     work: Mapped[Work] = relationship(back_populates="elements")
@@ -68,7 +76,7 @@ class Reference(Base):
     kind: Mapped[str] = mapped_column(String(10))  # image | video | audio
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     source_name: Mapped[str] = mapped_column(String(1000))
-    element: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    element: Mapped[str | None] = mapped_column(String(NAME_CHARS), nullable=True)
     work: Mapped[Work] = relationship(back_populates="references")
 
 
@@ -79,7 +87,7 @@ class Licence(Base):
     __table_args__ = (UniqueConstraint("tenant", "work_pk", name="uq_licence_tenant_work"),)
 
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
-    tenant: Mapped[str] = mapped_column(String(200), index=True)
+    tenant: Mapped[str] = mapped_column(String(TENANT_CHARS), index=True)
     work_pk: Mapped[int] = mapped_column(ForeignKey("works.pk", ondelete="CASCADE"), index=True)
 
 
@@ -100,7 +108,7 @@ class AuditEntry(Base):
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     audit_id: Mapped[str] = mapped_column(String(40), unique=True)
     created_at: Mapped[str] = mapped_column(String(40))
-    tenant: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    tenant: Mapped[str | None] = mapped_column(String(TENANT_CHARS), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(40))
     work_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     payload: Mapped[str] = mapped_column(Text)
@@ -127,7 +135,7 @@ class ApiKey(Base):
     pk: Mapped[int] = mapped_column(Integer, primary_key=True)
     key_id: Mapped[str] = mapped_column(String(40), unique=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    tenant: Mapped[str] = mapped_column(String(200))
+    tenant: Mapped[str] = mapped_column(String(TENANT_CHARS))
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
