@@ -269,7 +269,7 @@ def test_media_store_deduplicates(tmp_path: Path, data_dir: Path) -> None:
     store = MediaStore(tmp_path / "media")
     copy = tmp_path / "copy.jpg"
     shutil.copy(data_dir / "images/ref/ref_000.jpg", copy)
-    assert store.put(data_dir / "images/ref/ref_000.jpg") == store.put(copy)
+    assert store.put(data_dir / "images/ref/ref_000.jpg") == store.put(copy) == (sha256_file(copy), False)
     assert len(list((tmp_path / "media").rglob("*"))) == 2  # one folder, one file
 
 
@@ -501,6 +501,15 @@ def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
     shown = CliRunner().invoke(app, ["registry", "show", "a", "--home", str(home.root)])
     assert shown.exit_code == 0, shown.output
     assert "not a readable image" in json.loads(shown.output)["references"][0]["problem"]
+    # importing the intact original again puts the stored copy back (it said "1 unchanged" and left it)
+    again = CliRunner().invoke(app, ["registry", "import", str(two), "--home", str(home.root)])
+    assert again.exit_code == 0 and "0 updated, 2 unchanged; damaged stored media of 1 put back" in again.output
+    assert sha256_file(damaged) == sha256_file(unique)
+    assert Screener(home).screen_media(DATA / "images/copies/ref_000_flip.jpg", audit=False).matches[0].work_id == "a"
+    with session_factory(home.database_url)() as session:
+        last = json.loads(session.scalar(text("SELECT payload FROM audit_log ORDER BY seq DESC LIMIT 1")))
+    assert last["works"] == [{"owner": "O", "id": "a", "outcome": "unchanged", "policy": "block",
+                              "references_repaired": 1}], last
 
 
 def test_yaml_aliases_are_refused_where_they_are(home: Home, tmp_path: Path) -> None:

@@ -32,7 +32,9 @@ def import_(
         report = _registry(home, database_url).import_file(file)
     except RegistryFileError as exc:
         fail(str(exc))
-    console.print(f"imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+    repaired = f"; damaged stored media of {report.repaired} put back" if report.repaired else ""
+    console.print(f"imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+                  f"{repaired}")
 
 
 @app.command("list")

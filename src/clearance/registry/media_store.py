@@ -28,15 +28,21 @@ class MediaStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, source: Path) -> str:
-        """Copy ``source`` in (atomically) and return its SHA-256."""
+    def put(self, source: Path) -> tuple[str, bool]:
+        """Copy ``source`` in (atomically): its SHA-256, and whether a damaged copy was replaced.
+
+        A stored file that no longer holds what its name says (cut short, overwritten) is replaced:
+        importing the intact original again used to leave it as it was ("1 unchanged"), and the
+        reference stayed out of the index. That costs a second read of each stored file an import
+        names; imports are rare, and the import decodes each source as well."""
         sha = sha256_file(source)
         target = self.path_for(sha)
-        if not target.exists():
+        damaged = target.exists() and not _holds(target, sha, source.stat().st_size)
+        if damaged or not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             with source.open("rb") as src, replacing(target) as fh:
                 shutil.copyfileobj(src, fh)
-        return sha
+        return sha, damaged
 
     def restore(self, sha256: str, source: Path) -> None:
         """Put ``source`` back if its file is gone (``Registry.import_specs``, after its commit)."""
@@ -46,3 +52,8 @@ class MediaStore:
     def drop(self, sha256: str) -> None:
         """Delete a stored file (``Registry``: once no work refers to it)."""
         self.path_for(sha256).unlink(missing_ok=True)
+
+
+def _holds(stored: Path, sha256: str, size: int) -> bool:
+    """Whether ``stored`` still holds the ``size`` bytes that hash to ``sha256`` (size first: cheap)."""
+    return stored.stat().st_size == size and sha256_file(stored) == sha256

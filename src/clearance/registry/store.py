@@ -55,6 +55,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    repaired: int = 0
+    """Works whose stored reference media were damaged and were put back from the file imported."""
 
 
 class Registry:
@@ -124,7 +126,8 @@ class Registry:
             foreign = sorted({s.owner for s in specs if s.owner != owner})
             if foreign:
                 raise PermissionError(f"{source}: works owned by {', '.join(foreign)} cannot be imported by {owner}")
-        shas = [[self.media.put(ref.path) for ref in spec.references] for spec in specs]
+        stored = [[self.media.put(ref.path) for ref in spec.references] for spec in specs]
+        shas = [[sha for sha, _ in refs] for refs in stored]
         report = ImportReport()
         replaced: set[str] = set()  # the stored media of works this import gives other references
         with self.sessions.begin() as session:
@@ -143,9 +146,12 @@ class Registry:
                     replaced |= dropped
                 outcome = _upsert(session, work, spec, ref_shas, keep)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                if outcome != "unchanged":  # a rights holder reads when its stills, clips or music left the registry
+                repaired = sum(fixed for _, fixed in stored[i])
+                report.repaired += bool(repaired)
+                if outcome != "unchanged" or repaired:  # a rights holder reads when its media left the registry
                     changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy,
-                                    **({"references_dropped": len(dropped)} if dropped else {})})
+                                    **({"references_dropped": len(dropped)} if dropped else {}),
+                                    **({"references_repaired": repaired} if repaired else {})})
             if changed:
                 _bump_revision(session)
         self._wrote()
