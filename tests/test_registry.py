@@ -160,7 +160,12 @@ def test_remove_and_licences(db_home: Home) -> None:
             KeyStore(registry.sessions).create(odd, "screener")
     with pytest.raises(ValueError, match="tenant longer than 200 characters"):  # PostgreSQL: a traceback
         registry.grant_licence("t" * 201, "frozen")
+    registry.grant_licence("acme", "frozen")
+    assert registry.licensees("frozen", "Disney") == ["acme"]  # `registry show` lists them
     assert registry.remove("frozen") == [("Disney", "frozen")]
+    with session_factory(db_home.database_url)() as session:  # the log said nothing of the licence's end
+        removal = json.loads(session.scalar(text("SELECT payload FROM audit_log ORDER BY seq DESC LIMIT 1")))
+    assert removal["works"] == [{"owner": "Disney", "id": "frozen", "licences_ended": ["acme"]}], removal
     with pytest.raises(UnknownWorkError):
         registry.get("frozen")
     with pytest.raises(UnknownWorkError):
@@ -283,8 +288,10 @@ def test_registry_cli_round_trip(home: Home, tmp_path: Path) -> None:
     assert runner.invoke(app, ["registry", "import", str(WORKS_YAML), *opts]).exit_code == 0
     listed = runner.invoke(app, ["registry", "list", "--json", *opts])
     assert listed.exit_code == 0 and len(__import__("json").loads(listed.output)) == 9
+    assert runner.invoke(app, ["registry", "license", "--tenant", "acme", "wednesday", *opts]).exit_code == 0
     shown = runner.invoke(app, ["registry", "show", "wednesday", *opts])
     assert shown.exit_code == 0 and '"title": "Wednesday"' in shown.output
+    assert __import__("json").loads(shown.output)["licensees"] == ["acme"]  # no command listed them
     unknown = runner.invoke(app, ["registry", "show", "no-such-work", *opts])
     assert unknown.exit_code == 2 and "unknown work 'no-such-work'" in unknown.output
     bad = tmp_path / "bad.yaml"

@@ -64,21 +64,24 @@ def show(
     """Print one work as JSON."""
     from clearance.signals.name_entries import name_support  # the word lists: only ``--names`` needs them
 
+    registry = _registry(home, database_url)
     try:
-        works = _registry(home, database_url).get(work_id, owner)
+        works = registry.get(work_id, owner)
     except UnknownWorkError as exc:
         fail(str(exc))
-    documents = [name_support(w) if names else _checked_document(w) for w in works]
+    documents = [name_support(w) if names else _checked_document(w, registry.licensees(w.slug, w.owner))
+                 for w in works]
     typer.echo(json.dumps(documents if len(documents) > 1 else documents[0], indent=2, ensure_ascii=False))
 
 
-def _checked_document(work: WorkView) -> dict[str, Any]:
-    """The work, each reference whose stored copy no longer decodes saying why under ``problem``:
-    screening leaves such a reference out (with a warning in the log), which a rights holder
-    looking at the work should see (``list`` does not decode: it would read every file)."""
+def _checked_document(work: WorkView, licensees: list[str]) -> dict[str, Any]:
+    """The work and the tenants licensed for it (no command listed them), each reference whose
+    stored copy no longer decodes saying why under ``problem``: screening leaves such a reference
+    out (with a warning in the log), which a rights holder looking at the work should see (``list``
+    does not decode: it would read every file)."""
     from clearance.registry.media_check import media_problem  # decoders: only ``show`` needs them
 
-    document = work.document()
+    document = work.document() | {"licensees": licensees}
     for entry, ref in zip(document["references"], work.references, strict=True):
         if (problem := media_problem(ref.path, ref.kind)) is not None:
             entry["problem"] = problem

@@ -168,13 +168,16 @@ class Registry:
         with self.sessions.begin() as session:
             works = self._require(session, slug, owner)
             removed = [(w.owner, w.slug) for w in works]
+            # the licences go with the work: the log says so, or it would read as if they were still held
+            licensees = [_licensees(session, w.pk) for w in works]
             stored = {r.sha256 for w in works for r in w.references}
             for work in works:
                 session.delete(work)
             _bump_revision(session)
         self._wrote()
         self._drop_unused(stored)
-        self._record("remove", [{"owner": o, "id": w} for o, w in removed], None)
+        self._record("remove", [{"owner": o, "id": w, **({"licences_ended": held} if held else {})}
+                                for (o, w), held in zip(removed, licensees, strict=True)], None)
         return removed
 
     def _drop_unused(self, shas: set[str]) -> None:
@@ -274,6 +277,11 @@ class Registry:
             raise UnknownWorkError(f"unknown work {slug!r}" + (f" for owner {owner!r}" if owner else ""))
         return found
 
+    def licensees(self, slug: str, owner: str) -> list[str]:
+        """The tenants licensed for one work (``registry show``)."""
+        with self.sessions() as session:
+            return _licensees(session, session.scalars(_work_query(slug, owner)).one().pk)
+
     def licensed_works(self, tenant: str) -> set[tuple[str, str]]:
         with self.sessions() as session:
             rows = session.execute(
@@ -351,3 +359,7 @@ def _bump_revision(session: Session) -> None:
         session.add(RegistryRevision(pk=1, revision=1))
     else:
         row.revision += 1
+
+
+def _licensees(session: Session, work_pk: int) -> list[str]:
+    return sorted(session.scalars(select(Licence.tenant).where(Licence.work_pk == work_pk)))
