@@ -726,6 +726,21 @@ def test_batch_with_bad_lines_goes_on(screened_home: Home, tmp_path: Path) -> No
     assert rows[6]["error"] == "line 8: key 'prompt' is given twice"
 
 
+def test_a_line_id_is_echoed_as_json_wrote_it(screened_home: Home, tmp_path: Path) -> None:
+    """A number is echoed as its JSON text, a null id as the line number, and an object or a list is
+    a bad line: str() echoed "None" and Python's "{'a': 1}" (a QA pass)."""
+    src = tmp_path / "ids.jsonl"
+    src.write_text('{"id": 5, "prompt": "a cat"}\n{"id": 2.5, "prompt": "a cat"}\n{"id": null, "prompt": "a cat"}\n'
+                   '{"id": {"a": 1}, "prompt": "Vecna"}\n{"id": [1], "prompt": "Vecna"}\n{"id": true, "prompt": "a"}\n',
+                   encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert runner.invoke(app, ["screen", "prompts", str(src), "--out", str(out),
+                               "--home", str(screened_home.root)]).exit_code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["5", "2.5", "line-3", "line-4", "line-5", "line-6"]
+    assert [r.get("error") for r in rows[3:]] == [f"line {n}: field 'id' must be a string" for n in (4, 5, 6)]
+
+
 
 def test_a_repeated_id_is_screened_and_warned_about(screened_home: Home, tmp_path: Path) -> None:
     """Two verdicts under one id cannot be told apart by whoever joins them back to the input: both

@@ -197,7 +197,10 @@ def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | Non
             if not isinstance(record, dict):
                 yield fallback, None, f"line {number}: expected a JSON object"
                 continue
-            item_id = str(record.get("id", fallback))
+            item_id = _line_id(record.get("id"), fallback)
+            if item_id is None:
+                yield fallback, None, f"line {number}: field 'id' must be a string"
+                continue
             if first_line.setdefault(item_id, number) != number:
                 warn(f"line {number}: id {item_id!r} was used on line {first_line[item_id]} too; both are screened")
             unknown = sorted(set(record) - PROMPT_FIELDS - {"label", "work_id", "kind"})
@@ -209,6 +212,19 @@ def _prompt_lines(path: Path) -> Iterator[tuple[str | None, dict[str, Any] | Non
                 yield item_id, None, f"line {number}: unknown field(s) {', '.join(unknown)}"
             else:
                 yield item_id, record, None
+
+
+def _line_id(given: object, fallback: str) -> str | None:
+    """The id a line's verdict echoes: a string as it is, a number as JSON writes it, none as the line
+    number (``fallback``); None for anything else. ``str()`` of each echoed "None" for null and
+    Python's "{'a': 1}" for an object (a QA pass, 2026-12-08)."""
+    if given is None:
+        return fallback
+    if isinstance(given, str):
+        return given
+    if isinstance(given, int | float) and not isinstance(given, bool):
+        return json.dumps(given)
+    return None
 
 
 @app.command("prompts")
