@@ -653,6 +653,17 @@ def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Scree
     assert verdict.action == Action.BLOCK and verdict.matches[0].work_id == "stranger-things"
 
 
+@pytest.mark.parametrize(("prompt", "action"), [
+    ("Harry James Potter on a broom", Action.BLOCK),  # was allowed: "Harry Potter on a broom" blocked (QA)
+    ("Jim R. Hopper at the station", Action.BLOCK),  # an initial
+    ("harry james potter on a broom", Action.ALLOW),  # in lower case, three everyday words
+    ("Stranger Little Things on a shelf", Action.ALLOW),  # a title with a word put in is another title
+])
+def test_a_characters_name_with_a_middle_name_is_the_name(screener: Screener, prompt: str, action: Action) -> None:
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == action, verdict.matches
+
+
 def test_licence_turns_matches_into_allow(screened_home: Home, screener: Screener) -> None:
     screener.registry.grant_licence("netflix-platform", "stranger-things")
     try:

@@ -244,7 +244,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "45"
+    version = "46"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -423,6 +423,22 @@ class TextLexical(SignalType):
                              for e in self._entries_of(self.compact_entries.get(compact))]
         return hits
 
+    def _middle_name_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
+        """A character's two-word name with a middle name or initial inside ("Harry James Potter",
+        "Walter H. White"), all three words capitalised as written: the name said in full, which the
+        word-by-word match missed (a QA pass, 2026-12-08: "Harry Potter on a broom" blocked, "Harry
+        James Potter on a broom" was allowed). Only characters' names: a title with a word put in is
+        another title ("Stranger Little Things")."""
+        hits = []
+        for i in range(len(tokens) - 2):
+            window = tokens[i : i + 3]
+            if any(t.disguised or t.collapsed or not text[t.start : t.end][:1].isupper() for t in window):
+                continue
+            ids = self.phrases.get(f"{window[0].text} {window[2].text}")
+            hits += [_Hit(e, i, i + 3, window, False, False) for e in self._entries_of(ids)
+                     if e.role.startswith("character") and len(e.tokens) == 2]
+        return hits
+
     def _broken_name_hits(self, window: list[Token], start: int, joined: str) -> list[_Hit]:
         """A name broken by a space inside a word ("Stran ger Things", "Squid Ga me", "Vec na"): exactly
         its letters, split elsewhere than between its words, and a disguise only where a piece is no
@@ -544,7 +560,7 @@ class TextLexical(SignalType):
         text = content.text or ""
         tokens = content_tokens(content)
         hits = (self._phrase_hits(tokens) + self._compact_hits(tokens) + self._unspaced_run_hits(tokens, text)
-                + self._glued_hits(tokens, text))
+                + self._glued_hits(tokens, text) + self._middle_name_hits(tokens, text))
         if not hits:
             return []
         words = [stem(t.text) for t in tokens]
