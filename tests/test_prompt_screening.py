@@ -497,7 +497,8 @@ def test_a_thai_title_is_found_inside_unspaced_text(tmp_path: Path) -> None:
     [("a Demogorgon plush on a bed", "an original character plush on a bed"),  # not "a an original ..."
      ("the Demogorgon from Stranger Things", "an original character from an original story"),
      ("오징어 게임의 인형 사진", "an original story의 인형 사진"),  # the title, not the words it is in
-     ("我想看鱿鱼游戏的视频", "我想看an original story的视频")],
+     ("我想看鱿鱼游戏的视频", "我想看an original story的视频"),
+     ("Chief Jim Hopper in his hat", "an original character in his hat")],  # was "Chief an original ..."
 )
 def test_the_rewrite_replaces_the_name_and_keeps_the_rest(screener: Screener, prompt: str, rewritten: str) -> None:
     verdict = screener.screen_prompt(prompt, audit=False)

@@ -26,6 +26,12 @@ FALLBACK = "an original character"
 MAX_KEYWORDS = 6
 ARTICLE_BEFORE = re.compile(r"\b(?:an?|the)\s+$", re.IGNORECASE)
 """An article before a replaced name, which the replacement brings its own of."""
+RANK_BEFORE = re.compile(r"\b(?:(?:an?|the)\s+)?(?:chief|captain|capt|commander|general|colonel|major|lieutenant|"
+                         r"sergeant|sgt|officer|agent|detective|inspector|sheriff|doctor|dr|professor|prof|mr|mrs|"
+                         r"ms|miss|sir|dame|lord|lady|king|queen|prince|princess|uncle|aunt|saint)\.?\s+$",
+                         re.IGNORECASE)
+"""A rank or form of address before a replaced character's name ("Chief Jim Hopper"), which goes
+with it: "Chief an original character" (a QA pass, 2026-12-08)."""
 CONNECTOR_BEFORE = re.compile(rf"\b{CLAUSE_WORDS}\s*$", re.IGNORECASE)
 """The word that joined a removed clause to the one before it: "a boy with round glasses" without
 its glasses is "a boy", not "a boy with"."""
@@ -39,9 +45,10 @@ def remove_matched(prompt: str, matches: list[Match]) -> str:
     for m in matches:
         span = m.details.get("span")
         if span:
-            article = ARTICLE_BEFORE.search(prompt[: span[0]])  # "a Pikachu plush": not "a an original..."
-            start = article.start() if article else span[0]
             role = (m.details.get("role") or "character").split()[0]
+            before = prompt[: span[0]]  # "a Pikachu plush": not "a an original..."
+            lead = (RANK_BEFORE.search(before) if role == "character" else None) or ARTICLE_BEFORE.search(before)
+            start = lead.start() if lead else span[0]
             edits.append((start, span[1], GENERIC.get(role, "an original character")))
         for clause in m.details.get("prompt_clauses") or [m.details.get("prompt_clause")]:
             if clause and clause in prompt:
