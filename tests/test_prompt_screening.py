@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from clearance import parallel
 from clearance.audit import AuditLog
 from clearance.cli import app
 from clearance.content import Content
@@ -659,6 +660,12 @@ def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Scree
     ("Jim R. Hopper at the station", Action.BLOCK),  # an initial
     ("harry james potter on a broom", Action.ALLOW),  # in lower case, three everyday words
     ("Stranger Little Things on a shelf", Action.ALLOW),  # a title with a word put in is another title
+    ("Portrait: Harry James Potter on a broom", Action.BLOCK),  # a capital after a colon starts a sentence
+    # headlines, where capitalised words run on, and particles (a verify pass found them blocked):
+    ("Patrick Mahomes Star Quarterback Magazine Cover", Action.ALLOW),
+    ("Harry Truman Potter County courthouse, Texas, 1948 photograph", Action.ALLOW),
+    ("Steve Jobs Harrington Park press event", Action.ALLOW),
+    ("Simon Le Basset", Action.ALLOW), ("Simon And Basset", Action.ALLOW),
 ])
 def test_a_characters_name_with_a_middle_name_is_the_name(screener: Screener, prompt: str, action: Action) -> None:
     verdict = screener.screen_prompt(prompt, audit=False)
@@ -971,7 +978,12 @@ class _CountingSession:
 def test_a_lone_prompt_takes_the_models_threads_and_a_batchs_prompts_one_each(
         screener: Screener, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two model threads take a third off a lone prompt's pass where there is no VNNI, but prompts
-    screened two at a time, with two threads each, fight for the cores (``parallel.alone``)."""
+    screened two at a time, with two threads each, fight for the cores (``parallel.alone``).
+
+    Which session a batch's call gets depends on whether another item is in progress at that
+    instant, so the batch is only checked to use mostly one thread: a CI run on a loaded machine
+    had 21 of 74 calls take two, the audit of each verdict lagging behind the screening. The rule
+    itself is checked without timing: one other verdict in progress makes a call take one thread."""
     embedder = shared_text_embedder()
     screener.screen_prompt("warm up", audit=False)
     wide = _CountingSession(TextEmbedder(threads=2)._wide)
@@ -981,9 +993,12 @@ def test_a_lone_prompt_takes_the_models_threads_and_a_batchs_prompts_one_each(
     for prompt in ("a lighthouse on a cliff at dawn", "a bowl of ramen on a wooden table"):
         screener.screen_prompt(prompt, audit=False)
     assert (wide.calls, narrow.calls) == (2, 0)
+    with parallel.working():  # another verdict being made
+        screener.screen_prompt("a red kite over a green hill", audit=False)
+    assert (wide.calls, narrow.calls) == (2, 1)
     prompts = [json.loads(line)["prompt"] for line in (WORKS_YAML.parent / "prompts_dev.jsonl").open()][::5][:60]
     list(screener.screen_prompts([PromptRequest(prompt=p) for p in prompts]))
-    assert narrow.calls >= 0.9 * (narrow.calls + wide.calls - 2), (wide.calls, narrow.calls)
+    assert narrow.calls - 1 > wide.calls - 2, (wide.calls, narrow.calls)
 
 
 def test_a_batch_of_prompts_gets_the_verdicts_each_prompt_gets_alone_in_order(screener: Screener) -> None:

@@ -177,6 +177,11 @@ Thrones element. Review leaves the decision to the description layer, which runs
 (cheapest-first screening stops only at a block) and blocks when the prompt describes the work."""
 
 
+MIDDLE_NOT_A_NAME = STOPWORDS | frozenset("le la les de du des van von der den di da del dos y e bin al el".split())
+"""Little words and surname particles, which a title-cased text capitalises but which are no
+middle name ("Simon Le Basset", "Simon And Basset": ``TextLexical._middle_name_hits``)."""
+
+
 @dataclass
 class _Hit:
     entry: NameEntry
@@ -428,11 +433,15 @@ class TextLexical(SignalType):
         "Walter H. White"), all three words capitalised as written: the name said in full, which the
         word-by-word match missed (a QA pass, 2026-12-08: "Harry Potter on a broom" blocked, "Harry
         James Potter on a broom" was allowed). Only characters' names: a title with a word put in is
-        another title ("Stranger Little Things")."""
+        another title ("Stranger Little Things"). Not inside a run of capitalised words (a headline:
+        "Patrick Mahomes Star Quarterback", "Harry Truman Potter County"), where three capitalised
+        words are as likely someone's name and the next thing's, and not across a particle or a
+        little word ("Simon Le Basset", "Simon And Basset"): a verify pass found those blocked."""
         hits = []
         for i in range(len(tokens) - 2):
             window = tokens[i : i + 3]
-            if any(t.disguised or t.collapsed or not text[t.start : t.end][:1].isupper() for t in window):
+            if (any(t.disguised or t.collapsed or not _capitalised(t, text) for t in window)
+                    or window[1].text in MIDDLE_NOT_A_NAME or _title_case_run(tokens, i, i + 3, text)):
                 continue
             ids = self.phrases.get(f"{window[0].text} {window[2].text}")
             hits += [_Hit(e, i, i + 3, window, False, False) for e in self._entries_of(ids)
@@ -636,6 +645,19 @@ class TextLexical(SignalType):
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )
+
+
+def _capitalised(tok: Token, text: str) -> bool:
+    return text[tok.start : tok.end][:1].isupper()
+
+
+def _title_case_run(tokens: list[Token], start: int, end: int, text: str) -> bool:
+    """Whether the words ``start:end`` have a capitalised word right before or after them, with only
+    spaces between (a headline or a poster's caption, not a sentence's start after a colon)."""
+    pairs = [(start - 1, start)] if start > 0 else []
+    pairs += [(end - 1, end)] if end < len(tokens) else []
+    return any(not text[tokens[a].end : tokens[b].start].strip() and _capitalised(tokens[a if a < start else b], text)
+               for a, b in pairs)
 
 
 def _several_words(entry: NameEntry) -> bool:
