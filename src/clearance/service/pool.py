@@ -84,6 +84,18 @@ class ScreeningUnavailableError(RuntimeError):
 
 
 @dataclass(eq=False)
+class _Turn:
+    """A request waiting for a slot of its lane. When one comes free it goes to the waiting request
+    whose tenant holds the fewest slots of that lane, the longest-waiting of those: with every
+    media slot held by one key's long videos and more of them queued, another tenant's image
+    waited behind all of them, past the time limit (a verify pass, 2026-12-08)."""
+
+    future: asyncio.Future[None]
+    lane: str
+    tenant: str | None
+
+
+@dataclass(eq=False)
 class _Process:
     """One screening process as the HTTP process sees it: its pipe and the requests it holds."""
 
@@ -93,6 +105,8 @@ class _Process:
     waiting: dict[int, asyncio.Future[Any]] = field(default_factory=dict)
     media: set[int] = field(default_factory=set)
     """The requests in ``waiting`` that are media screenings (``LANES``)."""
+    tenants: dict[int, str | None] = field(default_factory=dict)
+    """Whose each request in ``waiting`` is (the platform's tenant), for the fair queue (``_Turn``)."""
     send_lock: threading.Lock = field(default_factory=threading.Lock)
     draining: bool = False
     answered_at: float = field(default_factory=time.monotonic)
@@ -107,7 +121,13 @@ class _Process:
     def settle(self, request: int) -> asyncio.Future[Any] | None:
         """Forget ``request`` (answered, or never sent): its future, if it was held."""
         self.media.discard(request)
+        self.tenants.pop(request, None)
         return self.waiting.pop(request, None)
+
+    def held_by(self, tenant: str | None, lane: str) -> int:
+        """Requests of ``lane`` this process holds for ``tenant``."""
+        return sum(who == tenant and (request in self.media) == (lane == "media")
+                   for request, who in self.tenants.items())
 
     @property
     def loaded(self) -> bool:
@@ -148,8 +168,8 @@ class ScreeningPool:
         self._reloading = asyncio.Lock()
         self._reloads: set[asyncio.Task[None]] = set()
         """Reloads under way (the loop keeps only weak references to tasks)."""
-        self._queue: collections.deque[tuple[asyncio.Future[None], str]] = collections.deque()
-        """Requests waiting for a free slot, in arrival order, with their lane."""
+        self._queue: collections.deque[_Turn] = collections.deque()
+        """Requests waiting for a free slot, in arrival order."""
         self._pinger: asyncio.TimerHandle | None = None
 
     @property
@@ -161,7 +181,7 @@ class ScreeningPool:
     @property
     def queued(self) -> int:
         """Requests waiting for a free slot."""
-        return sum(not turn.done() for turn, _ in self._queue)
+        return sum(not turn.future.done() for turn in self._queue)
 
     def start(self) -> None:
         self.processes = [self._spawn() for _ in range(self.size)]
@@ -181,12 +201,12 @@ class ScreeningPool:
             target = min(live, key=lambda p: (not p.loaded, p.held(lane)))
             if target.held(lane) < IN_FLIGHT:
                 return await self._call_on(target, (method, args, kwargs), watched=True)
-            turn = asyncio.get_running_loop().create_future()
+            turn = _Turn(asyncio.get_running_loop().create_future(), lane, kwargs.get("tenant"))
             if woken:  # a newcomer took the slot it was woken for: it keeps its place at the front
-                self._queue.appendleft((turn, lane))
+                self._queue.appendleft(turn)
             else:
-                self._queue.append((turn, lane))
-            await turn
+                self._queue.append(turn)
+            await turn.future
             woken = True
 
     async def broadcast(self, method: str, *args: Any) -> None:
@@ -279,6 +299,7 @@ class ScreeningPool:
         process.waiting[request] = answer
         if call[0] == "screen_media":
             process.media.add(request)
+        process.tenants[request] = call[2].get("tenant")
         message = ForkingPickler.dumps((request, *call))
         try:
             if len(message) <= INLINE_BYTES and process.send_lock.acquire(blocking=False):
@@ -341,19 +362,20 @@ class ScreeningPool:
         self._next_in_queue(lane)
 
     def _next_in_queue(self, lane: str | None = None) -> None:
-        """A slot of ``lane`` came free: the longest-waiting request of that lane looks again (every
-        request, when processes came or went: ``lane`` None). Requests of the other lane keep
-        their places: woken, they would find no slot of theirs, and the one that could go would
-        sleep on."""
-        for entry in list(self._queue):
-            turn, wants = entry
-            if turn.done():
-                self._queue.remove(entry)
-            elif lane is None or wants == lane:
-                self._queue.remove(entry)
-                turn.set_result(None)
-                if lane is not None:
-                    return
+        """A slot of ``lane`` came free: a request of that lane looks again, the one whose tenant holds
+        fewest slots of the lane, the longest-waiting of those (``_Turn``); every request, when
+        processes came or went (``lane`` None). Requests of the other lane keep their places: woken,
+        they would find no slot of theirs, and the one that could go would sleep on."""
+        self._queue = collections.deque(turn for turn in self._queue if not turn.future.done())
+        if lane is None:
+            while self._queue:
+                self._queue.popleft().future.set_result(None)
+            return
+        ours = [turn for turn in self._queue if turn.lane == lane]
+        if ours:  # min keeps the first of equals: the longest-waiting
+            turn = min(ours, key=lambda t: sum(p.held_by(t.tenant, lane) for p in self.processes))
+            self._queue.remove(turn)
+            turn.future.set_result(None)
 
     def _lost(self, process: _Process) -> None:
         """The process exited: fail what it held, and start another in its place, unless it
@@ -369,6 +391,7 @@ class ScreeningPool:
                 answer.set_exception(gone)
         process.waiting.clear()
         process.media.clear()
+        process.tenants.clear()
         process.process.join(timeout=1)  # it closed its pipe: it has exited or is exiting
         if process in self.processes and not (self._closing or process.draining or could_not_start):
             if self._early_deaths > MAX_EARLY_DEATHS:
