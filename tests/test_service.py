@@ -333,6 +333,27 @@ def test_roles_and_tenants_are_isolated(service: tuple) -> None:
     assert len(Screener(home).registry.works()) == 9, "no refused write landed"
 
 
+def test_an_edited_audit_entry_is_served_with_what_is_wrong_with_it(service: tuple) -> None:
+    """`GET /v1/audit/{id}` served an entry edited in the database as genuine, where `audit show`
+    warns (a verify pass): the answer's `integrity` names the problem, and is null otherwise."""
+    _, _, home = service
+    with client(service, "acme") as acme, client(service, "auditor") as auditor:
+        verdict = acme.screen_prompt("Vecna in the attic")
+        assert verdict.action == "block" and auditor.audit(verdict.audit_id)["integrity"] is None
+        where = {"a": verdict.audit_id}
+        with session_factory(home.database_url).begin() as session:
+            original = session.scalar(sqlalchemy_text("SELECT payload FROM audit_log WHERE audit_id = :a"), where)
+            session.execute(sqlalchemy_text("UPDATE audit_log SET payload = :p WHERE audit_id = :a"),
+                            {**where, "p": original.replace('"block"', '"allow"')})
+        try:
+            served = auditor.audit(verdict.audit_id)
+        finally:
+            with session_factory(home.database_url).begin() as session:
+                session.execute(sqlalchemy_text("UPDATE audit_log SET payload = :p WHERE audit_id = :a"),
+                                {**where, "p": original})
+    assert served["action"] == "allow" and served["integrity"] == "content does not match its hash (edited)"
+
+
 def test_registry_import_is_picked_up_without_restart(service: tuple) -> None:
     with client(service, "netflix") as netflix, client(service, "acme") as acme:
         assert acme.screen_prompt("Captain Zorblax waving").action == "allow"
@@ -718,6 +739,39 @@ def test_prompts_are_screened_while_long_media_hold_every_media_slot(tmp_path: P
     prompt, still_screening, queued, videos = asyncio.run(videos_then_a_prompt())
     assert prompt == "block" and all(still_screening) and queued == 1
     assert videos == ["block"] * (IN_FLIGHT + 1)  # a loop of a registered clip: every video is still screened
+
+
+def test_a_freed_media_slot_goes_to_the_tenant_holding_fewest(tmp_path: Path) -> None:
+    """With every media slot held by one tenant's videos and two more of them queued, another
+    tenant's image takes the first slot that comes free; in arrival order it waited behind both
+    queued videos (a verify pass saw such an image time out, `review`, behind 720 s videos)."""
+    home = Home.resolve(tmp_path / "home")
+    Screener(home).registry.import_file(WORKS_YAML)
+    clip = _looped(DATA / "video" / "ref" / "vref_04.mp4", tmp_path / "long.mp4", times=2)  # ~24 s
+    image = (DATA / "images" / "copies" / "ref_000_color.jpg").read_bytes()
+
+    async def videos_then_an_image() -> list[str]:
+        pool = ScreeningPool(home, 1, 120)
+        pool.start()
+        finished: list[str] = []
+
+        async def screen(data: bytes, name: str, tenant: str) -> None:
+            await pool.call("screen_media", data, name=name, tenant=tenant)
+            finished.append(name)
+        try:
+            await asyncio.gather(*(p.ready for p in pool.processes))
+            calls = [asyncio.ensure_future(screen(clip.read_bytes(), f"v{i}", "a")) for i in range(IN_FLIGHT + 2)]
+            while pool.queued < 2:  # the first videos hold every media slot, two more wait
+                await asyncio.sleep(0.01)
+            calls.append(asyncio.ensure_future(screen(image, "image", "b")))
+            await asyncio.gather(*calls)
+            return finished
+        finally:
+            pool.close()
+
+    finished = asyncio.run(videos_then_an_image())
+    queued = [finished.index(f"v{i}") for i in range(IN_FLIGHT, IN_FLIGHT + 2)]
+    assert finished.index("image") < min(queued), finished  # before both videos queued ahead of it
 
 
 def test_a_screening_that_runs_past_the_time_limit_answers_review_and_its_process_is_replaced(

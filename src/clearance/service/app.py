@@ -27,7 +27,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance import __version__, strict_json
-from clearance.audit import AuditLog, UnknownAuditIdError, audited_error
+from clearance.audit import AuditLog, UnknownAuditIdError, audited_error, entry_problem
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
@@ -171,7 +171,9 @@ def create_app(home: Home | None = None) -> FastAPI:
         if who.role == "rights_holder":
             seen = _change_as_seen_by_owner if entry.kind == "registry" else _as_seen_by_owner
             record = seen(record, who.tenant)
-        return {**record, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at}
+        # an edited or forged entry was served as genuine (a verify pass): what is wrong with it alone
+        return {**record, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at,
+                "integrity": entry_problem(entry)}
 
     return app
 
