@@ -125,6 +125,19 @@ def test_owners_written_with_a_combining_accent_are_one_owner(home: Home, tmp_pa
                         encoding="utf-8")
     registry.import_file(composed)
     assert [(w.owner, w.slug) for w in registry.works()] == [("Am\u00e9lie Films", "twin")]
+    # --owner and tenants typed with the combining accent are the same party (a verify pass)
+    decomposed = "Ame\u0301lie Films"
+    assert [w.owner for w in registry.get("twin", decomposed)] == ["Am\u00e9lie Films"]
+    registry.import_file(composed, owner=decomposed)  # a rights holder importing its own works
+    assert registry.grant_licence(decomposed, "twin", decomposed)
+    assert registry.licensees("twin", decomposed) == ["Am\u00e9lie Films"]
+    assert registry.licensed_works(decomposed) == {("Am\u00e9lie Films", "twin")}
+    key_id, _ = KeyStore(registry.sessions).create(decomposed, "rights_holder")
+    assert [k.tenant for k in KeyStore(registry.sessions).list() if k.key_id == key_id] == ["Am\u00e9lie Films"]
+    for look_alike in ("acme\u200b", "\u2800", " acme", "acme\u00a0"):
+        with pytest.raises(ValueError, match="tenant must not hold invisible characters or begin or end"):
+            registry.grant_licence(look_alike, "twin")
+    registry.remove("twin", decomposed)
 
 
 def test_invalid_yaml_and_empty_file(home: Home, tmp_path: Path) -> None:
@@ -274,7 +287,8 @@ def test_media_store_deduplicates(tmp_path: Path, data_dir: Path) -> None:
     store = MediaStore(tmp_path / "media")
     copy = tmp_path / "copy.jpg"
     shutil.copy(data_dir / "images/ref/ref_000.jpg", copy)
-    assert store.put(data_dir / "images/ref/ref_000.jpg") == store.put(copy) == (sha256_file(copy), False)
+    assert store.put(data_dir / "images/ref/ref_000.jpg") == (sha256_file(copy), "stored")
+    assert store.put(copy) == (sha256_file(copy), "present")
     assert len(list((tmp_path / "media").rglob("*"))) == 2  # one folder, one file
 
 
@@ -517,6 +531,13 @@ def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
         last = json.loads(session.scalar(text("SELECT payload FROM audit_log ORDER BY seq DESC LIMIT 1")))
     assert last["works"] == [{"owner": "O", "id": "a", "outcome": "unchanged", "policy": "block",
                               "references_repaired": 1}], last
+    damaged.unlink()  # gone altogether: put back and said so too (it was put back in silence)
+    again = CliRunner().invoke(app, ["registry", "import", str(two), "--home", str(home.root)])
+    assert "damaged stored media of 1 put back" in again.output and sha256_file(damaged) == sha256_file(unique)
+    damaged.unlink()
+    damaged.mkdir()  # not ours to delete: said, not a traceback
+    refused = CliRunner().invoke(app, ["registry", "import", str(two), "--home", str(home.root)])
+    assert refused.exit_code == 1 and "holds something that is not a file where alpha.jpg belongs" in refused.output
 
 
 def test_yaml_aliases_are_refused_where_they_are(home: Home, tmp_path: Path) -> None:

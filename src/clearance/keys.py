@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from clearance.db.tables import TENANT_CHARS, ApiKey
 from clearance.safe_text import terminal_safe
+from clearance.text.normalize import ZERO_WIDTH, invisible_shown
 
 ROLES = ("admin", "rights_holder", "screener", "auditor")
 
@@ -39,10 +41,19 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def party_name(name: str) -> str:
+    """A tenant's or an owner's name (one party: a rights holder's tenant is its owner name) in
+    Unicode's composed form, NFC, however its accents were typed: "Amélie Films" with a combining
+    accent was a second owner that looked the same, and its key saw none of the first's works."""
+    return unicodedata.normalize("NFC", name)
+
+
 def check_tenant(tenant: str) -> str:
-    """``tenant`` if it can name a platform tenant: not blank, and no control or text-direction
-    characters, which reached the terminal raw in ``keys list``, licence messages and audit headers
-    (a black-box pass, 2026-12-07). Raises ``ValueError`` otherwise."""
+    """``tenant`` as stored (``party_name``) if it can name a platform tenant: not blank, no control
+    or text-direction characters, which reached the terminal raw in ``keys list``, licence messages
+    and audit headers (a black-box pass, 2026-12-07), and none that shows as nothing or spaces
+    around it, which made tenants that look alike ("acme" and "acme" with a zero-width space: a
+    verify pass, 2026-12-08). Raises ``ValueError`` otherwise."""
     if not tenant.strip():
         raise ValueError("tenant must not be empty")
     if len(tenant) > TENANT_CHARS:  # PostgreSQL refused it with a traceback, SQLite stored it (a QA pass)
@@ -50,7 +61,10 @@ def check_tenant(tenant: str) -> str:
     if terminal_safe(tenant) != tenant or "\t" in tenant:
         raise ValueError(f"tenant must be printable text, without control or direction characters: "
                          f"{terminal_safe(tenant)!r}")
-    return tenant
+    if ZERO_WIDTH.search(tenant) or tenant != tenant.strip():
+        raise ValueError("tenant must not hold invisible characters or begin or end with a space: "
+                         f"'{invisible_shown(tenant)}'")
+    return party_name(tenant)
 
 
 class KeyStore:
@@ -61,7 +75,7 @@ class KeyStore:
         """(key id, full key). The full key is not stored and cannot be shown again."""
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}")
-        check_tenant(tenant)
+        tenant = check_tenant(tenant)
         key_id = secrets.token_hex(6)
         key = f"clr_{key_id}_{secrets.token_urlsafe(24)}"
         with self.sessions.begin() as session:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, shown
 from clearance.registry.document import RegistryFileError
+from clearance.registry.media_store import MediaStoreError
 from clearance.registry.store import AmbiguousWorkError, Registry, UnknownWorkError
 from clearance.registry.views import WorkView
 
@@ -32,6 +33,8 @@ def import_(
         report = _registry(home, database_url).import_file(file)
     except RegistryFileError as exc:
         fail(str(exc))
+    except MediaStoreError as exc:
+        fail(str(exc), code=1)
     repaired = f"; damaged stored media of {report.repaired} put back" if report.repaired else ""
     console.print(f"imported {file}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
                   f"{repaired}")

@@ -8,7 +8,6 @@ find the one bad entry. Nothing is written until the whole file validates.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,8 @@ import yaml
 
 from clearance.db.tables import NAME_CHARS, OWNER_CHARS, TITLE_CHARS
 from clearance.folders import not_a_file
-from clearance.text.normalize import ZERO_WIDTH
+from clearance.keys import party_name
+from clearance.text.normalize import ZERO_WIDTH, invisible_shown
 
 KINDS = ("film", "series", "game", "book", "character", "other")
 POLICIES = ("block", "review", "allow")
@@ -224,10 +224,9 @@ def _owner(reader: _Reader, node: yaml.Node, where: str) -> str:
     """The owner, in Unicode's composed form (NFC) and with no invisible characters: an owner is an
     identity (a rights holder's tenant), and "Amélie Films" written with a combining accent or a
     zero-width space made three owners that look the same, each with its own work of one id."""
-    owner = unicodedata.normalize("NFC", reader.text(node, where, most=OWNER_CHARS))
+    owner = party_name(reader.text(node, where, most=OWNER_CHARS))
     if ZERO_WIDTH.search(owner):
-        shown = ZERO_WIDTH.sub(lambda found: f"\\u{ord(found[0]):04x}", owner)
-        raise reader.fail(node, where, f"holds an invisible character: '{shown}'")
+        raise reader.fail(node, where, f"holds an invisible character: '{invisible_shown(owner)}'")
     return owner
 
 

@@ -21,6 +21,10 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+class MediaStoreError(OSError):
+    """The home's media store cannot take a file (``MediaStore.put``)."""
+
+
 class MediaStore:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -28,21 +32,27 @@ class MediaStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, source: Path) -> tuple[str, bool]:
-        """Copy ``source`` in (atomically): its SHA-256, and whether a damaged copy was replaced.
+    def put(self, source: Path) -> tuple[str, str]:
+        """Copy ``source`` in (atomically): its SHA-256, and ``stored`` (it was not there),
+        ``present`` or ``repaired`` (a damaged copy was replaced).
 
         A stored file that no longer holds what its name says (cut short, overwritten) is replaced:
         importing the intact original again used to leave it as it was ("1 unchanged"), and the
         reference stayed out of the index. That costs a second read of each stored file an import
-        names; imports are rare, and the import decodes each source as well."""
+        names; imports are rare, and the import decodes each source as well. Something else where
+        the file belongs (a folder) is not ours to delete: ``MediaStoreError`` says where."""
         sha = sha256_file(source)
         target = self.path_for(sha)
-        damaged = target.exists() and not _holds(target, sha, source.stat().st_size)
-        if damaged or not target.exists():
+        if target.exists() and not target.is_file():
+            raise MediaStoreError(f"the home's media store holds something that is not a file where {source.name} "
+                                  f"belongs: {target}; remove it and import again")
+        status = "stored" if not target.exists() else "present" if _holds(target, sha, source.stat().st_size) \
+            else "repaired"
+        if status != "present":
             target.parent.mkdir(parents=True, exist_ok=True)
             with source.open("rb") as src, replacing(target) as fh:
                 shutil.copyfileobj(src, fh)
-        return sha, damaged
+        return sha, status
 
     def restore(self, sha256: str, source: Path) -> None:
         """Put ``source`` back if its file is gone (``Registry.import_specs``, after its commit)."""

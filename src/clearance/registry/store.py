@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from clearance.db.tables import Element, Licence, Reference, RegistryRevision, Work
-from clearance.keys import check_tenant
+from clearance.keys import check_tenant, party_name
 from clearance.registry.media_store import MediaStore
 from clearance.registry.views import (
     ElementView,
@@ -123,6 +123,7 @@ class Registry:
         by either road); ``references: []`` removes them.
         """
         if owner is not None:
+            owner = party_name(owner)
             foreign = sorted({s.owner for s in specs if s.owner != owner})
             if foreign:
                 raise PermissionError(f"{source}: works owned by {', '.join(foreign)} cannot be imported by {owner}")
@@ -146,7 +147,10 @@ class Registry:
                     replaced |= dropped
                 outcome = _upsert(session, work, spec, ref_shas, keep)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                repaired = sum(fixed for _, fixed in stored[i])
+                known = {r.sha256 for r in work.references} if work is not None else set()
+                # a stored copy replaced, or put back where it had gone, for a reference already registered
+                repaired = sum(status == "repaired" or (status == "stored" and sha in known)
+                               for sha, status in stored[i])
                 report.repaired += bool(repaired)
                 if outcome != "unchanged" or repaired:  # a rights holder reads when its media left the registry
                     changed.append({"owner": spec.owner, "id": spec.slug, "outcome": outcome, "policy": spec.policy,
@@ -195,7 +199,7 @@ class Registry:
     def grant_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
         """Whether a licence was granted (False: the tenant held it already). A tenant no key could be
         issued to (``check_tenant``: blank, or with control characters) is refused."""
-        check_tenant(tenant)
+        tenant = check_tenant(tenant)
         granted: list[tuple[str, str]] = []
         with self.sessions.begin() as session:
             for work in self._require(session, slug, owner):
@@ -210,7 +214,7 @@ class Registry:
 
     def revoke_licence(self, tenant: str, slug: str, owner: str | None = None) -> bool:
         """Whether a licence was revoked (False: the tenant held none)."""
-        check_tenant(tenant)
+        tenant = check_tenant(tenant)
         with self.sessions.begin() as session:
             works = self._require(session, slug, owner)
             gone = session.execute(delete(Licence).where(Licence.tenant == tenant,
@@ -269,7 +273,7 @@ class Registry:
         )
 
     def works(self, owner: str | None = None) -> list[WorkView]:
-        return [w for w in self.snapshot().works if owner is None or w.owner == owner]
+        return [w for w in self.snapshot().works if owner is None or w.owner == party_name(owner)]
 
     def get(self, slug: str, owner: str | None = None) -> list[WorkView]:
         found = [w for w in self.works(owner) if w.slug == slug]
@@ -285,7 +289,8 @@ class Registry:
     def licensed_works(self, tenant: str) -> set[tuple[str, str]]:
         with self.sessions() as session:
             rows = session.execute(
-                select(Work.owner, Work.slug).join(Licence, Licence.work_pk == Work.pk).where(Licence.tenant == tenant)
+                select(Work.owner, Work.slug).join(Licence, Licence.work_pk == Work.pk)
+                .where(Licence.tenant == party_name(tenant))
             ).all()
             return {(owner, slug) for owner, slug in rows}
 
@@ -308,7 +313,7 @@ _REVISION = RegistryRevision.__table__.c
 
 def _work_query(slug: str, owner: str | None):
     query = select(Work).where(Work.slug == slug)
-    return query if owner is None else query.where(Work.owner == owner)
+    return query if owner is None else query.where(Work.owner == party_name(owner))
 
 
 def _spec_state(spec: WorkSpec, ref_shas: list[str]) -> dict[str, Any]:

@@ -83,6 +83,14 @@ ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180
 joiners, bidi controls, variation selectors, tags, the Hangul fillers and Khmer's inherent vowels,
 which are letters and kept "Ve\u3164cna" one word that was no name) and the blank braille
 pattern. Dropped, and a disguise inside a word."""
+
+
+def invisible_shown(text: str) -> str:
+    """``text`` with each character that shows as nothing (``ZERO_WIDTH``) written as its ``\\u``
+    escape, for a message that refuses it."""
+    return ZERO_WIDTH.sub(lambda found: f"\\u{ord(found[0]):04x}", text)
+
+
 LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 """A letter or digit, or any character of Thai, Lao, Myanmar and Khmer, whose vowel signs and tone
 marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
