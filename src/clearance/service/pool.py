@@ -192,7 +192,7 @@ class ScreeningPool:
         (``LANES``) in flight, once one has fewer than ``IN_FLIGHT`` (until then the request waits
         here, in the one queue): what it returns, or the error it raised
         (``ScreeningUnavailableError`` if the process died)."""
-        lane = "media" if method == "screen_media" else "prompt"
+        lane = _lane(method)
         woken = False
         while True:
             live = [p for p in self.processes if p.takes_requests]
@@ -297,7 +297,7 @@ class ScreeningPool:
         answer = asyncio.get_running_loop().create_future()
         answer.add_done_callback(_retrieved)  # its caller may have given up (time limit) before it came
         process.waiting[request] = answer
-        if call[0] == "screen_media":
+        if _lane(call[0]) == "media":
             process.media.add(request)
         process.tenants[request] = call[2].get("tenant")
         message = ForkingPickler.dumps((request, *call))
@@ -429,6 +429,11 @@ class ScreeningPool:
 
 _PING_MESSAGE = ForkingPickler.dumps((PING, "ping", (), {}))
 _STOP_MESSAGE = ForkingPickler.dumps((STOP, "stop", (), {}))
+
+
+def _lane(method: str) -> str:
+    """The lane (``LANES``) of a call of ``Screener.<method>``."""
+    return "media" if method == "screen_media" else "prompt"
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:
