@@ -660,12 +660,18 @@ def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Scree
     ("Jim R. Hopper at the station", Action.BLOCK),  # an initial
     ("harry james potter on a broom", Action.ALLOW),  # in lower case, three everyday words
     ("Stranger Little Things on a shelf", Action.ALLOW),  # a title with a word put in is another title
-    ("Portrait: Harry James Potter on a broom", Action.BLOCK),  # a capital after a colon starts a sentence
-    # headlines, where capitalised words run on, and particles (a verify pass found them blocked):
+    ("Portrait: Harry James Potter on a broom", Action.BLOCK),
+    # a capitalised word before the name is no headline (a second verify pass found these allowed):
+    ("Young Harry James Potter on a broom", Action.BLOCK), ("Chief Jim R. Hopper at the station", Action.BLOCK),
+    # a last word that begins another name with the next, particles, two people, a rank, a group
+    # (verify passes found them blocked):
     ("Patrick Mahomes Star Quarterback Magazine Cover", Action.ALLOW),
     ("Harry Truman Potter County courthouse, Texas, 1948 photograph", Action.ALLOW),
     ("Steve Jobs Harrington Park press event", Action.ALLOW),
     ("Simon Le Basset", Action.ALLOW), ("Simon And Basset", Action.ALLOW),
+    ("Kate, Raj Sharma at the beach", Action.ALLOW), ("Kate & Raj Sharma at the beach", Action.ALLOW),
+    ("Portrait of Queen Sophie Charlotte of Prussia, baroque oil painting", Action.ALLOW),
+    ("Pink Floyd Guards of the wall concept art", Action.ALLOW),
 ])
 def test_a_characters_name_with_a_middle_name_is_the_name(screener: Screener, prompt: str, action: Action) -> None:
     verdict = screener.screen_prompt(prompt, audit=False)

@@ -69,6 +69,7 @@ from clearance.text import dictionary, gazetteer, keywords, languages, namesakes
 from clearance.text.dictionary import is_listed, is_ordinary_word, is_proper_name
 from clearance.text.gazetteer import is_place
 from clearance.text.keywords import (
+    RANKS,
     STOPWORDS,
     KeywordTable,
     keyword_weights,
@@ -177,7 +178,8 @@ Thrones element. Review leaves the decision to the description layer, which runs
 (cheapest-first screening stops only at a block) and blocks when the prompt describes the work."""
 
 
-MIDDLE_NOT_A_NAME = STOPWORDS | frozenset("le la les de du des van von der den di da del dos y e bin al el".split())
+MIDDLE_NOT_A_NAME = STOPWORDS | frozenset("le la les de du des van von der den di da del dos y e bin al el mac mc st o"
+                                           .split())
 """Little words and surname particles, which a title-cased text capitalises but which are no
 middle name ("Simon Le Basset", "Simon And Basset": ``TextLexical._middle_name_hits``)."""
 
@@ -249,7 +251,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "46"
+    version = "47"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -430,22 +432,26 @@ class TextLexical(SignalType):
 
     def _middle_name_hits(self, tokens: list[Token], text: str) -> list[_Hit]:
         """A character's two-word name with a middle name or initial inside ("Harry James Potter",
-        "Walter H. White"), all three words capitalised as written: the name said in full, which the
-        word-by-word match missed (a QA pass, 2026-12-08: "Harry Potter on a broom" blocked, "Harry
-        James Potter on a broom" was allowed). Only characters' names: a title with a word put in is
-        another title ("Stranger Little Things"). Not inside a run of capitalised words (a headline:
-        "Patrick Mahomes Star Quarterback", "Harry Truman Potter County"), where three capitalised
-        words are as likely someone's name and the next thing's, and not across a particle or a
-        little word ("Simon Le Basset", "Simon And Basset"): a verify pass found those blocked."""
+        "Young Jim R. Hopper at the station"), all three words capitalised as written: the name said
+        in full, which the word-by-word match missed (a QA pass, 2026-12-08: "Harry Potter on a
+        broom" blocked, "Harry James Potter on a broom" was allowed). Verify passes bounded it:
+        only characters' names written as a person's, both words capitalised (not "Pink guards"), that
+        do not start with a rank ("Queen Sophie Charlotte" is somebody else), three words joined by spaces alone
+        ("Kate, Raj Sharma" and "Kate & Raj Sharma" are two people), a middle word that is no
+        particle or little word ("Simon Le Basset"), and a last word not followed by a capitalised
+        one, with which it would be another name ("Harry Truman Potter County", "Steve Jobs
+        Harrington Park")."""
         hits = []
         for i in range(len(tokens) - 2):
             window = tokens[i : i + 3]
             if (any(t.disguised or t.collapsed or not _capitalised(t, text) for t in window)
-                    or window[1].text in MIDDLE_NOT_A_NAME or _title_case_run(tokens, i, i + 3, text)):
+                    or window[0].text in RANKS or window[1].text in MIDDLE_NOT_A_NAME
+                    or not _joined_by_spaces(window, text) or _named_on(tokens, i + 3, text)):
                 continue
             ids = self.phrases.get(f"{window[0].text} {window[2].text}")
             hits += [_Hit(e, i, i + 3, window, False, False) for e in self._entries_of(ids)
-                     if e.role.startswith("character") and len(e.tokens) == 2]
+                     if e.role.startswith("character") and len(e.tokens) == 2
+                     and all(word[:1].isupper() for word in e.name.split())]
         return hits
 
     def _broken_name_hits(self, window: list[Token], start: int, joined: str) -> list[_Hit]:
@@ -651,13 +657,18 @@ def _capitalised(tok: Token, text: str) -> bool:
     return text[tok.start : tok.end][:1].isupper()
 
 
-def _title_case_run(tokens: list[Token], start: int, end: int, text: str) -> bool:
-    """Whether the words ``start:end`` have a capitalised word right before or after them, with only
-    spaces between (a headline or a poster's caption, not a sentence's start after a colon)."""
-    pairs = [(start - 1, start)] if start > 0 else []
-    pairs += [(end - 1, end)] if end < len(tokens) else []
-    return any(not text[tokens[a].end : tokens[b].start].strip() and _capitalised(tokens[a if a < start else b], text)
-               for a, b in pairs)
+def _joined_by_spaces(words: list[Token], text: str) -> bool:
+    """Whether only spaces come between the words, or a full stop and spaces after an initial."""
+    gaps = (text[a.end : b.start] for a, b in itertools.pairwise(words))
+    return all(gap.isspace() or (gap.startswith(".") and gap[1:].isspace() and len(a.text) == 1)
+               for gap, a in zip(gaps, words, strict=False))
+
+
+def _named_on(tokens: list[Token], at: int, text: str) -> bool:
+    """Whether a capitalised word follows at ``at`` after spaces alone: the word before it may begin
+    a name with it ("Potter County", "Harrington Park")."""
+    return (at < len(tokens) and text[tokens[at - 1].end : tokens[at].start].isspace()
+            and _capitalised(tokens[at], text))
 
 
 def _several_words(entry: NameEntry) -> bool:

@@ -30,6 +30,12 @@ STOPWORDS = frozenset(
         "being s t "
     ).split()
 )
+RANKS = frozenset(
+    "chief captain capt commander general colonel major lieutenant sergeant sgt officer agent detective inspector "
+    "sheriff doctor dr professor prof mr mrs ms miss sir dame lord lady king queen prince princess uncle aunt "
+    "saint".split()
+)
+"""Ranks and forms of address said before a person's name ("Chief Jim Hopper", "Queen Charlotte")."""
 COMMON_ZIPF = 3.6
 """Words at least this frequent (e.g. "eleven", "frozen", "monster") are ordinary English."""
 

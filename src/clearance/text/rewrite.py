@@ -15,7 +15,7 @@ import re
 
 from clearance.registry.views import RegistrySnapshot, description_texts
 from clearance.signals.text_semantic import CLAUSE_WORDS
-from clearance.text.keywords import telling_words
+from clearance.text.keywords import RANKS, telling_words
 from clearance.verdict import MAX_MATCHES, Match
 
 GENERIC = {"title": "an original story", "alias": "an original story", "character": "an original character",
@@ -26,10 +26,7 @@ FALLBACK = "an original character"
 MAX_KEYWORDS = 6
 ARTICLE_BEFORE = re.compile(r"\b(?:an?|the)\s+$", re.IGNORECASE)
 """An article before a replaced name, which the replacement brings its own of."""
-RANK_BEFORE = re.compile(r"\b(?:(?:an?|the)\s+)?(?:chief|captain|capt|commander|general|colonel|major|lieutenant|"
-                         r"sergeant|sgt|officer|agent|detective|inspector|sheriff|doctor|dr|professor|prof|mr|mrs|"
-                         r"ms|miss|sir|dame|lord|lady|king|queen|prince|princess|uncle|aunt|saint)\.?\s+$",
-                         re.IGNORECASE)
+RANK_BEFORE = re.compile(rf"\b(?:(?:an?|the)\s+)?(?:{'|'.join(sorted(RANKS))})\.?\s+$", re.IGNORECASE)
 """A rank or form of address before a replaced character's name ("Chief Jim Hopper"), which goes
 with it: "Chief an original character" (a QA pass, 2026-12-08)."""
 CONNECTOR_BEFORE = re.compile(rf"\b{CLAUSE_WORDS}\s*$", re.IGNORECASE)
