@@ -168,6 +168,21 @@ def test_a_dropped_connection_is_replaced(pg_url: str) -> None:
     assert result.ok and result.entries == 2
 
 
+def test_columns_edited_into_what_is_not_json_are_reported_not_crashed_on(home: Home) -> None:
+    """``work_ids`` or a payload edited by hand into text that is not JSON (SQLite stores any text)
+    crashed `audit verify` and `audit show` with a traceback (a verify pass): each now names the
+    entry as edited, and `show` prints the payload as it is."""
+    runner = CliRunner()
+    _, ids = filled_log(home)
+    run_sql(home, "UPDATE audit_log SET payload = '{not json' WHERE seq = 2")
+    shown = runner.invoke(app, ["audit", "show", ids[1], "--json", "--home", str(home.root)])
+    assert shown.exit_code == 1 and not isinstance(shown.exception, ValueError)
+    assert json.loads(shown.stdout.splitlines()[0])["payload"] == "{not json" and "edited" in shown.output
+    run_sql(home, "UPDATE audit_log SET work_ids = 'not json' WHERE seq = 1")
+    broken = runner.invoke(app, ["audit", "verify", "--home", str(home.root)])
+    assert broken.exit_code == 1 and "entry 1" in broken.output and "edited" in broken.output, broken.output
+
+
 def test_cli_verify_and_show(home: Home) -> None:
     runner = CliRunner()
     _, ids = filled_log(home)

@@ -95,10 +95,15 @@ def test_malformed_file_names_line_and_field_and_changes_nothing(
         # invisible text was imported as a title that never matched
         ('{title: "\u200b", owner: O}', "works[0].title: must not be empty"),
         ('{title: T, owner: O, aliases: ["\u2800\u3164"]}', "works[0].aliases[0]: must not be empty"),
-        ('{title: T, owner: "Am\u00e9lie\u200b Films"}', "works[0].owner: holds an invisible character: "
+        ('{title: T, owner: "Am\u00e9lie\u200b Films"}', "works[0].owner: must not hold invisible characters or "
+                                                          "spaces other than single plain ones between words: "
                                                           "'Amélie\\u200b Films'"),
+        ('{title: T, owner: "Am\u00e9lie\u00a0Films"}', "works[0].owner: must not hold invisible characters or "
+                                                          "spaces other than single plain ones between words: "
+                                                          "'Amélie\\u00a0Films'"),
     ],
-    ids=["long-title", "long-owner", "long-name", "invisible-title", "invisible-alias", "invisible-in-owner"],
+    ids=["long-title", "long-owner", "long-name", "invisible-title", "invisible-alias", "invisible-in-owner",
+         "no-break-space-in-owner"],
 )
 def test_text_the_database_cannot_take_or_nobody_can_see_is_refused_on_its_line(
         db_home: Home, tmp_path: Path, work: str, expected: str) -> None:
@@ -134,9 +139,11 @@ def test_owners_written_with_a_combining_accent_are_one_owner(home: Home, tmp_pa
     assert registry.licensed_works(decomposed) == {("Am\u00e9lie Films", "twin")}
     key_id, _ = KeyStore(registry.sessions).create(decomposed, "rights_holder")
     assert [k.tenant for k in KeyStore(registry.sessions).list() if k.key_id == key_id] == ["Am\u00e9lie Films"]
-    for look_alike in ("acme\u200b", "\u2800", " acme", "acme\u00a0"):
-        with pytest.raises(ValueError, match="tenant must not hold invisible characters or begin or end"):
+    for look_alike in ("acme\u200b", "\u2800", " acme", "acme\u00a0", "acme\u00a0video", "acme  video",
+                       "acme\u3000video"):  # the last three passed the first verify pass's fix
+        with pytest.raises(ValueError, match="tenant must not hold invisible characters or spaces other than"):
             registry.grant_licence(look_alike, "twin")
+    assert registry.grant_licence("acme video", "twin")
     registry.remove("twin", decomposed)
 
 
@@ -538,6 +545,11 @@ def test_an_unreadable_stored_reference_is_left_out_not_every_query_failed(
     damaged.mkdir()  # not ours to delete: said, not a traceback
     refused = CliRunner().invoke(app, ["registry", "import", str(two), "--home", str(home.root)])
     assert refused.exit_code == 1 and "holds something that is not a file where alpha.jpg belongs" in refused.output
+    damaged.rmdir()
+    shutil.rmtree(damaged.parent)
+    damaged.parent.write_text("x")  # a file where the store's folder belongs: a traceback (second verify pass)
+    refused = CliRunner().invoke(app, ["registry", "import", str(two), "--home", str(home.root)])
+    assert refused.exit_code == 1 and "the home's media store cannot take alpha.jpg" in refused.output, refused.output
 
 
 def test_yaml_aliases_are_refused_where_they_are(home: Home, tmp_path: Path) -> None:

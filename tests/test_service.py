@@ -347,11 +347,16 @@ def test_an_edited_audit_entry_is_served_with_what_is_wrong_with_it(service: tup
                             {**where, "p": original.replace('"block"', '"allow"')})
         try:
             served = auditor.audit(verdict.audit_id)
+            with session_factory(home.database_url).begin() as session:  # a 500 and a traceback before
+                session.execute(sqlalchemy_text("UPDATE audit_log SET payload = '{not json' WHERE audit_id = :a"),
+                                where)
+            unreadable = auditor.audit(verdict.audit_id)
         finally:
             with session_factory(home.database_url).begin() as session:
                 session.execute(sqlalchemy_text("UPDATE audit_log SET payload = :p WHERE audit_id = :a"),
                                 {**where, "p": original})
     assert served["action"] == "allow" and served["integrity"] == "content does not match its hash (edited)"
+    assert unreadable["payload"] == "{not json" and unreadable["integrity"] == served["integrity"]
 
 
 def test_registry_import_is_picked_up_without_restart(service: tuple) -> None:

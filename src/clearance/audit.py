@@ -63,6 +63,17 @@ def entry_problem(e: AuditEntry) -> str | None:
     return _content_problem(e, legacy_allowed=True)[0]
 
 
+def stored_record(e: AuditEntry) -> dict[str, Any]:
+    """The verdict or record an entry holds. A payload edited into something that is not a JSON
+    object is given as it is, under ``payload`` (``entry_problem`` says it was edited): such an entry
+    made ``audit show`` print a traceback and the API answer 500 (a verify pass, 2026-12-08)."""
+    try:
+        record = json.loads(e.payload)
+    except ValueError:
+        record = None
+    return record if isinstance(record, dict) else {"payload": e.payload}
+
+
 def _content_problem(e: AuditEntry, legacy_allowed: bool) -> tuple[str | None, bool]:
     """(problem, whether older entries' hashes may still follow) for one entry's own hash."""
     if e.entry_hash == _entry_hash(e.seq, e.audit_id, e.created_at, e.kind, e.payload, e.prev_hash, e.tenant,
@@ -225,7 +236,7 @@ class AuditLog:
         return entry
 
     def record(self, audit_id: str) -> dict[str, Any]:
-        return json.loads(self.get(audit_id).payload)
+        return stored_record(self.get(audit_id))
 
     def count(self) -> int:
         with self.sessions() as session:

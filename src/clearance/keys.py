@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -41,6 +42,23 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+ODD_SPACE = re.compile(r"[^\S ]| {2,}|^ | $")
+"""Spaces a reader cannot tell from a plain one ("acme\u00a0video", "acme  video"), or at either end."""
+UNCLEAR = "must not hold invisible characters or spaces other than single plain ones between words"
+
+
+def unclear(name: str) -> bool:
+    """Whether a tenant's or owner's name holds what a reader cannot see or tell apart (``UNCLEAR``):
+    such names made parties that look the same ("acme" and "acme" with a zero-width space or a
+    no-break space; verify passes, 2026-12-08)."""
+    return bool(ZERO_WIDTH.search(name) or ODD_SPACE.search(name))
+
+
+def shown_plainly(name: str) -> str:
+    """``name`` with what ``unclear`` objects to written as ``\\u`` escapes, for the refusal."""
+    return ODD_SPACE.sub(lambda found: "".join(f"\\u{ord(c):04x}" for c in found[0]), invisible_shown(name))
+
+
 def party_name(name: str) -> str:
     """A tenant's or an owner's name (one party: a rights holder's tenant is its owner name) in
     Unicode's composed form, NFC, however its accents were typed: "Amélie Films" with a combining
@@ -53,7 +71,7 @@ def check_tenant(tenant: str) -> str:
     or text-direction characters, which reached the terminal raw in ``keys list``, licence messages
     and audit headers (a black-box pass, 2026-12-07), and none that shows as nothing or spaces
     around it, which made tenants that look alike ("acme" and "acme" with a zero-width space: a
-    verify pass, 2026-12-08). Raises ``ValueError`` otherwise."""
+    verify pass, 2026-12-08: ``unclear``). Raises ``ValueError`` otherwise."""
     if not tenant.strip():
         raise ValueError("tenant must not be empty")
     if len(tenant) > TENANT_CHARS:  # PostgreSQL refused it with a traceback, SQLite stored it (a QA pass)
@@ -61,9 +79,8 @@ def check_tenant(tenant: str) -> str:
     if terminal_safe(tenant) != tenant or "\t" in tenant:
         raise ValueError(f"tenant must be printable text, without control or direction characters: "
                          f"{terminal_safe(tenant)!r}")
-    if ZERO_WIDTH.search(tenant) or tenant != tenant.strip():
-        raise ValueError("tenant must not hold invisible characters or begin or end with a space: "
-                         f"'{invisible_shown(tenant)}'")
+    if unclear(tenant):
+        raise ValueError(f"tenant {UNCLEAR}: '{shown_plainly(tenant)}'")
     return party_name(tenant)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from clearance.audit import AuditLog, UnknownAuditIdError, entry_problem
+from clearance.audit import AuditLog, UnknownAuditIdError, entry_problem, stored_record
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home
 from clearance.db.engine import session_factory
 from clearance.safe_text import json_text
@@ -45,7 +43,7 @@ def show(audit_id: str, home: HomeOption = None, database_url: DatabaseOption = 
         entry = log.get(audit_id)
     except UnknownAuditIdError as exc:
         fail(str(exc))
-    record = {**json.loads(entry.payload), "audit_id": entry.audit_id}
+    record = {**stored_record(entry), "audit_id": entry.audit_id}
     if json_:
         typer.echo(json_text(record))  # a takedown record may name a file that is not UTF-8
     else:

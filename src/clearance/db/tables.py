@@ -6,14 +6,40 @@ from these rows when signals are indexed, so the registry holds each fact once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class LenientJSON(TypeDecorator):
+    """JSON that reads back stored text that is not JSON as that text instead of raising: an audit
+    entry's ``work_ids`` edited by hand into something else crashed ``audit verify`` with a
+    traceback, where it must report the entry as edited (its hash no longer matches; a verify pass,
+    2026-12-08). Only SQLite can hold such text: PostgreSQL refuses it in a json column."""
+
+    impl = JSON
+    cache_ok = True
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        parse = self.impl_instance.result_processor(dialect, coltype)
+        if parse is None:
+            return None
+
+        def lenient(value: Any) -> Any:
+            try:
+                return parse(value)
+            except ValueError:
+                return value
+
+        return lenient
 
 
 class Base(DeclarativeBase):
@@ -110,7 +136,7 @@ class AuditEntry(Base):
     created_at: Mapped[str] = mapped_column(String(40))
     tenant: Mapped[str | None] = mapped_column(String(TENANT_CHARS), nullable=True, index=True)
     kind: Mapped[str] = mapped_column(String(40))
-    work_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    work_ids: Mapped[list[str]] = mapped_column(LenientJSON, default=list)
     payload: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))

@@ -15,8 +15,8 @@ import yaml
 
 from clearance.db.tables import NAME_CHARS, OWNER_CHARS, TITLE_CHARS
 from clearance.folders import not_a_file
-from clearance.keys import party_name
-from clearance.text.normalize import ZERO_WIDTH, invisible_shown
+from clearance.keys import UNCLEAR, party_name, shown_plainly, unclear
+from clearance.text.normalize import ZERO_WIDTH
 
 KINDS = ("film", "series", "game", "book", "character", "other")
 POLICIES = ("block", "review", "allow")
@@ -223,10 +223,11 @@ def _parse_work(reader: _Reader, node: yaml.Node, where: str, base_dir: Path | N
 def _owner(reader: _Reader, node: yaml.Node, where: str) -> str:
     """The owner, in Unicode's composed form (NFC) and with no invisible characters: an owner is an
     identity (a rights holder's tenant), and "Amélie Films" written with a combining accent or a
-    zero-width space made three owners that look the same, each with its own work of one id."""
+    zero-width space made three owners that look the same, each with its own work of one id; so
+    are names with spaces a reader cannot tell apart (``keys.unclear``, as for tenants)."""
     owner = party_name(reader.text(node, where, most=OWNER_CHARS))
-    if ZERO_WIDTH.search(owner):
-        raise reader.fail(node, where, f"holds an invisible character: '{invisible_shown(owner)}'")
+    if unclear(owner):
+        raise reader.fail(node, where, f"{UNCLEAR}: '{shown_plainly(owner)}'")
     return owner
 
 

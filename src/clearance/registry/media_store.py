@@ -49,9 +49,13 @@ class MediaStore:
         status = "stored" if not target.exists() else "present" if _holds(target, sha, source.stat().st_size) \
             else "repaired"
         if status != "present":
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with source.open("rb") as src, replacing(target) as fh:
-                shutil.copyfileobj(src, fh)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                with source.open("rb") as src, replacing(target) as fh:
+                    shutil.copyfileobj(src, fh)
+            except (FileExistsError, NotADirectoryError) as exc:  # a file where a folder of the store belongs
+                raise MediaStoreError(f"the home's media store cannot take {source.name} ({exc.strerror}: "
+                                      f"{exc.filename}); remove what is there and import again") from None
         return sha, status
 
     def restore(self, sha256: str, source: Path) -> None:

@@ -14,7 +14,6 @@ answered 404, not 403, so ids of other tenants' works and verdicts do not leak.
 """
 
 import asyncio
-import json
 import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -27,7 +26,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance import __version__, strict_json
-from clearance.audit import AuditLog, UnknownAuditIdError, audited_error, entry_problem
+from clearance.audit import AuditLog, UnknownAuditIdError, audited_error, entry_problem, stored_record
 from clearance.db.engine import session_factory
 from clearance.home import Home
 from clearance.keys import KeyStore, Principal
@@ -167,13 +166,13 @@ def create_app(home: Home | None = None) -> FastAPI:
                    or (who.role == "rights_holder" and any(w.rsplit("/", 1)[0] == who.tenant for w in entry.work_ids)))
         if not visible:
             raise ApiError(404, f"no audit entry {audit_id!r}")
-        record = json.loads(entry.payload)
-        if who.role == "rights_holder":
+        record, problem = stored_record(entry), entry_problem(entry)
+        if who.role == "rights_holder":  # an entry edited out of shape shows it nothing of others'
             seen = _change_as_seen_by_owner if entry.kind == "registry" else _as_seen_by_owner
-            record = seen(record, who.tenant)
+            record = {} if problem else seen(record, who.tenant)
         # an edited or forged entry was served as genuine (a verify pass): what is wrong with it alone
         return {**record, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at,
-                "integrity": entry_problem(entry)}
+                "integrity": problem}
 
     return app
 
