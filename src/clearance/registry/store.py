@@ -139,15 +139,15 @@ class Registry:
             for i, (spec, ref_shas) in enumerate(zip(specs, shas, strict=True)):
                 work = existing.get((spec.owner, spec.slug))
                 keep = keep_references or not spec.references_given
+                known = {r.sha256 for r in work.references} if work is not None else set()  # before the upsert
                 dropped: set[str] = set()
                 if keep and work is not None:
                     _check_kept_references(work, spec, f"{source}: works[{i}]")
                 elif work is not None:
-                    dropped = {r.sha256 for r in work.references} - set(ref_shas)
+                    dropped = known - set(ref_shas)
                     replaced |= dropped
                 outcome = _upsert(session, work, spec, ref_shas, keep)
                 setattr(report, outcome, getattr(report, outcome) + 1)
-                known = {r.sha256 for r in work.references} if work is not None else set()
                 # a stored copy replaced, or put back where it had gone, for a reference already registered
                 repaired = sum(status == "repaired" or (status == "stored" and sha in known)
                                for sha, status in stored[i])
