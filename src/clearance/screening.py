@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import time
-import unicodedata
 import warnings
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -36,7 +35,7 @@ from clearance.safe_text import screenable
 from clearance.signals import SIGNAL_TYPES
 from clearance.signals.base import SignalType
 from clearance.text.keywords import wordfreq_zipf
-from clearance.text.normalize import ZERO_WIDTH
+from clearance.text.normalize import shows_nothing
 from clearance.text.rewrite import FALLBACK, negative_prompt_for, remove_matched, too_little_left
 from clearance.verdict import Action, Match, Subject, Verdict
 
@@ -263,7 +262,7 @@ class Screener:
         errors: list[str] = []
         if problem := _not_text(prompt=prompt, negative_prompt=negative_prompt):
             return Verdict(id=item_id, action=Action.REVIEW, error=problem)
-        if prompt is None or _blank(prompt):
+        if prompt is None or shows_nothing(prompt):
             return Verdict(id=item_id, action=Action.REVIEW, error="empty prompt")
         if len(prompt) > MAX_PROMPT_CHARS:
             errors.append(f"prompt of {len(prompt)} characters truncated to {MAX_PROMPT_CHARS} for screening")
@@ -394,7 +393,7 @@ class Screener:
         caption_blocks = False
         if problem := _not_text(caption=record.caption):
             errors.append(problem)
-        elif record.caption is not None and not _blank(record.caption):
+        elif record.caption is not None and not shows_nothing(record.caption):
             text = self._prompt_verdict(record.caption, None, None, tenant, (), rewrite=False)  # no one reads a rewrite
             matches += text.matches
             errors += [text.error] if text.error else []
@@ -539,15 +538,6 @@ def _preload(signal: SignalType) -> None:
         signal.preload()
     except Exception as exc:
         log.debug("preloading %s failed: %s: %s", signal.name, type(exc).__name__, exc)
-
-
-def _blank(text: str) -> bool:
-    """Nothing to screen: empty, or only spaces, invisible characters (controls, and what
-    normalisation drops as showing nothing: ``ZERO_WIDTH``) and combining marks with nothing to
-    mark. Blank braille, Hangul fillers and variation selectors are printable to Python, and a
-    prompt of only those was allowed, not reviewed as empty (a QA pass, 2026-12-08)."""
-    return not any(ch.isprintable() and not ch.isspace() and not unicodedata.category(ch).startswith("M")
-                   for ch in ZERO_WIDTH.sub("", text))
 
 
 def _label(source: Path | str | bytes, name: str | None) -> str:

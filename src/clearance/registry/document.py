@@ -16,7 +16,7 @@ import yaml
 from clearance.db.tables import NAME_CHARS, OWNER_CHARS, TITLE_CHARS
 from clearance.folders import not_a_file
 from clearance.keys import UNCLEAR, party_name, shown_plainly, unclear
-from clearance.text.normalize import ZERO_WIDTH
+from clearance.text.normalize import shows_nothing
 
 KINDS = ("film", "series", "game", "book", "character", "other")
 POLICIES = ("block", "review", "allow")
@@ -135,7 +135,7 @@ class _Reader:
         if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null"):
             raise self.fail(node, where, "expected a string")
         value = str(node.value).strip()
-        if not ZERO_WIDTH.sub("", value).strip():
+        if shows_nothing(value):
             raise self.fail(node, where, "must not be empty")
         if len(value) > most:
             raise self.fail(node, where, f"longer than {most} characters")

@@ -85,6 +85,15 @@ which are letters and kept "Ve\u3164cna" one word that was no name) and the blan
 pattern. Dropped, and a disguise inside a word."""
 
 
+def shows_nothing(text: str) -> bool:
+    """Whether ``text`` shows nothing: only spaces, controls, what ``ZERO_WIDTH`` drops and combining
+    marks with nothing to mark. Blank braille, Hangul fillers and variation selectors are printable
+    to Python: a prompt of only those was allowed, and a registry title of a zero-width space was
+    imported and never matched (QA passes, 2026-12-08)."""
+    return not any(ch.isprintable() and not ch.isspace() and not unicodedata.category(ch).startswith("M")
+                   for ch in ZERO_WIDTH.sub("", text))
+
+
 def invisible_shown(text: str) -> str:
     """``text`` with each character that shows as nothing (``ZERO_WIDTH``) written as its ``\\u``
     escape, for a message that refuses it."""
