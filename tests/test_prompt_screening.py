@@ -232,6 +232,7 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("a poster of Stran-\nger Things", "stranger-things", None),  # hyphenated across a line break
         ("R2D2 rolling through the desert", "star-wars", "R2-D2"),  # written without its hyphen, as often
         ("a photo of R2D2", "star-wars", "R2-D2"),  # (too short to be looked for inside other words)
+        ("Wedn!sday Addams dancing", "wednesday", None),  # "!" for an i inside a word
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:
@@ -242,6 +243,21 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
     lexical = next(m for m in top if m.signal == "text.lexical")
     start, end = lexical.details["span"]
     assert prompt[start:end] == lexical.details["words"]
+
+
+@pytest.mark.parametrize(("prompt", "name"), [
+    ("I love Eleven!!", "Eleven"),
+    ("Draw Harry James Potter!", "Harry Potter"),
+    ("Stranger Things!!! poster", "Stranger Things"),
+])
+def test_an_exclamation_mark_after_a_name_is_punctuation(screener: Screener, prompt: str, name: str) -> None:
+    """Not leetspeak for a last "i": read so, "Eleven!!" was "elevenii" and the prompt was allowed."""
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action == Action.BLOCK
+    found = {(m.details["name"], m.details["words"], m.details["disguised"], m.details["fuzzy"])
+             for m in verdict.matches if m.signal == "text.lexical"}
+    assert any(found_name == name and "!" not in words and not disguised and not fuzzy
+               for found_name, words, disguised, fuzzy in found), found
 
 
 SHORT_WORDS_YAML = """version: 1

@@ -103,8 +103,11 @@ def invisible_shown(text: str) -> str:
 LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 """A letter or digit, or any character of Thai, Lao, Myanmar and Khmer, whose vowel signs and tone
 marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
-# A "word" is a run of letters/digits (plus leet symbols inside it); unspaced scripts are kept as runs.
-WORD = re.compile(rf"{LETTER}+(?:[@$!|€+]{LETTER}*|\*+{LETTER}+)*|[@$]{LETTER}+", re.UNICODE)
+WORD = re.compile(rf"{LETTER}+(?:[@$|€+]{LETTER}*|[!*]+{LETTER}+)*|[@$]{LETTER}+", re.UNICODE)
+"""A run of letters and digits with the leetspeak symbols inside it; unspaced scripts are kept as
+runs. A "!" counts as a letter (i) only with a letter after it ("H!ppo"): at a word's end it is
+punctuation, as in "I love Eleven!!" or "Draw Harry James Potter!", which until 2026-12-08 read as
+"elevenii" and "potteri" and were allowed (no labelled prompt had a "!")."""
 PERCENT_GAP = re.compile(r"%(?:2[0-9A-Fa-f]|3[A-Fa-f]|5[Ff])")
 URL_PLUS = re.compile(r"(?<=[^\W\d_]{2})\+(?=[^\W\d_]{2})")
 RUN_GAP = re.compile(r"(?:\W|_){1,8}")
