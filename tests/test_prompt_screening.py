@@ -233,6 +233,8 @@ def test_later_blind_probes_with_all_works_registered_through_cli(data_dir: Path
         ("R2D2 rolling through the desert", "star-wars", "R2-D2"),  # written without its hyphen, as often
         ("a photo of R2D2", "star-wars", "R2-D2"),  # (too short to be looked for inside other words)
         ("Wedn!sday Addams dancing", "wednesday", None),  # "!" for an i inside a word
+        ("[Hermione|Vecna] in the rain", "stranger-things", "Vecna"),  # Stable Diffusion's alternation
+        ("[V|e|c|n|a] in the attic", "stranger-things", "Vecna"),  # bars between letters, bracketed
     ],
 )
 def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: str | None) -> None:

@@ -251,7 +251,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "48"
+    version = "49"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True

@@ -116,6 +116,8 @@ RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 SEPARATED = re.compile(r"[^\W_]([|!+*])[^\W_](?:\1[^\W_])+\1?")
 """Single letters separated by a symbol that may also stand for a letter ("W|e|d|n|e|s|d|a|y",
 "S+q+u+i+d", "S*q*u*i*d"): here it separates, it stands for no letter."""
+ALTERNATION = re.compile(r"\[[^\[\]|]*(?:\|[^\[\]|]*)+\]")
+"""Square brackets around words separated by bars: ``_alternation_gaps``."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 """The ranges of Chinese characters (in Chinese, Japanese and Korean text), for a character class."""
 UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
@@ -352,10 +354,17 @@ def _url_gaps(text: str) -> str:
     return URL_PLUS.sub(" ", PERCENT_GAP.sub("   ", text))
 
 
+def _alternation_gaps(text: str) -> str:
+    """Spaces for the bars of Stable Diffusion's alternation syntax ("[Eleven|Max Mayfield]", one
+    subject per step), which separate words there and stand for no letter: read as leetspeak, the
+    bar joined "Eleven|Max" into one word and the prompt was allowed. Of the same length."""
+    return ALTERNATION.sub(lambda found: found[0].replace("|", " "), text)
+
+
 def tokenize(text: str) -> list[Token]:
     """Normalised word tokens of ``text`` with spans into the original string."""
     cleaned, index, changed = _leet_letters(*_clean(text))
-    cleaned = _url_gaps(cleaned)
+    cleaned = _alternation_gaps(_url_gaps(cleaned))
     tokens: list[Token] = []
     for m in WORD.finditer(cleaned):
         word, disguised, stretched = normalise_word(m.group())
