@@ -247,6 +247,41 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
     assert prompt[start:end] == lexical.details["words"]
 
 
+@pytest.mark.parametrize(
+    ("prompt", "work", "element"),
+    [
+        ("Vecnaのイラスト", "stranger-things", "Vecna"),  # no space around a Latin name in Japanese,
+        ("画一个Vecna", "stranger-things", "Vecna"),  # in Chinese,
+        ("Vecna를 그려줘", "stranger-things", "Vecna"),  # and a Korean particle attached to it
+        ("@Vecna in a dark forest", "stranger-things", "Vecna"),  # a mention
+        ("Hermione|Vecna, dark forest", "stranger-things", "Vecna"),  # bars between names
+        ("{Hermione|Vecna} in the rain", "stranger-things", "Vecna"),  # dynamic prompts' alternation
+        ("Hermione!!!Vecna", "stranger-things", "Vecna"),
+        ("Vecna2024 poster", "stranger-things", "Vecna"),  # a year, a version or a resolution glued on
+        ("Vecna4k wallpaper", "stranger-things", "Vecna"),
+        ("Vecna3D render", "stranger-things", "Vecna"),
+        ("Squid_Game doll", "squid-game", None),  # a danbooru tag
+    ],
+)
+def test_names_in_the_forms_prompts_are_typed_in(screener: Screener, prompt: str, work: str,
+                                                  element: str | None) -> None:
+    """Until 2026-12-08 each of these read the name and what touched it as one word, and was allowed."""
+    test_names_in_disguise(screener, prompt, work, element)
+
+
+@pytest.mark.parametrize(("prompt", "plain"), [
+    ("meet me @wednesday", "meet me wednesday"),  # an "@" is no leetspeak "a" before a word
+    ("the_monster under bed", "the monster under bed"),  # nor is a tag's "_" a disguise
+    ("Demogorgons attacking a town", "Demogorgon attacking a town"),  # a plural is no typo
+])
+def test_how_a_name_is_typed_does_not_make_it_block(screener: Screener, prompt: str, plain: str) -> None:
+    """A plural, a mention or a tag does not make a name more asked for than it is plainly written:
+    each of these blocked while its plain form was allowed or reviewed."""
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert verdict.action != Action.BLOCK, verdict.matches
+    assert screener.screen_prompt(plain, audit=False).action != Action.BLOCK
+
+
 @pytest.mark.parametrize(("prompt", "name"), [
     ("I love Eleven!!", "Eleven"),
     ("Draw Harry James Potter!", "Harry Potter"),

@@ -251,7 +251,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "49"
+    version = "50"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -394,7 +394,7 @@ class TextLexical(SignalType):
                         phrase = f"{prefix} {alt}" if prefix else alt
                         ids = self.phrases.get(phrase)  # entries of the name, -1 for a prefix of one
                         if ids:
-                            step.append((phrase, fuzzy or alt != tokens[j].text, ids))
+                            step.append((phrase, fuzzy or not _same_word(tokens[j].text, alt), ids))
                 frontier = [(phrase, fuzzy) for phrase, fuzzy, _ in step]
                 if not frontier:
                     break
@@ -421,7 +421,7 @@ class TextLexical(SignalType):
                         break  # no name begins with these letters
                     hits += self._broken_name_hits(tokens[i : j + 1], i, joined)
                     continue
-                odd = odd or gap not in ("-", "'", "’")
+                odd = odd or gap not in ("-", "_", "'", "’")  # tags join words with "_": "the_monster"
                 candidates = {joined} if joined in self.compact_entries else set()
                 if self._typo_candidate(joined) and len(joined) >= 6:
                     candidates |= self._within_one_edit(joined, self.fuzzy_compact)
@@ -651,6 +651,12 @@ class TextLexical(SignalType):
             details={"span": [hit.tokens[0].start, hit.tokens[-1].end], "words": original, "name": entry.name,
                      "role": entry.role, "fuzzy": hit.fuzzy, "disguised": disguised},
         )
+
+
+def _same_word(said: str, name_word: str) -> bool:
+    """The name word as said, or its plural: "Demogorgons" is no typo of "Demogorgon" (a typo counts
+    as support, so until 2026-12-08 the plural of a namesake blocked where the name was reviewed)."""
+    return said == name_word or said in (name_word + "s", name_word + "es")
 
 
 def _capitalised(tok: Token, text: str) -> bool:

@@ -103,11 +103,16 @@ def invisible_shown(text: str) -> str:
 LETTER = r"(?:[^\W_]|[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff])"
 """A letter or digit, or any character of Thai, Lao, Myanmar and Khmer, whose vowel signs and tone
 marks are combining marks (no word characters to ``re``): without them a Thai word fell apart."""
-WORD = re.compile(rf"{LETTER}+(?:[@$|€+]{LETTER}*|[!*]+{LETTER}+)*|[@$]{LETTER}+", re.UNICODE)
+UPPER = "A-ZÀ-ÖØ-ÞΑ-ΩА-Я"
+"""Capital letters of the Latin, Greek and Cyrillic alphabets, for a character class."""
+WORD = re.compile(rf"{LETTER}+(?:[@$€+]{LETTER}*|\|(?![{UPPER}]){LETTER}*|(?:!|\*+){LETTER}+)*|\${LETTER}+",
+                  re.UNICODE)
 """A run of letters and digits with the leetspeak symbols inside it; unspaced scripts are kept as
-runs. A "!" counts as a letter (i) only with a letter after it ("H!ppo"): at a word's end it is
-punctuation, as in "I love Eleven!!" or "Draw Harry James Potter!", which until 2026-12-08 read as
-"elevenii" and "potteri" and were allowed (no labelled prompt had a "!")."""
+runs. Where people use the symbols as punctuation, they separate words (until 2026-12-08 each of
+these prompts read as one word and was allowed; no labelled prompt had such a symbol):
+a "!" counts as a letter (i) only alone and with a letter after it ("H!ppo", not "Eleven!!" or
+"Grogu!!!soup"); a bar before a capital begins a word ("Grogu|Yoda"); an "@" begins no word
+("@Grogu", a mention; "@wednesday" is no disguised "awednesday")."""
 PERCENT_GAP = re.compile(r"%(?:2[0-9A-Fa-f]|3[A-Fa-f]|5[Ff])")
 URL_PLUS = re.compile(r"(?<=[^\W\d_]{2})\+(?=[^\W\d_]{2})")
 RUN_GAP = re.compile(r"(?:\W|_){1,8}")
@@ -116,15 +121,26 @@ RUN_GAP = re.compile(r"(?:\W|_){1,8}")
 SEPARATED = re.compile(r"[^\W_]([|!+*])[^\W_](?:\1[^\W_])+\1?")
 """Single letters separated by a symbol that may also stand for a letter ("W|e|d|n|e|s|d|a|y",
 "S+q+u+i+d", "S*q*u*i*d"): here it separates, it stands for no letter."""
-ALTERNATION = re.compile(r"\[[^\[\]|]*(?:\|[^\[\]|]*)+\]")
-"""Square brackets around words separated by bars: ``_alternation_gaps``."""
+ALTERNATION = re.compile(r"[\[{][^\[\]{}|]*(?:\|[^\[\]{}|]*)+[\]}]")
+"""Square brackets or braces around words separated by bars: ``_alternation_gaps``."""
 HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 """The ranges of Chinese characters (in Chinese, Japanese and Korean text), for a character class."""
-UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
-                      rf"\uac00-\ud7af{HAN}]")
+UNSPACED_LETTERS = (r"\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u3040-\u30ff\u3130-\u318f"
+                    rf"\uac00-\ud7af{HAN}")
+UNSPACED = re.compile(f"[{UNSPACED_LETTERS}]")
 """Letters of the scripts written without spaces between words, or with particles attached to them:
 Chinese, Japanese and Korean (CJK), Thai, Lao, Myanmar and Khmer. A word of these is kept as written
 (their marks are no accents to strip) and names are looked for inside its runs."""
+SCRIPT_EDGE = re.compile(f"(?<=[{UNSPACED_LETTERS}])(?=[^\\W{UNSPACED_LETTERS}])|"
+                         f"(?<=[^\\W{UNSPACED_LETTERS}])(?=[{UNSPACED_LETTERS}])")
+"""Where a word of an unspaced script meets one of another script or a number: Japanese and Chinese
+put no space around a Latin name ("Vecnaのイラスト", "画一个Grogu"), and Korean attaches its
+particles to it ("Grogu를"). Until 2026-12-08 such a name was a letter run of the unspaced word,
+where a name of one Latin word was not looked for, and the prompt was allowed."""
+NUMBER_SUFFIX = re.compile(r"(?<=[^\W\d_]{3})(?:\d{3,}[pP]?|\d*[26]\d*|[48][kK]|\dD)$")
+"""A number glued to the end of a word: a year, a version, a resolution ("Vecna2024", "Grogu4k",
+"Vecna3D", "Grogu2"), as checkpoint and LoRA names write them. Digits that leetspeak reads as
+letters stay in the word: "Vecn4", "4rch13" (Archie), "l0ckw00d", "shr3k", "squ1d"."""
 
 
 @dataclass(frozen=True)
@@ -366,18 +382,29 @@ def tokenize(text: str) -> list[Token]:
     cleaned, index, changed = _leet_letters(*_clean(text))
     cleaned = _alternation_gaps(_url_gaps(cleaned))
     tokens: list[Token] = []
-    for m in WORD.finditer(cleaned):
-        word, disguised, stretched = normalise_word(m.group())
-        if word == "5" and _after_possessive_apostrophe(cleaned, m.start()):  # "Flo'5": a leet "'s"
+    for at, until in (part for m in WORD.finditer(cleaned) for part in _word_parts(cleaned, m.start(), m.end())):
+        word, disguised, stretched = normalise_word(cleaned[at:until])
+        if word == "5" and _after_possessive_apostrophe(cleaned, at):  # "Flo'5": a leet "'s"
             word, disguised = "s", True
-        after = bisect.bisect_right(changed, m.start())  # a change inside the word, found in log time:
-        if after < len(changed) and changed[after] < m.end():  # styled letters change every letter
+        after = bisect.bisect_right(changed, at)  # a change inside the word, found in log time:
+        if after < len(changed) and changed[after] < until:  # styled letters change every letter
             disguised = True
         # up to the next character kept, so a mark dropped or composed at the word's end is the word's;
         # at least past its last character, which NFKC may have expanded into several ("½": "1⁄2")
-        start, end = index[m.start()], max(index[m.end() - 1] + 1, index[m.end()])
+        start, end = index[at], max(index[until - 1] + 1, index[until])
         tokens.append(Token(word, start, end, disguised, False, text[start:end], stretched))
     return _collapse_single_letters(tokens, text)
+
+
+def _word_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The spans of the words inside one match of ``WORD``: cut where scripts meet
+    (``SCRIPT_EDGE``) and before a number glued to its end (``NUMBER_SUFFIX``)."""
+    word = text[start:end]
+    cuts = {start + edge.start() for edge in SCRIPT_EDGE.finditer(word)}
+    if suffix := NUMBER_SUFFIX.search(word):
+        cuts.add(start + suffix.start())
+    bounds = [start, *sorted(cuts - {start, end}), end]
+    return list(itertools.pairwise(bounds))
 
 
 def content_tokens(content: Content) -> list[Token]:
