@@ -203,11 +203,41 @@ def test_a_key_given_twice_is_refused_and_the_client_raises_only_its_own_error(s
         with pytest.raises(ClearanceError) as err:
             acme.screen_prompt("Eleven \ud800 from Stranger Things")
         assert err.value.status == 422 and err.value.code == "invalid_request"
-    for body, says in ((b"<html>please log in</html>", "please log in"), (b"[1, 2]", "not a verdict")):
+    for body, says in ((b"<html>please log in</html>", "please log in"), (b"[1, 2]", "not a JSON dict"),
+                       (b'{"action": "allow"}', "no score, matches, versions"),
+                       (b'{"action": "allow", "score": 0, "matches": [], "versions": {}, "error": "x"}',
+                        "an allow with an error")):
         with _answering(body) as page, ClearanceClient(page, "key") as proxied:
             with pytest.raises(ClearanceError) as err:
                 proxied.screen_prompt("a cat")
             assert err.value.code == "invalid_response" and says in err.value.message
+
+
+def test_whatever_goes_wrong_the_client_raises_its_own_error(service: tuple) -> None:
+    """So a platform that treats ``ClearanceError`` as ``review`` fails closed. Black-box QA pass,
+    2026-12-08: a verdict without its fields (``{"action": "allow"}``, from a gateway) was an
+    ``allow``; ``audit`` returned any JSON; an unreachable service raised httpx's ``ConnectError``;
+    ``screen_prompt(None)`` an ``AttributeError``; and ``/v1/works/`` answered a bare 307."""
+    with _answering(b"[1, 2]") as page, ClearanceClient(page, "key") as proxied:
+        with pytest.raises(ClearanceError) as err:
+            proxied.audit("x")
+        assert err.value.code == "invalid_response"
+    with ClearanceClient("http://127.0.0.1:9", "key", timeout=5) as nowhere, pytest.raises(ClearanceError) as err:
+        nowhere.screen_prompt("a cat")
+    assert (err.value.status, err.value.code) == (0, "unreachable") and "ConnectError" in err.value.message
+
+    async def unreachable_async() -> ClearanceError:
+        async with AsyncClearanceClient("http://127.0.0.1:9", "key", timeout=5) as nowhere:
+            with pytest.raises(ClearanceError) as err:
+                await nowhere.screen_prompt("a cat")
+            return err.value
+    assert asyncio.run(unreachable_async()).code == "unreachable"
+    url, keys, _ = service
+    with client(service, "acme") as acme, pytest.raises(ClearanceError) as err:
+        acme.screen_prompt(None)  # type: ignore[arg-type]
+    assert (err.value.status, err.value.code) == (422, "invalid_request")
+    slashed = httpx.get(f"{url}/v1/works/", headers={"Authorization": f"Bearer {keys['admin']}"})
+    assert slashed.status_code == 404 and slashed.json()["error"]["code"] == "not_found"
 
 
 def test_a_file_name_that_is_not_utf8_is_sent_escaped(service: tuple, tmp_path: Path) -> None:
@@ -233,6 +263,8 @@ def _answering(body: bytes) -> Iterator[str]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        do_GET = do_POST
 
         def log_message(self, *_: object) -> None:
             pass

@@ -22,21 +22,54 @@ from clearance.verdict import Verdict
 class ClearanceError(Exception):
     """A non-2xx answer: the HTTP status plus the service's stable error code and message;
     ``retry_after`` (seconds) when the service said when to try again (``rate_limited``). Also a
-    2xx answer that is no JSON (a proxy's page: ``invalid_response``), and a prompt no JSON can carry
-    (a lone surrogate), refused as the service would refuse it (422 ``invalid_request``) before sending."""
+    2xx answer that is not what was asked for (a proxy's page, a verdict without its fields:
+    ``invalid_response``), a service that cannot be reached or did not answer in time (status 0,
+    ``unreachable``), and a prompt that is no text or that no JSON can carry (a lone surrogate),
+    refused as the service would refuse it (422 ``invalid_request``) before sending. One exception
+    type, so a caller that treats it as ``review`` fails closed whatever went wrong."""
 
     def __init__(self, status: int, code: str, message: str, retry_after: int | None = None) -> None:
         super().__init__(f"{status} {code}: {message}")
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
-def _check(response: httpx.Response) -> Any:
+class _Transport(httpx.HTTPTransport):
+    """httpx's transport, raising ``ClearanceError`` where the service cannot be reached: httpx's
+    own ``ConnectError`` got past callers who handled ``ClearanceError`` as ``review``."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except httpx.TransportError as exc:
+            raise _unreachable(request, exc) from exc
+
+
+class _AsyncTransport(httpx.AsyncHTTPTransport):
+    """``_Transport`` for the async client."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.TransportError as exc:
+            raise _unreachable(request, exc) from exc
+
+
+def _unreachable(request: httpx.Request, exc: httpx.TransportError) -> ClearanceError:
+    return ClearanceError(0, "unreachable", f"{request.method} {request.url}: {type(exc).__name__}: {exc}")
+
+
+def _check(response: httpx.Response, shape: type = dict) -> Any:
+    """The answer's JSON, which must be a ``shape`` (a dict or a list), or ``ClearanceError``."""
     if response.is_success:
         try:
-            return response.json()
+            answer = response.json()
         except ValueError:
             raise ClearanceError(response.status_code, "invalid_response",
                                  f"the answer is not JSON: {response.text[:200]!r}") from None
+        if not isinstance(answer, shape):
+            raise ClearanceError(response.status_code, "invalid_response",
+                                 f"the answer is not a JSON {shape.__name__}: {response.text[:200]!r}")
+        return answer
     retry_after = response.headers.get("retry-after", "")
     wait = int(retry_after) if retry_after.isdigit() else None
     try:
@@ -46,15 +79,26 @@ def _check(response: httpx.Response) -> Any:
         raise ClearanceError(response.status_code, "http_error", response.text[:200], wait) from None
 
 
+VERDICT_FIELDS = ("action", "score", "matches", "versions")
+"""Fields every verdict the service answers carries: an answer without them (a gateway's rewrite,
+a truncated body: ``{"action": "allow"}``) is refused, not read as a verdict with defaults."""
+
+
 def _verdict(response: httpx.Response) -> Verdict:
     """The verdict a screening answered, or ``ClearanceError``: a 2xx answer that is JSON but no
-    verdict (``[1, 2]``, a proxy's ``{"ok": true}``) raised pydantic's ``ValidationError``."""
+    verdict (``[1, 2]``, a proxy's ``{"ok": true}``) raised pydantic's ``ValidationError``, and one
+    missing its fields, or allowing what it says could not be checked (an ``error``), was an ``allow``."""
     answer = _check(response)
+    missing = [field for field in VERDICT_FIELDS if field not in answer]
     try:
-        return Verdict.model_validate(answer)
+        verdict = Verdict.model_validate(answer)
     except ValidationError:
+        missing = missing or ["a verdict's values"]
+    if missing or (verdict.action == "allow" and verdict.error):
+        says = f"no {', '.join(missing)}" if missing else "an allow with an error"
         raise ClearanceError(response.status_code, "invalid_response",
-                             f"the answer is not a verdict: {response.text[:200]!r}") from None
+                             f"the answer is not a verdict ({says}): {response.text[:200]!r}")
+    return verdict
 
 
 def _media(file: Path | str | bytes, filename: str | None) -> dict[str, tuple[str, bytes]]:
@@ -80,6 +124,8 @@ PAGE = 1000
 
 def _prompt_body(prompt: str, negative_prompt: str | None) -> dict[str, str]:
     for field, text in (("prompt", prompt), ("negative_prompt", negative_prompt or "")):
+        if not isinstance(text, str):
+            raise ClearanceError(422, "invalid_request", f"{field}: not text but {type(text).__name__}")
         try:
             text.encode("utf-8")
         except UnicodeEncodeError as exc:  # httpx raised it raw, from deep inside its JSON encoding
@@ -102,7 +148,8 @@ class _Base:
 class ClearanceClient(_Base):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         super().__init__(base_url, api_key, timeout)
-        self.http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout)
+        self.http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout,
+                                 transport=_Transport())
 
     def __enter__(self) -> ClearanceClient:
         return self
@@ -131,7 +178,7 @@ class ClearanceClient(_Base):
         """Every work the key may see, fetched page by page."""
         found: list[dict[str, Any]] = []
         while True:
-            page = _check(self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}))
+            page = _check(self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list)
             found += page
             if len(page) < PAGE:
                 return found
@@ -146,7 +193,8 @@ class ClearanceClient(_Base):
 class AsyncClearanceClient(_Base):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         super().__init__(base_url, api_key, timeout)
-        self.http = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=timeout)
+        self.http = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=timeout,
+                                      transport=_AsyncTransport())
 
     async def __aenter__(self) -> AsyncClearanceClient:
         return self
@@ -175,7 +223,7 @@ class AsyncClearanceClient(_Base):
         """Every work the key may see, fetched page by page."""
         found: list[dict[str, Any]] = []
         while True:
-            page = _check(await self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}))
+            page = _check(await self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list)
             found += page
             if len(page) < PAGE:
                 return found

@@ -94,7 +94,9 @@ def create_app(home: Home | None = None) -> FastAPI:
         finally:
             pool.close()
 
-    app = FastAPI(title="Clearance", version=__version__, lifespan=lifespan,
+    # no redirect from "/v1/works/" to "/v1/works": a bare 307 that no client follows with its key,
+    # where every other unknown route is a 404 with an error body
+    app = FastAPI(title="Clearance", version=__version__, lifespan=lifespan, redirect_slashes=False,
                   description="Rights-clearance screening of prompts and media against a registry of protected works.")
     app.add_middleware(BodyLimit)
     errors.install(app)
