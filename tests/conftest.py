@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,25 @@ def unwritable_model_cache(tmp_path: Path) -> tuple[dict[str, str], Path]:
     blocker.write_text("not a directory")
     scratch.mkdir()
     return {"CLEARANCE_MODEL_CACHE": str(blocker / "cache"), "TMPDIR": str(scratch)}, scratch
+
+
+@contextmanager
+def unwritable(folder: Path) -> Iterator[None]:
+    """``folder`` with nothing to be created, renamed or deleted in it, for this process too: as
+    root, which no permission bits stop (tests run as root here and in CI), the immutable flag;
+    otherwise the write bits taken away."""
+    flag = os.geteuid() == 0
+    if flag:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+    try:
+        yield
+    finally:
+        if flag:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)
 
 
 def model_scratch_dirs(scratch: Path) -> list[Path]:

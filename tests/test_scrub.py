@@ -31,6 +31,7 @@ from tests.conftest import (
     holding,
     model_scratch_dirs,
     run_killing_workers,
+    unwritable,
     unwritable_model_cache,
     worker_processes,
 )
@@ -788,3 +789,18 @@ def test_a_source_one_format_would_leave_partly_unread_is_refused(registered_hom
     empty = runner.invoke(app, ["scrub", str(tmp_path / "empty"), "--out", str(tmp_path / "empty-out"),
                                 "--manifest", str(tmp_path / "e.parquet"), *opts])
     assert empty.exit_code == 0 and "holds no records to scrub" in empty.output
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(registered_home: Home,
+                                                                           tmp_path: Path) -> None:
+    """A clean-copy or manifest folder the job could not write in ended the run with a traceback
+    once every record had been screened (black-box QA, 2026-12-08): it is a usage error first."""
+    pq.write_table(caption_table(3), tmp_path / "d.parquet")
+    for locked, out, manifest_path in (("out", "out", "m/m.parquet"), ("m", "out2", "m/m.parquet")):
+        (tmp_path / locked).mkdir(exist_ok=True)
+        with unwritable(tmp_path / locked):
+            result = runner.invoke(app, ["scrub", str(tmp_path / "d.parquet"), "--out", str(tmp_path / out),
+                                         "--manifest", str(tmp_path / manifest_path),
+                                         "--home", str(registered_home.root)])
+        assert result.exit_code == 2 and "cannot write there" in result.output, result.output
+        assert not (tmp_path / "m" / "m.parquet").exists()

@@ -1005,3 +1005,24 @@ def test_an_owner_whose_match_was_not_listed_reads_no_score(service: tuple) -> N
         assert seen["matches"] == [] and seen["score"] is None and "matches_omitted" in seen["own_matches"]
     for n in [*range(1, 26), 999]:
         registry.remove(f"zy-{n}")
+
+
+def test_a_rights_holder_reads_its_takedowns_whole(service: tuple, tmp_path: Path) -> None:
+    """A takedown (or a restore) names one file matched to one of the owner's works; a rights holder
+    got it with a verdict's redaction added ("matches": [], "score": null, "own_matches": ...), fields
+    it does not have (black-box QA, 2026-12-08). Another owner still cannot read it."""
+    url, keys, home = service
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    (store / "still.jpg").write_bytes((DATA / "images" / "copies" / "ref_003_crop.jpg").read_bytes())
+    opts, runner = ["--home", str(home.root), "--database-url", home.database_url], CliRunner()
+    assert runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), *opts]).exit_code == 0
+    assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 0
+    ledger = [json.loads(line) for line in (q / ".clearance-sweep" / "ledger.jsonl").read_text().splitlines()]
+    takedown = next(event["takedown_audit_id"] for event in ledger if event["status"] == "purged")
+    record = AuditLog(session_factory(home.database_url)).record(takedown)
+    seen = httpx.get(f"{url}/v1/audit/{takedown}", headers={"Authorization": f"Bearer {keys['netflix']}"}).json()
+    assert record["owner"] == "Netflix" and {k: seen[k] for k in record} == record
+    assert not {"matches", "score", "own_matches", "other_owners_matches"} & seen.keys()
+    other = httpx.get(f"{url}/v1/audit/{takedown}", headers={"Authorization": f"Bearer {keys['disney']}"})
+    assert other.status_code == 404

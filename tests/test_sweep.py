@@ -23,10 +23,11 @@ from clearance.batch.engines import ATTEMPTS
 from clearance.batch.flight import LEFT_OUT
 from clearance.batch.sweep import LEDGER, LOCK, SCANNED
 from clearance.cli import app
+from clearance.cli.batch_cmds import STUCK
 from clearance.db.engine import session_factory
 from clearance.db.tables import AuditEntry
 from clearance.home import Home
-from tests.conftest import DATA, holding, run_killing_workers
+from tests.conftest import DATA, holding, run_killing_workers, unwritable
 
 IMAGES = DATA / "images"
 runner = CliRunner()
@@ -150,7 +151,7 @@ def test_restore_never_writes_through_a_symbolic_link(registered_home: Home, tmp
 def _takedowns(home: Home) -> list[dict[str, object]]:
     """Every takedown record of the home's audit log."""
     with session_factory(home.database_url)() as session:
-        kinds = select(AuditEntry.payload).where(AuditEntry.kind == "takedown")
+        kinds = select(AuditEntry.payload).where(AuditEntry.kind == "takedown").order_by(AuditEntry.seq)
         return [json.loads(payload) for payload in session.scalars(kinds)]
 
 
@@ -624,3 +625,81 @@ def test_a_flagged_file_gone_before_it_is_moved_is_reported(registered_home: Hom
     from clearance.batch.items import unreadable  # deleted before its screening: said so, not "not a regular file"
 
     assert unreadable(store / "a.jpg").startswith("not found")
+
+
+def _summary(result: object) -> dict:
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.output.strip().splitlines()[-1])
+
+
+def test_a_file_that_cannot_be_deleted_gets_no_takedown_and_the_others_are_purged(registered_home: Home,
+                                                                                  tmp_path: Path) -> None:
+    """Black-box QA, 2026-12-08: purge recorded the takedown of a file in a folder it could not
+    delete from, then stopped with a traceback before the other files, and a second purge recorded
+    it again. Now the file is listed under problems with no record, the rest are purged, and the
+    purge that can delete it records it once."""
+    _, q, keys = quarantined_store(registered_home, tmp_path)
+    (q / "b").mkdir()
+    (q / "b" / "keep.txt").write_text("so the folder stays")
+    opts = ["--older-than", "0", "--json", "--home", str(registered_home.root)]
+    before = len(_takedowns(registered_home))  # the home is shared with other tests
+    with unwritable(q / "a"):
+        stuck = runner.invoke(app, ["purge", str(q), *opts])
+    assert stuck.exit_code == 1, stuck.output
+    report = _summary(stuck)
+    assert report["purged"] == 0 and len(report["problems"]) == 2
+    assert all("could not delete" in problem for problem in report["problems"])
+    assert (q / keys[0]).exists() and (q / keys[1]).exists() and len(_takedowns(registered_home)) == before
+    done = runner.invoke(app, ["purge", str(q), *opts])
+    assert done.exit_code == 0 and _summary(done)["keys"] == keys and not (q / keys[0]).exists()
+    records = _takedowns(registered_home)[before:]
+    assert sorted(r["key"] for r in records) == keys and all(r["size"] and r["owner"] for r in records)
+
+
+def test_a_file_that_cannot_be_moved_is_left_in_place_and_the_sweep_goes_on(registered_home: Home,
+                                                                            tmp_path: Path) -> None:
+    """Black-box QA, 2026-12-08: the first match in a folder the sweep could not move it from ended
+    the sweep with a traceback, the file in both places and the rest of the store unswept."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    (store / "locked").mkdir(parents=True)
+    for rel, source in (("locked/one.jpg", "ref_003_crop.jpg"), ("locked/two.jpg", "ref_010_crop.jpg"),
+                        ("free.jpg", "ref_001_crop.jpg")):
+        (store / rel).write_bytes((IMAGES / "copies" / source).read_bytes())
+    opts = ["--quarantine", str(q), "--json", "--home", str(registered_home.root)]
+    with unwritable(store / "locked"):
+        first = _summary(runner.invoke(app, ["sweep", str(store), *opts]))
+    assert (first["quarantined"], first[STUCK]) == (1, 2)
+    assert (q / "free.jpg").exists() and not (q / "locked").exists()
+    assert (store / "locked" / "one.jpg").exists() and (store / "locked" / "two.jpg").exists()
+    again = _summary(runner.invoke(app, ["sweep", str(store), "--resume", *opts]))
+    assert (again["quarantined"], again[STUCK]) == (2, 0) and not (store / "locked" / "one.jpg").exists()
+
+
+def test_purge_names_a_file_whose_restore_did_not_finish(registered_home: Home, tmp_path: Path) -> None:
+    """A restore that could not put a file back left it "restoring", which purge skipped without a
+    word (black-box QA, 2026-12-08): a scheduled purge looked as if it had emptied the quarantine.
+    The restore's audit record names the file's size, owner and sidecars, as the takedown's does."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    opts = ["--json", "--home", str(registered_home.root)]
+    with unwritable(store / "a"):
+        assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 1
+    purge = runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts])
+    assert purge.exit_code == 1 and all("restore did not finish" in p for p in _summary(purge)["problems"])
+    assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 0 and (store / keys[0]).exists()
+    events = [json.loads(line) for line in (q / LEDGER).read_text().splitlines()]
+    restored = AuditLog(session_factory(registered_home.database_url)).record(
+        next(e["restore_audit_id"] for e in events if e["status"] == "restored"))
+    assert restored["size"] > 0 and restored["owner"] and restored["files"] == [keys[0], keys[0][:-4] + ".txt"]
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(registered_home: Home,
+                                                                           tmp_path: Path) -> None:
+    """A quarantine folder the sweep cannot write in was a traceback (black-box QA, 2026-12-08)."""
+    store, q = tmp_path / "outputs", tmp_path / "quarantine"
+    store.mkdir()
+    (store / "one.jpg").write_bytes((IMAGES / "copies" / "ref_003_crop.jpg").read_bytes())
+    q.mkdir()
+    with unwritable(q):
+        refused = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--home", str(registered_home.root)])
+    assert refused.exit_code == 2 and "cannot write there" in refused.output, refused.output
+    assert (store / "one.jpg").exists()

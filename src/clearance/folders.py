@@ -8,6 +8,7 @@ for, with this reason, in an error of its own. A folder given where a file belon
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 
@@ -19,6 +20,19 @@ def make_folder(path: Path) -> str | None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return exc.strerror or str(exc)
+    return None
+
+
+def writable_folder(path: Path) -> str | None:
+    """``make_folder``, and a file can be made in it (the process's permissions, an immutable or
+    read-only folder, which ``os.access`` misjudges for root): a job's output folder is checked
+    before the work, which until 2026-12-08 ended with a traceback once every record was screened."""
+    if problem := make_folder(path):
+        return problem
+    try:
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as exc:
+        return f"cannot write there: {exc.strerror or exc}"
     return None
 
 

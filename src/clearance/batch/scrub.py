@@ -30,6 +30,7 @@ from clearance.batch.formats import check_source, format_for, named
 from clearance.batch.items import Item, Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
+from clearance.folders import writable_folder
 from clearance.home import Home
 from clearance.verdict import Action, Subject, Verdict
 
@@ -183,6 +184,15 @@ def _check_paths(job: ScrubJob, resume: bool) -> None:
                 raise ValueError(f"{folder} is not empty: {_why_not_empty(this_job_ran)}")
 
 
+def _check_writable(job: ScrubJob) -> None:
+    """Make the folders the job writes in, and refuse before any work one it cannot write in."""
+    outputs = [job.manifest.parent, *(folder if folder.exists() else folder.parent
+                                      for folder in (job.dst, job.review_dst))]
+    for folder in dict.fromkeys(outputs):
+        if problem := writable_folder(folder):
+            raise ValueError(f"cannot write the scrub's output in {folder}: {problem}")
+
+
 def _why_not_empty(this_job_ran: bool) -> str:
     """What to do about an output folder in the way, which depends on whether this manifest's run wrote it."""
     if this_job_ran:
@@ -216,8 +226,7 @@ def run_scrub(job: ScrubJob, *, workers: int = 1, resume: bool = False, engine: 
               on_shard: Callable[[ShardResult, int], None] | None = None) -> ScrubSummary:
     """Run (or resume) a scrub; ``on_shard(result, shards_to_do)`` reports each finished shard."""
     _check_paths(job, resume)
-    job.manifest.parent.mkdir(parents=True, exist_ok=True)
-    job.dst.parent.mkdir(parents=True, exist_ok=True)
+    _check_writable(job)
     with (held(job.manifest.with_name(job.manifest.name + ".lock"), "scrub"),
           held(job.dst.with_name(job.dst.name + ".lock"), "scrub")):
         _check_paths(job, resume)  # again, now that no other job can be writing

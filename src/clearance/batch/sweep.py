@@ -42,7 +42,7 @@ from clearance.batch.formats import folder
 from clearance.batch.items import Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
-from clearance.folders import make_folder
+from clearance.folders import writable_folder
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
 from clearance.registry.store import Registry
@@ -149,6 +149,9 @@ class SweepSummary:
     earlier match there, not yet restored or purged): moving them would destroy that file."""
     gone: int = 0
     """Flagged files that were gone (deleted, moved by another job) by the time they were to be moved."""
+    stuck: int = 0
+    """Flagged files that could not be moved (permissions, a read-only folder, a full disk): left in
+    place and not noted as screened, so the next sweep (or ``--resume``) tries again."""
     registry_changed: bool = False
     """``--resume`` found the registry, or whether reviewed files are moved, changed since the files
     were screened, so it screened them all again."""
@@ -244,7 +247,7 @@ def _refuse_reserved(audit: AuditLog, root: Path, paths: list[Path]) -> int:
 
 def _make_quarantine(qdir: Path) -> None:
     """A path that is not a folder (a file given by mistake) is a usage error, not a traceback."""
-    if problem := make_folder(qdir):
+    if problem := writable_folder(qdir):
         raise SweepError(f"cannot use {qdir} as the quarantine folder: {problem}")
 
 
@@ -295,6 +298,7 @@ def sweep(root: Path, qdir: Path, home: Home, *, workers: int = 1, include_revie
                 summary.quarantined += statuses.count("quarantined")
                 summary.held += statuses.count("held")
                 summary.gone += statuses.count("gone")
+                summary.stuck += statuses.count("stuck")
                 if on_chunk:
                     on_chunk(statuses, len(todo))
         return summary
@@ -325,6 +329,9 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
             _quarantine(root, qdir, files, screened.verdict, ledger)
         except FileNotFoundError:
             return "gone"
+        except OSError as exc:  # permissions, an immutable folder, a full disk: the sweep goes on
+            _undo_move(root, qdir, files, ledger, exc)
+            return "stuck"
         return "quarantined"
     if not screened.retry:
         scanned.write(_as_screened(root, screened.key) + "\n")
@@ -358,6 +365,22 @@ def _quarantine(root: Path, qdir: Path, files: list[str], verdict: Verdict, ledg
     for rel in files:
         _move(root / rel, qdir / rel)
     ledger.append({"key": key, "status": "quarantined", "quarantined_at": time.time()})
+
+
+def _undo_move(root: Path, qdir: Path, files: list[str], ledger: Ledger, exc: OSError) -> None:
+    """Put back what a failed ``_quarantine`` moved: a file left in place whole is kept there (a move
+    across disks copies before it deletes, so a copy that could not delete its source was in both
+    places), one already moved goes back. Noted ``not_moved``, not ``moving``, so no later sweep
+    completes the move behind the user's back; the next sweep screens the file again and retries.
+    Until 2026-12-08 the first such file ended the sweep with a traceback."""
+    for rel in files:
+        kept, moved = root / rel, qdir / rel
+        if moved.exists() and kept.exists():
+            moved.unlink()
+        elif moved.exists():
+            _move(moved, kept)
+        _remove_empty_parents(moved, qdir)
+    ledger.append({"key": files[0], "status": "not_moved", "error": exc.strerror or str(exc)})
 
 
 def _finish_interrupted_moves(root: Path, qdir: Path, ledger: Ledger, state: dict[str, dict[str, Any]]) -> None:
@@ -416,9 +439,7 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
             except OSError as exc:  # the disk, permissions, a race: left "restoring", finished by the next restore
                 problems.append(f"{printable(k)}: could not put it back: {exc.strerror or exc}")
                 continue
-            audit_id = audit.append("restore", {"key": k, "sha256": entry["sha256"], "work_id": entry.get("work_id"),
-                                                "verdict_audit_id": entry.get("audit_id"), "action": "restored"},
-                                    None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
+            audit_id = audit.append("restore", _record(entry, "restored"), None, _record_works(entry))
             ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
             restored.append(k)
         return restored, problems
@@ -482,12 +503,25 @@ def _remove_empty_parents(path: Path, top: Path) -> None:
         folder = folder.parent
 
 
+def _record(entry: dict[str, Any], action: str) -> dict[str, Any]:
+    """The audit record of a restore or a takedown: which file (its SHA-256 and size, the sidecars
+    that went with it), which work of which owner, and the verdict that moved it."""
+    return {"key": entry["key"], "sha256": entry["sha256"], "size": entry.get("size"), "work_id": entry.get("work_id"),
+            "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
+            "action": action}
+
+
+def _record_works(entry: dict[str, Any]) -> list[str]:
+    return [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else []
+
+
 def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str], list[str]]:
     """Delete quarantined files older than ``older_than_days`` and audit each takedown.
 
-    Returns (purged keys, problems): an entry whose files fail their checksums (``_check_unchanged``)
+    Returns (purged keys, problems). An entry whose files fail their checksums (``_check_unchanged``)
     is neither deleted nor recorded, since its takedown record would name bytes that are not the
-    ones deleted; the others are still purged."""
+    ones deleted; one whose files cannot be deleted is recorded only once they are (a later purge
+    finishes it); one whose restore did not finish is named. The others are still purged."""
     qdir = _quarantine_folder(qdir)
     with _exclusive(qdir):
         _adopt_old_layout(qdir)
@@ -495,21 +529,28 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
         cutoff = time.time() - older_than_days * 86400
         purged, problems = [], []
         for key, entry in sorted(ledger.state().items()):
-            if entry.get("status") != "quarantined" or entry.get("quarantined_at", time.time()) > cutoff:
+            status = entry.get("status")
+            if status == "restoring":
+                problems.append(f"{printable(key)}: its restore did not finish; `clearance restore` finishes it")
+                continue
+            if status == "quarantined" and entry.get("quarantined_at", time.time()) <= cutoff:
+                try:
+                    _check_unchanged(qdir, key, entry)
+                except SweepError as exc:
+                    problems.append(str(exc))
+                    continue
+                ledger.append({"key": key, "status": "purging"})
+            elif status != "purging":  # "purging": deleted in part by a purge that failed or was killed
                 continue
             try:
-                _check_unchanged(qdir, key, entry)
-            except SweepError as exc:
-                problems.append(str(exc))
+                for rel in entry["files"]:
+                    (qdir / rel).unlink(missing_ok=True)
+                    _remove_empty_parents(qdir / rel, qdir)
+            except OSError as exc:
+                problems.append(f"{printable(key)}: could not delete it: {exc.strerror or exc}; "
+                                "no takedown is recorded until a purge can")
                 continue
-            audit_id = audit.append("takedown", {
-                "key": key, "sha256": entry["sha256"], "size": entry["size"], "work_id": entry.get("work_id"),
-                "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
-                "action": "purged",
-            }, None, [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else [])
-            for rel in entry["files"]:
-                (qdir / rel).unlink(missing_ok=True)
-                _remove_empty_parents(qdir / rel, qdir)
+            audit_id = audit.append("takedown", _record(entry, "purged"), None, _record_works(entry))
             ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
             purged.append(key)
         return purged, problems

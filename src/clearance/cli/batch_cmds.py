@@ -21,6 +21,7 @@ from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
 
+STUCK = "could not be moved (left in place, not noted as screened: fix the cause, then sweep again)"
 HELD = "held (the quarantine holds a file at that path: restore or purge it, then sweep again)"
 """The sweep summary's count of flagged files left in place rather than moved over a quarantined one."""
 
@@ -138,6 +139,7 @@ def register(app: typer.Typer) -> None:
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
                                 HELD: summary.held, "gone before they could be moved": summary.gone,
+                                STUCK: summary.stuck,
                                 "registry or --include-review changed (all screened again)": summary.registry_changed,
                                 "quarantine": str(quarantine)}, json_)
 

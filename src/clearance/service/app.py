@@ -170,8 +170,7 @@ def create_app(home: Home | None = None) -> FastAPI:
             raise ApiError(404, f"no audit entry {audit_id!r}")
         record, problem = stored_record(entry), entry_problem(entry)
         if who.role == "rights_holder":  # an entry edited out of shape shows it nothing of others'
-            seen = _change_as_seen_by_owner if entry.kind == "registry" else _as_seen_by_owner
-            record = {} if problem else seen(record, who.tenant)
+            record = {} if problem else _owners_view(entry.kind, record, who.tenant)
         # an edited or forged entry was served as genuine (a verify pass): what is wrong with it alone
         return {**record, "audit_id": entry.audit_id, "kind": entry.kind, "created_at": entry.created_at,
                 "integrity": problem}
@@ -259,6 +258,16 @@ def _find_work(screener: Screener, slug: str, owner: str | None) -> WorkView:
         owners = ", ".join(sorted(w.owner for w in found))
         raise ApiError(409, f"work {slug!r} is registered by several owners ({owners}): name one with ?owner=")
     return found[0]
+
+
+def _owners_view(kind: str, record: dict[str, Any], owner: str) -> dict[str, Any]:
+    """An audit record as a rights holder may read it. A takedown or a restore is of one file
+    matched to one work, the owner's (it names no other): shown whole. Until 2026-12-08 it was read
+    as a verdict and given a verdict's redaction ("matches": [], "score": null, "own_matches": ...),
+    fields it does not have."""
+    if kind == "registry":
+        return _change_as_seen_by_owner(record, owner)
+    return _as_seen_by_owner(record, owner) if kind in VERDICT_KINDS else record
 
 
 def _change_as_seen_by_owner(change: dict[str, Any], owner: str) -> dict[str, Any]:
