@@ -141,6 +141,8 @@ NUMBER_SUFFIX = re.compile(r"(?<=[^\W\d_]{3})(?:\d{3,}[pP]?|\d*[26]\d*|[48][kK]|
 """A number glued to the end of a word: a year, a version, a resolution ("Vecna2024", "Grogu4k",
 "Vecna3D", "Grogu2"), as checkpoint and LoRA names write them. Digits that leetspeak reads as
 letters stay in the word: "Vecn4", "4rch13" (Archie), "l0ckw00d", "shr3k", "squ1d"."""
+SUFFIX_ENDS = frozenset("0123456789kKpPD")
+"""The characters a ``NUMBER_SUFFIX`` may end with."""
 
 
 @dataclass(frozen=True)
@@ -400,11 +402,14 @@ def _word_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """The spans of the words inside one match of ``WORD``: cut where scripts meet
     (``SCRIPT_EDGE``) and before a number glued to its end (``NUMBER_SUFFIX``)."""
     word = text[start:end]
-    cuts = {start + edge.start() for edge in SCRIPT_EDGE.finditer(word)}
-    if suffix := NUMBER_SUFFIX.search(word):
+    cuts = set()
+    if not word.isascii() and UNSPACED.search(word):  # most words are neither: two tests, not two scans
+        cuts = {start + edge.start() for edge in SCRIPT_EDGE.finditer(word)}
+    if word[-1] in SUFFIX_ENDS and (suffix := NUMBER_SUFFIX.search(word)):
         cuts.add(start + suffix.start())
-    bounds = [start, *sorted(cuts - {start, end}), end]
-    return list(itertools.pairwise(bounds))
+    if not cuts:
+        return [(start, end)]
+    return list(itertools.pairwise([start, *sorted(cuts - {start, end}), end]))
 
 
 def content_tokens(content: Content) -> list[Token]:
