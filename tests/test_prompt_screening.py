@@ -711,6 +711,8 @@ def test_a_named_work_in_a_request_for_a_photograph_still_blocks(screener: Scree
 @pytest.mark.parametrize(("prompt", "action"), [
     ("Harry James Potter on a broom", Action.BLOCK),  # was allowed: "Harry Potter on a broom" blocked (QA)
     ("Jim R. Hopper at the station", Action.BLOCK),  # an initial
+    ("Harry James Edward Potter on a broom", Action.BLOCK),  # two middle names
+    ("Harry And The Potter", Action.ALLOW),  # little words in the middle
     ("harry james potter on a broom", Action.ALLOW),  # in lower case, three everyday words
     ("Stranger Little Things on a shelf", Action.ALLOW),  # a title with a word put in is another title
     ("Portrait: Harry James Potter on a broom", Action.BLOCK),

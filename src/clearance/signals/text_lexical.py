@@ -251,7 +251,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "50"
+    version = "51"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -440,18 +440,19 @@ class TextLexical(SignalType):
         ("Kate, Raj Sharma" and "Kate & Raj Sharma" are two people), a middle word that is no
         particle or little word ("Simon Le Basset"), and a last word not followed by a capitalised
         one, with which it would be another name ("Harry Truman Potter County", "Steve Jobs
-        Harrington Park")."""
+        Harrington Park"). Two middle names too ("Harry James Edward Potter", since 2026-12-08)."""
         hits = []
-        for i in range(len(tokens) - 2):
-            window = tokens[i : i + 3]
-            if (any(t.disguised or t.collapsed or not _capitalised(t, text) for t in window)
-                    or window[0].text in RANKS or window[1].text in MIDDLE_NOT_A_NAME
-                    or not _joined_by_spaces(window, text) or _named_on(tokens, i + 3, text)):
-                continue
-            ids = self.phrases.get(f"{window[0].text} {window[2].text}")
-            hits += [_Hit(e, i, i + 3, window, False, False) for e in self._entries_of(ids)
-                     if e.role.startswith("character") and len(e.tokens) == 2
-                     and all(word[:1].isupper() for word in e.name.split())]
+        for size in (3, 4):
+            for i in range(len(tokens) - size + 1):
+                window = tokens[i : i + size]
+                if (any(t.disguised or t.collapsed or not _capitalised(t, text) for t in window)
+                        or window[0].text in RANKS or any(t.text in MIDDLE_NOT_A_NAME for t in window[1:-1])
+                        or not _joined_by_spaces(window, text) or _named_on(tokens, i + size, text)):
+                    continue
+                ids = self.phrases.get(f"{window[0].text} {window[-1].text}")
+                hits += [_Hit(e, i, i + size, window, False, False) for e in self._entries_of(ids)
+                         if e.role.startswith("character") and len(e.tokens) == 2
+                         and all(word[:1].isupper() for word in e.name.split())]
         return hits
 
     def _broken_name_hits(self, window: list[Token], start: int, joined: str) -> list[_Hit]:
