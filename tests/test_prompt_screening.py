@@ -261,6 +261,11 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
         ("Vecna4k wallpaper", "stranger-things", "Vecna"),
         ("Vecna3D render", "stranger-things", "Vecna"),
         ("Squid_Game doll", "squid-game", None),  # a danbooru tag
+        ("Vecna™ poster", "stranger-things", "Vecna"),  # NFKC spells ™ "TM"
+        ("VecnaⅡ poster", "stranger-things", "Vecna"),  # and Ⅱ "II"
+        ("Vecnaصورة", "stranger-things", "Vecna"),  # an Arabic one
+        ("VecnaXL lora", "stranger-things", "Vecna"),
+        ("Vecna60fps video", "stranger-things", "Vecna"),
     ],
 )
 def test_names_in_the_forms_prompts_are_typed_in(screener: Screener, prompt: str, work: str,
@@ -273,6 +278,7 @@ def test_names_in_the_forms_prompts_are_typed_in(screener: Screener, prompt: str
     ("meet me @wednesday", "meet me wednesday"),  # an "@" is no leetspeak "a" before a word
     ("the_monster under bed", "the monster under bed"),  # nor is a tag's "_" a disguise
     ("Demogorgons attacking a town", "Demogorgon attacking a town"),  # a plural is no typo
+    ("Steve Jobs on stage, poster", "Steve Jobs on stage, photo"),  # a request word, before another's surname
 ])
 def test_how_a_name_is_typed_does_not_make_it_block(screener: Screener, prompt: str, plain: str) -> None:
     """A plural, a mention or a tag does not make a name more asked for than it is plainly written:
@@ -552,7 +558,9 @@ def test_a_thai_title_is_found_inside_unspaced_text(tmp_path: Path) -> None:
      ("the Demogorgon from Stranger Things", "an original character from an original story"),
      ("오징어 게임의 인형 사진", "an original story의 인형 사진"),  # the title, not the words it is in
      ("我想看鱿鱼游戏的视频", "我想看an original story的视频"),
-     ("Chief Jim Hopper in his hat", "an original character in his hat")],  # was "Chief an original ..."
+     ("Chief Jim Hopper in his hat", "an original character in his hat"),  # was "Chief an original ..."
+     ("Vecna2024 poster", "an original character 2024 poster"),  # was "an original character2024"
+     ("dark forest::1 Vecna::2", "dark forest::1 an original character::2")],  # Midjourney's weights kept
 )
 def test_the_rewrite_replaces_the_name_and_keeps_the_rest(screener: Screener, prompt: str, rewritten: str) -> None:
     verdict = screener.screen_prompt(prompt, audit=False)

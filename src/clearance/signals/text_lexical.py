@@ -251,7 +251,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "51"
+    version = "52"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -632,8 +632,9 @@ class TextLexical(SignalType):
                                                 or ((capitalised or uncased) and cue) or written_as_a_name),
             NEEDS_CONTEXT: other_name,
         }[entry.level]
-        if given:  # somebody's own name, unless the work is asked for all the same
-            asked_for = asked_for and (disguised or other_name or cue)
+        if given:  # somebody's own name, unless the work is asked for all the same; a request word
+            # does not ask for it before another's surname: "Harry Styles concert poster" is the singer's
+            asked_for = asked_for and (disguised or other_name or (cue and not of_another))
         namesake = not (asked_for or context or given or common_noun) and a_namesake
         if not (asked_for or context or namesake):
             return None
@@ -819,8 +820,9 @@ def _first_name_of_another(hit: _Hit, tokens: list[Token], text: str, named: _Na
     if len(hit.entry.tokens) != 1 or hit.end >= len(tokens):
         return False
     after = tokens[hit.end]
-    gap = text[hit.tokens[-1].end : after.start].strip()
-    if gap not in ("", ","):
+    raw_gap = text[hit.tokens[-1].end : after.start]
+    gap = raw_gap.strip()
+    if gap not in ("", ",") or not raw_gap:  # glued on ("VecnaXL", "Grogu4K") is no surname
         return False
     if not text[after.start : after.end][:1].isupper():
         return gap == "" and after.text in PLACE_ONLY_NOUNS and hit.end not in named.starts

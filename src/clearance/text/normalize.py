@@ -73,7 +73,7 @@ LEET_SEQUENCE_CHARS = frozenset("".join(LEET_SEQUENCES)) - frozenset("-_")
 them, are in most prompts too, and would make the quick check useless)."""
 PIPE_SEPARATED = re.compile(r"[^\W\d_]\|[^\W\d_]\|[^\W\d_]")
 """Letters separated by "|" ("W|e|d|n|e|s|d|a|y"): there a "|" is no part of a letter."""
-NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|am|pm|hz)")
+NUMBER = re.compile(r"\d+(?:s|st|nd|rd|th|k|p|d|x|mm|cm|m|km|ft|px|fps|bit|am|pm|hz)")
 """A number with an ordinal or a unit ("1980s", "19th", "35mm", "4k", "3d"): digits, not leetspeak
 (read as leet, "1980s" was "igbos", a "word" rarer than any name, in evidence and shared words)."""
 ZERO_WIDTH = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -137,11 +137,19 @@ SCRIPT_EDGE = re.compile(f"(?<=[{UNSPACED_LETTERS}])(?=[^\\W{UNSPACED_LETTERS}])
 put no space around a Latin name ("Vecnaのイラスト", "画一个Grogu"), and Korean attaches its
 particles to it ("Grogu를"). Until 2026-12-08 such a name was a letter run of the unspaced word,
 where a name of one Latin word was not looked for, and the prompt was allowed."""
-NUMBER_SUFFIX = re.compile(r"(?<=[^\W\d_]{3})(?:\d{3,}[pP]?|\d*[26]\d*|[48][kK]|\dD)$")
+LATIN_LETTERS = r"A-Za-z\u00c0-\u024f"
+ALPHABET_EDGE = re.compile(rf"(?<=[{LATIN_LETTERS}])(?=[\u0590-\u06ff\u0750-\u077f\u0900-\u0dff])|"
+                           rf"(?<=[\u0590-\u06ff\u0750-\u077f\u0900-\u0dff])(?=[{LATIN_LETTERS}])")
+"""Where a Latin word meets Hebrew, Arabic or an Indian script, written without a space ("Vecnaصورة",
+"चित्रVecna"): no letter of these passes for a Latin one, so they are two words. Greek and
+Cyrillic do, and are not cut: "ΗΑRRΥ ΡΟΤΤΕR" and "Ruкіа Кuсһікі" are disguises, and a Russian word
+glued to a Latin name ("Vecnaрисунок") looks no different from one."""
+NUMBER_SUFFIX = re.compile(r"(?<=[^\W\d_]{3})(?:\d{3,}[pP]?|\d*[26]\d*[kK]?|[48][kK]|\dD|\d+(?:fps|bit)"
+                           r"|(?<=[a-z])(?:XL|SDXL|HD|UHD|HDR))$")
 """A number glued to the end of a word: a year, a version, a resolution ("Vecna2024", "Grogu4k",
-"Vecna3D", "Grogu2"), as checkpoint and LoRA names write them. Digits that leetspeak reads as
-letters stay in the word: "Vecn4", "4rch13" (Archie), "l0ckw00d", "shr3k", "squ1d"."""
-SUFFIX_ENDS = frozenset("0123456789kKpPD")
+"Vecna3D", "Grogu2", "Grogu60fps", "GroguHD", "VecnaXL"), as checkpoint and LoRA names write them.
+Digits that leetspeak reads as letters stay in the word: "Vecn4", "4rch13" (Archie), "l0ckw00d", "shr3k", "squ1d"."""
+SUFFIX_ENDS = frozenset("0123456789kKpPDsLtR")
 """The characters a ``NUMBER_SUFFIX`` may end with."""
 
 
@@ -156,6 +164,11 @@ class Token:
     collapsed: bool = False  # joined from spaced/dotted single letters: word boundaries lost
     original: str = ""
     stretched: bool = False  # a letter typed three times or more, read once: it may have been double
+
+
+GLUED_SIGNS = frozenset("™℠" + "".join(map(chr, range(0x2160, 0x2189))))
+"""Trade mark signs and Roman numerals, which NFKC spells with letters and people glue to a name
+("Grogu™", "VecnaⅡ"): until 2026-12-08 the name and the letters were one word, and allowed."""
 
 
 def _clean(text: str) -> tuple[str, list[int], list[int]]:
@@ -178,6 +191,9 @@ def _clean(text: str) -> tuple[str, list[int], list[int]]:
         if chars and len(composed := unicodedata.normalize("NFKC", chars[-1] + ch)) == 1:
             chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo, half-width "ｹﾞ"): one letter
             continue
+        if ch in GLUED_SIGNS:  # NFKC spells them as letters ("Grogu™" was "grogutm"): a word of their own
+            chars.append(" ")
+            index.append(i)
         plain = ch.translate(PARENTHESIZED)
         for c in unicodedata.normalize("NFKC", plain):
             if STRIKE_MARKS.match(c):
@@ -403,8 +419,8 @@ def _word_parts(text: str, start: int, end: int) -> list[tuple[int, int]]:
     (``SCRIPT_EDGE``) and before a number glued to its end (``NUMBER_SUFFIX``)."""
     word = text[start:end]
     cuts = set()
-    if not word.isascii() and UNSPACED.search(word):  # most words are neither: two tests, not two scans
-        cuts = {start + edge.start() for edge in SCRIPT_EDGE.finditer(word)}
+    if not word.isascii():  # most words are: one test, not several scans
+        cuts = {start + edge.start() for pattern in (SCRIPT_EDGE, ALPHABET_EDGE) for edge in pattern.finditer(word)}
     if word[-1] in SUFFIX_ENDS and (suffix := NUMBER_SUFFIX.search(word)):
         cuts.add(start + suffix.start())
     if not cuts:

@@ -58,12 +58,20 @@ def remove_matched(prompt: str, matches: list[Match]) -> str:
             kept.append(edit)
     text = prompt
     for start, end, replacement in sorted(kept, reverse=True):  # from the end: earlier offsets stay valid
-        text = text[:start] + replacement + text[end:]
+        before, after = text[start - 1 : start], text[end : end + 1]  # a Latin word or number glued on
+        text = (text[:start] + (" " if replacement and _latin_word_char(before) else "") + replacement
+                + (" " if replacement and _latin_word_char(after) else "") + text[end:])  # "Vecna2024"
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
-    text = re.sub(r"([,;:])\s*(?=[,;:.!?])", "", text)
+    text = re.sub(r"(?<!:)([,;:])(?!:)\s*(?=[,;:.!?])", "", text)  # not Midjourney's weights, "forest::1"
     text = re.sub(r"\s{2,}", " ", text).strip(" ,;:-")
     text = LEADING_CONNECTORS.sub("", text)
     return REPEATED_GENERIC.sub(r"\1", text).strip(" ,;:-")
+
+
+def _latin_word_char(char: str) -> bool:
+    """A letter or digit of ASCII, which a replacement must not be glued to ("an original character2024");
+    Chinese and Japanese put no space around a Latin word, so their letters stay glued."""
+    return char.isascii() and char.isalnum()
 
 
 def too_little_left(text: str) -> bool:
