@@ -206,7 +206,11 @@ def test_a_key_given_twice_is_refused_and_the_client_raises_only_its_own_error(s
     for body, says in ((b"<html>please log in</html>", "please log in"), (b"[1, 2]", "not a JSON dict"),
                        (b'{"action": "allow"}', "no score, matches, versions"),
                        (b'{"action": "allow", "score": 0, "matches": [], "versions": {}, "error": "x"}',
-                        "an allow with an error")):
+                        "an allow with an error"),
+                       (b'{"action": "allow", "score": "0.0", "matches": [], "versions": {}}', "score"),
+                       (b'{"action": "allow", "score": 7.5, "matches": [], "versions": {}}', "outside 0 to 1"),
+                       (b'{"action": "block", "score": 0.9, "matches": [], "versions": {}, "action": "allow"}',
+                        "given twice")):
         with _answering(body) as page, ClearanceClient(page, "key") as proxied:
             with pytest.raises(ClearanceError) as err:
                 proxied.screen_prompt("a cat")
@@ -218,10 +222,23 @@ def test_whatever_goes_wrong_the_client_raises_its_own_error(service: tuple) -> 
     2026-12-08: a verdict without its fields (``{"action": "allow"}``, from a gateway) was an
     ``allow``; ``audit`` returned any JSON; an unreachable service raised httpx's ``ConnectError``;
     ``screen_prompt(None)`` an ``AttributeError``; and ``/v1/works/`` answered a bare 307."""
+    verdict = b'{"action": "allow", "score": 0.0, "matches": [], "versions": {}}'
     with _answering(b"[1, 2]") as page, ClearanceClient(page, "key") as proxied:
-        with pytest.raises(ClearanceError) as err:
-            proxied.audit("x")
-        assert err.value.code == "invalid_response"
+        for method in (proxied.audit, proxied.work, proxied.import_registry):
+            with pytest.raises(ClearanceError) as err:
+                method("x")
+            assert err.value.code == "invalid_response", method
+    with _answering(verdict) as page, ClearanceClient(page, "key") as proxied:
+        for method in (proxied.audit, proxied.work, proxied.import_registry):  # another answer's shape
+            with pytest.raises(ClearanceError) as err:
+                method("x")
+            assert err.value.code == "invalid_response" and "no " in err.value.message, method
+    for how in ("cut", "gzip", "trickle"):  # httpx's RemoteProtocolError, DecodingError; an allow after 42 s
+        with _answering(verdict, how) as page, ClearanceClient(page, "key", timeout=1) as proxied:
+            started = time.monotonic()
+            with pytest.raises(ClearanceError) as err:
+                proxied.screen_prompt("a cat")
+            assert err.value.code == "unreachable" and time.monotonic() - started < 3, how
     with ClearanceClient("http://127.0.0.1:9", "key", timeout=5) as nowhere, pytest.raises(ClearanceError) as err:
         nowhere.screen_prompt("a cat")
     assert (err.value.status, err.value.code) == (0, "unreachable") and "ConnectError" in err.value.message
@@ -251,8 +268,10 @@ def test_a_file_name_that_is_not_utf8_is_sent_escaped(service: tuple, tmp_path: 
 
 
 @contextmanager
-def _answering(body: bytes) -> Iterator[str]:
-    """A web server answering every request 200 with ``body`` (a proxy's login page, say)."""
+def _answering(body: bytes, how: str = "whole") -> Iterator[str]:
+    """A web server answering every request 200 with ``body`` (a proxy's login page, say): ``whole``,
+    ``cut`` (the connection closed before the length it announced), ``gzip`` (said to be gzip, and
+    not) or ``trickle`` (a byte every 0.1 s)."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Page(BaseHTTPRequestHandler):
@@ -260,9 +279,16 @@ def _answering(body: bytes) -> Iterator[str]:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(len(body) + (100 if how == "cut" else 0)))
+            if how == "gzip":
+                self.send_header("Content-Encoding", "gzip")
             self.end_headers()
-            self.wfile.write(body)
+            for at in range(len(body)) if how == "trickle" else ():
+                self.wfile.write(body[at : at + 1])
+                self.wfile.flush()
+                time.sleep(0.1)
+            self.wfile.write(b"" if how == "trickle" else body)
+            self.close_connection = True
 
         do_GET = do_POST
 

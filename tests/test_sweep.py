@@ -703,3 +703,48 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(regi
         refused = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--home", str(registered_home.root)])
     assert refused.exit_code == 2 and "cannot write there" in refused.output, refused.output
     assert (store / "one.jpg").exists()
+
+
+def test_a_restore_that_stopped_half_way_never_overwrites_what_appeared_since(registered_home: Home,
+                                                                             tmp_path: Path) -> None:
+    """Black-box QA, 2026-12-08: a restore that could not put files back left them "restoring", and
+    the next restore moved them over files the user had put at those paths since."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    opts = ["--json", "--home", str(registered_home.root)]
+    with unwritable(store / "a"):
+        assert runner.invoke(app, ["restore", str(q), *opts]).exit_code == 1
+    (store / "a" / "one.txt").write_text("the user's own caption")
+    result = runner.invoke(app, ["restore", str(q), *opts])
+    assert result.exit_code == 1 and "exists again" in _summary(result)["problems"][0], result.output
+    assert (store / "a" / "one.txt").read_text() == "the user's own caption" and (q / "a" / "one.txt").exists()
+    assert _summary(result)["keys"] == [keys[1]]
+
+
+def test_a_file_a_purge_could_not_delete_can_be_restored_and_a_killed_purge_records_once(registered_home: Home,
+                                                                                         tmp_path: Path) -> None:
+    """A file a purge failed to delete was passed over by restore without a word; and a purge killed
+    between its takedown record and the ledger's line recorded the file twice when run again
+    (black-box QA, 2026-12-08: 3 of 17 kill timings)."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    opts = ["--json", "--home", str(registered_home.root)]
+    with unwritable(q / "a"):
+        assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 1
+    restored = runner.invoke(app, ["restore", str(q), "--key", keys[0], *opts])
+    assert restored.exit_code == 0 and (store / keys[0]).exists(), restored.output
+    before = len(_takedowns(registered_home))
+    assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 0
+    lines = (q / LEDGER).read_text().splitlines()
+    assert json.loads(lines[-1])["status"] == "purged"
+    (q / LEDGER).write_text("\n".join(lines[:-1]) + "\n")  # killed after the record, before the ledger's line
+    assert runner.invoke(app, ["purge", str(q), "--older-than", "0", *opts]).exit_code == 0
+    assert [r["key"] for r in _takedowns(registered_home)[before:]] == [keys[1]]
+
+
+def test_a_ledger_that_cannot_be_written_is_a_setup_error(registered_home: Home, tmp_path: Path) -> None:
+    """A traceback until 2026-12-08 (black-box QA)."""
+    store, q, _ = quarantined_store(registered_home, tmp_path)
+    (store / "a" / "three.jpg").write_bytes((IMAGES / "copies" / "ref_001_crop.jpg").read_bytes())
+    with unwritable(q / LEDGER):
+        result = runner.invoke(app, ["sweep", str(store), "--quarantine", str(q), "--home", str(registered_home.root)])
+    assert result.exit_code == 2 and "ledger.jsonl" in result.output and "run the same command again" in result.output
+    assert (store / "a" / "three.jpg").exists()

@@ -124,11 +124,23 @@ class AuditLog:
         self._wakeup = threading.Condition(self._queue_lock)
         self._writer: threading.Thread | None = None
 
-    def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> str:
-        """Append one record and return its audit id, once it is committed."""
-        return self.submit(kind, record, tenant, work_ids).wait()
+    def append(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str],
+               audit_id: str | None = None) -> str:
+        """Append one record and return its audit id, once it is committed. ``audit_id`` is one the
+        caller chose beforehand (``new_id``) and noted, so that after a kill it can tell whether the
+        record was written (``has``) and not write it twice."""
+        return self.submit(kind, record, tenant, work_ids, audit_id).wait()
 
-    def submit(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str]) -> PendingEntry:
+    @staticmethod
+    def new_id() -> str:
+        return uuid.uuid4().hex
+
+    def has(self, audit_id: str) -> bool:
+        with self.sessions() as session:
+            return session.scalar(select(AuditEntry.seq).where(AuditEntry.audit_id == audit_id)) is not None
+
+    def submit(self, kind: str, record: dict[str, Any], tenant: str | None, work_ids: list[str],
+               audit_id: str | None = None) -> PendingEntry:
         """Queue one record for the log; ``wait`` on the result before reporting its audit id.
 
         Entries are group-committed: one writer thread takes every queued entry, chains them in
@@ -138,7 +150,7 @@ class AuditLog:
         fail its group's commit for that.
         """
         pending = PendingEntry(
-            audit_id=uuid.uuid4().hex, created_at=datetime.now(UTC).isoformat(), kind=kind,
+            audit_id=audit_id or self.new_id(), created_at=datetime.now(UTC).isoformat(), kind=kind,
             tenant=None if tenant is None else printable(tenant), work_ids=sorted(set(work_ids)),
             payload=json_text(record, sort_keys=True, separators=(",", ":")),
         )

@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +17,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import ValidationError
 
+from clearance import strict_json
 from clearance.safe_text import printable
 from clearance.verdict import Verdict
 
@@ -33,42 +36,98 @@ class ClearanceError(Exception):
         self.status, self.code, self.message, self.retry_after = status, code, message, retry_after
 
 
-class _Transport(httpx.HTTPTransport):
-    """httpx's transport, raising ``ClearanceError`` where the service cannot be reached: httpx's
-    own ``ConnectError`` got past callers who handled ``ClearanceError`` as ``review``."""
+MAX_ANSWER = 64 * 1024 * 1024
+"""Most bytes of an answer read: a verdict is a few kB, and an 80 MB body was read whole."""
+DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+"""Headers that described the body as sent, not the body ``_read_whole`` has decoded."""
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
+
+class _Client(httpx.Client):
+    """httpx's client, reading each answer whole within ``deadline`` seconds (httpx's timeouts are
+    per read: an answer sent a byte at a time was waited on for 42 s with a 2 s timeout) and at most
+    ``MAX_ANSWER`` bytes, and raising ``ClearanceError`` for what httpx raises on the way: a refused
+    connection, a body cut short, an encoding that does not decode (httpx's own errors got past
+    callers who handled ``ClearanceError`` as ``review``)."""
+
+    def __init__(self, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         try:
-            return super().handle_request(request)
-        except httpx.TransportError as exc:
+            response = super().send(request, **{**kwargs, "stream": True})
+            try:
+                body = _Body(response, self.deadline)
+                for chunk in response.iter_bytes():
+                    body.add(chunk)
+                return body.whole()
+            finally:
+                response.close()
+        except httpx.RequestError as exc:
             raise _unreachable(request, exc) from exc
 
 
-class _AsyncTransport(httpx.AsyncHTTPTransport):
-    """``_Transport`` for the async client."""
+class _AsyncClient(httpx.AsyncClient):
+    """``_Client`` for asyncio."""
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def __init__(self, deadline: float, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline = deadline
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
         try:
-            return await super().handle_async_request(request)
-        except httpx.TransportError as exc:
+            response = await super().send(request, **{**kwargs, "stream": True})
+            try:
+                body = _Body(response, self.deadline)
+                async for chunk in response.aiter_bytes():
+                    body.add(chunk)
+                return body.whole()
+            finally:
+                await response.aclose()
+        except httpx.RequestError as exc:
             raise _unreachable(request, exc) from exc
 
 
-def _unreachable(request: httpx.Request, exc: httpx.TransportError) -> ClearanceError:
+class _Body:
+    """An answer's body as it arrives, refused past ``MAX_ANSWER`` bytes or the deadline."""
+
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
+        self.response, self.until, self.data = response, time.monotonic() + deadline, bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > MAX_ANSWER:
+            raise ClearanceError(self.response.status_code, "invalid_response",
+                                 f"the answer is longer than {MAX_ANSWER} bytes")
+        if time.monotonic() > self.until:
+            raise _unreachable(self.response.request, TimeoutError("no whole answer within the client's timeout"))
+
+    def whole(self) -> httpx.Response:
+        """The answer with its whole body, decoded (so without the headers that described its encoding)."""
+        headers = [(k, v) for k, v in self.response.headers.multi_items() if k.lower() not in DROPPED_HEADERS]
+        return httpx.Response(self.response.status_code, headers=headers, content=bytes(self.data),
+                              request=self.response.request)
+
+
+def _unreachable(request: httpx.Request, exc: Exception) -> ClearanceError:
     return ClearanceError(0, "unreachable", f"{request.method} {request.url}: {type(exc).__name__}: {exc}")
 
 
-def _check(response: httpx.Response, shape: type = dict) -> Any:
-    """The answer's JSON, which must be a ``shape`` (a dict or a list), or ``ClearanceError``."""
+def _check(response: httpx.Response, shape: type = dict, fields: tuple[str, ...] = ()) -> Any:
+    """The answer's JSON, which must be a ``shape`` (a dict or a list; a dict with ``fields``), or
+    ``ClearanceError``. A key given twice is refused, as the service refuses it: a gateway reading
+    the first ``"action"`` of two would act on another verdict than this client."""
     if response.is_success:
         try:
-            answer = response.json()
-        except ValueError:
+            answer = strict_json.loads(response.content)
+        except ValueError as exc:
             raise ClearanceError(response.status_code, "invalid_response",
-                                 f"the answer is not JSON: {response.text[:200]!r}") from None
-        if not isinstance(answer, shape):
+                                 f"the answer is not JSON ({exc}): {response.text[:200]!r}") from None
+        missing = [field for field in fields if field not in answer] if isinstance(answer, dict) else []
+        if not isinstance(answer, shape) or missing:
+            says = f"no {', '.join(missing)}" if missing else f"not a JSON {shape.__name__}"
             raise ClearanceError(response.status_code, "invalid_response",
-                                 f"the answer is not a JSON {shape.__name__}: {response.text[:200]!r}")
+                                 f"the answer is not what was asked for ({says}): {response.text[:200]!r}")
         return answer
     retry_after = response.headers.get("retry-after", "")
     wait = int(retry_after) if retry_after.isdigit() else None
@@ -81,23 +140,29 @@ def _check(response: httpx.Response, shape: type = dict) -> Any:
 
 VERDICT_FIELDS = ("action", "score", "matches", "versions")
 """Fields every verdict the service answers carries: an answer without them (a gateway's rewrite,
-a truncated body: ``{"action": "allow"}``) is refused, not read as a verdict with defaults."""
+a truncated body: ``{"action": "allow"}``) is refused, not read as a verdict with defaults. The
+other answers' fields, checked alike (``audit`` returned whatever JSON it was given):"""
+HEALTH_FIELDS = ("status", "version", "ready")
+AUDIT_FIELDS = ("audit_id", "kind", "integrity")
+WORK_FIELDS = ("id", "title", "owner", "policy")
+IMPORT_FIELDS = ("created", "updated", "unchanged")
 
 
 def _verdict(response: httpx.Response) -> Verdict:
     """The verdict a screening answered, or ``ClearanceError``: a 2xx answer that is JSON but no
     verdict (``[1, 2]``, a proxy's ``{"ok": true}``) raised pydantic's ``ValidationError``, and one
     missing its fields, or allowing what it says could not be checked (an ``error``), was an ``allow``."""
-    answer = _check(response)
-    missing = [field for field in VERDICT_FIELDS if field not in answer]
-    try:
-        verdict = Verdict.model_validate(answer)
-    except ValidationError:
-        missing = missing or ["a verdict's values"]
-    if missing or (verdict.action == "allow" and verdict.error):
-        says = f"no {', '.join(missing)}" if missing else "an allow with an error"
+    answer = _check(response, dict, VERDICT_FIELDS)
+    try:  # strict: a score given as text or as true is no score
+        verdict = Verdict.model_validate_json(json.dumps(answer), strict=True)
+    except ValidationError as exc:
+        problem = f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
+    else:
+        problem = ("a score outside 0 to 1" if not 0.0 <= verdict.score <= 1.0
+                   else "an allow with an error" if verdict.action == "allow" and verdict.error else "")
+    if problem:
         raise ClearanceError(response.status_code, "invalid_response",
-                             f"the answer is not a verdict ({says}): {response.text[:200]!r}")
+                             f"the answer is not a verdict ({problem}): {response.text[:200]!r}")
     return verdict
 
 
@@ -148,8 +213,7 @@ class _Base:
 class ClearanceClient(_Base):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         super().__init__(base_url, api_key, timeout)
-        self.http = httpx.Client(base_url=self.base_url, headers=self.headers, timeout=timeout,
-                                 transport=_Transport())
+        self.http = _Client(timeout, base_url=self.base_url, headers=self.headers, timeout=timeout)
 
     def __enter__(self) -> ClearanceClient:
         return self
@@ -161,7 +225,7 @@ class ClearanceClient(_Base):
         self.http.close()
 
     def health(self) -> dict[str, Any]:
-        return _check(self.http.get("/healthz"))
+        return _check(self.http.get("/healthz"), dict, HEALTH_FIELDS)
 
     def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
         body = _prompt_body(prompt, negative_prompt)
@@ -172,7 +236,7 @@ class ClearanceClient(_Base):
 
     def import_registry(self, yaml_text: str) -> dict[str, int]:
         return _check(self.http.post("/v1/registry/import", content=yaml_text.encode(),
-                                     headers={"Content-Type": "application/yaml"}))
+                                     headers={"Content-Type": "application/yaml"}), dict, IMPORT_FIELDS)
 
     def works(self) -> list[dict[str, Any]]:
         """Every work the key may see, fetched page by page."""
@@ -184,17 +248,16 @@ class ClearanceClient(_Base):
                 return found
 
     def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
-        return _check(self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)))
+        return _check(self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)), dict, WORK_FIELDS)
 
     def audit(self, audit_id: str) -> dict[str, Any]:
-        return _check(self.http.get(f"/v1/audit/{_segment(audit_id)}"))
+        return _check(self.http.get(f"/v1/audit/{_segment(audit_id)}"), dict, AUDIT_FIELDS)
 
 
 class AsyncClearanceClient(_Base):
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
         super().__init__(base_url, api_key, timeout)
-        self.http = httpx.AsyncClient(base_url=self.base_url, headers=self.headers, timeout=timeout,
-                                      transport=_AsyncTransport())
+        self.http = _AsyncClient(timeout, base_url=self.base_url, headers=self.headers, timeout=timeout)
 
     async def __aenter__(self) -> AsyncClearanceClient:
         return self
@@ -206,7 +269,7 @@ class AsyncClearanceClient(_Base):
         await self.http.aclose()
 
     async def health(self) -> dict[str, Any]:
-        return _check(await self.http.get("/healthz"))
+        return _check(await self.http.get("/healthz"), dict, HEALTH_FIELDS)
 
     async def screen_prompt(self, prompt: str, negative_prompt: str | None = None) -> Verdict:
         body = _prompt_body(prompt, negative_prompt)
@@ -217,7 +280,7 @@ class AsyncClearanceClient(_Base):
 
     async def import_registry(self, yaml_text: str) -> dict[str, int]:
         return _check(await self.http.post("/v1/registry/import", content=yaml_text.encode(),
-                                           headers={"Content-Type": "application/yaml"}))
+                                           headers={"Content-Type": "application/yaml"}), dict, IMPORT_FIELDS)
 
     async def works(self) -> list[dict[str, Any]]:
         """Every work the key may see, fetched page by page."""
@@ -229,7 +292,8 @@ class AsyncClearanceClient(_Base):
                 return found
 
     async def work(self, work_id: str, owner: str | None = None) -> dict[str, Any]:
-        return _check(await self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)))
+        return _check(await self.http.get(f"/v1/works/{_segment(work_id)}", params=_work_params(owner)), dict,
+                      WORK_FIELDS)
 
     async def audit(self, audit_id: str) -> dict[str, Any]:
-        return _check(await self.http.get(f"/v1/audit/{_segment(audit_id)}"))
+        return _check(await self.http.get(f"/v1/audit/{_segment(audit_id)}"), dict, AUDIT_FIELDS)

@@ -416,21 +416,19 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
         state = ledger.state()
         if key is not None and key not in state:  # a name that is not UTF-8, as manifests and tables spell it
             key = next((k for k in state if printable(k) == key), key)
-        if key is not None and state.get(key, {}).get("status") not in ("quarantined", "restoring"):
+        if key is not None and state.get(key, {}).get("status") not in RESTORABLE:
             raise SweepError(f"no quarantined file with key {printable(key)!r}")
         restored, problems = [], []
         for k, entry in sorted(state.items()):
-            if key is not None and k != key:
+            if (key is not None and k != key) or entry.get("status") not in RESTORABLE:
                 continue
-            if entry.get("status") == "quarantined":
-                try:
-                    _check_restorable(qdir, root, k, entry)
-                except SweepError as exc:
-                    problems.append(str(exc))
-                    continue
+            try:
+                _check_restorable(qdir, root, k, entry)
+            except SweepError as exc:
+                problems.append(str(exc))
+                continue
+            if entry.get("status") != "restoring":
                 ledger.append({"key": k, "status": "restoring"})
-            elif entry.get("status") != "restoring":
-                continue
             try:
                 for rel in entry["files"]:
                     if (qdir / rel).exists():
@@ -445,10 +443,21 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
         return restored, problems
 
 
+RESTORABLE = ("quarantined", "restoring", "purging")
+"""Ledger states restore takes: a file a purge failed to delete (or was killed before deleting)
+is restored like any quarantined one if its files are all there and unchanged, and listed under
+problems if not; until 2026-12-08 restore passed over it without a word."""
+
+
+def _checksums(entry: dict[str, Any]) -> dict[str, str]:
+    """Each quarantined file's SHA-256 (a ledger of the first layout noted the media file's only)."""
+    return entry.get("checksums", {entry["files"][0]: entry["sha256"]})
+
+
 def _check_unchanged(qdir: Path, key: str, entry: dict[str, Any]) -> None:
     """Every quarantined file of an entry is still the file that was moved (its recorded SHA-256):
     restore must put back those bytes, and purge must not record the takedown of bytes it does not delete."""
-    for rel, sha in entry.get("checksums", {entry["files"][0]: entry["sha256"]}).items():
+    for rel, sha in _checksums(entry).items():
         path = qdir / rel
         if path.is_symlink():
             raise SweepError(f"{key}: quarantined file {rel} has been replaced by a symbolic link")
@@ -479,9 +488,16 @@ def _not_a_folder(root: Path, rel: str) -> Path | None:
 
 def _check_restorable(qdir: Path, root: Path, key: str, entry: dict[str, Any]) -> None:
     """Every quarantined file is unchanged, and its original path is still inside the swept folder
-    with nothing in its place."""
+    with nothing in its place. Of a restore that stopped half-way (``restoring``), the files still
+    in quarantine: until 2026-12-08 those were moved back over whatever had appeared at their paths."""
+    files = entry["files"]
+    if entry.get("status") == "restoring":
+        files = [rel for rel in files if (qdir / rel).exists()]
+        entry = {**entry, "checksums": {rel: sha for rel, sha in _checksums(entry).items() if rel in files}}
+    elif entry.get("status") == "purging" and not all((qdir / rel).is_file() for rel in files):
+        raise SweepError(f"{key}: a purge deleted some of its files; `clearance purge` finishes it")
     _check_unchanged(qdir, key, entry)
-    for rel in entry["files"]:
+    for rel in files:
         if _outside(root, rel):
             raise SweepError(f"{key}: {root / rel} now leads through a symbolic link or outside {root}; "
                              "not writing there")
@@ -539,7 +555,8 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
                 except SweepError as exc:
                     problems.append(str(exc))
                     continue
-                ledger.append({"key": key, "status": "purging"})
+                entry = {**entry, "takedown_audit_id": audit.new_id()}
+                ledger.append({"key": key, "status": "purging", "takedown_audit_id": entry["takedown_audit_id"]})
             elif status != "purging":  # "purging": deleted in part by a purge that failed or was killed
                 continue
             try:
@@ -550,7 +567,10 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
                 problems.append(f"{printable(key)}: could not delete it: {exc.strerror or exc}; "
                                 "no takedown is recorded until a purge can")
                 continue
-            audit_id = audit.append("takedown", _record(entry, "purged"), None, _record_works(entry))
+            # the id was noted before: a purge killed after the record, before the ledger said so, writes none again
+            audit_id = entry.get("takedown_audit_id") or audit.new_id()
+            if not audit.has(audit_id):
+                audit.append("takedown", _record(entry, "purged"), None, _record_works(entry), audit_id)
             ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
             purged.append(key)
         return purged, problems

@@ -21,6 +21,15 @@ from clearance.db.engine import session_factory
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
 
+
+def _cannot(exc: OSError) -> str:
+    """A job's own files (ledger, lock, checkpoints) it cannot write: a setup error with the path,
+    not a traceback (black-box QA, 2026-12-08). What was done before is in the ledger or the
+    checkpoints, so the same command finishes the job once the cause is fixed."""
+    where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}; nothing done is lost: run the same command again once it can write there"
+
+
 STUCK = "could not be moved (left in place, not noted as screened: fix the cause, then sweep again)"
 HELD = "held (the quarantine holds a file at that path: restore or purge it, then sweep again)"
 """The sweep summary's count of flagged files left in place rather than moved over a quarantined one."""
@@ -92,6 +101,8 @@ def register(app: typer.Typer) -> None:
                 summary = run_scrub(job, workers=workers, resume=resume, engine=engine, on_shard=on_shard)
             except (ValueError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
+            except OSError as exc:
+                fail(_cannot(exc))
         if not summary.items:
             common.warn(f"{src} holds no records to scrub (no media, Parquet rows or .tar shards)")
         _emit("scrub summary", {
@@ -136,6 +147,8 @@ def register(app: typer.Typer) -> None:
                                 resume=resume, on_chunk=on_chunk)
             except (SweepError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
+            except OSError as exc:
+                fail(_cannot(exc))
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
                                 HELD: summary.held, "gone before they could be moved": summary.gone,
@@ -156,6 +169,8 @@ def register(app: typer.Typer) -> None:
             restored, problems = restore(quarantine, _audit_log(home, database_url), key)
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(_cannot(exc))
         _emit("restore", {"restored": len(restored), "keys": restored, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)
@@ -176,6 +191,8 @@ def register(app: typer.Typer) -> None:
             purged, problems = purge(quarantine, _audit_log(home, database_url), older_than)
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
+        except OSError as exc:
+            fail(_cannot(exc))
         _emit("purge", {"purged": len(purged), "keys": purged, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)
