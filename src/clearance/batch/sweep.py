@@ -22,6 +22,7 @@ be a swept file's ("flight/a.jpg", "scanned.txt").
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -330,7 +331,8 @@ def _decide(root: Path, qdir: Path, screened: Screened, flagged: set[Action], le
         except FileNotFoundError:
             return "gone"
         except OSError as exc:  # permissions, an immutable folder, a full disk: the sweep goes on
-            _undo_move(root, qdir, files, ledger, exc)
+            with contextlib.suppress(OSError):  # if even that fails, the ledger's "moving" has the next sweep finish it
+                _undo_move(root, qdir, files, ledger, exc)
             return "stuck"
         return "quarantined"
     if not screened.retry:
@@ -427,8 +429,8 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
             except SweepError as exc:
                 problems.append(str(exc))
                 continue
-            if entry.get("status") != "restoring":
-                ledger.append({"key": k, "status": "restoring"})
+            if entry.get("status") != "restoring":  # a purge's noted takedown id is void once restored
+                ledger.append({"key": k, "status": "restoring", "takedown_audit_id": None})
             try:
                 for rel in entry["files"]:
                     if (qdir / rel).exists():
