@@ -113,11 +113,17 @@ class Ledger:
         return latest
 
     def append(self, event: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as fh:  # keys name files exactly, even non-UTF-8 ones
-            fh.write(json_text({**event, "at": time.time()}) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        """Append one event, or stop the job with ``SweepError``: a ledger it cannot write is a setup
+        error of the whole job, not one file's (a sweep must not move files it cannot note)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as fh:  # keys name files exactly, even non-UTF-8 ones
+                fh.write(json_text({**event, "at": time.time()}) + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise SweepError(f"{self.path}: {exc.strerror or exc}; nothing done is lost: run the same "
+                             "command again once it can write there") from exc
 
 
 def _companions(path: Path) -> list[Path]:
