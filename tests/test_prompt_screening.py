@@ -266,6 +266,8 @@ def test_names_in_disguise(screener: Screener, prompt: str, work: str, element: 
         ("Vecnaصورة", "stranger-things", "Vecna"),  # an Arabic one
         ("VecnaXL lora", "stranger-things", "Vecna"),
         ("Vecna60fps video", "stranger-things", "Vecna"),
+        ("VecnaII figure", "stranger-things", "Vecna"),  # a Roman numeral in ASCII
+        ("Vecna80s style", "stranger-things", "Vecna"),  # a decade
     ],
 )
 def test_names_in_the_forms_prompts_are_typed_in(screener: Screener, prompt: str, work: str,
@@ -286,6 +288,34 @@ def test_how_a_name_is_typed_does_not_make_it_block(screener: Screener, prompt: 
     verdict = screener.screen_prompt(prompt, audit=False)
     assert verdict.action != Action.BLOCK, verdict.matches
     assert screener.screen_prompt(plain, audit=False).action != Action.BLOCK
+
+
+NUMBERED_TITLES_YAML = """version: 1
+works:
+  - {id: pokemon, title: "Pokémon™", owner: Nintendo, policy: block}
+  - {id: toy-story-2, title: "Toy Story 2", owner: Disney, policy: block}
+  - {id: cars, title: Cars, aliases: ["Cars 2", "Cars 3"], owner: Disney, policy: block}
+"""
+
+
+@pytest.mark.parametrize(("prompt", "work"), [
+    ("Pokemon card art", "pokemon"),  # a title registered with ™: its "TM" was a word of the name
+    ("ToyStory2 poster", "toy-story-2"),  # a name of several words glued to its number
+    ("Cars 2 movie poster", "cars"),
+    ("parking sign: cars 2 hours max", None),  # the sequel's number after an everyday word
+    ("a street with cars 3 deep", None),
+])
+def test_titles_with_numbers_and_trade_marks(tmp_path: Path, prompt: str, work: str | None) -> None:
+    """Black-box QA, 2026-12-08: "Pokémon™" registered no longer blocked "Pokemon card art", nor
+    "Toy Story 2" "ToyStory2 poster" once a glued number was cut off; and "Cars 2", which "Cars"
+    inside it supported, blocked a parking sign ("Frozen 2": "fish frozen 2 weeks ago")."""
+    works = tmp_path / "works.yaml"
+    works.write_text(NUMBERED_TITLES_YAML, encoding="utf-8")
+    screener = Screener(Home.resolve(tmp_path / "home"))
+    screener.registry.import_file(works)
+    verdict = screener.screen_prompt(prompt, audit=False)
+    assert (verdict.action == Action.BLOCK) == (work is not None), verdict.matches
+    assert work is None or verdict.matches[0].work_id == work
 
 
 @pytest.mark.parametrize(("prompt", "name"), [

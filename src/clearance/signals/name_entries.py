@@ -165,6 +165,17 @@ def said_words(tokens: tuple[str, ...]) -> tuple[str, ...]:
     return words[1:] if len(words) > 1 and words[0] in ARTICLES else words
 
 
+NUMERAL = re.compile(r"\d+|[ivx]+")
+"""A sequel's number, in digits or Roman numerals, as name words spell it."""
+
+
+def only_a_number_more(name_words: tuple[str, ...], inner_words: tuple[str, ...]) -> bool:
+    """Whether a name is another name of its work plus a number ("Frozen 2", "Cars 3"): the number
+    says nothing of the work, so the inner name does not vouch for it (until 2026-12-08 "fish
+    frozen 2 weeks ago" blocked as the alias "Frozen 2", which "Frozen" inside it supported)."""
+    return tuple(w for w in name_words if not NUMERAL.fullmatch(w)) == tuple(inner_words)
+
+
 def vouches(entry: NameEntry) -> bool:
     """Said in a prompt, the name supports another name of its work: a name that blocks alone, or one
     that needs support and is a whole name (not a word of one, "clownfish" of "Nemo the clownfish")."""
@@ -198,7 +209,8 @@ def _supporting_name_inside(name: str, tokens: tuple[str, ...], entries: list[Na
         if n >= len(tokens) or not any(tokens[i : i + n] == entry.tokens for i in range(len(tokens) - n + 1)):
             continue
         if entry.level == DISTINCTIVE or (entry.name != name and said_words(entry.tokens) != words
-                                          and vouches(entry)):
+                                          and vouches(entry) and not only_a_number_more(words,
+                                                                                         said_words(entry.tokens))):
             return entry.name if entry.name != name else " ".join(entry.tokens)
     return None
 

@@ -61,6 +61,7 @@ from clearance.signals.name_entries import (
     compact_form,
     everyday,
     only_a_namesake,
+    only_a_number_more,
     said_words,
     vouches,
     work_entries,
@@ -161,8 +162,9 @@ MAX_GLUED_WORDS = 8
 """Most words a name split by punctuation or spaces is looked for across ("Squid_Game", "Stran ger"): the runs
 are tried at every start and length, and a prompt of 5,000 accented letters separated by
 combining marks is one run of 5,000 words."""
-JOIN_GAP = re.compile(r"\S{1,3}|[ _.'’:,–—-]{1,3}|-\r?\n")
-"""What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"), or break a name inside a
+JOIN_GAP = re.compile(r"|\S{1,3}|[ _.'’:,–—-]{1,3}|-\r?\n")
+"""What may join the words of a name ("Squid_Game", "Ki-hun", "Gi.hun"; nothing, where normalising cut
+one word in two: "ToyStory2" is "toystory" and "2"), or break a name inside a
 word ("Stran ger", "St- ranger": spaces and a little punctuation, a title's colon, comma or dash
 too: "Frozen: el re ino del hielo", whose Spanish words count only together)."""
 VOWELS = re.compile("[aeiou]")
@@ -251,7 +253,7 @@ def _name_words(entry: NameEntry) -> tuple[str, ...]:
 
 class TextLexical(SignalType):
     name = "text.lexical"
-    version = "52"
+    version = "53"
     content_kinds = frozenset({"text"})
     bases = frozenset({"name"})
     persist_index = True
@@ -779,7 +781,7 @@ def _other_name(hit: _Hit, level: int, named: _NamesSaid, as_a_word: bool,
     start, end = outside or (hit.start, hit.end)
     return any(words != said and not (as_a_word and spans.only_as_words)
                and ((level < NEEDS_CONTEXT and spans.names != {hit.entry.name} and outside is None
-                     and spans.inside(start, end))
+                     and spans.inside(start, end) and not only_a_number_more(said, words))
                     or spans.first_end <= start or spans.last_start >= end)
                for words, spans in named.by_words.items())
 

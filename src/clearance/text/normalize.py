@@ -145,11 +145,12 @@ ALPHABET_EDGE = re.compile(rf"(?<=[{LATIN_LETTERS}])(?=[\u0590-\u06ff\u0750-\u07
 Cyrillic do, and are not cut: "ΗΑRRΥ ΡΟΤΤΕR" and "Ruкіа Кuсһікі" are disguises, and a Russian word
 glued to a Latin name ("Vecnaрисунок") looks no different from one."""
 NUMBER_SUFFIX = re.compile(r"(?<=[^\W\d_]{3})(?:\d{3,}[pP]?|\d*[26]\d*[kK]?|[48][kK]|\dD|\d+(?:fps|bit)"
-                           r"|(?<=[a-z])(?:XL|SDXL|HD|UHD|HDR))$")
+                           r"|\d{2,}s|(?<=[a-z])(?:XL|SDXL|HD|UHD|HDR|II|III|IV|VI|VII|VIII|IX|XI|XII))$")
 """A number glued to the end of a word: a year, a version, a resolution ("Vecna2024", "Grogu4k",
-"Vecna3D", "Grogu2", "Grogu60fps", "GroguHD", "VecnaXL"), as checkpoint and LoRA names write them.
+"Vecna3D", "Grogu2", "Grogu60fps", "GroguHD", "VecnaXL", "Vecna80s", "VecnaII"), as checkpoint and LoRA names
+write them.
 Digits that leetspeak reads as letters stay in the word: "Vecn4", "4rch13" (Archie), "l0ckw00d", "shr3k", "squ1d"."""
-SUFFIX_ENDS = frozenset("0123456789kKpPDsLtR")
+SUFFIX_ENDS = frozenset("0123456789kKpPDsLtRIVX")
 """The characters a ``NUMBER_SUFFIX`` may end with."""
 
 
@@ -166,7 +167,8 @@ class Token:
     stretched: bool = False  # a letter typed three times or more, read once: it may have been double
 
 
-GLUED_SIGNS = frozenset("™℠" + "".join(map(chr, range(0x2160, 0x2189))))
+TRADE_MARKS = frozenset("™℠")
+GLUED_SIGNS = TRADE_MARKS | frozenset(map(chr, range(0x2160, 0x2189)))
 """Trade mark signs and Roman numerals, which NFKC spells with letters and people glue to a name
 ("Grogu™", "VecnaⅡ"): until 2026-12-08 the name and the letters were one word, and allowed."""
 
@@ -191,9 +193,11 @@ def _clean(text: str) -> tuple[str, list[int], list[int]]:
         if chars and len(composed := unicodedata.normalize("NFKC", chars[-1] + ch)) == 1:
             chars[-1] = composed  # typed decomposed ("Ma\u0304ui", Hangul jamo, half-width "ｹﾞ"): one letter
             continue
-        if ch in GLUED_SIGNS:  # NFKC spells them as letters ("Grogu™" was "grogutm"): a word of their own
+        if ch in GLUED_SIGNS:  # NFKC spells them as letters ("Grogu™" was "grogutm"): apart from the name
             chars.append(" ")
             index.append(i)
+            if ch in TRADE_MARKS:  # and no word at all: "Pokémon™" registered is "Pokémon"
+                continue
         plain = ch.translate(PARENTHESIZED)
         for c in unicodedata.normalize("NFKC", plain):
             if STRIKE_MARKS.match(c):
