@@ -228,6 +228,13 @@ def test_whatever_goes_wrong_the_client_raises_its_own_error(service: tuple) -> 
             with pytest.raises(ClearanceError) as err:
                 method("x")
             assert err.value.code == "invalid_response", method
+    with _answering(b"[1, 2]") as page, ClearanceClient(page, "key") as proxied, pytest.raises(ClearanceError) as err:
+        proxied.works()  # a list, of no works
+    assert err.value.code == "invalid_response"
+    with _answering(b"[" * 100_000 + b"]" * 100_000) as page, ClearanceClient(page, "key") as proxied:
+        with pytest.raises(ClearanceError) as err:  # Python's JSON reader raised RecursionError
+            proxied.screen_prompt("a cat")
+        assert err.value.code == "invalid_response"
     with _answering(verdict) as page, ClearanceClient(page, "key") as proxied:
         for method in (proxied.audit, proxied.work, proxied.import_registry):  # another answer's shape
             with pytest.raises(ClearanceError) as err:

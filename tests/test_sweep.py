@@ -740,6 +740,25 @@ def test_a_file_a_purge_could_not_delete_can_be_restored_and_a_killed_purge_reco
     assert [r["key"] for r in _takedowns(registered_home)[before:]] == [keys[1]]
 
 
+def test_a_restore_killed_after_its_record_records_once(registered_home: Home, tmp_path: Path) -> None:
+    """A restore killed between its audit record and the ledger's line, run again, recorded the file
+    a second time (black-box QA, 2026-12-08: 5 of 20 kill timings)."""
+    store, q, keys = quarantined_store(registered_home, tmp_path)
+    opts = ["--json", "--home", str(registered_home.root)]
+    assert runner.invoke(app, ["restore", str(q), "--key", keys[0], *opts]).exit_code == 0
+    lines = (q / LEDGER).read_text().splitlines()
+    restored = json.loads(lines[-1])
+    assert restored["status"] == "restored"
+    (q / LEDGER).write_text("\n".join(lines[:-1]) + "\n")
+    assert runner.invoke(app, ["restore", str(q), "--key", keys[0], *opts]).exit_code == 0
+    with session_factory(registered_home.database_url)() as session:
+        records = [json.loads(payload) for payload in session.scalars(
+            select(AuditEntry.payload).where(AuditEntry.kind == "restore"))]
+    moved = next(e["audit_id"] for e in map(json.loads, lines) if e["key"] == keys[0] and e["status"] == "moving")
+    assert sum(r["verdict_audit_id"] == moved for r in records) == 1  # the home is shared with other tests
+    assert (store / keys[0]).exists()
+
+
 def test_a_ledger_that_cannot_be_written_is_a_setup_error(registered_home: Home, tmp_path: Path) -> None:
     """A traceback until 2026-12-08 (black-box QA)."""
     store, q, _ = quarantined_store(registered_home, tmp_path)

@@ -113,17 +113,25 @@ def _unreachable(request: httpx.Request, exc: Exception) -> ClearanceError:
     return ClearanceError(0, "unreachable", f"{request.method} {request.url}: {type(exc).__name__}: {exc}")
 
 
+def _missing(answer: dict[str, Any] | list[Any], fields: tuple[str, ...]) -> list[str]:
+    """The ``fields`` an answer (an object, or a list of them: ``works``) lacks."""
+    items = answer if isinstance(answer, list) else [answer]
+    if not all(isinstance(item, dict) for item in items):
+        return ["objects"]
+    return [field for field in fields if any(field not in item for item in items)]
+
+
 def _check(response: httpx.Response, shape: type = dict, fields: tuple[str, ...] = ()) -> Any:
-    """The answer's JSON, which must be a ``shape`` (a dict or a list; a dict with ``fields``), or
+    """The answer's JSON, which must be a ``shape`` (a dict, or a list of dicts) with ``fields``, or
     ``ClearanceError``. A key given twice is refused, as the service refuses it: a gateway reading
     the first ``"action"`` of two would act on another verdict than this client."""
     if response.is_success:
         try:
             answer = strict_json.loads(response.content)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested deeper than Python's JSON reader goes
             raise ClearanceError(response.status_code, "invalid_response",
                                  f"the answer is not JSON ({exc}): {response.text[:200]!r}") from None
-        missing = [field for field in fields if field not in answer] if isinstance(answer, dict) else []
+        missing = _missing(answer, fields) if isinstance(answer, shape) else []
         if not isinstance(answer, shape) or missing:
             says = f"no {', '.join(missing)}" if missing else f"not a JSON {shape.__name__}"
             raise ClearanceError(response.status_code, "invalid_response",
@@ -242,7 +250,8 @@ class ClearanceClient(_Base):
         """Every work the key may see, fetched page by page."""
         found: list[dict[str, Any]] = []
         while True:
-            page = _check(self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list)
+            page = _check(self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list,
+                          WORK_FIELDS)
             found += page
             if len(page) < PAGE:
                 return found
@@ -286,7 +295,8 @@ class AsyncClearanceClient(_Base):
         """Every work the key may see, fetched page by page."""
         found: list[dict[str, Any]] = []
         while True:
-            page = _check(await self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list)
+            page = _check(await self.http.get("/v1/works", params={"offset": len(found), "limit": PAGE}), list,
+                          WORK_FIELDS)
             found += page
             if len(page) < PAGE:
                 return found

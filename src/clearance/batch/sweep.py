@@ -436,7 +436,9 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
                 problems.append(str(exc))
                 continue
             if entry.get("status") != "restoring":  # a purge's noted takedown id is void once restored
-                ledger.append({"key": k, "status": "restoring", "takedown_audit_id": None})
+                entry = {**entry, "restore_audit_id": audit.new_id()}
+                ledger.append({"key": k, "status": "restoring", "takedown_audit_id": None,
+                               "restore_audit_id": entry["restore_audit_id"]})
             try:
                 for rel in entry["files"]:
                     if (qdir / rel).exists():
@@ -445,7 +447,10 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
             except OSError as exc:  # the disk, permissions, a race: left "restoring", finished by the next restore
                 problems.append(f"{printable(k)}: could not put it back: {exc.strerror or exc}")
                 continue
-            audit_id = audit.append("restore", _record(entry, "restored"), None, _record_works(entry))
+            # noted before, as a takedown's is: a restore killed after the record, run again, writes none again
+            audit_id = entry.get("restore_audit_id") or audit.new_id()
+            if not audit.has(audit_id):
+                audit.append("restore", _record(entry, "restored"), None, _record_works(entry), audit_id)
             ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
             restored.append(k)
         return restored, problems
