@@ -309,13 +309,7 @@ def test_titles_with_numbers_and_trade_marks(tmp_path: Path, prompt: str, work: 
     """Black-box QA, 2026-12-08: "Pokémon™" registered no longer blocked "Pokemon card art", nor
     "Toy Story 2" "ToyStory2 poster" once a glued number was cut off; and "Cars 2", which "Cars"
     inside it supported, blocked a parking sign ("Frozen 2": "fish frozen 2 weeks ago")."""
-    works = tmp_path / "works.yaml"
-    works.write_text(NUMBERED_TITLES_YAML, encoding="utf-8")
-    screener = Screener(Home.resolve(tmp_path / "home"))
-    screener.registry.import_file(works)
-    verdict = screener.screen_prompt(prompt, audit=False)
-    assert (verdict.action == Action.BLOCK) == (work is not None), verdict.matches
-    assert work is None or verdict.matches[0].work_id == work
+    blocks_for(tmp_path, NUMBERED_TITLES_YAML, prompt, work)
 
 
 @pytest.mark.parametrize(("prompt", "name"), [
@@ -421,8 +415,13 @@ def test_short_kana_and_hangul_names_need_a_request_for_the_work(tmp_path: Path,
     syllables are a word's length, but as often an everyday word ("원피스", a dress), and no dictionary
     of Japanese or Korean ships: such a name needs support, and a request for the work in
     Japanese, Korean or Chinese is that support."""
+    blocks_for(tmp_path, SHORT_CJK_NAMES, prompt, work)
+
+
+def blocks_for(tmp_path: Path, registry_yaml: str, prompt: str, work: str | None) -> None:
+    """With only ``registry_yaml`` registered, ``prompt`` blocks for ``work``, or does not block (None)."""
     works = tmp_path / "works.yaml"
-    works.write_text(SHORT_CJK_NAMES, encoding="utf-8")
+    works.write_text(registry_yaml, encoding="utf-8")
     screener = Screener(Home.resolve(tmp_path / "home"))
     screener.registry.import_file(works)
     verdict = screener.screen_prompt(prompt, audit=False)
