@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -39,7 +38,7 @@ class ClearanceError(Exception):
 MAX_ANSWER = 64 * 1024 * 1024
 """Most bytes of an answer read: a verdict is a few kB, and an 80 MB body was read whole."""
 DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
-"""Headers that described the body as sent, not the body ``_read_whole`` has decoded."""
+"""Headers that described the body as sent, not the body ``_Body.whole`` has decoded."""
 
 
 class _Client(httpx.Client):
@@ -160,9 +159,9 @@ def _verdict(response: httpx.Response) -> Verdict:
     """The verdict a screening answered, or ``ClearanceError``: a 2xx answer that is JSON but no
     verdict (``[1, 2]``, a proxy's ``{"ok": true}``) raised pydantic's ``ValidationError``, and one
     missing its fields, or allowing what it says could not be checked (an ``error``), was an ``allow``."""
-    answer = _check(response, dict, VERDICT_FIELDS)
+    _check(response, dict, VERDICT_FIELDS)  # JSON, one key once each, with the verdict's fields
     try:  # strict: a score given as text or as true is no score
-        verdict = Verdict.model_validate_json(json.dumps(answer), strict=True)
+        verdict = Verdict.model_validate_json(response.content, strict=True)
     except ValidationError as exc:
         problem = f"{exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}"
     else:

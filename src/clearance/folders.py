@@ -11,6 +11,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from clearance.safe_text import printable
+
 
 def make_folder(path: Path) -> str | None:
     """Create ``path`` and its parents; None once it is a folder, else why it cannot be one."""
@@ -34,6 +36,13 @@ def writable_folder(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot write there: {exc.strerror or exc}"
     return None
+
+
+def cannot_write(exc: OSError) -> str:
+    """Why a job stopped on a file of its own it could not write (a ledger, a lock, a checkpoint),
+    and that the same command finishes it: what it did before is noted there."""
+    where = f"{printable(str(exc.filename))}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}; nothing done is lost: run the same command again once it can write there"
 
 
 def not_a_file(path: Path) -> str:

@@ -43,7 +43,7 @@ from clearance.batch.formats import folder
 from clearance.batch.items import Shard
 from clearance.batch.joblock import held
 from clearance.db.engine import session_factory
-from clearance.folders import writable_folder
+from clearance.folders import cannot_write, writable_folder
 from clearance.home import Home
 from clearance.registry.media_store import sha256_file
 from clearance.registry.store import Registry
@@ -122,8 +122,7 @@ class Ledger:
                 fh.flush()
                 os.fsync(fh.fileno())
         except OSError as exc:
-            raise SweepError(f"{self.path}: {exc.strerror or exc}; nothing done is lost: run the same "
-                             "command again once it can write there") from exc
+            raise SweepError(cannot_write(exc)) from exc
 
 
 def _companions(path: Path) -> list[Path]:
@@ -447,10 +446,7 @@ def restore(qdir: Path, audit: AuditLog, key: str | None = None) -> tuple[list[s
             except OSError as exc:  # the disk, permissions, a race: left "restoring", finished by the next restore
                 problems.append(f"{printable(k)}: could not put it back: {exc.strerror or exc}")
                 continue
-            # noted before, as a takedown's is: a restore killed after the record, run again, writes none again
-            audit_id = entry.get("restore_audit_id") or audit.new_id()
-            if not audit.has(audit_id):
-                audit.append("restore", _record(entry, "restored"), None, _record_works(entry), audit_id)
+            audit_id = _record_once(audit, "restore", entry, entry.get("restore_audit_id"))
             ledger.append({"key": k, "status": "restored", "restore_audit_id": audit_id})
             restored.append(k)
         return restored, problems
@@ -532,16 +528,23 @@ def _remove_empty_parents(path: Path, top: Path) -> None:
         folder = folder.parent
 
 
-def _record(entry: dict[str, Any], action: str) -> dict[str, Any]:
-    """The audit record of a restore or a takedown: which file (its SHA-256 and size, the sidecars
-    that went with it), which work of which owner, and the verdict that moved it."""
-    return {"key": entry["key"], "sha256": entry["sha256"], "size": entry.get("size"), "work_id": entry.get("work_id"),
-            "owner": entry.get("owner"), "verdict_audit_id": entry.get("audit_id"), "files": entry["files"],
-            "action": action}
+ACTIONS = {"restore": "restored", "takedown": "purged"}
+"""The action each kind of audit record of a quarantined file names."""
 
 
-def _record_works(entry: dict[str, Any]) -> list[str]:
-    return [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else []
+def _record_once(audit: AuditLog, kind: str, entry: dict[str, Any], noted_id: str | None) -> str:
+    """Append the ``restore`` or ``takedown`` record of a quarantined file (its SHA-256 and size, the
+    sidecars that went with it, its work and owner, the verdict that moved it) under ``noted_id``,
+    the id the ledger noted before the work, unless that record is written already: a restore or
+    purge killed after its record and before the ledger said so, run again, writes none again."""
+    audit_id = noted_id or audit.new_id()
+    if not audit.has(audit_id):
+        record = {"key": entry["key"], "sha256": entry["sha256"], "size": entry.get("size"),
+                  "work_id": entry.get("work_id"), "owner": entry.get("owner"),
+                  "verdict_audit_id": entry.get("audit_id"), "files": entry["files"], "action": ACTIONS[kind]}
+        works = [f"{entry['owner']}/{entry['work_id']}"] if entry.get("work_id") else []
+        audit.append(kind, record, None, works, audit_id)
+    return audit_id
 
 
 def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str], list[str]]:
@@ -580,10 +583,7 @@ def purge(qdir: Path, audit: AuditLog, older_than_days: float) -> tuple[list[str
                 problems.append(f"{printable(key)}: could not delete it: {exc.strerror or exc}; "
                                 "no takedown is recorded until a purge can")
                 continue
-            # the id was noted before: a purge killed after the record, before the ledger said so, writes none again
-            audit_id = entry.get("takedown_audit_id") or audit.new_id()
-            if not audit.has(audit_id):
-                audit.append("takedown", _record(entry, "purged"), None, _record_works(entry), audit_id)
+            audit_id = _record_once(audit, "takedown", entry, entry.get("takedown_audit_id"))
             ledger.append({"key": key, "status": "purged", "takedown_audit_id": audit_id})
             purged.append(key)
         return purged, problems

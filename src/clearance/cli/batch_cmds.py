@@ -18,17 +18,9 @@ from clearance.batch.sweep import SweepError, purge, restore, sweep
 from clearance.cli import common
 from clearance.cli.common import DatabaseOption, HomeOption, JsonOption, console, fail, open_home, shown, warn_if_empty
 from clearance.db.engine import session_factory
+from clearance.folders import cannot_write
 from clearance.registry.store import Registry
 from clearance.safe_text import printable
-
-
-def _cannot(exc: OSError) -> str:
-    """A job's own files (ledger, lock, checkpoints) it cannot write: a setup error with the path,
-    not a traceback (black-box QA, 2026-12-08). What was done before is in the ledger or the
-    checkpoints, so the same command finishes the job once the cause is fixed."""
-    where = f"{printable(str(exc.filename))}: " if exc.filename else ""
-    return f"{where}{exc.strerror or exc}; nothing done is lost: run the same command again once it can write there"
-
 
 STUCK = "could not be moved (left in place, not noted as screened: fix the cause, then sweep again)"
 HELD = "held (the quarantine holds a file at that path: restore or purge it, then sweep again)"
@@ -102,7 +94,7 @@ def register(app: typer.Typer) -> None:
             except (ValueError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
             except OSError as exc:
-                fail(_cannot(exc))
+                fail(cannot_write(exc))  # a job's own file: a setup error, not a traceback
         if not summary.items:
             common.warn(f"{src} holds no records to scrub (no media, Parquet rows or .tar shards)")
         _emit("scrub summary", {
@@ -148,7 +140,7 @@ def register(app: typer.Typer) -> None:
             except (SweepError, JobBusyError, WorkerDied) as exc:
                 fail(str(exc))
             except OSError as exc:
-                fail(_cannot(exc))
+                fail(cannot_write(exc))  # a job's own file: a setup error, not a traceback
         _emit("sweep summary", {"screened": summary.scanned, "skipped (resumed)": summary.skipped,
                                 "quarantined": summary.quarantined, "errors": summary.errors,
                                 HELD: summary.held, "gone before they could be moved": summary.gone,
@@ -170,7 +162,7 @@ def register(app: typer.Typer) -> None:
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(_cannot(exc))
+            fail(cannot_write(exc))  # a job's own file: a setup error, not a traceback
         _emit("restore", {"restored": len(restored), "keys": restored, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)
@@ -192,7 +184,7 @@ def register(app: typer.Typer) -> None:
         except (SweepError, JobBusyError) as exc:
             fail(str(exc))
         except OSError as exc:
-            fail(_cannot(exc))
+            fail(cannot_write(exc))  # a job's own file: a setup error, not a traceback
         _emit("purge", {"purged": len(purged), "keys": purged, "problems": problems}, json_)
         if problems:
             raise typer.Exit(1)
